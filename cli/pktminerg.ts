@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/** pktminerg: capture, record and forward packets (README "pktminerg"). */
+import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { helpText, parseCommandLine } from '../lib/args.js';
+import { Channel } from '../lib/channel.js';
+import { configureLogging, getLogger, shutdownLogging } from '../lib/log.js';
+import { runCli } from './run.js';
+
+runCli('pktminerg', async (argv) => {
+  const cmd = parseCommandLine(argv);
+  if (cmd.help) {
+    process.stdout.write(`${await helpText()}\n`);
+    return 0;
+  }
+  if (cmd.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`~ pktminerg version ${pkg.version} (packet-agent, node ${process.version})\n`);
+    return 0;
+  }
+  configureLogging(cmd.logConfig);
+  const log = getLogger('pktminerg');
+  const channels = cmd.channels.map((o) => new Channel(o, log));
+  if (cmd.channels.some((o) => o.priority)) {
+    try {
+      setPriority(-18);
+    } catch (e) {
+      log.warn(`-p/--priority: cannot raise the priority: ${(e as Error).message}`);
+    }
+  }
+
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (++signals > 1) process.exit(130);
+    log.info(`${sig}: stopping, flushing files (send again to exit at once)`);
+    for (const c of channels) c.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const results = await Promise.allSettled(channels.map((c) => c.run()));
+  let failed = 0;
+  results.forEach((r, i) => {
+    const c = channels[i]!;
+    if (r.status === 'rejected') {
+      failed++;
+      c.log.error((r.reason as Error).message);
+    }
+    for (const line of c.summary()) c.log.info(line);
+  });
+  await shutdownLogging();
+  return failed ? 1 : 0;
+});

@@ -1,0 +1,19 @@
+/**
+ * The one top-level catch every command shares: user errors and decode
+ * errors become one line on stderr and exit status 1; anything else is a bug
+ * and keeps its stack trace.
+ */
+import { UserError, isDecodeError } from '../lib/errors.js';
+
+export function runCli(name: string, main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      if (e instanceof UserError || isDecodeError(e)) process.stderr.write(`${name}: ${e.message}\n`);
+      else process.stderr.write(`${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

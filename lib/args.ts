@@ -1,0 +1,140 @@
+/**
+ * pktminerg's command line: global options, then one or more groups, each
+ * group one channel (spec §1.1). Declarative yargs options; the validation is
+ * `checkGroup` in config.ts.
+ */
+import yargs, { type Options } from 'yargs';
+import { UserError } from './errors.js';
+import { checkGroup, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
+
+/** Every value is read as a string and converted by checkGroup, so errors can name the flag. */
+const GROUP_OPTIONS: Record<string, Options> = {
+  pcapfile: { alias: 'f', type: 'string', group: 'Source:', describe: "read packets from a pcap or pcapng file ('-' = standard input) instead of an interface" },
+  interface: { alias: 'i', type: 'string', group: 'Source:', describe: 'capture on this interface (not implemented yet)' },
+  container: { type: 'string', group: 'Source:', describe: 'capture inside this container\'s network namespace (not implemented yet)' },
+  kvm: { alias: 'm', type: 'string', group: 'Source:', describe: 'capture on the host tap of this libvirt guest (not implemented yet)' },
+  count: { alias: 'c', type: 'string', group: 'Source:', describe: 'stop after N packets (0 = no limit)' },
+  snaplen: { alias: 's', type: 'string', group: 'Source:', describe: 'keep at most N bytes of each frame (default: whole frames)' },
+  timeout: { alias: 't', type: 'string', group: 'Source:', describe: `live capture read timeout, ms (default ${DEFAULT_TIMEOUT_MS})` },
+  buffsize: { alias: 'b', type: 'string', group: 'Source:', describe: `live capture kernel buffer, MiB (default ${DEFAULT_BUFFER_MIB})` },
+  expression: { type: 'string', array: true, group: 'Source:', describe: 'BPF filter (tcpdump syntax); bare words after the options are added to it' },
+  nofilter: { type: 'boolean', group: 'Source:', describe: "don't add 'not host <remote>' to the filter (needs -B)" },
+  interface_csets: { alias: 'S', type: 'string', group: 'Source:', describe: 'Windows only, accepted for compatibility: gb2312 or utf8' },
+  macRefreshInterval: { type: 'string', group: 'Source:', describe: 'Windows only, accepted for compatibility, no effect' },
+  dir: { type: 'string', group: 'Stages:', describe: "direction: 'auto' or an expression like host_10.0.0.5_and_port_80; unclassified frames are dropped and counted" },
+  slice: { type: 'string', group: 'Stages:', describe: 'cut frames to N bytes before dumping and forwarding (0 = whole)' },
+  mbps: { type: 'string', group: 'Stages:', describe: 'forwarding rate limit, Mbit/s; excess frames are dropped and counted (0 = unlimited)' },
+  dump: { type: 'string', group: 'Dump:', describe: 'record to pcap files under DIR/<source>/' },
+  interval: { type: 'string', group: 'Dump:', describe: 'start a new file every N seconds of capture time (0 = one file)' },
+  'dump-max-files': { type: 'string', group: 'Dump:', describe: 'keep at most N files, removing the oldest (needs --interval)' },
+  'dump-max-size': { type: 'string', group: 'Dump:', describe: 'keep at most SIZE (e.g. 500M, 2G) of finished files (needs --interval)' },
+  remoteip: { alias: 'r', type: 'string', group: 'Forward:', describe: 'forward to these IPv4 addresses, comma-separated (not implemented yet)' },
+  keybit: { alias: 'k', type: 'string', group: 'Forward:', describe: `GRE key / ZMQ key and service tag (default ${DEFAULT_KEY})` },
+  vni1: { alias: 'n', type: 'string', group: 'Forward:', describe: 'VXLAN, header version 1, with this VNI' },
+  vni2: { type: 'string', group: 'Forward:', describe: 'VXLAN, header version 2, with this value' },
+  vxlan_port: { alias: 'x', type: 'string', group: 'Forward:', describe: `VXLAN UDP port (default ${DEFAULT_VXLAN_PORT})` },
+  capTime: { type: 'string', group: 'Forward:', describe: 'VXLAN: 1 appends an 8-byte capture-time trailer' },
+  zmq_port: { alias: 'z', type: 'string', group: 'Forward:', describe: 'ZeroMQ PUSH to this port of every remote' },
+  zmq_hwm: { type: 'string', group: 'Forward:', describe: `ZeroMQ high-water mark, messages (default ${DEFAULT_ZMQ_HWM})` },
+  bind_device: { alias: 'B', type: 'string', group: 'Forward:', describe: 'send GRE/VXLAN through this device' },
+  pmtudisc_option: { alias: 'M', type: 'string', group: 'Forward:', describe: 'path MTU discovery for GRE/VXLAN: do, dont or want' },
+  control: { type: 'string', group: 'Process:', describe: 'status port on 127.0.0.1 (default off; not implemented yet)' },
+  priority: { alias: 'p', type: 'boolean', group: 'Process:', describe: 'raise the process priority' },
+  cpu: { type: 'string', group: 'Process:', describe: 'pin the process to this CPU (not implemented yet)' },
+};
+
+const GLOBAL_FLAGS = new Set(['-h', '--help', '-v', '--version']);
+const LOG_CONFIG = '--log-config';
+
+export interface CommandLine {
+  help: boolean;
+  version: boolean;
+  logConfig: string | null;
+  channels: ChannelOptions[];
+}
+
+function groupParser() {
+  return yargs()
+    .options(GROUP_OPTIONS)
+    .parserConfiguration({
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'camel-case-expansion': false,
+      'strip-aliased': true,
+      'strip-dashed': false,
+      'boolean-negation': false,
+    })
+    .strictOptions()
+    .help(false)
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw new UserError(msg ?? err?.message ?? 'cannot parse the command line');
+    });
+}
+
+/**
+ * Splits argv into global options and groups. A quoted group is an element
+ * that starts with '-' and contains whitespace (`pktminerg "-f a --dump d"
+ * "-f b --dump e"`); without any such element the whole argv is one group,
+ * so the plain `pktminerg -f a.pcap --dump d` works (the reference rejects it).
+ */
+export function splitGroups(argv: string[]): { globals: string[]; groups: string[][] } {
+  const globals: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (GLOBAL_FLAGS.has(a)) globals.push(a);
+    else if (a === LOG_CONFIG) {
+      if (i + 1 >= argv.length) throw new UserError(`${LOG_CONFIG} needs a file name`);
+      globals.push(a, argv[++i]!);
+    } else if (a.startsWith(`${LOG_CONFIG}=`)) globals.push(LOG_CONFIG, a.slice(LOG_CONFIG.length + 1));
+    else rest.push(a);
+  }
+  const quoted = rest.some((a) => a.startsWith('-') && /\s/.test(a));
+  if (!quoted) return { globals, groups: rest.length ? [rest] : [] };
+  return {
+    globals,
+    groups: rest.map((g) => {
+      if (!g.startsWith('-')) throw new UserError(`'${g}' is not a group: with quoted groups, each argument is one group of options`);
+      return g.split(/\s+/).filter((t) => t !== '');
+    }),
+  };
+}
+
+export function parseCommandLine(argv: string[]): CommandLine {
+  const { globals, groups } = splitGroups(argv);
+  const help = globals.includes('-h') || globals.includes('--help');
+  const version = globals.includes('-v') || globals.includes('--version');
+  const li = globals.indexOf(LOG_CONFIG);
+  const logConfig = li >= 0 ? globals[li + 1]! : null;
+  if (help || version) return { help, version, logConfig, channels: [] };
+  if (groups.length === 0) throw new UserError('no capture group given (try --help)');
+  const channels = groups.map((tokens, i) => {
+    const args = groupParser().parseSync(tokens) as unknown as GroupArgs;
+    try {
+      return checkGroup(args, i + 1);
+    } catch (e) {
+      if (e instanceof UserError && groups.length > 1) throw new UserError(`group ${i + 1}: ${e.message}`);
+      throw e;
+    }
+  });
+  return { help, version, logConfig, channels };
+}
+
+export async function helpText(): Promise<string> {
+  const usage = [
+    'Usage: pktminerg [--log-config FILE] OPTIONS...',
+    '       pktminerg [--log-config FILE] "OPTIONS..." "OPTIONS..."   (one quoted group per channel)',
+    '',
+    'Capture packets and record them to rotating pcap files or forward them to analysers.',
+    'Example: pktminerg -f capture.pcap --dump /root/tmp --interval 15',
+  ].join('\n');
+  return groupParser()
+    .usage(usage)
+    .option('help', { alias: 'h', type: 'boolean', group: 'Global:', describe: 'show this help' })
+    .option('version', { alias: 'v', type: 'boolean', group: 'Global:', describe: 'show the version' })
+    .option('log-config', { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' })
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .getHelp();
+}

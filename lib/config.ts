@@ -1,0 +1,258 @@
+/**
+ * The typed options of one channel (one command-line group), shared by the
+ * CLI, the daemon and library users, and the pure `checkGroup` that turns
+ * parsed arguments into them. Nothing here touches the file system or the
+ * network: checks that need I/O happen when a channel is built.
+ */
+import { UserError } from './errors.js';
+
+export type SourceOptions =
+  | { kind: 'file'; path: string }
+  | { kind: 'interface'; name: string }
+  | { kind: 'container'; id: string; iface: string }
+  | { kind: 'kvm'; domain: string };
+
+export interface DumpOptions {
+  /** Base directory; files go to `<dir>/<source name>/...`. */
+  dir: string;
+  /** Seconds of capture time per file; 0 = one file. */
+  intervalSec: number;
+  /** Keep at most this many files (including the one being written); 0 = no limit. */
+  maxFiles: number;
+  /** Keep at most this many bytes of finished files; 0 = no limit. */
+  maxBytes: number;
+}
+
+export type ForwardOptions =
+  | { transport: 'gre'; remotes: string[]; key: number }
+  | { transport: 'vxlan'; remotes: string[]; vni: number; version: 1 | 2; port: number; capTime: boolean }
+  | { transport: 'zmq'; remotes: string[]; key: number; port: number; hwm: number };
+
+export interface ChannelOptions {
+  /** 1-based group number; log lines carry it as `[-01-]`. */
+  index: number;
+  source: SourceOptions;
+  /** Bytes kept of each frame at capture; 0 = whole frames. */
+  snaplen: number;
+  /** Stop after this many packets; 0 = no limit. */
+  count: number;
+  /** Live capture: read timeout (ms) and kernel buffer (MiB). */
+  timeoutMs: number;
+  bufferMiB: number;
+  /** BPF filter words joined with spaces ('' = none). */
+  expression: string;
+  nofilter: boolean;
+  /** Raw `--dir` value (`auto` or the `_`-joined expression), null without `--dir`. */
+  dir: string | null;
+  /** Cut frames to this many bytes before dump and export; 0 = whole. */
+  slice: number;
+  /** Forwarding rate limit in Mbit/s; 0 = unlimited. */
+  mbps: number;
+  dump: DumpOptions | null;
+  forward: ForwardOptions | null;
+  bindDevice: string | null;
+  pmtudisc: 'do' | 'dont' | 'want' | null;
+  /** Local status port (spec §9); 0 = off. */
+  control: number;
+  priority: boolean;
+  cpu: number | null;
+}
+
+/** The raw values yargs hands over for one group (all strings, see cli/args.ts). */
+export interface GroupArgs {
+  pcapfile?: string;
+  interface?: string;
+  container?: string;
+  kvm?: string;
+  interface_csets?: string;
+  bind_device?: string;
+  pmtudisc_option?: string;
+  remoteip?: string;
+  zmq_port?: string;
+  zmq_hwm?: string;
+  keybit?: string;
+  vni1?: string;
+  vni2?: string;
+  vxlan_port?: string;
+  snaplen?: string;
+  timeout?: string;
+  buffsize?: string;
+  priority?: boolean;
+  cpu?: string;
+  expression?: string[];
+  dump?: string;
+  interval?: string;
+  'dump-max-files'?: string;
+  'dump-max-size'?: string;
+  control?: string;
+  slice?: string;
+  nofilter?: boolean;
+  mbps?: string;
+  dir?: string;
+  capTime?: string;
+  macRefreshInterval?: string;
+  count?: string;
+  /** Positional words: more BPF filter words. */
+  _: (string | number)[];
+}
+
+export const DEFAULT_KEY = 0xffffffff;
+export const DEFAULT_VXLAN_PORT = 4789;
+export const DEFAULT_ZMQ_HWM = 100;
+export const DEFAULT_TIMEOUT_MS = 3000;
+export const DEFAULT_BUFFER_MIB = 256;
+
+function int(flag: string, text: string | undefined, min: number, max: number, fallback: number): number {
+  if (text === undefined) return fallback;
+  const t = text.trim();
+  const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UserError(`${flag}: '${text}' is not an integer in ${min}..${max}`);
+  }
+  return n;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function remotes(text: string): string[] {
+  return text.split(',').map((r) => {
+    const ip = r.trim();
+    if (!IPV4.test(ip)) throw new UserError(`-r/--remoteip: '${r}' is not an IPv4 address`);
+    return ip;
+  });
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, M: 1 << 20, MB: 1 << 20, G: 1 << 30, GB: 1 << 30 };
+
+/** `500M`, `2G`, `1048576`: bytes. */
+export function parseSize(flag: string, text: string): number {
+  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(text.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toUpperCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) <= 0) {
+    throw new UserError(`${flag}: '${text}' is not a size (examples: 1048576, 500K, 100M, 2G)`);
+  }
+  return Number(m[1]) * unit;
+}
+
+/**
+ * Validates one group's raw arguments (spec §1.2/§1.3, with the deliberate
+ * differences listed in the README) and returns its typed options. Every
+ * error is a UserError whose message names the flag.
+ */
+export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
+  for (const [k, v] of Object.entries(a)) {
+    if (k !== '_' && k !== 'expression' && Array.isArray(v)) throw new UserError(`--${k} given more than once`);
+  }
+
+  const source = checkSource(a);
+  const dump = checkDump(a);
+  const forward = checkForward(a);
+  if (!dump && !forward) throw new UserError('nothing to do: give --dump DIR to record, or -r IP to forward');
+
+  const pmtu = a.pmtudisc_option;
+  if (pmtu !== undefined && pmtu !== 'do' && pmtu !== 'dont' && pmtu !== 'want') {
+    throw new UserError(`-M/--pmtudisc_option: '${pmtu}' must be do, dont or want`);
+  }
+  if (a.interface_csets !== undefined && a.interface_csets !== 'gb2312' && a.interface_csets !== 'utf8') {
+    throw new UserError(`-S/--interface_csets: '${a.interface_csets}' must be gb2312 or utf8`);
+  }
+  if (a.capTime !== undefined && forward?.transport !== 'vxlan') {
+    throw new UserError('--capTime applies to VXLAN forwarding only (-n/--vni1 or --vni2)');
+  }
+  if (a.nofilter && source.kind === 'interface') {
+    // Without the automatic `not host <remote>` filter, forwarded packets leaving through the
+    // captured interface would be captured again (spec §1.3 step 10).
+    if (!a.bind_device) throw new UserError('--nofilter needs -B/--bind_device so forwarded packets cannot leave through the captured interface');
+    if (a.bind_device === source.name) throw new UserError('--nofilter: -B/--bind_device must differ from the captured interface');
+  }
+  if (a.dir !== undefined && a.dir.trim() === '') throw new UserError('--dir: empty expression');
+  int('--macRefreshInterval', a.macRefreshInterval, 0, 2 ** 31 - 1, 0);
+
+  const words = [...(a.expression ?? []), ...a._.map(String)];
+  return {
+    index,
+    source,
+    snaplen: int('-s/--snaplen', a.snaplen, 0, 262144, 0),
+    count: int('-c/--count', a.count, 0, Number.MAX_SAFE_INTEGER, 0),
+    timeoutMs: int('-t/--timeout', a.timeout, 0, 2 ** 31 - 1, DEFAULT_TIMEOUT_MS),
+    bufferMiB: int('-b/--buffsize', a.buffsize, 1, 65536, DEFAULT_BUFFER_MIB),
+    expression: words.join(' ').trim(),
+    nofilter: a.nofilter ?? false,
+    dir: a.dir?.trim() ?? null,
+    slice: int('--slice', a.slice, 0, 262144, 0),
+    mbps: checkMbps(a.mbps),
+    dump,
+    forward,
+    bindDevice: a.bind_device ?? null,
+    pmtudisc: pmtu ?? null,
+    control: int('--control', a.control, 0, 65535, 0),
+    priority: a.priority ?? false,
+    cpu: a.cpu === undefined ? null : int('--cpu', a.cpu, 0, 4095, 0),
+  };
+}
+
+function checkSource(a: GroupArgs): SourceOptions {
+  const given = [a.pcapfile !== undefined && '-f', a.interface !== undefined && '-i', a.container !== undefined && '--container', a.kvm !== undefined && '--kvm'].filter(Boolean);
+  const containerWithInterface = given.length === 2 && a.container !== undefined && a.interface !== undefined;
+  if (given.length === 0) throw new UserError('no capture source: give -f FILE or -i INTERFACE');
+  if (given.length > 1 && !containerWithInterface) throw new UserError(`choose one capture source, not ${given.join(' and ')}`);
+  if (a.pcapfile !== undefined) {
+    if (a.pcapfile === '') throw new UserError('-f/--pcapfile: empty file name');
+    return { kind: 'file', path: a.pcapfile };
+  }
+  if (a.container !== undefined) return { kind: 'container', id: a.container.replace(/^[a-z]+:\/\//, ''), iface: a.interface ?? 'eth0' };
+  if (a.kvm !== undefined) return { kind: 'kvm', domain: a.kvm };
+  if (a.interface === '') throw new UserError('-i/--interface: empty interface name');
+  return { kind: 'interface', name: a.interface! };
+}
+
+function checkDump(a: GroupArgs): DumpOptions | null {
+  if (a.dump === undefined) {
+    for (const flag of ['interval', 'dump-max-files', 'dump-max-size'] as const) {
+      if (a[flag] !== undefined) throw new UserError(`--${flag} needs --dump DIR`);
+    }
+    return null;
+  }
+  if (a.dump === '') throw new UserError('--dump: empty directory name');
+  const intervalSec = int('--interval', a.interval, 0, 2 ** 31 - 1, 0);
+  const maxFiles = int('--dump-max-files', a['dump-max-files'], 2, 2 ** 31 - 1, 0);
+  const maxBytes = a['dump-max-size'] === undefined ? 0 : parseSize('--dump-max-size', a['dump-max-size']);
+  if ((maxFiles || maxBytes) && intervalSec === 0) {
+    throw new UserError('--dump-max-files/--dump-max-size need --interval N > 0 (with one file there is nothing to remove)');
+  }
+  return { dir: a.dump, intervalSec, maxFiles, maxBytes };
+}
+
+function checkForward(a: GroupArgs): ForwardOptions | null {
+  const zmqPort = int('-z/--zmq_port', a.zmq_port, 0, 65535, 0);
+  const chosen = [zmqPort > 0 && '-z', a.vni1 !== undefined && '--vni1', a.vni2 !== undefined && '--vni2'].filter(Boolean);
+  if (chosen.length > 1) throw new UserError(`choose one transport, not ${chosen.join(' and ')}`);
+  if (a.remoteip === undefined) {
+    if (chosen.length) throw new UserError(`${chosen[0]} needs -r/--remoteip`);
+    return null;
+  }
+  const to = remotes(a.remoteip);
+  const key = int('-k/--keybit', a.keybit, 0, 0xffffffff, DEFAULT_KEY);
+  if (zmqPort > 0) {
+    return { transport: 'zmq', remotes: to, key, port: zmqPort, hwm: int('--zmq_hwm', a.zmq_hwm, 1, 2 ** 31 - 1, DEFAULT_ZMQ_HWM) };
+  }
+  if (a.vni1 !== undefined || a.vni2 !== undefined) {
+    return {
+      transport: 'vxlan',
+      remotes: to,
+      // v1 carries 24 bits (the reference silently lost the rest); v2 carries 32.
+      vni: a.vni1 !== undefined ? int('-n/--vni1', a.vni1, 0, 0xffffff, 0) : int('--vni2', a.vni2, 0, 0xffffffff, 0),
+      version: a.vni1 !== undefined ? 1 : 2,
+      port: int('-x/--vxlan_port', a.vxlan_port, 1, 65535, DEFAULT_VXLAN_PORT),
+      capTime: int('--capTime', a.capTime, 0, 2 ** 31 - 1, 0) === 1,
+    };
+  }
+  return { transport: 'gre', remotes: to, key };
+}
+
+function checkMbps(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new UserError(`--mbps: '${text}' is not a non-negative number`);
+  return n;
+}

@@ -1,0 +1,25 @@
+/**
+ * Per-channel counters. Every packet a channel takes in is either written by
+ * its sinks or counted here under a drop reason: nothing disappears silently.
+ */
+export class ChannelCounters {
+  /** Packets and bytes (original caplen) delivered by the source. */
+  captured = 0;
+  capturedBytes = 0;
+  /** Dropped because `--dir` could not classify them (spec §3). */
+  droppedDirection = 0;
+  /** Dropped by the `--mbps` limiter (spec §4.2). */
+  droppedThrottled = 0;
+}
+
+/** Counters every sink keeps; the final summary prints them per sink. */
+export class SinkCounters {
+  packets = 0;
+  bytes = 0;
+  /** Packets the sink could not deliver (I/O or send error, queue full), by reason. */
+  readonly dropped = new Map<string, number>();
+
+  drop(reason: string, packets: number): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + packets);
+  }
+}

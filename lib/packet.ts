@@ -1,0 +1,69 @@
+/**
+ * The unit that flows through every channel. One class, one shape: V8 keeps
+ * property access monomorphic only while every Packet has the same fields in
+ * the same order, so all fields are assigned in the constructor and stages
+ * only overwrite them (DESIGN §1).
+ */
+
+/** Direction codes carried on the wire (spec §3.1). */
+export const DIR_UNKNOWN = -1;
+export const DIR_NONE = 0;
+export const DIR_IN = 1;
+export const DIR_OUT = 2;
+
+/** Link-layer header types (tcpdump.org/linktypes.html) that we parse. */
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_LINUX_SLL = 113;
+
+export class Packet {
+  /** Capture time, whole seconds since the epoch. */
+  tsSec: number;
+  /** Capture time, nanoseconds within the second (0..999 999 999). */
+  tsNsec: number;
+  /** Bytes of `data` that belong to the packet; slicing lowers it, never raises it. */
+  caplen: number;
+  /** Length of the frame on the wire (kept when the frame is cut). */
+  wirelen: number;
+  /** Captured bytes; `data.length >= caplen`. May be a view into a larger read buffer. */
+  data: Buffer;
+  /** LINKTYPE_* of the frame. */
+  linktype: number;
+  /** DIR_* code set by the direction stage; DIR_NONE until then. */
+  direction: number;
+  /** Outer and inner VLAN ids (802.1Q / QinQ), -1 where absent. */
+  vlanOuter: number;
+  vlanInner: number;
+  /** Offset of the network-layer header in `data`, -1 when not found. */
+  l3Offset: number;
+  /** EtherType of the network-layer header (after any VLAN tags), 0 when unknown. */
+  etherType: number;
+
+  constructor(tsSec: number, tsNsec: number, caplen: number, wirelen: number, data: Buffer, linktype: number) {
+    this.tsSec = tsSec;
+    this.tsNsec = tsNsec;
+    this.caplen = caplen;
+    this.wirelen = wirelen;
+    this.data = data;
+    this.linktype = linktype;
+    this.direction = DIR_NONE;
+    this.vlanOuter = -1;
+    this.vlanInner = -1;
+    this.l3Offset = -1;
+    this.etherType = 0;
+  }
+}
+
+/** Stream chunks are batches, never single packets (DESIGN §1). */
+export type Batch = Packet[];
+
+/** Keeps the packets for which `keep` is true, in order, in the same array; returns how many were removed. */
+export function compactBatch(batch: Batch, keep: (p: Packet) => boolean): number {
+  let w = 0;
+  for (let r = 0; r < batch.length; r++) {
+    const p = batch[r]!;
+    if (keep(p)) batch[w++] = p;
+  }
+  const removed = batch.length - w;
+  batch.length = w;
+  return removed;
+}

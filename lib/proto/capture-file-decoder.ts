@@ -1,0 +1,227 @@
+/**
+ * Incremental reader of classic pcap and pcapng files: takes the file in
+ * chunks of any size, as a stream delivers them, and appends Packets. Pure:
+ * no I/O.
+ *
+ * The file is a sequence of units (the pcap file header, then records; or
+ * pcapng blocks), each with a fixed-size head that tells its total length.
+ * Units lying wholly in a chunk are decoded in place, so packet data are
+ * views of that chunk; a unit cut by a chunk boundary is kept as a list of
+ * pieces and copied into one fresh buffer once it is complete.
+ */
+import { CorruptError, TruncatedError } from '../errors.js';
+import { Packet } from '../packet.js';
+import { FILE_HEADER_LEN, RECORD_HEADER_LEN, decodeFileHeader, isPcapMagic } from './pcap.js';
+import { BLOCK_SHB, MIN_BLOCK_LEN, PcapngDecoder, type PcapngInterface } from './pcapng.js';
+
+/** What libpcap assumes when a header says snaplen 0 (its MAXIMUM_SNAPLEN). */
+const DEFAULT_SNAPLEN = 262144;
+/** Ceiling on a classic record whatever the header claims, so a damaged header cannot make us buffer gigabytes. */
+const MAX_RECORD_LEN = DEFAULT_SNAPLEN * 4;
+const MAGIC_LEN = 4;
+
+export class CaptureFileDecoder {
+  private _format: 'pcap' | 'pcapng' | null = null;
+  private _nanos = false;
+  private _snaplen = 0;
+  private _linktype = 0;
+  /** Bytes of the file decoded so far: the absolute offset of the next unit. */
+  private consumed = 0;
+  private readonly cap: number;
+
+  // Classic pcap state, set by the file header.
+  private headerDone = false;
+  private le = true;
+  private maxCaplen = 0;
+
+  private ng: PcapngDecoder | null = null;
+
+  /** Start of a unit cut by a chunk boundary, and its total length once its head is complete (0 before). */
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private pendingNeed = 0;
+
+  /** `snaplenCap` > 0 lowers every packet's caplen to at most that many bytes. */
+  constructor(snaplenCap?: number) {
+    this.cap = snaplenCap !== undefined && snaplenCap > 0 ? snaplenCap : Infinity;
+  }
+
+  get format(): 'pcap' | 'pcapng' | null {
+    return this._format;
+  }
+  /** Timestamps finer than µs: the pcap magic, or any pcapng interface with a finer if_tsresol. */
+  get nanos(): boolean {
+    return this._nanos;
+  }
+  /** The file's snaplen (pcapng: the largest interface snaplen); 0 read from the file means 262144; 0 until known. */
+  get snaplen(): number {
+    return this._snaplen;
+  }
+  /** The file's link type (pcapng: that of the first interface); 0 until known. */
+  get linktype(): number {
+    return this._linktype;
+  }
+  get offset(): number {
+    return this.consumed;
+  }
+
+  /**
+   * Decodes every complete unit now available and appends the packets to `out`.
+   * On damage throws CorruptError after appending the packets before it.
+   */
+  push(chunk: Buffer, out: Packet[]): void {
+    let pos = 0;
+    if (this.pendingLen > 0) {
+      pos = this.completePending(chunk, out);
+      if (pos < 0) return;
+    }
+    pos = this.parse(chunk, pos, out);
+    if (pos < chunk.length) {
+      this.pending.push(chunk.subarray(pos));
+      this.pendingLen = chunk.length - pos;
+    }
+  }
+
+  /** Call at end of input: throws TruncatedError if the file stops inside its header or a unit. */
+  finish(): void {
+    if (this.pendingLen === 0 && this._format !== null) return;
+    if (this._format === null) throw new TruncatedError('capture file header', 0, FILE_HEADER_LEN, this.pendingLen);
+    const known = this.pendingNeed > 0;
+    const what =
+      this._format === 'pcapng'
+        ? known ? 'pcapng block' : 'pcapng block header'
+        : !this.headerDone ? 'pcap file header' : known ? 'pcap record' : 'pcap record header';
+    throw new TruncatedError(what, this.consumed, known ? this.pendingNeed : this.headLen(), this.pendingLen);
+  }
+
+  /** Decodes whole units of `buf` from `pos`; returns where the first incomplete one starts. */
+  private parse(buf: Buffer, pos: number, out: Packet[]): number {
+    for (;;) {
+      const avail = buf.length - pos;
+      if (this._format === null) {
+        if (avail < MAGIC_LEN) return pos;
+        this.detect(buf, pos);
+      }
+      if (avail < this.headLen()) return pos;
+      const len = this.unitLength(buf, pos);
+      if (avail < len) {
+        this.pendingNeed = len;
+        return pos;
+      }
+      this.decodeUnit(buf, pos, out);
+      this.consumed += len;
+      pos += len;
+    }
+  }
+
+  /** Adds `chunk` to the pending unit; decodes it once complete and returns how much of `chunk` it took, else -1. */
+  private completePending(chunk: Buffer, out: Packet[]): number {
+    const have = this.pendingLen + chunk.length;
+    if (this.pendingNeed === 0) {
+      if (this._format === null) {
+        if (have < MAGIC_LEN) return this.absorb(chunk);
+        this.detect(this.gather(MAGIC_LEN, chunk), 0);
+      }
+      const head = this.headLen();
+      if (have < head) return this.absorb(chunk);
+      this.pendingNeed = this.unitLength(this.gather(head, chunk), 0);
+    }
+    const need = this.pendingNeed;
+    if (have < need) return this.absorb(chunk);
+    const used = need - this.pendingLen;
+    const unit = this.gather(need, chunk);
+    this.pending = [];
+    this.pendingLen = 0;
+    this.pendingNeed = 0;
+    this.decodeUnit(unit, 0, out);
+    this.consumed += need;
+    return used;
+  }
+
+  private absorb(chunk: Buffer): number {
+    this.pending.push(chunk);
+    this.pendingLen += chunk.length;
+    return -1;
+  }
+
+  /** The first `n` bytes of the pending pieces followed by `chunk`, copied into a fresh buffer. */
+  private gather(n: number, chunk: Buffer): Buffer {
+    this.pending.push(chunk);
+    const b = Buffer.concat(this.pending, n);
+    this.pending.pop();
+    return b;
+  }
+
+  private detect(buf: Buffer, pos: number): void {
+    if (buf.readUInt32LE(pos) === BLOCK_SHB) {
+      this._format = 'pcapng';
+      this.ng = new PcapngDecoder((iface) => this.addInterface(iface));
+    } else if (isPcapMagic(buf, pos)) {
+      this._format = 'pcap';
+    } else {
+      throw new CorruptError(`unknown capture file magic 0x${buf.readUInt32BE(pos).toString(16).padStart(8, '0')}`, this.consumed);
+    }
+  }
+
+  private addInterface(iface: PcapngInterface): void {
+    if (iface.unitsPerSec > 1_000_000n) this._nanos = true;
+    // _snaplen is still 0 only before the first interface of the file.
+    if (this._snaplen === 0) this._linktype = iface.linktype;
+    this._snaplen = Math.max(this._snaplen, iface.snaplen || DEFAULT_SNAPLEN);
+  }
+
+  /** Bytes from which unitLength can tell the length of the next unit. */
+  private headLen(): number {
+    if (this._format === 'pcapng') return MIN_BLOCK_LEN;
+    return this.headerDone ? RECORD_HEADER_LEN : FILE_HEADER_LEN;
+  }
+
+  /** Total length of the unit at `pos` (headLen() bytes available); throws CorruptError on an impossible one. */
+  private unitLength(buf: Buffer, pos: number): number {
+    if (this._format === 'pcapng') return this.ng!.blockLength(buf, pos, this.consumed);
+    if (!this.headerDone) return FILE_HEADER_LEN;
+    const incl = this.le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+    const orig = this.le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+    // Like gopacket's pcapgo, but up to 256 KiB even when the header's snaplen is lower: some writers lie about it.
+    if (incl > this.maxCaplen) {
+      throw new CorruptError(`pcap record captured length ${incl} exceeds limit ${this.maxCaplen}`, this.consumed);
+    }
+    if (incl > orig) throw new CorruptError(`pcap record captured length ${incl} exceeds original length ${orig}`, this.consumed);
+    return RECORD_HEADER_LEN + incl;
+  }
+
+  /** Decodes the complete unit at `pos`. */
+  private decodeUnit(buf: Buffer, pos: number, out: Packet[]): void {
+    if (this._format === 'pcapng') {
+      const p = this.ng!.decodeBlock(buf, pos, this.consumed);
+      if (p !== null) {
+        if (p.caplen > this.cap) p.caplen = this.cap;
+        out.push(p);
+      }
+      return;
+    }
+    if (!this.headerDone) {
+      const h = decodeFileHeader(buf, pos);
+      this.headerDone = true;
+      this.le = h.littleEndian;
+      this._nanos = h.nanos;
+      this._snaplen = h.snaplen || DEFAULT_SNAPLEN;
+      this._linktype = h.linktype;
+      this.maxCaplen = Math.min(Math.max(this._snaplen, DEFAULT_SNAPLEN), MAX_RECORD_LEN);
+      return;
+    }
+    const le = this.le;
+    let tsSec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+    const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+    const incl = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+    const orig = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+    let tsNsec = this._nanos ? frac : frac * 1000;
+    if (tsNsec >= 1e9) {
+      // Sloppy writers leave a fraction of a whole second or more; carry it like gopacket's time.Unix.
+      tsSec += Math.floor(tsNsec / 1e9);
+      tsNsec %= 1e9;
+    }
+    const data = buf.subarray(pos + RECORD_HEADER_LEN, pos + RECORD_HEADER_LEN + incl);
+    out.push(new Packet(tsSec, tsNsec, incl > this.cap ? this.cap : incl, orig, data, this._linktype));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Link layer: Ethernet II (IEEE 802.3 clause 3, RFC 894), VLAN tags
+ * (IEEE 802.1Q, 802.1ad QinQ and the pre-standard 0x9100 TPID) and Linux
+ * cooked capture v1 (LINKTYPE_LINUX_SLL, tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html).
+ *
+ * Ethernet II (LINKTYPE_ETHERNET):
+ *
+ *   0                   6                   12      14
+ *   +-------------------+-------------------+-------+----------
+ *   | destination MAC   | source MAC        | type  | payload
+ *   +-------------------+-------------------+-------+----------
+ *   type >= 0x0600 is an EtherType; smaller values are an 802.3 length.
+ *
+ * Linux cooked capture v1 (LINKTYPE_LINUX_SLL):
+ *
+ *   0       2       4       6                               14      16
+ *   +-------+-------+-------+-------------------------------+-------+----------
+ *   | pkt   | ARPHRD| addr  | link-layer address            | proto | payload
+ *   | type  | type  | len   | (8 bytes, zero padded)        |       |
+ *   +-------+-------+-------+-------------------------------+-------+----------
+ *
+ * VLAN tag, repeated while `type` is a TPID (0x8100, 0x88a8, 0x9100):
+ *
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-----+-+-----------------------+-------------------------------+
+ *  | PCP |D|     VLAN id (12)      |   EtherType or next TPID      |
+ *  +-----+-+-----------------------+-------------------------------+
+ */
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Packet } from '../packet.js';
+
+export const ETHERNET_HEADER_LEN = 14;
+export const LINUX_SLL_HEADER_LEN = 16;
+export const VLAN_TAG_LEN = 4;
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_IPV6 = 0x86dd;
+/** 802.1Q customer tag. */
+export const ETHERTYPE_VLAN = 0x8100;
+/** 802.1ad service tag (QinQ outer). */
+export const ETHERTYPE_QINQ = 0x88a8;
+/** Pre-802.1ad QinQ outer tag still sent by some switches. */
+export const ETHERTYPE_QINQ_LEGACY = 0x9100;
+/** Values below this in the type field are 802.3 frame lengths, not EtherTypes. */
+export const ETHERTYPE_MIN = 0x0600;
+
+const VLAN_ID_MASK = 0x0fff;
+
+/**
+ * Sets p.vlanOuter, p.vlanInner, p.l3Offset and p.etherType from
+ * `p.data[0 .. p.caplen)`. Never throws: a frame too short for its headers,
+ * an 802.3 length frame or an unknown linktype gets l3Offset -1 and
+ * etherType 0, keeping the VLAN ids of the tags read completely.
+ *
+ * With more than two tags, vlanOuter is the first and vlanInner the last
+ * (the one nearest the payload, the customer VLAN in QinQ).
+ * l3Offset may equal caplen when the frame ends right after its headers.
+ */
+export function decodeLinkLayer(p: Packet): void {
+  const d = p.data;
+  const end = p.caplen;
+  p.vlanOuter = -1;
+  p.vlanInner = -1;
+  p.l3Offset = -1;
+  p.etherType = 0;
+
+  let off: number;
+  if (p.linktype === LINKTYPE_ETHERNET) off = ETHERNET_HEADER_LEN;
+  else if (p.linktype === LINKTYPE_LINUX_SLL) off = LINUX_SLL_HEADER_LEN;
+  else return;
+  if (end < off) return;
+  // Byte arithmetic instead of readUInt16BE: lengths are checked just above,
+  // so Buffer's own range check would be redundant on the per-packet path.
+  let type = (d[off - 2] << 8) | d[off - 1];
+
+  while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_LEGACY) {
+    if (end < off + VLAN_TAG_LEN) return;
+    const id = ((d[off] << 8) | d[off + 1]) & VLAN_ID_MASK;
+    if (p.vlanOuter < 0) p.vlanOuter = id;
+    else p.vlanInner = id;
+    type = (d[off + 2] << 8) | d[off + 3];
+    off += VLAN_TAG_LEN;
+  }
+
+  if (type < ETHERTYPE_MIN) return;
+  p.l3Offset = off;
+  p.etherType = type;
+}

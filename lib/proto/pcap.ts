@@ -1,0 +1,126 @@
+/**
+ * Classic libpcap file format (https://www.tcpdump.org/manpages/pcap-savefile.5.html,
+ * draft-ietf-opsawg-pcap). Pure: no I/O.
+ *
+ * File header, 24 bytes, in the writer's byte order (the magic tells which):
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |        magic: 0xa1b2c3d4 (µs) or 0xa1b23c4d (ns)              |  0
+ * +-------------------------------+-------------------------------+
+ * |      version major (2)        |      version minor (4)        |  4
+ * +-------------------------------+-------------------------------+
+ * |                  thiszone (GMT offset, 0)                     |  8
+ * +---------------------------------------------------------------+
+ * |                  sigfigs (accuracy, 0)                        | 12
+ * +---------------------------------------------------------------+
+ * |                  snaplen                                      | 16
+ * +---------------------------------------------------------------+
+ * |                  linktype (LINKTYPE_*)                        | 20
+ * +---------------------------------------------------------------+
+ *
+ * Record header, 16 bytes, followed by incl_len bytes of packet data:
+ *
+ * +---------------------------------------------------------------+
+ * |                  ts_sec (seconds since the epoch)             |  0
+ * +---------------------------------------------------------------+
+ * |                  ts_usec or ts_nsec (per the magic)           |  4
+ * +---------------------------------------------------------------+
+ * |                  incl_len (bytes captured in the file)        |  8
+ * +---------------------------------------------------------------+
+ * |                  orig_len (bytes on the wire)                 | 12
+ * +---------------------------------------------------------------+
+ */
+import { CorruptError, TruncatedError } from '../errors.js';
+import type { Batch } from '../packet.js';
+
+export const MAGIC_USEC = 0xa1b2c3d4;
+export const MAGIC_NSEC = 0xa1b23c4d;
+export const FILE_HEADER_LEN = 24;
+export const RECORD_HEADER_LEN = 16;
+
+export interface PcapFileHeader {
+  littleEndian: boolean;
+  nanos: boolean;
+  versionMajor: number;
+  versionMinor: number;
+  snaplen: number;
+  linktype: number;
+}
+
+/** True when the 4 bytes at `offset` are a classic pcap magic in either byte order (needs 4 bytes). */
+export function isPcapMagic(buf: Buffer, offset: number): boolean {
+  const m = buf.readUInt32LE(offset);
+  return m === MAGIC_USEC || m === MAGIC_NSEC || m === 0xd4c3b2a1 || m === 0x4d3cb2a1;
+}
+
+export function decodeFileHeader(buf: Buffer, offset = 0): PcapFileHeader {
+  const available = Math.max(0, buf.length - offset);
+  if (available < FILE_HEADER_LEN) throw new TruncatedError('pcap file header', offset, FILE_HEADER_LEN, available);
+  let littleEndian = true;
+  let magic = buf.readUInt32LE(offset);
+  if (magic !== MAGIC_USEC && magic !== MAGIC_NSEC) {
+    littleEndian = false;
+    magic = buf.readUInt32BE(offset);
+    if (magic !== MAGIC_USEC && magic !== MAGIC_NSEC) {
+      throw new CorruptError(`unknown pcap magic 0x${buf.readUInt32BE(offset).toString(16).padStart(8, '0')}`, offset);
+    }
+  }
+  const u16 = (o: number): number => (littleEndian ? buf.readUInt16LE(offset + o) : buf.readUInt16BE(offset + o));
+  const u32 = (o: number): number => (littleEndian ? buf.readUInt32LE(offset + o) : buf.readUInt32BE(offset + o));
+  return {
+    littleEndian,
+    nanos: magic === MAGIC_NSEC,
+    versionMajor: u16(4),
+    versionMinor: u16(6),
+    snaplen: u32(16),
+    linktype: u32(20),
+  };
+}
+
+/** Little-endian, version 2.4, thiszone 0, sigfigs 0: what libpcap writes on x86. */
+export function encodeFileHeader(h: { nanos: boolean; snaplen: number; linktype: number }): Buffer {
+  const b = Buffer.alloc(FILE_HEADER_LEN);
+  b.writeUInt32LE(h.nanos ? MAGIC_NSEC : MAGIC_USEC, 0);
+  b.writeUInt16LE(2, 4);
+  b.writeUInt16LE(4, 6);
+  b.writeUInt32LE(h.snaplen, 16);
+  b.writeUInt32LE(h.linktype, 20);
+  return b;
+}
+
+/**
+ * Encodes whole batches into record bytes (little-endian), one buffer per
+ * batch so a sink does one write per batch. The returned Buffer is a view of
+ * an internal buffer and is valid only until the next `encode` call: write
+ * it (or copy it) before encoding again.
+ */
+export class PcapRecordEncoder {
+  private buf = Buffer.allocUnsafe(1 << 16);
+
+  constructor(private readonly nanos: boolean) {}
+
+  encode(batch: Batch): Buffer {
+    let need = 0;
+    for (let i = 0; i < batch.length; i++) need += RECORD_HEADER_LEN + batch[i]!.caplen;
+    if (need > this.buf.length) {
+      let size = this.buf.length;
+      while (size < need) size *= 2;
+      this.buf = Buffer.allocUnsafe(size);
+    }
+    const b = this.buf;
+    let off = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      // `>>> 0` wraps seconds past 2106 the way gopacket's uint32() does instead of throwing a RangeError.
+      b.writeUInt32LE(p.tsSec >>> 0, off);
+      b.writeUInt32LE(this.nanos ? p.tsNsec : Math.floor(p.tsNsec / 1000), off + 4);
+      b.writeUInt32LE(p.caplen, off + 8);
+      b.writeUInt32LE(p.wirelen, off + 12);
+      p.data.copy(b, off + RECORD_HEADER_LEN, 0, p.caplen);
+      off += RECORD_HEADER_LEN + p.caplen;
+    }
+    return b.subarray(0, off);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * VXLAN (RFC 7348 §5) as the VXLAN exporter sends it (spec §5.3), with the
+ * reference's two ways of filling bytes 4..7 and its capTime trailer.
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |R|R|R|R|I|R|R|R|            Reserved                           |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                VXLAN Network Identifier (VNI) |   Reserved    |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * v1: VNI = V (direction 0) or (direction << 20) | (V & 0xFFF); the last
+ *     byte is a check over the header and the first 34 frame bytes.
+ * v2: bytes 4..7 = V + direction as one 32-bit integer.
+ *
+ * capTime trailer, after the frame: seconds, then µs × 1000 (both uint32 BE).
+ */
+import { CorruptError, TruncatedError } from '../errors.js';
+
+export const VXLAN_HEADER_LEN = 8;
+export const CAPTIME_TRAILER_LEN = 8;
+
+const FLAG_I = 0x08;
+const VNI_MASK = 0xffffff;
+const V1_SHORT_VNI_MASK = 0xfff;
+/** VNI bits 19..12: zero whenever the direction sits in bits 23..20. */
+const V1_CLEARED_BITS = 0x0ff000;
+const V1_DIRECTION_SHIFT = 20;
+/** Ethernet + a 20-byte IPv4 header. */
+const CHECK_FRAME_BYTES = 34;
+const CHECK_SEED = 0x4a3b2d1c;
+
+// One scratch buffer for the 42 checked bytes: the check runs per packet and JS is single-threaded.
+const checkBytes = Buffer.alloc(VXLAN_HEADER_LEN + CHECK_FRAME_BYTES);
+
+/**
+ * DPDK's raw checksum with the reference's non-zero seed and no final
+ * complement: little-endian 16-bit words, an odd last byte added as is,
+ * folded twice. `01 02 02 03` gives 31834.
+ */
+export function seededSum(bytes: Buffer): number {
+  let sum = CHECK_SEED;
+  const even = bytes.length & ~1;
+  for (let i = 0; i < even; i += 2) sum += bytes[i] | (bytes[i + 1] << 8);
+  if (even < bytes.length) sum += bytes[even];
+  sum = (sum >>> 16) + (sum & 0xffff);
+  sum = (sum >>> 16) + (sum & 0xffff);
+  return sum;
+}
+
+/**
+ * The v1 check byte over `header8` (its byte 7 taken as 0) and the first 34
+ * bytes of the frame. Bytes beyond caplen count as zero: the reference mixes
+ * in whatever the previous packet left there (spec §5.3 [BUG]).
+ */
+export function vxlanCheck(header8: Buffer, frame: Buffer, caplen: number): number {
+  if (header8.length < VXLAN_HEADER_LEN) throw new TruncatedError('VXLAN header', 0, VXLAN_HEADER_LEN, header8.length);
+  header8.copy(checkBytes, 0, 0, VXLAN_HEADER_LEN - 1);
+  checkBytes[VXLAN_HEADER_LEN - 1] = 0;
+  const n = Math.max(0, Math.min(caplen, frame.length, CHECK_FRAME_BYTES));
+  frame.copy(checkBytes, VXLAN_HEADER_LEN, 0, n);
+  checkBytes.fill(0, VXLAN_HEADER_LEN + n);
+  return seededSum(checkBytes) & 0xff;
+}
+
+/** Header for `--vni1`: bits of `vni` above 24 are lost, as in the reference. */
+export function writeVxlanHeaderV1(
+  target: Buffer,
+  offset: number,
+  vni: number,
+  direction: number,
+  frame: Buffer,
+  caplen: number,
+): void {
+  const v = vni & VNI_MASK;
+  const wire = direction === 0 ? v : ((direction & 0xf) << V1_DIRECTION_SHIFT) | (v & V1_SHORT_VNI_MASK);
+  target.writeUInt32BE(FLAG_I << 24, offset);
+  target.writeUIntBE(wire, offset + 4, 3);
+  target[offset + 7] = vxlanCheck(target.subarray(offset, offset + VXLAN_HEADER_LEN), frame, caplen);
+}
+
+/** Header for `--vni2`: 32-bit wrap-around like the reference's uint32 addition. */
+export function writeVxlanHeaderV2(target: Buffer, offset: number, value: number, direction: number): void {
+  target.writeUInt32BE(FLAG_I << 24, offset);
+  target.writeUInt32BE((value + direction) >>> 0, offset + 4);
+}
+
+/** The reference carries µs, so the nanoseconds are rounded down to whole µs. */
+export function writeCapTimeTrailer(target: Buffer, offset: number, tsSec: number, tsNsec: number): void {
+  target.writeUInt32BE(tsSec >>> 0, offset);
+  target.writeUInt32BE(Math.floor(tsNsec / 1000) * 1000, offset + 4);
+}
+
+export interface VxlanHeader {
+  /** 24 bits. */
+  vni: number;
+  /** Byte 0; the I flag is always set (else the header is rejected). */
+  flags: number;
+  /** Byte 7: the v1 check, or the low byte of the v2 value. */
+  reserved7: number;
+}
+
+/** Decodes 8 bytes at `offset`; a clear I flag means no valid VNI (RFC 7348 §5), so it is corrupt. */
+export function decodeVxlanHeader(buf: Buffer, offset: number): VxlanHeader {
+  const available = Math.max(0, buf.length - offset);
+  if (available < VXLAN_HEADER_LEN) throw new TruncatedError('VXLAN header', offset, VXLAN_HEADER_LEN, available);
+  const flags = buf[offset];
+  if ((flags & FLAG_I) === 0) throw new CorruptError('VXLAN header without the I flag', offset);
+  return { vni: buf.readUIntBE(offset + 4, 3), flags, reserved7: buf[offset + 7] };
+}
+
+/**
+ * Direction code of a v1 VNI. Inherently ambiguous: a v1 VNI sent with
+ * direction 0 and V ≥ 0x100000 also has a non-zero top nibble.
+ */
+export function v1Direction(vni: number): number {
+  return (vni >> V1_DIRECTION_SHIFT) & 0xf;
+}
+
+/**
+ * Whether a received v1 VNI was sent with `configured` as `--vni1`: either
+ * exactly V (direction 0), or a direction in bits 23..20, zeros in 19..12
+ * and V's low 12 bits.
+ */
+export function v1MatchesVni(vni24: number, configured: number): boolean {
+  const vni = vni24 & VNI_MASK;
+  if (vni === (configured & VNI_MASK)) return true;
+  return (
+    v1Direction(vni) !== 0 &&
+    (vni & V1_CLEARED_BITS) === 0 &&
+    (vni & V1_SHORT_VNI_MASK) === (configured & V1_SHORT_VNI_MASK)
+  );
+}
+
+/** Recomputes the v1 check with byte 7 zeroed (not the reference's verifier, which can never agree). */
+export function verifyV1Check(header8: Buffer, frame: Buffer, caplen: number): boolean {
+  return vxlanCheck(header8, frame, caplen) === header8[VXLAN_HEADER_LEN - 1];
+}

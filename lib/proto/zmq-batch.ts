@@ -1,0 +1,291 @@
+/**
+ * The ZeroMQ batch message (spec §5.4): many frames per message, each with
+ * an MPLS entry inserted that carries direction and service tag. All
+ * integers big-endian.
+ *
+ * Version 2 (cloud-probe):
+ *
+ *   0       2       4               8                               24
+ *   +-------+-------+---------------+-------------------------------+-----------
+ *   |version| count | keybit        | agent UUID (16 bytes)         | records...
+ *   +-------+-------+---------------+-------------------------------+-----------
+ *
+ *   record:
+ *   0       2               6               10              14              18
+ *   +-------+---------------+---------------+---------------+---------------+-----
+ *   |   N   | seconds       | microseconds  | caplen + 4    | wirelen + 4   | data (N bytes)
+ *   +-------+---------------+---------------+---------------+---------------+-----
+ *
+ *   data, untagged frame:  MACs(12) | 88 47 | MPLS entry | frame[14..]
+ *   data, 802.1Q frame:    MACs(12) | 81 00 | TCI | 88 47 | MPLS entry | frame[18..]
+ *
+ * Version 1 (legacy packet-agent 0.3.6, the only one recvzmq.py reads): an
+ * 8-byte header (version, count, keybit) and records with the same 18-byte
+ * layout carrying the original caplen and wire length, N = min(caplen, 65535),
+ * and the unmodified frame. The spec says only "16-byte header with the
+ * original caplen/len"; the field order and widths are those recvzmq.py
+ * unpacks (`>HIIII`: N, seconds, microseconds, caplen, wire length).
+ */
+import { readFileSync } from 'node:fs';
+import { CorruptError, TruncatedError } from '../errors.js';
+import type { Packet } from '../packet.js';
+import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, VLAN_TAG_LEN } from './ethernet.js';
+import { ETHERTYPE_MPLS, MPLS_ENTRY_LEN, mplsBottomOfStack, mplsEntry } from './mpls.js';
+
+export const ZMQ_BATCH_VERSION = 2;
+export const ZMQ_BATCH_VERSION_LEGACY = 1;
+export const ZMQ_BATCH_HEADER_LEN = 24;
+export const ZMQ_LEGACY_BATCH_HEADER_LEN = 8;
+export const ZMQ_RECORD_HEADER_LEN = 18;
+export const ZMQ_MAX_BATCH_BYTES = 1048576;
+/** The count field is 16 bits. */
+export const ZMQ_MAX_RECORDS = 65535;
+export const UUID_LEN = 16;
+
+/** The reference's cap, so that N = caplen + 4 still fits the 16-bit length field. */
+const MAX_LABELLED_CAPLEN = 65531;
+const ETHERTYPE_OFFSET = 12;
+const TAGGED_HEADER_LEN = ETHERNET_HEADER_LEN + VLAN_TAG_LEN;
+/** Rule 2: a batch spans at most two capture seconds. */
+const MAX_SECONDS_APART = 1;
+
+/**
+ * Builds batch messages for one remote in a reused buffer of `maxBytes`.
+ * The sink drives the flush rules:
+ *
+ *   if (!b.canLabel(p)) → drop and count
+ *   if (!b.fits(p) || b.startsNewSecond(p)) send(b.finish())
+ *   b.append(p, direction)
+ *   on a quiet link: if (b.count > 0 && b.firstSecond < nowSec - 1) send(b.finish())
+ *
+ * With the default 1 MiB, rule 1 (65 535 records) cannot trigger before
+ * rule 3 (a record is at least 36 bytes); it stays to protect the 16-bit
+ * count, and a larger `maxBytes` lets tests reach it.
+ */
+export class ZmqBatchBuilder {
+  private readonly buf: Buffer;
+  private readonly keybit: number;
+  private records = 0;
+  private pos = ZMQ_BATCH_HEADER_LEN;
+  private first = 0;
+
+  constructor(keybit: number, uuid: Buffer, maxBytes = ZMQ_MAX_BATCH_BYTES) {
+    if (uuid.length !== UUID_LEN) throw new RangeError(`agent UUID must be ${UUID_LEN} bytes, got ${uuid.length}`);
+    this.keybit = keybit;
+    this.buf = Buffer.alloc(maxBytes);
+    this.buf.writeUInt16BE(ZMQ_BATCH_VERSION, 0);
+    this.buf.writeUInt32BE(keybit >>> 0, 4);
+    uuid.copy(this.buf, 8);
+  }
+
+  get count(): number {
+    return this.records;
+  }
+
+  /** Size of the message finish() would return now, header included. */
+  get byteLength(): number {
+    return this.pos;
+  }
+
+  /** Capture second of the batch's first record; 0 while empty. */
+  get firstSecond(): number {
+    return this.first;
+  }
+
+  /**
+   * Frames too short to carry the label: under 14 bytes, or 802.1Q-tagged
+   * under 18 (where the reference underflows). The sink drops and counts them.
+   */
+  canLabel(p: Packet): boolean {
+    if (p.caplen < ETHERNET_HEADER_LEN) return false;
+    return !isTagged(p.data) || p.caplen >= TAGGED_HEADER_LEN;
+  }
+
+  /** Rules 1 and 3: room for one more record of this size. */
+  fits(p: Packet): boolean {
+    return this.records < ZMQ_MAX_RECORDS && this.pos + ZMQ_RECORD_HEADER_LEN + labelledLength(p) <= this.buf.length;
+  }
+
+  /** Rule 2: the frame is 2 or more seconds after the batch's first. */
+  startsNewSecond(p: Packet): boolean {
+    return this.records > 0 && p.tsSec > this.first + MAX_SECONDS_APART;
+  }
+
+  /**
+   * Appends one record, labelling a copy of the frame; `p.data` is never
+   * written (the reference's in-place relabelling corrupts dumps).
+   * Throws TruncatedError when !canLabel(p), RangeError when !fits(p).
+   */
+  append(p: Packet, direction: number): void {
+    if (!this.canLabel(p)) {
+      const needed = p.caplen < ETHERNET_HEADER_LEN ? ETHERNET_HEADER_LEN : TAGGED_HEADER_LEN;
+      throw new TruncatedError('frame for the MPLS label', 0, needed, p.caplen);
+    }
+    if (!this.fits(p)) throw new RangeError('ZeroMQ batch is full: finish() it first');
+    const b = this.buf;
+    const d = p.data;
+    const n = labelledLength(p);
+    const end = n - MPLS_ENTRY_LEN;
+    let at = this.pos;
+    if (this.records === 0) this.first = p.tsSec;
+
+    b.writeUInt16BE(n, at);
+    b.writeUInt32BE(p.tsSec >>> 0, at + 2);
+    b.writeUInt32BE(Math.floor(p.tsNsec / 1000), at + 6);
+    b.writeUInt32BE((p.caplen + MPLS_ENTRY_LEN) >>> 0, at + 10);
+    b.writeUInt32BE((p.wirelen + MPLS_ENTRY_LEN) >>> 0, at + 14);
+    at += ZMQ_RECORD_HEADER_LEN;
+
+    const typeAt = isTagged(d) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
+    d.copy(b, at, 0, typeAt);
+    b.writeUInt16BE(ETHERTYPE_MPLS, at + typeAt);
+    b.writeUInt32BE(mplsEntry(direction, this.keybit), at + typeAt + 2);
+    d.copy(b, at + typeAt + 2 + MPLS_ENTRY_LEN, typeAt + 2, end);
+
+    this.pos = at + n;
+    this.records++;
+  }
+
+  /**
+   * The message so far, as a copy: ZeroMQ may hold it in its queue while
+   * this buffer is refilled. Then the builder is empty, so no record is
+   * ever sent twice. A sink should not send an empty batch (count 0).
+   */
+  finish(): Buffer {
+    this.buf.writeUInt16BE(this.records, 2);
+    // Own memory rather than a slice of Buffer's shared pool, which a long ZeroMQ queue would keep alive.
+    const message = Buffer.allocUnsafeSlow(this.pos);
+    this.buf.copy(message, 0, 0, this.pos);
+    this.records = 0;
+    this.pos = ZMQ_BATCH_HEADER_LEN;
+    this.first = 0;
+    return message;
+  }
+}
+
+/** One 802.1Q tag, the only tag the reference knows; callers have checked that 14 bytes exist. */
+function isTagged(d: Buffer): boolean {
+  return ((d[ETHERTYPE_OFFSET] << 8) | d[ETHERTYPE_OFFSET + 1]) === ETHERTYPE_VLAN;
+}
+
+/** N: the 16-bit record length, so caplen is capped first. */
+function labelledLength(p: Packet): number {
+  return Math.min(p.caplen, MAX_LABELLED_CAPLEN) + MPLS_ENTRY_LEN;
+}
+
+export interface UuidResult {
+  /** 16 bytes; all zero when `problem` is set. */
+  uuid: Buffer;
+  problem: string | null;
+}
+
+/** The agent UUID from the text of the uuid file (spec §5.4). */
+export function parseUuidText(text: string): UuidResult {
+  const line = text.split('\n', 1)[0]!;
+  if (line.length !== 36) return { uuid: Buffer.alloc(UUID_LEN), problem: `first line is ${line.length} characters, expected 36` };
+  const digits = line.replaceAll('-', '');
+  if (!/^[0-9a-fA-F]{32}$/.test(digits)) {
+    return { uuid: Buffer.alloc(UUID_LEN), problem: `first line is not 32 hex digits and hyphens: ${JSON.stringify(line)}` };
+  }
+  return { uuid: Buffer.from(digits, 'hex'), problem: null };
+}
+
+/**
+ * Reads the uuid file once per exporter. A missing or invalid file is not
+ * fatal (the reference sends zeros); the caller reports `problem`.
+ */
+export function readUuidFile(path: string): UuidResult {
+  let text: string;
+  try {
+    // latin1: one character per byte, so the 36-character rule counts bytes like the reference.
+    text = readFileSync(path, 'latin1');
+  } catch (e) {
+    return { uuid: Buffer.alloc(UUID_LEN), problem: `cannot read ${path}: ${(e as Error).message}` };
+  }
+  const result = parseUuidText(text);
+  return result.problem === null ? result : { uuid: result.uuid, problem: `${path}: ${result.problem}` };
+}
+
+export interface ZmqRecord {
+  tsSec: number;
+  tsUsec: number;
+  /** As on the wire: v2 counts the 4 label bytes, v1 does not. */
+  caplen: number;
+  wirelen: number;
+  /** A view into the message: labelled frame (v2) or the frame as captured (v1). */
+  data: Buffer;
+}
+
+export interface ZmqBatch {
+  version: number;
+  keybit: number;
+  /** null for version 1, which has none. */
+  uuid: Buffer | null;
+  records: ZmqRecord[];
+}
+
+/**
+ * Decodes a whole message of version 2 or 1. Beyond the lengths, it checks
+ * that no record holds more than its caplen and that the message ends with
+ * the last record (a count that disagrees means the reference's reopen bug).
+ */
+export function decodeZmqBatch(msg: Buffer): ZmqBatch {
+  if (msg.length < 2) throw new TruncatedError('ZeroMQ batch header', 0, 2, msg.length);
+  const version = msg.readUInt16BE(0);
+  let headerLen: number;
+  if (version === ZMQ_BATCH_VERSION) headerLen = ZMQ_BATCH_HEADER_LEN;
+  else if (version === ZMQ_BATCH_VERSION_LEGACY) headerLen = ZMQ_LEGACY_BATCH_HEADER_LEN;
+  else throw new CorruptError(`ZeroMQ batch version ${version} (expected 1 or 2)`, 0);
+  if (msg.length < headerLen) throw new TruncatedError('ZeroMQ batch header', 0, headerLen, msg.length);
+
+  const count = msg.readUInt16BE(2);
+  const keybit = msg.readUInt32BE(4);
+  const uuid = version === ZMQ_BATCH_VERSION ? msg.subarray(8, ZMQ_BATCH_HEADER_LEN) : null;
+  const records: ZmqRecord[] = [];
+  let at = headerLen;
+  for (let i = 0; i < count; i++) {
+    if (msg.length - at < ZMQ_RECORD_HEADER_LEN) {
+      throw new TruncatedError(`ZeroMQ record ${i} header`, at, ZMQ_RECORD_HEADER_LEN, msg.length - at);
+    }
+    const n = msg.readUInt16BE(at);
+    const caplen = msg.readUInt32BE(at + 10);
+    if (n > caplen) throw new CorruptError(`ZeroMQ record ${i} holds ${n} bytes, more than its caplen ${caplen}`, at);
+    const dataAt = at + ZMQ_RECORD_HEADER_LEN;
+    if (msg.length - dataAt < n) throw new TruncatedError(`ZeroMQ record ${i} data`, dataAt, n, msg.length - dataAt);
+    records.push({
+      tsSec: msg.readUInt32BE(at + 2),
+      tsUsec: msg.readUInt32BE(at + 6),
+      caplen,
+      wirelen: msg.readUInt32BE(at + 14),
+      data: msg.subarray(dataAt, dataAt + n),
+    });
+    at = dataAt + n;
+  }
+  if (at !== msg.length) throw new CorruptError(`${msg.length - at} bytes after the ${count} records of a ZeroMQ batch`, at);
+  return { version, keybit, uuid, records };
+}
+
+/**
+ * The frame without its MPLS entry, EtherType restored from the payload's
+ * first nibble (4 → IPv4, 6 → IPv6); a new buffer. Any other payload (ARP,
+ * a nibble that is no IP version, an entry not at the bottom of its stack)
+ * cannot be identified, since the original EtherType was not sent: then
+ * `data` itself is returned, label and 0x8847 kept.
+ */
+export function unlabelFrame(data: Buffer): Buffer {
+  if (data.length < ETHERNET_HEADER_LEN) throw new TruncatedError('labelled frame', 0, ETHERNET_HEADER_LEN, data.length);
+  const typeAt = isTagged(data) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
+  const payloadAt = typeAt + 2 + MPLS_ENTRY_LEN;
+  if (data.length < payloadAt) throw new TruncatedError('labelled frame', 0, payloadAt, data.length);
+  if (data.readUInt16BE(typeAt) !== ETHERTYPE_MPLS) throw new CorruptError('frame carries no MPLS entry', typeAt);
+  if (!mplsBottomOfStack(data.readUInt32BE(typeAt + 2)) || data.length === payloadAt) return data;
+
+  const nibble = data[payloadAt] >> 4;
+  const etherType = nibble === 4 ? ETHERTYPE_IPV4 : nibble === 6 ? ETHERTYPE_IPV6 : 0;
+  if (etherType === 0) return data;
+  const out = Buffer.allocUnsafe(data.length - MPLS_ENTRY_LEN);
+  data.copy(out, 0, 0, typeAt);
+  out.writeUInt16BE(etherType, typeAt);
+  data.copy(out, typeAt + 2, payloadAt);
+  return out;
+}

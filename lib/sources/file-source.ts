@@ -1,0 +1,152 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { ChannelCounters } from '../counters.js';
+import type { Batch, Packet } from '../packet.js';
+import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
+import type { CaptureSource } from './source.js';
+
+const MAX_BATCH = 1024;
+
+export interface FileSourceOptions {
+  /** Capture file (classic pcap or pcapng); '-' reads process.stdin. */
+  path: string;
+  counters: ChannelCounters;
+  /** Cut every packet to this many bytes; also the snaplen reported for dumps. */
+  snaplen?: number;
+  /** Stop after this many packets; 0 or undefined: read the whole file. */
+  count?: number;
+}
+
+/**
+ * Replays a capture file as Batch chunks. Damage or a read error does not
+ * destroy the stream: every packet before it is emitted, `failure` is set
+ * and the stream ends normally, so downstream still writes what was read.
+ */
+export class FileSource extends Readable implements CaptureSource {
+  readonly name: string;
+  /** How messages name the input. */
+  private readonly label: string;
+  private readonly input: Readable;
+  private readonly decoder: CaptureFileDecoder;
+  private readonly counters: ChannelCounters;
+  private readonly snaplenOpt: number;
+  private remaining: number;
+  private _failure: Error | null = null;
+  /** No more pushes: end of input, count reached, stop(), failure or destroy. */
+  private ended = false;
+  private readonly onData = (chunk: Buffer): void => this.decode(chunk);
+  private readonly onEnd = (): void => this.inputEnded();
+  private readonly onError = (e: Error): void => this.fail(e);
+
+  constructor(opts: FileSourceOptions) {
+    super({ objectMode: true, highWaterMark: 8 });
+    const stdin = opts.path === '-';
+    this.name = stdin ? 'stdin' : path.basename(opts.path, path.extname(opts.path));
+    this.label = stdin ? 'stdin' : opts.path;
+    this.counters = opts.counters;
+    this.snaplenOpt = opts.snaplen ?? 0;
+    this.remaining = opts.count ? opts.count : Infinity;
+    this.decoder = new CaptureFileDecoder(opts.snaplen);
+    this.input = stdin ? process.stdin : createReadStream(opts.path, { highWaterMark: 1 << 20 });
+    this.input.on('data', this.onData).on('end', this.onEnd).on('error', this.onError);
+    // Data flows only while our consumer wants more (_read resumes it).
+    this.input.pause();
+  }
+
+  get nanos(): boolean {
+    return this.decoder.nanos;
+  }
+  get snaplen(): number {
+    return this.snaplenOpt || this.decoder.snaplen;
+  }
+  get failure(): Error | null {
+    return this._failure;
+  }
+
+  stop(): void {
+    this.endWith(null);
+  }
+
+  override _read(): void {
+    if (!this.ended) this.input.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.ended = true;
+    this.closeInput();
+    // Report 'close' only once the file descriptor is closed.
+    if (this.input !== process.stdin && !this.input.closed) this.input.once('close', () => cb(err));
+    else cb(err);
+  }
+
+  private decode(chunk: Buffer): void {
+    if (this.ended) return;
+    const packets: Packet[] = [];
+    let error: unknown = null;
+    try {
+      this.decoder.push(chunk, packets);
+    } catch (e) {
+      // Decoder throws are typed errors; anything else becomes a failure too rather than a crash.
+      error = e;
+    }
+    this.emitPackets(packets);
+    if (error !== null) this.fail(error);
+  }
+
+  private emitPackets(packets: Packet[]): void {
+    if (packets.length > this.remaining) packets.length = this.remaining;
+    let wantMore = true;
+    // A consumer may stop() or destroy() us from inside push(): check `ended` before each push.
+    for (let i = 0; i < packets.length && !this.ended; i += MAX_BATCH) {
+      const batch: Batch = packets.length <= MAX_BATCH ? packets : packets.slice(i, i + MAX_BATCH);
+      let bytes = 0;
+      for (let j = 0; j < batch.length; j++) bytes += batch[j]!.caplen;
+      this.counters.captured += batch.length;
+      this.counters.capturedBytes += bytes;
+      this.remaining -= batch.length;
+      wantMore = this.push(batch);
+    }
+    if (this.remaining === 0) this.endWith(null);
+    else if (!wantMore && !this.ended) this.input.pause();
+  }
+
+  private inputEnded(): void {
+    if (this.ended) return;
+    try {
+      this.decoder.finish();
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.endWith(null);
+  }
+
+  private fail(e: unknown): void {
+    if (this.ended) return;
+    const cause = e instanceof Error ? e : new Error(String(e));
+    this.endWith(new Error(`${this.label}: ${describe(cause)}`, { cause }));
+  }
+
+  private endWith(failure: Error | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this._failure = failure;
+    this.closeInput();
+    this.push(null);
+  }
+
+  private closeInput(): void {
+    this.input.off('data', this.onData).off('end', this.onEnd);
+    // stdin belongs to the process: stop reading it, but leave fd 0 open.
+    if (this.input === process.stdin) this.input.pause();
+    else this.input.destroy();
+  }
+}
+
+/** One line for the user: decode errors as they are, system errors without Node's repeated path. */
+function describe(e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const m = code === undefined ? null : /^\w+: ([^,]+),/.exec(e.message);
+  return m ? `${m[1]} (${code})` : e.message;
+}

@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCommandLine, splitGroups } from '../../lib/args.js';
+import { parseSize } from '../../lib/config.js';
+import { UserError } from '../../lib/errors.js';
+
+const one = (line: string) => parseCommandLine(line.split(' ')).channels[0]!;
+
+test('plain unquoted form is one group; quoted elements are groups', () => {
+  assert.deepEqual(splitGroups(['-f', 'a.pcap', '--dump', 'd']).groups, [['-f', 'a.pcap', '--dump', 'd']]);
+  assert.deepEqual(splitGroups(['-f a.pcap --dump d1', '-f  b.pcap --dump d2']).groups, [
+    ['-f', 'a.pcap', '--dump', 'd1'],
+    ['-f', 'b.pcap', '--dump', 'd2'],
+  ]);
+  // A filter word with spaces does not start with '-': still the plain form.
+  assert.deepEqual(splitGroups(['-f', 'a', '--dump', 'd', '--expression', 'tcp port 80']).groups.length, 1);
+  const g = splitGroups(['--log-config', 'x.json', '-v', '-f a --dump d']);
+  assert.deepEqual(g.globals, ['--log-config', 'x.json', '-v']);
+  assert.throws(() => splitGroups(['-f a --dump d', 'stray']), /not a group/);
+});
+
+test('defaults follow the reference except snaplen (whole frames) and control (off)', () => {
+  const o = one('-f x.pcap --dump d');
+  assert.deepEqual(o.source, { kind: 'file', path: 'x.pcap' });
+  assert.equal(o.snaplen, 0);
+  assert.equal(o.control, 0);
+  assert.equal(o.timeoutMs, 3000);
+  assert.equal(o.bufferMiB, 256);
+  assert.deepEqual(o.dump, { dir: 'd', intervalSec: 0, maxFiles: 0, maxBytes: 0 });
+  assert.equal(o.forward, null);
+  assert.equal(o.dir, null);
+  assert.equal(o.index, 1);
+});
+
+test('every option of a group is parsed into typed options', () => {
+  const o = one('-f - -c 10 -s 128 --slice 64 --mbps 2.5 --dir host_10.0.0.5 --dump /tmp/d --interval 15 --dump-max-files 4 --dump-max-size 100M -p');
+  assert.equal(o.count, 10);
+  assert.equal(o.snaplen, 128);
+  assert.equal(o.slice, 64);
+  assert.equal(o.mbps, 2.5);
+  assert.equal(o.dir, 'host_10.0.0.5');
+  assert.deepEqual(o.dump, { dir: '/tmp/d', intervalSec: 15, maxFiles: 4, maxBytes: 100 * 1048576 });
+  assert.equal(o.priority, true);
+});
+
+test('transports: GRE by default, ZMQ with -z, VXLAN v1/v2', () => {
+  assert.deepEqual(one('-f x -r 10.1.1.1,10.1.1.2 -k 12').forward, { transport: 'gre', remotes: ['10.1.1.1', '10.1.1.2'], key: 12 });
+  assert.deepEqual(one('-f x -r 10.1.1.1').forward, { transport: 'gre', remotes: ['10.1.1.1'], key: 0xffffffff });
+  assert.deepEqual(one('-f x -r 10.1.1.1 -z 5555 --zmq_hwm 7 -k 0x10').forward, { transport: 'zmq', remotes: ['10.1.1.1'], key: 16, port: 5555, hwm: 7 });
+  assert.deepEqual(one('-f x -r 10.1.1.1 -n 12 --capTime 1').forward, { transport: 'vxlan', remotes: ['10.1.1.1'], vni: 12, version: 1, port: 4789, capTime: true });
+  assert.deepEqual(one('-f x -r 10.1.1.1 --vni2 260 -x 5000').forward, { transport: 'vxlan', remotes: ['10.1.1.1'], vni: 260, version: 2, port: 5000, capTime: false });
+});
+
+test('BPF words: --expression and bare words are joined', () => {
+  assert.equal(one('-f x --dump d --expression tcp port 80').expression, 'tcp port 80');
+  assert.equal(one('-f x --dump d tcp and port 80').expression, 'tcp and port 80');
+});
+
+test('multi-group: each group is one channel, numbered', () => {
+  const c = parseCommandLine(['-f a.pcap --dump d1', '-f b.pcap --dump d2 --interval 5']).channels;
+  assert.equal(c.length, 2);
+  assert.equal(c[1]!.index, 2);
+  assert.equal(c[1]!.dump!.intervalSec, 5);
+});
+
+const bad: [string, RegExp][] = [
+  ['-f x --dump d --bogus', /Unknown argument: bogus/],
+  ['-f x -r 10.1.1', /-r\/--remoteip: '10.1.1' is not an IPv4 address/],
+  ['-f x -r 10.1.1.1,', /is not an IPv4 address/],
+  ['-f x -r 300.1.1.1', /not an IPv4 address/],
+  ['-f x', /nothing to do/],
+  ['--dump d', /no capture source/],
+  ['-f x -i eth0 --dump d', /choose one capture source/],
+  ['-f x --dump d --interval -1', /--interval: '-1' is not an integer/],
+  ['-f x --dump d --interval abc', /--interval/],
+  ['-f x --interval 15', /--interval needs --dump/],
+  ['-f x --dump d --dump-max-files 3', /need --interval/],
+  ['-f x --dump d --interval 5 --dump-max-files 1', /--dump-max-files/],
+  ['-f x --dump d --interval 5 --dump-max-size 12Q', /--dump-max-size: '12Q' is not a size/],
+  ['-f x --dump d --slice -5', /--slice/],
+  ['-f x --dump d --mbps -1', /--mbps/],
+  ['-f x --dump d -s 999999', /-s\/--snaplen/],
+  ['-f x --dump d -M sometimes', /-M\/--pmtudisc_option: 'sometimes'/],
+  ['-f x --dump d -S latin1', /-S\/--interface_csets/],
+  ['-f x --dump d --capTime 1', /--capTime applies to VXLAN/],
+  ['-f x -r 10.1.1.1 -z 5555 -n 1', /choose one transport/],
+  ['-f x -z 5555 --dump d', /-z needs -r/],
+  ['-f x -r 10.1.1.1 -n 16777216', /-n\/--vni1/],
+  ['-f x -r 10.1.1.1 -k 4294967296', /-k\/--keybit/],
+  ['-f x --dump d --dump e', /--dump given more than once/],
+  ['-i eth0 -r 10.1.1.1 --nofilter', /--nofilter needs -B/],
+  ['-i eth0 -r 10.1.1.1 --nofilter -B eth0', /must differ/],
+  ['-f x --dump d --dir ', /--dir/],
+];
+for (const [line, re] of bad) {
+  test(`rejected with a clear message: ${line}`, () => {
+    assert.throws(() => parseCommandLine(line.split(' ')), (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'));
+  });
+}
+
+test('group errors name the group in multi-group form', () => {
+  assert.throws(() => parseCommandLine(['-f a --dump d', '-f b --slice x --dump d']), /^UserError: group 2: --slice/);
+});
+
+test('help, version and no groups', () => {
+  assert.equal(parseCommandLine(['--help']).help, true);
+  assert.equal(parseCommandLine(['-v']).version, true);
+  assert.throws(() => parseCommandLine([]), /no capture group/);
+});
+
+test('sizes', () => {
+  assert.equal(parseSize('x', '1048576'), 1048576);
+  assert.equal(parseSize('x', '500K'), 512000);
+  assert.equal(parseSize('x', '2G'), 2 * 2 ** 30);
+  assert.throws(() => parseSize('x', '0M'), UserError);
+});

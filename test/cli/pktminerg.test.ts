@@ -1,0 +1,163 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, runCli, startCli, collect } from '../helpers/cli.js';
+import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'pktminerg-'));
+const FIXTURE_FILES = ['sample.pcap', 'xml.pcap', 'http_sample.pcap'];
+
+function hasTcpdump(): boolean {
+  try {
+    execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Packet count as tcpdump reads the file (it must accept it). */
+function tcpdumpCount(file: string): number {
+  const out = execFileSync('tcpdump', ['-n', '-r', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  // Some decoders print continuation lines, indented; each packet starts a line with its timestamp.
+  return out.split('\n').filter((l) => /^\d/.test(l)).length;
+}
+
+for (const name of FIXTURE_FILES) {
+  test(`-f ${name} --dump: the dump file is byte-identical to the input`, async () => {
+    const out = tmp();
+    const r = await runCli('pktminerg', ['-f', join(FIXTURES, name), '--dump', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const dumped = join(out, name.replace(/\.pcap$/, ''), 'pktminerg_dump.pcap');
+    assert.ok(readFileSync(dumped).equals(readFileSync(join(FIXTURES, name))));
+    assert.match(r.stderr, /\[INFO\] \[-01-\] captured \d+ packets/);
+    if (hasTcpdump()) assert.equal(tcpdumpCount(dumped), tcpdumpCount(join(FIXTURES, name)));
+  });
+}
+
+test('--interval 15 over a 60 s capture: >= 4 files, tcpdump reads each, joined in name order they equal the input', async () => {
+  const records: { tsSec: number; tsFrac: number; data: Buffer }[] = [];
+  for (let i = 0; i < 240; i++) {
+    const data = Buffer.alloc(64, i & 0xff);
+    data.writeUInt16BE(0x88b5, 12); // IEEE local experimental EtherType: tcpdump prints one line per frame
+    records.push({ tsSec: 1700000000 + Math.floor(i / 4), tsFrac: (i % 4) * 250000, data });
+  }
+  const input = join(tmp(), 'sixty.pcap');
+  writeFileSync(input, buildPcap({}, records));
+  const out = tmp();
+  const r = await runCli('pktminerg', ['-f', input, '--dump', out, '--interval', '15']);
+  assert.equal(r.code, 0, r.stderr);
+  const hourDir = join(out, 'sixty', '2023111422');
+  const files = readdirSync(hourDir).sort();
+  assert.ok(files.length >= 4, files.join());
+  const joined = [];
+  for (const f of files) {
+    assert.match(f, /^pktminerg_dump_20231114221\d{3}\.pcap$/);
+    const { records: got } = await readPcapFile(join(hourDir, f));
+    if (hasTcpdump()) assert.equal(tcpdumpCount(join(hourDir, f)), got.length);
+    joined.push(...got);
+  }
+  assert.equal(joined.length, records.length);
+  joined.forEach((g, i) => {
+    assert.equal(g.tsSec, records[i]!.tsSec);
+    assert.equal(g.tsFrac, records[i]!.tsFrac);
+    assert.ok(g.data.equals(records[i]!.data));
+  });
+});
+
+test('-f - reads standard input; -c stops after N packets', async () => {
+  const out = tmp();
+  const child = startCli('pktminerg', ['-f', '-', '--dump', out, '-c', '5'], { stdin: 'pipe' });
+  child.stdin!.on('error', () => {}); // it stops reading after 5 packets: EPIPE is expected
+  child.stdin!.end(readFileSync(join(FIXTURES, 'xml.pcap')));
+  const r = await collect(child);
+  assert.equal(r.code, 0, r.stderr);
+  const { records } = await readPcapFile(join(out, 'stdin', 'pktminerg_dump.pcap'));
+  assert.equal(records.length, 5);
+  assert.match(r.stderr, /captured 5 packets/);
+});
+
+test('SIGTERM: stops the source, flushes the file, prints the summary, exits 0', async () => {
+  const out = tmp();
+  const child = startCli('pktminerg', ['-f', '-', '--dump', out], { stdin: 'pipe' });
+  const done = collect(child);
+  child.stdin!.write(readFileSync(join(FIXTURES, 'sample.pcap')));
+  const file = join(out, 'stdin', 'pktminerg_dump.pcap');
+  while (!existsSync(file)) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 200));
+  child.kill('SIGTERM');
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /SIGTERM: stopping/);
+  assert.match(r.stderr, /captured 8 packets/);
+  assert.equal((await readPcapFile(file)).records.length, 8);
+});
+
+test('two groups run as two channels in one process', async () => {
+  const out = tmp();
+  const r = await runCli('pktminerg', [`-f ${join(FIXTURES, 'sample.pcap')} --dump ${out}`, `-f ${join(FIXTURES, 'xml.pcap')} --dump ${out} --slice 60`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[-01-\] captured 8 packets/);
+  assert.match(r.stderr, /\[-02-\] captured 1200 packets/);
+  const sliced = await readPcapFile(join(out, 'xml', 'pktminerg_dump.pcap'));
+  assert.equal(sliced.records.length, 1200);
+  assert.ok(sliced.records.every((x) => x.caplen <= 60));
+  assert.ok(sliced.records.some((x) => x.wirelen > 60));
+});
+
+test('--dir keeps classified frames and counts the others', async () => {
+  const out = tmp();
+  // xml.pcap: 1185 IPv4/TCP frames, 5 ARP, 10 802.3/LLC; 172.16.11.180 is in most TCP frames
+  const r = await runCli('pktminerg', ['-f', join(FIXTURES, 'xml.pcap'), '--dump', out, '--dir', 'host_172.16.11.180']);
+  assert.equal(r.code, 0, r.stderr);
+  const kept = (await readPcapFile(join(out, 'xml', 'pktminerg_dump.pcap'))).records.length;
+  const m = /direction unknown (\d+)/.exec(r.stderr);
+  assert.ok(m, r.stderr);
+  assert.ok(Number(m[1]) >= 15, 'ARP and LLC frames are not classified');
+  assert.equal(kept + Number(m[1]), 1200);
+});
+
+const errors: [string, () => string[], RegExp][] = [
+  ['unknown option', () => ['-f', join(FIXTURES, 'sample.pcap'), '--dump', tmp(), '--frobnicate'], /Unknown argument: frobnicate/],
+  ['bad IP', () => ['-f', join(FIXTURES, 'sample.pcap'), '-r', '10.1.1.256'], /'10.1.1.256' is not an IPv4 address/],
+  ['missing file', () => ['-f', '/nonexistent/x.pcap', '--dump', tmp()], /cannot read capture file \/nonexistent\/x.pcap: ENOENT/],
+  ['unwritable dump dir', () => ['-f', join(FIXTURES, 'sample.pcap'), '--dump', join(FIXTURES, 'sample.pcap', 'sub')], /cannot write dump files to .*sample\.pcap\/sub\/sample: ENOTDIR/],
+  ['not a capture file', () => ['-f', join(FIXTURES, '..', 'package.json'), '--dump', tmp()], /package\.json: .*at byte offset 0/],
+  ['bad log config', () => ['--log-config', '/nonexistent.json', '-f', join(FIXTURES, 'sample.pcap'), '--dump', tmp()], /cannot use log configuration \/nonexistent.json/],
+  ['not implemented yet', () => ['-i', 'eth0', '--dump', tmp()], /not implemented yet: live capture/],
+];
+for (const [what, args, re] of errors) {
+  test(`bad input (${what}): one clear line, exit 1, no stack trace`, async () => {
+    const r = await runCli('pktminerg', args());
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, re);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  });
+}
+
+test('truncated pcap: every complete record is written, then a one-line error with the offset, exit 1', async () => {
+  const whole = readFileSync(join(FIXTURES, 'sample.pcap'));
+  const input = join(tmp(), 'cut.pcap');
+  writeFileSync(input, whole.subarray(0, whole.length - 10));
+  const out = tmp();
+  const r = await runCli('pktminerg', ['-f', input, '--dump', out]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cut\.pcap: truncated .* at byte offset \d+/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal((await readPcapFile(join(out, 'cut', 'pktminerg_dump.pcap'))).records.length, 7);
+});
+
+test('--help lists every option; --version prints the version', async () => {
+  const h = await runCli('pktminerg', ['--help']);
+  assert.equal(h.code, 0);
+  for (const opt of ['--pcapfile', '--interface', '--dump', '--interval', '--dump-max-files', '--dump-max-size', '--dir', '--slice', '--mbps', '--remoteip', '--keybit', '--vni1', '--vni2', '--zmq_port', '--count', '--log-config']) {
+    assert.ok(h.stdout.includes(opt), opt);
+  }
+  const v = await runCli('pktminerg', ['-v']);
+  assert.equal(v.code, 0);
+  assert.match(v.stdout, /^~ pktminerg version \d+\.\d+\.\d+/);
+});

@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { CorruptError, TruncatedError, isDecodeError } from '../../lib/errors.js';
+import type { Packet } from '../../lib/packet.js';
+import { CaptureFileDecoder } from '../../lib/proto/capture-file-decoder.js';
+import { PcapRecordEncoder, decodeFileHeader, encodeFileHeader } from '../../lib/proto/pcap.js';
+import { FIXTURES, buildPcap, buildPcapng, seededRandom } from '../helpers/capture-files.js';
+
+/** The real captures (fixtures/) and what they hold. */
+const FIXTURE_FILES = [
+  { file: 'sample.pcap', packets: 8, snaplen: 65535 },
+  { file: 'xml.pcap', packets: 1200, snaplen: 65535 },
+  { file: 'http_sample.pcap', packets: 913, snaplen: 1518 },
+];
+const load = (name: string): Buffer => readFileSync(new URL(name, FIXTURES));
+
+/** Everything a decoded packet says, comparable with deepEqual. */
+const seen = (p: Packet): unknown[] => [p.tsSec, p.tsNsec, p.caplen, p.wirelen, p.linktype, p.data.toString('hex')];
+
+function decodeIn(file: Buffer, chunk: number, snaplenCap?: number): { packets: Packet[]; dec: CaptureFileDecoder } {
+  const dec = new CaptureFileDecoder(snaplenCap);
+  const packets: Packet[] = [];
+  for (let i = 0; i < file.length; i += chunk) dec.push(file.subarray(i, i + chunk), packets);
+  dec.finish();
+  return { packets, dec };
+}
+
+/** Start offset and length of every record of a classic pcap, from a whole-file decode. */
+function recordSpans(file: Buffer): { start: number; len: number }[] {
+  return decodeIn(file, file.length).packets.map((p) => ({ start: p.data.byteOffset - file.byteOffset - 16, len: 16 + p.data.length }));
+}
+
+const PCAPNG_SAMPLE = buildPcapng([
+  { type: 'shb' },
+  { type: 'idb', linktype: 1, snaplen: 0 },
+  { type: 'epb', ts: 1_700_000_000_000_001n, data: Buffer.alloc(61, 1), wirelen: 100 },
+  { type: 'other', blockType: 5, body: Buffer.alloc(20, 5) },
+  { type: 'spb', data: Buffer.alloc(9, 2) },
+  { type: 'shb', littleEndian: false },
+  { type: 'idb', linktype: 113, snaplen: 1000, tsresol: 9 },
+  { type: 'epb', ts: 1_700_000_000_123_456_789n, data: Buffer.alloc(42, 3) },
+]);
+
+describe('CaptureFileDecoder on the fixtures', () => {
+  for (const f of FIXTURE_FILES) {
+    it(`${f.file}: ${f.packets} packets, re-encoded byte for byte`, () => {
+      const file = load(f.file);
+      // The premise of byte-identical re-encoding: LE µs 2.4 with thiszone and sigfigs 0.
+      assert.equal(file.readUInt32LE(0), 0xa1b2c3d4);
+      assert.equal(file.readUInt32LE(4), 0x00040002);
+      assert.equal(file.readBigUInt64LE(8), 0n);
+      const { packets, dec } = decodeIn(file, file.length);
+      assert.equal(packets.length, f.packets);
+      assert.deepEqual([dec.format, dec.nanos, dec.snaplen, dec.linktype, dec.offset], ['pcap', false, f.snaplen, 1, file.length]);
+      const h = decodeFileHeader(file);
+      const again = Buffer.concat([encodeFileHeader(h), new PcapRecordEncoder(h.nanos).encode(packets)]);
+      assert.ok(again.equals(file));
+    });
+  }
+});
+
+describe('CaptureFileDecoder chunking', () => {
+  it('sample.pcap gives identical packets in every chunk size from 1 to 300 and whole', () => {
+    const file = load('sample.pcap');
+    const want = decodeIn(file, file.length).packets.map(seen);
+    for (let size = 1; size <= 300; size++) assert.deepEqual(decodeIn(file, size).packets.map(seen), want, `chunk ${size}`);
+  });
+
+  for (const f of FIXTURE_FILES.slice(1)) {
+    it(`${f.file} gives identical packets in chunks of 1, 2, 3, 7, 16, 17, 100, 65539`, () => {
+      const file = load(f.file);
+      const want = decodeIn(file, file.length).packets.map(seen);
+      for (const size of [1, 2, 3, 7, 16, 17, 100, 65539]) {
+        assert.deepEqual(decodeIn(file, size).packets.map(seen), want, `chunk ${size}`);
+      }
+    });
+  }
+
+  it('a pcapng file gives identical packets in every chunk size', () => {
+    const want = decodeIn(PCAPNG_SAMPLE, PCAPNG_SAMPLE.length).packets.map(seen);
+    assert.equal(want.length, 3);
+    for (let size = 1; size <= PCAPNG_SAMPLE.length; size++) {
+      assert.deepEqual(decodeIn(PCAPNG_SAMPLE, size).packets.map(seen), want, `chunk ${size}`);
+    }
+  });
+
+  it('views the pushed chunk for records inside it and copies records that span chunks', () => {
+    const file = load('sample.pcap');
+    const spans = recordSpans(file);
+    let inside = 0;
+    let spanning = 0;
+    for (const size of [100, 700, 2000]) {
+      // Chunks of their own memory (Buffer.alloc never uses the shared pool), so views are recognisable.
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < file.length; i += size) {
+        const c = Buffer.alloc(Math.min(size, file.length - i));
+        file.copy(c, 0, i);
+        chunks.push(c);
+      }
+      const dec = new CaptureFileDecoder();
+      const packets: Packet[] = [];
+      for (const c of chunks) dec.push(c, packets);
+      dec.finish();
+      packets.forEach((p, i) => {
+        const { start, len } = spans[i]!;
+        const k = Math.floor(start / size);
+        if (Math.floor((start + len - 1) / size) === k) {
+          inside++;
+          assert.equal(p.data.buffer, chunks[k]!.buffer, `record ${i} chunk ${size}`);
+          assert.equal(p.data.byteOffset, start + 16 - k * size);
+        } else {
+          spanning++;
+          assert.ok(chunks.every((c) => c.buffer !== p.data.buffer), `record ${i} chunk ${size} must be a copy`);
+        }
+      });
+    }
+    assert.ok(inside > 0 && spanning > 0);
+  });
+});
+
+describe('CaptureFileDecoder damage', () => {
+  it('every prefix of sample.pcap: complete records, then TruncatedError at the cut record', () => {
+    const file = load('sample.pcap');
+    const spans = recordSpans(file);
+    let cuts = 0;
+    for (let len = 0; len < file.length; len++) {
+      const complete = spans.filter((s) => s.start + s.len <= len).length;
+      // Ending right after the header or a record is a shorter file, not a truncated one.
+      const whole = len === 24 || spans.some((s) => s.start + s.len === len);
+      const cut = len < 24 ? { start: 0, len: 24 } : spans[complete]!;
+      const have = len - cut.start;
+      const needed = len < 24 ? 24 : have < 16 ? 16 : cut.len;
+      for (const chunk of [file.length, 7]) {
+        const dec = new CaptureFileDecoder();
+        const packets: Packet[] = [];
+        const prefix = file.subarray(0, len);
+        for (let i = 0; i < prefix.length; i += chunk) dec.push(prefix.subarray(i, i + chunk), packets);
+        assert.equal(packets.length, complete, `prefix ${len}`);
+        if (whole) {
+          dec.finish();
+          continue;
+        }
+        cuts++;
+        assert.throws(
+          () => dec.finish(),
+          (e: unknown) =>
+            e instanceof TruncatedError && e.offset === cut.start && e.needed === needed && e.available === have,
+          `prefix ${len} chunk ${chunk}`,
+        );
+      }
+    }
+    assert.equal(cuts, 2 * (file.length - spans.length)); // all but the header end and the first n-1 record ends
+  });
+
+  it('names what was cut', () => {
+    const message = (file: Buffer, len: number): string => {
+      const dec = new CaptureFileDecoder();
+      dec.push(file.subarray(0, len), []);
+      try {
+        dec.finish();
+      } catch (e) {
+        assert.ok(e instanceof TruncatedError);
+        return e.message;
+      }
+      return 'no error';
+    };
+    const file = load('sample.pcap');
+    const r2 = recordSpans(file)[2]!;
+    assert.equal(message(file, 0), 'truncated capture file header at byte offset 0: need 24 bytes, have 0');
+    assert.equal(message(file, 3), 'truncated capture file header at byte offset 0: need 24 bytes, have 3');
+    assert.equal(message(file, 10), 'truncated pcap file header at byte offset 0: need 24 bytes, have 10');
+    assert.equal(message(file, r2.start + 5), `truncated pcap record header at byte offset ${r2.start}: need 16 bytes, have 5`);
+    assert.equal(message(file, r2.start + 20), `truncated pcap record at byte offset ${r2.start}: need ${r2.len} bytes, have 20`);
+    // The SHB is 28 bytes, the IDB after it 20.
+    assert.equal(message(PCAPNG_SAMPLE, 34), 'truncated pcapng block header at byte offset 28: need 12 bytes, have 6');
+    assert.equal(message(PCAPNG_SAMPLE, 40), 'truncated pcapng block at byte offset 28: need 20 bytes, have 12');
+  });
+
+  it('rejects a record longer than the limit with CorruptError at its offset, after the records before it', () => {
+    const file = Buffer.from(load('sample.pcap'));
+    const spans = recordSpans(file);
+    file.writeUInt32LE(0x100001, spans[3]!.start + 8);
+    file.writeUInt32LE(0x100001, spans[3]!.start + 12);
+    for (const chunk of [file.length, 100, 1]) {
+      const dec = new CaptureFileDecoder();
+      const packets: Packet[] = [];
+      assert.throws(
+        () => {
+          for (let i = 0; i < file.length; i += chunk) dec.push(file.subarray(i, i + chunk), packets);
+        },
+        (e: unknown) =>
+          e instanceof CorruptError &&
+          e.offset === spans[3]!.start &&
+          e.message === `pcap record captured length 1048577 exceeds limit 262144 at byte offset ${spans[3]!.start}`,
+      );
+      assert.equal(packets.length, 3, `chunk ${chunk}`);
+    }
+  });
+
+  it('rejects a record whose captured length exceeds its original length', () => {
+    const file = Buffer.from(load('sample.pcap'));
+    const spans = recordSpans(file);
+    file.writeUInt32LE(file.readUInt32LE(spans[5]!.start + 12) - 1, spans[5]!.start + 12);
+    const packets: Packet[] = [];
+    assert.throws(
+      () => new CaptureFileDecoder().push(file, packets),
+      (e: unknown) => e instanceof CorruptError && e.offset === spans[5]!.start && /exceeds original length/.test(e.message),
+    );
+    assert.equal(packets.length, 5);
+  });
+
+  it('tolerates records above a too-small snaplen up to 262144 bytes, and caps huge snaplens at 1 MiB', () => {
+    const rec = (n: number): { tsSec: number; tsFrac: number; data: Buffer } => ({ tsSec: 1, tsFrac: 2, data: Buffer.alloc(n) });
+    assert.equal(decodeIn(buildPcap({ snaplen: 100 }, [rec(200), rec(262144)]), 1 << 20).packets.length, 2);
+    assert.throws(() => decodeIn(buildPcap({ snaplen: 100 }, [rec(262145)]), 1 << 20), /exceeds limit 262144 at byte offset 24/);
+    const huge = buildPcap({ snaplen: 0xffffffff }, [rec(1)]);
+    huge.writeUInt32LE(0x100001, 24 + 8);
+    huge.writeUInt32LE(0x100001, 24 + 12);
+    assert.throws(() => decodeIn(huge, huge.length), /exceeds limit 1048576/);
+  });
+
+  it('rejects an unknown magic as soon as 4 bytes are in', () => {
+    const dec = new CaptureFileDecoder();
+    dec.push(Buffer.from([1, 2, 3]), []);
+    assert.throws(() => dec.push(Buffer.from([4]), []), (e: unknown) => e instanceof CorruptError && e.offset === 0 && /magic 0x01020304/.test(e.message));
+  });
+
+  it('reports pcapng damage at the absolute block offset', () => {
+    const file = Buffer.from(PCAPNG_SAMPLE);
+    const spb = 28 + 20 + 96 + 32; // SHB, IDB, EPB (61 data bytes padded to 64), other block
+    file.writeUInt32LE(6, spb + 4);
+    const packets: Packet[] = [];
+    assert.throws(
+      () => decodeIn(file, 5).packets,
+      (e: unknown) => e instanceof CorruptError && e.offset === spb && /not a multiple of 4/.test(e.message),
+    );
+    assert.throws(() => new CaptureFileDecoder().push(file, packets), CorruptError);
+    assert.equal(packets.length, 1);
+  });
+});
+
+describe('CaptureFileDecoder fields', () => {
+  it('decodes big-endian nanosecond pcap', () => {
+    const file = buildPcap({ nanos: true, littleEndian: false, snaplen: 0, linktype: 113 }, [
+      { tsSec: 1_700_000_000, tsFrac: 999_999_999, data: Buffer.from('abcd', 'hex'), wirelen: 70 },
+    ]);
+    const { packets, dec } = decodeIn(file, 3);
+    assert.deepEqual(packets.map(seen), [[1_700_000_000, 999_999_999, 2, 70, 113, 'abcd']]);
+    // snaplen 0 in the header means libpcap's maximum.
+    assert.deepEqual([dec.nanos, dec.snaplen, dec.linktype], [true, 262144, 113]);
+  });
+
+  it('scales microseconds and carries a fraction of a second or more into the seconds', () => {
+    const file = buildPcap({}, [
+      { tsSec: 10, tsFrac: 999_999, data: Buffer.alloc(1) },
+      { tsSec: 10, tsFrac: 1_500_000, data: Buffer.alloc(1) },
+    ]);
+    assert.deepEqual(
+      decodeIn(file, file.length).packets.map((p) => [p.tsSec, p.tsNsec]),
+      [
+        [10, 999_999_000],
+        [11, 500_000_000],
+      ],
+    );
+  });
+
+  it('cuts caplen to snaplenCap but keeps the data view and wirelen', () => {
+    const file = load('xml.pcap');
+    const full = decodeIn(file, file.length).packets;
+    const cut = decodeIn(file, 4096, 64).packets;
+    assert.equal(cut.length, full.length);
+    assert.ok(full.some((p) => p.caplen > 64));
+    cut.forEach((p, i) => {
+      assert.equal(p.caplen, Math.min(64, full[i]!.caplen));
+      assert.ok(p.data.equals(full[i]!.data));
+      assert.equal(p.wirelen, full[i]!.wirelen);
+    });
+    assert.deepEqual(
+      decodeIn(PCAPNG_SAMPLE, 10, 8).packets.map((p) => p.caplen),
+      [8, 8, 8],
+    );
+  });
+
+  it('reads pcapng properties from the interfaces', () => {
+    const { packets, dec } = decodeIn(PCAPNG_SAMPLE, 64);
+    assert.deepEqual(
+      packets.map((p) => [p.tsSec, p.tsNsec, p.caplen, p.wirelen, p.linktype]),
+      [
+        [1_700_000_000, 1000, 61, 100, 1],
+        [0, 0, 9, 9, 1],
+        [1_700_000_000, 123_456_789, 42, 42, 113],
+      ],
+    );
+    // nanos from the 10^-9 interface, snaplen the largest (0 = 262144), linktype of the first interface.
+    assert.deepEqual([dec.format, dec.nanos, dec.snaplen, dec.linktype, dec.offset], ['pcapng', true, 262144, 1, PCAPNG_SAMPLE.length]);
+    const us = decodeIn(buildPcapng([{ type: 'shb' }, { type: 'idb', snaplen: 1500 }]), 100).dec;
+    assert.deepEqual([us.nanos, us.snaplen], [false, 1500]);
+  });
+});
+
+describe('CaptureFileDecoder fuzz', () => {
+  /** Feeds `file` in random chunks; returns normally or with a typed error, and checks every packet. */
+  function run(file: Buffer, rnd: () => number): void {
+    const dec = new CaptureFileDecoder(rnd() < 0.5 ? 0 : 1 + Math.floor(rnd() * 100));
+    const packets: Packet[] = [];
+    try {
+      for (let i = 0; i < file.length; ) {
+        const n = 1 + Math.floor(rnd() * 300);
+        dec.push(file.subarray(i, i + n), packets);
+        i += n;
+      }
+      dec.finish();
+      assert.equal(dec.offset, file.length);
+    } catch (e) {
+      assert.ok(isDecodeError(e), `unexpected ${String(e)}`);
+    }
+    for (const p of packets) {
+      assert.ok(p.data.length >= p.caplen && p.caplen <= p.wirelen);
+      assert.ok(Number.isInteger(p.tsNsec) && p.tsNsec >= 0 && p.tsNsec < 1e9);
+    }
+  }
+
+  const mutate = (src: Buffer, rnd: () => number, hot: number[]): Buffer => {
+    const b = Buffer.from(src);
+    const flips = 1 + Math.floor(rnd() * 8);
+    for (let j = 0; j < flips; j++) {
+      // Half the flips land in headers, where they matter.
+      const at = rnd() < 0.5 ? hot[Math.floor(rnd() * hot.length)]! : Math.floor(rnd() * b.length);
+      b[at] = Math.floor(rnd() * 256);
+    }
+    return rnd() < 0.2 ? b.subarray(0, Math.floor(rnd() * b.length)) : b;
+  };
+
+  it('2000 random buffers throw only typed errors', () => {
+    const rnd = seededRandom(42);
+    const starts = ['d4c3b2a1', 'a1b2c3d4', '4d3cb2a1', 'a1b23c4d', '0a0d0d0a'];
+    for (let i = 0; i < 2000; i++) {
+      const b = Buffer.alloc(Math.floor(rnd() * 400));
+      for (let j = 0; j < b.length; j++) b[j] = Math.floor(rnd() * 256);
+      // Most get a valid magic (and pcapng a valid byte-order magic) so decoding goes past the first check.
+      if (i % 6 !== 0 && b.length >= 12) {
+        Buffer.from(starts[i % 5]!, 'hex').copy(b);
+        if (i % 5 === 4) b.writeUInt32LE(0x1a2b3c4d, 8);
+      }
+      run(b, rnd);
+    }
+  });
+
+  it('2000 mutated copies of sample.pcap throw only typed errors', () => {
+    const rnd = seededRandom(43);
+    const file = load('sample.pcap');
+    const hot = [...Array(24).keys(), ...recordSpans(file).flatMap((s) => [...Array(16).keys()].map((k) => s.start + k))];
+    for (let i = 0; i < 2000; i++) run(mutate(file, rnd, hot), rnd);
+  });
+
+  it('2000 mutated copies of a pcapng file throw only typed errors', () => {
+    const rnd = seededRandom(44);
+    const hot = [...Array(PCAPNG_SAMPLE.length).keys()].filter((k) => k < 60 || k % 4 < 2);
+    for (let i = 0; i < 2000; i++) run(mutate(PCAPNG_SAMPLE, rnd, hot), rnd);
+  });
+});

@@ -1,0 +1,492 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CorruptError, isDecodeError, TruncatedError } from '../../lib/errors.js';
+import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
+import {
+  decodeZmqBatch,
+  parseUuidText,
+  readUuidFile,
+  unlabelFrame,
+  UUID_LEN,
+  ZMQ_BATCH_HEADER_LEN,
+  ZMQ_BATCH_VERSION,
+  ZMQ_BATCH_VERSION_LEGACY,
+  ZMQ_LEGACY_BATCH_HEADER_LEN,
+  ZMQ_MAX_BATCH_BYTES,
+  ZMQ_MAX_RECORDS,
+  ZMQ_RECORD_HEADER_LEN,
+  ZmqBatchBuilder,
+} from '../../lib/proto/zmq-batch.js';
+import { FIXTURES, seededRandom } from '../helpers/capture-files.js';
+
+/** Annotated hex: `#` starts a comment, whitespace is ignored. */
+function hex(text: string): Buffer {
+  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
+  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
+  return Buffer.from(digits, 'hex');
+}
+
+/** The first record of sample.pcap: 200 bytes at 1529488755.000058. */
+function firstSamplePacket(): Packet {
+  const file = readFileSync(new URL('sample.pcap', FIXTURES));
+  assert.equal(file.readUInt32LE(0), 0xa1b2c3d4, 'little-endian µs pcap');
+  const sec = file.readUInt32LE(24);
+  const usec = file.readUInt32LE(28);
+  const caplen = file.readUInt32LE(32);
+  const wirelen = file.readUInt32LE(36);
+  assert.deepEqual([sec, usec, caplen, wirelen], [1529488755, 58, 200, 200]);
+  return new Packet(sec, usec * 1000, caplen, wirelen, file.subarray(40, 40 + caplen), LINKTYPE_ETHERNET);
+}
+
+function packet(data: Buffer, tsSec = 1_700_000_000, tsNsec = 0, caplen = data.length, wirelen = caplen): Packet {
+  return new Packet(tsSec, tsNsec, caplen, wirelen, data, LINKTYPE_ETHERNET);
+}
+
+const UUID_TEXT = '123e4567-e89b-12d3-a456-426614174000';
+const UUID = hex('12 3e 45 67 e8 9b 12 d3 a4 56 42 66 14 17 40 00');
+const ZERO_UUID = Buffer.alloc(UUID_LEN);
+
+const MACS = `
+  00 00 5e 00 53 02   # destination MAC
+  00 00 5e 00 53 01   # source MAC
+`;
+const IPV4_UDP = `
+  45 00 00 1c  00 01 00 00  40 11 00 00   # IPv4, 28 bytes, UDP
+  0a 00 00 05  0a 09 09 09                # 10.0.0.5 -> 10.9.9.9
+  04 d2 16 2e  00 08 00 00                # UDP 1234 -> 5678`;
+const UNTAGGED = hex(`${MACS} 08 00 ${IPV4_UDP}`);
+const TAGGED = hex(`${MACS}
+  81 00   # 802.1Q
+  00 64   # TCI: VLAN 100
+  08 00   # IPv4
+  ${IPV4_UDP}`);
+const IPV6 = hex(`${MACS} 86 dd
+  60 00 00 00  00 00 3b 40   # IPv6, no payload, no next header, hop limit 64
+  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01   # 2001:db8::1
+  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 02   # 2001:db8::2`);
+const ARP = hex(`${MACS} 08 06
+  00 01 08 00 06 04 00 01   # Ethernet/IPv4 request`);
+
+/** One finished message holding `packets`, all with direction `dir`. */
+function message(packets: Packet[], dir = DIR_NONE, keybit = 12): Buffer {
+  const b = new ZmqBatchBuilder(keybit, UUID);
+  for (const p of packets) b.append(p, dir);
+  return b.finish();
+}
+
+describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
+  it('constants', () => {
+    assert.deepEqual(
+      [ZMQ_BATCH_HEADER_LEN, ZMQ_RECORD_HEADER_LEN, ZMQ_MAX_BATCH_BYTES, ZMQ_MAX_RECORDS],
+      [24, 18, 1048576, 65535],
+    );
+    assert.deepEqual([ZMQ_BATCH_VERSION, ZMQ_BATCH_VERSION_LEGACY, ZMQ_LEGACY_BATCH_HEADER_LEN, UUID_LEN], [2, 1, 8, 16]);
+  });
+
+  it('worked example: keybit 12, no --dir, first frame of sample.pcap → 246 bytes', () => {
+    const p = firstSamplePacket();
+    const expected = Buffer.concat([
+      hex(`
+        00 02                     # version 2
+        00 01                     # 1 record
+        00 00 00 0c               # keybit 12
+        12 3e 45 67 e8 9b 12 d3   # UUID 123e4567-e89b-12d3-
+        a4 56 42 66 14 17 40 00   #      a456-426614174000
+        00 cc                     # N = 200 + 4
+        5b 2a 25 73               # 1529488755 s
+        00 00 00 3a               # 58 µs
+        00 00 00 cc               # caplen + 4
+        00 00 00 cc               # wire length + 4
+        00 14 5e 79 e7 3c         # destination MAC
+        00 1c 7f 62 39 91         # source MAC
+        88 47                     # EtherType replaced: MPLS unicast
+        80 00 c1 ff               # MPLS: magic | dir 0 | tag 12 | S | TTL 255
+        45 00 00 ba               # the frame from offset 14 ...`),
+      p.data.subarray(18),
+    ]);
+    const msg = message([p]);
+    assert.equal(msg.length, 246);
+    assert.ok(msg.equals(expected));
+  });
+
+  it('the header: version, count, keybit as uint32, the UUID', () => {
+    const b = new ZmqBatchBuilder(0xffffffff, UUID);
+    b.append(packet(UNTAGGED), DIR_OUT);
+    b.append(packet(UNTAGGED), DIR_IN);
+    const msg = b.finish();
+    assert.ok(msg.subarray(0, 24).equals(hex(`00 02  00 02  ff ff ff ff  ${UUID.toString('hex')}`)));
+    assert.throws(() => new ZmqBatchBuilder(12, Buffer.alloc(15)), RangeError);
+  });
+
+  it('an 802.1Q frame: TCI kept, inner EtherType replaced, entry after the tag', () => {
+    const p = packet(TAGGED, 1_700_000_000, 123_456_789, TAGGED.length, 60);
+    const msg = message([p], DIR_OUT);
+    assert.ok(
+      msg.subarray(ZMQ_BATCH_HEADER_LEN).equals(
+        hex(`
+          00 32         # N = 46 + 4
+          65 53 f1 00   # 1700000000 s
+          00 01 e2 40   # 123456 µs (ns rounded down)
+          00 00 00 32   # caplen + 4
+          00 00 00 40   # wire length 60 + 4
+          ${MACS}
+          81 00  00 64  # 802.1Q, VLAN 100: unchanged
+          88 47         # inner EtherType replaced
+          90 00 c1 ff   # MPLS: dir 2, tag 12
+          ${IPV4_UDP}`),
+      ),
+    );
+  });
+
+  it('the entry carries the direction', () => {
+    for (const [dir, entry] of [[DIR_NONE, '80 00 c1 ff'], [DIR_IN, '88 00 c1 ff'], [DIR_OUT, '90 00 c1 ff']] as const) {
+      const msg = message([packet(UNTAGGED)], dir);
+      assert.ok(msg.subarray(24 + 18 + 14, 24 + 18 + 18).equals(hex(entry)), entry);
+    }
+  });
+
+  it('N caps caplen at 65531; the caplen field does not', () => {
+    const big = Buffer.alloc(70_000, 0x33);
+    UNTAGGED.copy(big);
+    const msg = message([packet(big, 5, 0, 70_000, 80_000)]);
+    const rec = msg.subarray(24);
+    assert.ok(rec.subarray(0, 18).equals(hex('ff ff  00 00 00 05  00 00 00 00  00 01 11 74   00 01 38 84   # 65535 | 5 s | 0 | 70004 | 80004')));
+    assert.equal(msg.length, 24 + 18 + 65535);
+    assert.ok(rec.subarray(18 + 18).equals(big.subarray(14, 65531)));
+  });
+
+  it('only caplen bytes are copied from a longer buffer', () => {
+    const data = Buffer.concat([UNTAGGED, Buffer.alloc(10, 0xee)]);
+    const msg = message([packet(data, 1, 0, UNTAGGED.length, 100)]);
+    const [rec] = decodeZmqBatch(msg).records;
+    assert.equal(rec!.data.length, UNTAGGED.length + 4);
+    assert.ok(!rec!.data.includes(0xee));
+  });
+
+  it('microseconds are the nanoseconds floored', () => {
+    const [rec] = decodeZmqBatch(message([packet(UNTAGGED, 1, 999_999_999)])).records;
+    assert.equal(rec!.tsUsec, 999_999);
+  });
+
+  it("the packet's data is never modified", () => {
+    for (const frame of [UNTAGGED, TAGGED, ARP]) {
+      const data = Buffer.from(frame);
+      message([packet(data)], DIR_OUT);
+      assert.ok(data.equals(frame));
+    }
+  });
+
+  it('frames too short for the label: canLabel false, append throws TruncatedError and adds nothing', () => {
+    const b = new ZmqBatchBuilder(12, UUID);
+    const short = packet(UNTAGGED.subarray(0, 13));
+    const shortTagged = packet(TAGGED, 1, 0, 17);
+    assert.ok(!b.canLabel(short));
+    assert.ok(!b.canLabel(shortTagged));
+    assert.ok(!b.canLabel(packet(UNTAGGED, 1, 0, 13)), 'caplen, not the buffer length, decides');
+    assert.throws(() => b.append(short, DIR_NONE), (e: unknown) => e instanceof TruncatedError && e.needed === 14);
+    assert.throws(() => b.append(shortTagged, DIR_NONE), (e: unknown) => e instanceof TruncatedError && e.needed === 18);
+    assert.deepEqual([b.count, b.byteLength], [0, 24]);
+
+    const minimal = packet(UNTAGGED.subarray(0, 14));
+    const minimalTagged = packet(TAGGED.subarray(0, 18));
+    assert.ok(b.canLabel(minimal) && b.canLabel(minimalTagged));
+    b.append(minimal, DIR_NONE);
+    b.append(minimalTagged, DIR_NONE);
+    const [r1, r2] = decodeZmqBatch(b.finish()).records;
+    assert.ok(r1!.data.equals(hex(`${MACS} 88 47 80 00 c1 ff`)));
+    assert.ok(r2!.data.equals(hex(`${MACS} 81 00 00 64 88 47 80 00 c1 ff`)));
+  });
+});
+
+describe('ZmqBatchBuilder: flush rules and reuse', () => {
+  it('rule 3: stops at 1 MiB, and a record that ends exactly there fits', () => {
+    const b = new ZmqBatchBuilder(12, UUID);
+    const full = packet(Buffer.alloc(1514));
+    while (b.fits(full)) b.append(full, DIR_NONE);
+    // (1048576 - 24) / (18 + 1518) = 682.6
+    assert.deepEqual([b.count, b.byteLength], [682, 24 + 682 * 1536]);
+    assert.ok(b.byteLength + 18 + 1518 > ZMQ_MAX_BATCH_BYTES);
+    const remaining = ZMQ_MAX_BATCH_BYTES - b.byteLength;
+    assert.ok(!b.fits(packet(Buffer.alloc(remaining - 18 - 4 + 1))));
+    const exact = packet(Buffer.alloc(remaining - 18 - 4));
+    assert.ok(b.fits(exact));
+    b.append(exact, DIR_NONE);
+    assert.equal(b.byteLength, ZMQ_MAX_BATCH_BYTES);
+    assert.ok(!b.fits(packet(Buffer.alloc(14))));
+    assert.throws(() => b.append(packet(Buffer.alloc(14)), DIR_NONE), RangeError);
+    assert.equal(b.finish().length, ZMQ_MAX_BATCH_BYTES);
+  });
+
+  it('rule 1 cannot trigger at 1 MiB: the smallest record is 36 bytes', () => {
+    const b = new ZmqBatchBuilder(12, UUID);
+    const tiny = packet(Buffer.alloc(14));
+    while (b.fits(tiny)) b.append(tiny, DIR_NONE);
+    assert.equal(b.count, Math.floor((ZMQ_MAX_BATCH_BYTES - 24) / 36));
+    assert.ok(b.count < ZMQ_MAX_RECORDS);
+  });
+
+  it('rule 1: at most 65535 records, whatever room is left', () => {
+    const b = new ZmqBatchBuilder(12, UUID, 4 * ZMQ_MAX_BATCH_BYTES);
+    const tiny = packet(Buffer.alloc(14));
+    for (let i = 0; i < ZMQ_MAX_RECORDS; i++) {
+      assert.ok(b.fits(tiny));
+      b.append(tiny, DIR_NONE);
+    }
+    assert.ok(!b.fits(tiny));
+    assert.ok(b.byteLength + 36 < 4 * ZMQ_MAX_BATCH_BYTES, 'room was left');
+    const msg = b.finish();
+    assert.ok(msg.subarray(2, 4).equals(hex('ff ff   # count 65535')));
+    assert.equal(decodeZmqBatch(msg).records.length, ZMQ_MAX_RECORDS);
+  });
+
+  it('rule 2: a frame 2 seconds after the first one starts a new batch', () => {
+    const b = new ZmqBatchBuilder(12, UUID);
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 1_000_000)), 'an empty batch has no first second');
+    b.append(packet(UNTAGGED, 100), DIR_NONE);
+    assert.equal(b.firstSecond, 100);
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 100)));
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 101)));
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 99)));
+    b.append(packet(UNTAGGED, 101), DIR_NONE);
+    assert.equal(b.firstSecond, 100, 'the first record decides');
+    assert.ok(b.startsNewSecond(packet(UNTAGGED, 102)));
+    b.finish();
+    assert.equal(b.firstSecond, 0);
+    b.append(packet(UNTAGGED, 102), DIR_NONE);
+    assert.equal(b.firstSecond, 102);
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 103)));
+  });
+
+  it('finish() resets, never re-sends, and returns a copy', () => {
+    const b = new ZmqBatchBuilder(12, UUID);
+    b.append(packet(UNTAGGED, 1), DIR_NONE);
+    const first = b.finish();
+    const firstBytes = Buffer.from(first);
+    assert.deepEqual([b.count, b.byteLength, b.firstSecond], [0, 24, 0]);
+
+    b.append(packet(TAGGED, 2), DIR_OUT);
+    const second = b.finish();
+    assert.ok(first.equals(firstBytes), 'refilling the builder left the sent message alone');
+    const batch = decodeZmqBatch(second);
+    assert.equal(batch.records.length, 1);
+    assert.equal(batch.records[0]!.tsSec, 2);
+    assert.ok(second.subarray(2, 4).equals(hex('00 01')));
+
+    const empty = b.finish();
+    assert.ok(empty.equals(hex(`00 02 00 00 00 00 00 0c ${UUID.toString('hex')}`)));
+  });
+});
+
+describe('decodeZmqBatch', () => {
+  it('version 2 round trip, and unlabelFrame gives the frames back', () => {
+    const frames = [UNTAGGED, TAGGED, IPV6];
+    const b = new ZmqBatchBuilder(0xabc, UUID);
+    frames.forEach((f, i) => b.append(packet(f, 10 + i, 1000 * i, f.length, f.length + 100), i));
+    const batch = decodeZmqBatch(b.finish());
+    assert.equal(batch.version, 2);
+    assert.equal(batch.keybit, 0xabc);
+    assert.ok(batch.uuid!.equals(UUID));
+    assert.equal(batch.records.length, 3);
+    batch.records.forEach((r, i) => {
+      const f = frames[i]!;
+      assert.deepEqual([r.tsSec, r.tsUsec, r.caplen, r.wirelen], [10 + i, i, f.length + 4, f.length + 104]);
+      assert.ok(unlabelFrame(r.data).equals(f), `frame ${i}`);
+    });
+  });
+
+  it('legacy version 1: 8-byte header, original lengths, unmodified frames', () => {
+    const msg = hex(`
+      00 01         # version 1
+      00 02         # 2 records
+      00 00 00 01   # keybit 1 (the 0.3.6 default)
+      00 10         # N = 16
+      5b 2a 25 73   # 1529488755 s
+      00 00 00 3a   # 58 µs
+      00 00 00 10   # caplen 16
+      00 00 00 10   # wire length 16
+      ${MACS} 08 00 45 00   # the frame as captured
+      00 0e         # N = 14
+      5b 2a 25 74   # 1529488756 s
+      00 0f 42 3f   # 999999 µs
+      00 00 00 0e   # caplen 14
+      00 00 05 ea   # wire length 1514
+      ${MACS} 08 00`);
+    const batch = decodeZmqBatch(msg);
+    assert.deepEqual({ ...batch, records: batch.records.length }, { version: 1, keybit: 1, uuid: null, records: 2 });
+    const [a, b] = batch.records;
+    assert.deepEqual([a!.tsSec, a!.tsUsec, a!.caplen, a!.wirelen], [1529488755, 58, 16, 16]);
+    assert.ok(a!.data.equals(hex(`${MACS} 08 00 45 00`)));
+    assert.deepEqual([b!.tsSec, b!.tsUsec, b!.caplen, b!.wirelen], [1529488756, 999999, 14, 1514]);
+    assert.ok(b!.data.equals(hex(`${MACS} 08 00`)));
+  });
+
+  it('an empty batch decodes to no records', () => {
+    assert.deepEqual(decodeZmqBatch(hex(`00 02 00 00 00 00 00 0c ${UUID.toString('hex')}`)).records, []);
+    assert.deepEqual(decodeZmqBatch(hex('00 01 00 00 00 00 00 01')).records, []);
+  });
+
+  it('typed errors for every kind of damage', () => {
+    const good = message([packet(UNTAGGED), packet(TAGGED)]);
+    assert.throws(() => decodeZmqBatch(hex('00')), TruncatedError);
+    assert.throws(() => decodeZmqBatch(good.subarray(0, 23)), TruncatedError);
+    assert.throws(() => decodeZmqBatch(hex('00 01 00 00 00 00 00')), TruncatedError);
+    assert.throws(() => decodeZmqBatch(good.subarray(0, 24 + 17)), TruncatedError, 'record header cut');
+    assert.throws(() => decodeZmqBatch(good.subarray(0, good.length - 1)), TruncatedError, 'record data cut');
+    for (const version of [0, 3, 0x0200]) {
+      const bad = Buffer.from(good);
+      bad.writeUInt16BE(version, 0);
+      assert.throws(() => decodeZmqBatch(bad), CorruptError, `version ${version}`);
+    }
+    assert.throws(() => decodeZmqBatch(Buffer.concat([good, hex('00')])), CorruptError, 'trailing byte');
+    const fewer = Buffer.from(good);
+    fewer.writeUInt16BE(1, 2);
+    assert.throws(() => decodeZmqBatch(fewer), CorruptError, 'count below the records present');
+    const oversized = Buffer.from(good);
+    oversized.writeUInt32BE(UNTAGGED.length + 3, 24 + 10);
+    assert.throws(() => decodeZmqBatch(oversized), CorruptError, 'N above caplen');
+  });
+
+  it('records are views into the message', () => {
+    const msg = message([packet(UNTAGGED)]);
+    const [rec] = decodeZmqBatch(msg).records;
+    assert.equal(rec!.data.buffer, msg.buffer);
+  });
+});
+
+describe('unlabelFrame', () => {
+  it('IPv4, untagged: the worked example comes back whole', () => {
+    const p = firstSamplePacket();
+    const [rec] = decodeZmqBatch(message([p])).records;
+    assert.ok(unlabelFrame(rec!.data).equals(p.data));
+  });
+
+  it('IPv6, untagged: 0x86DD from the first nibble 6', () => {
+    const labelled = hex(`${MACS} 88 47 88 00 c1 ff  60 00 00 00 00 00 3b 40`);
+    assert.ok(unlabelFrame(labelled).equals(hex(`${MACS} 86 dd  60 00 00 00 00 00 3b 40`)));
+  });
+
+  it('IPv4, 802.1Q: tag kept, inner EtherType restored', () => {
+    const labelled = hex(`${MACS} 81 00 00 64  88 47 90 00 c1 ff  45 00 00 1c`);
+    assert.ok(unlabelFrame(labelled).equals(hex(`${MACS} 81 00 00 64  08 00  45 00 00 1c`)));
+  });
+
+  it('unidentifiable payloads keep the label: the same buffer comes back', () => {
+    const [arp] = decodeZmqBatch(message([packet(ARP)])).records;
+    assert.equal(unlabelFrame(arp!.data), arp!.data, 'ARP: first nibble 0');
+    const notBottom = hex(`${MACS} 88 47 80 00 c0 ff  45 00 00 1c   # S = 0: another label follows`);
+    assert.equal(unlabelFrame(notBottom), notBottom);
+    const noPayload = hex(`${MACS} 88 47 80 00 c1 ff`);
+    assert.equal(unlabelFrame(noPayload), noPayload);
+  });
+
+  it('typed errors: short frames, frames without the entry', () => {
+    assert.throws(() => unlabelFrame(hex(`${MACS} 88`)), TruncatedError);
+    assert.throws(() => unlabelFrame(hex(`${MACS} 88 47 80 00 c1`)), TruncatedError);
+    assert.throws(() => unlabelFrame(hex(`${MACS} 81 00 00 64 88 47 80 00 c1`)), TruncatedError);
+    assert.throws(() => unlabelFrame(hex(`${MACS} 81 00 00 64`)), TruncatedError);
+    assert.throws(() => unlabelFrame(UNTAGGED), CorruptError);
+    assert.throws(() => unlabelFrame(TAGGED), CorruptError);
+  });
+});
+
+describe('agent UUID file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'packet-agent-uuid-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text, 'latin1');
+    return path;
+  };
+
+  it('the first line, hyphens removed, as 16 bytes', () => {
+    assert.deepEqual(readUuidFile(file('ok', `${UUID_TEXT}\nsecond line\n`)), { uuid: UUID, problem: null });
+    assert.deepEqual(readUuidFile(file('upper', UUID_TEXT.toUpperCase())), { uuid: UUID, problem: null });
+  });
+
+  it('missing or invalid: 16 zero bytes and the reason', () => {
+    const cases: [string, RegExp][] = [
+      [join(dir, 'absent'), /cannot read .*absent/],
+      [file('short', `${UUID_TEXT.slice(1)}\n`), /35 characters, expected 36/],
+      [file('crlf', `${UUID_TEXT}\r\n`), /37 characters, expected 36/],
+      [file('empty', ''), /0 characters/],
+      [file('nonhex', `${UUID_TEXT.slice(0, 35)}g`), /not 32 hex digits/],
+      [file('hyphens', `${UUID_TEXT.slice(0, 35)}-`), /not 32 hex digits/],
+      [file('spaces', UUID_TEXT.replaceAll('-', ' ')), /not 32 hex digits/],
+    ];
+    for (const [path, reason] of cases) {
+      const { uuid, problem } = readUuidFile(path);
+      assert.ok(uuid.equals(ZERO_UUID), path);
+      assert.match(problem ?? '', reason);
+    }
+  });
+
+  it('parseUuidText is the same rule without the file', () => {
+    assert.deepEqual(parseUuidText(UUID_TEXT), { uuid: UUID, problem: null });
+    assert.ok(parseUuidText('x').uuid.equals(ZERO_UUID));
+  });
+});
+
+describe('fuzz: receivers see only typed errors', () => {
+  const rnd = seededRandom(0x8847);
+  const byte = (): number => Math.floor(rnd() * 256);
+  const randomBytes = (max: number): Buffer => {
+    const b = Buffer.alloc(Math.floor(rnd() * max));
+    for (let j = 0; j < b.length; j++) b[j] = byte();
+    return b;
+  };
+  const mutate = (valid: Buffer, flips: number): Buffer => {
+    const b = Buffer.from(valid.subarray(0, rnd() < 0.3 ? Math.floor(rnd() * (valid.length + 1)) : valid.length));
+    for (let k = 0; k < flips && b.length > 0; k++) b[Math.floor(rnd() * Math.min(b.length, 64))] = byte();
+    return rnd() < 0.1 ? Buffer.concat([b, randomBytes(8)]) : b;
+  };
+
+  it('decodeZmqBatch', () => {
+    const valid = [
+      message([packet(UNTAGGED), packet(TAGGED), packet(ARP)], DIR_OUT),
+      hex(`00 01 00 01 00 00 00 01  00 0e 00 00 00 01 00 00 00 00 00 00 00 0e 00 00 00 0e ${MACS} 08 00`),
+    ];
+    let values = 0;
+    for (let i = 0; i < 6000; i++) {
+      let msg: Buffer;
+      if (i % 3 === 0) {
+        msg = randomBytes(64);
+        if (msg.length >= 2) msg.writeUInt16BE(1 + (i % 2), 0);
+      } else {
+        msg = mutate(valid[i % 2]!, 1 + Math.floor(rnd() * 3));
+      }
+      try {
+        const batch = decodeZmqBatch(msg);
+        for (const r of batch.records) assert.ok(r.data.length <= r.caplen);
+        values++;
+      } catch (e) {
+        assert.ok(isDecodeError(e), `input ${msg.toString('hex')} threw ${String(e)}`);
+      }
+    }
+    assert.ok(values > 100, 'the fuzz reached the success path');
+  });
+
+  it('unlabelFrame', () => {
+    const valid = [UNTAGGED, TAGGED, IPV6, ARP].map((f) => decodeZmqBatch(message([packet(f)])).records[0]!.data);
+    let values = 0;
+    for (let i = 0; i < 6000; i++) {
+      let data: Buffer;
+      if (i % 3 === 0) {
+        data = randomBytes(40);
+        if (data.length >= 14) data.writeUInt16BE(i % 2 ? 0x8847 : 0x8100, 12);
+      } else {
+        data = mutate(valid[i % valid.length]!, 1 + Math.floor(rnd() * 2));
+      }
+      try {
+        const out = unlabelFrame(data);
+        assert.ok(out === data || out.length === data.length - 4);
+        values++;
+      } catch (e) {
+        assert.ok(isDecodeError(e), `input ${data.toString('hex')} threw ${String(e)}`);
+      }
+    }
+    assert.ok(values > 100, 'the fuzz reached the success path');
+  });
+});

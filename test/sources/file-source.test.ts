@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ChannelCounters } from '../../lib/counters.js';
+import { CorruptError, TruncatedError } from '../../lib/errors.js';
+import type { Batch, Packet } from '../../lib/packet.js';
+import { FileSource } from '../../lib/sources/file-source.js';
+import { FIXTURES, buildPcap, readPcapFile } from '../helpers/capture-files.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(name, FIXTURES));
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+/** Reads the source to its end and waits until it is closed; `onBatch` may act on the source after each batch. */
+async function drain(src: FileSource, onBatch?: (b: Batch) => void): Promise<Batch[]> {
+  const batches: Batch[] = [];
+  for await (const b of src) {
+    batches.push(b as Batch);
+    onBatch?.(b as Batch);
+  }
+  if (!src.closed) await once(src, 'close');
+  return batches;
+}
+const flat = (batches: Batch[]): Packet[] => batches.flat();
+
+/** `n` minimal 60-byte frames as a pcap file. */
+const tinyPackets = (n: number): Buffer =>
+  buildPcap({}, Array.from({ length: n }, (_, i) => ({ tsSec: i, tsFrac: 0, data: Buffer.alloc(60, i) })));
+
+describe('FileSource', () => {
+  let dir = '';
+  /** About 10 MiB of tiny packets: ten reads of ~14 000 packets each. */
+  let big = '';
+  const BIG_PACKETS = 140_000;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'file-source-'));
+    big = path.join(dir, 'big.pcap');
+    await writeFile(big, tinyPackets(BIG_PACKETS));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads xml.pcap whole, counting packets and bytes', async () => {
+    const counters = new ChannelCounters();
+    const src = new FileSource({ path: fixture('xml.pcap'), counters });
+    const batches = await drain(src);
+    const packets = flat(batches);
+    const { records } = await readPcapFile(fixture('xml.pcap'));
+    assert.equal(packets.length, 1200);
+    assert.ok(batches.every((b) => b.length > 0 && b.length <= 1024));
+    assert.equal(counters.captured, 1200);
+    assert.equal(counters.capturedBytes, records.reduce((n, r) => n + r.caplen, 0));
+    packets.forEach((p, i) => assert.ok(p.data.subarray(0, p.caplen).equals(records[i]!.data), `packet ${i}`));
+    assert.deepEqual([src.name, src.nanos, src.snaplen, src.failure], ['xml', false, 65535, null]);
+  });
+
+  it('emits batches of at most 1024 packets', async () => {
+    const file = path.join(dir, 'tiny.pcap');
+    await writeFile(file, tinyPackets(3000));
+    const batches = await drain(new FileSource({ path: file, counters: new ChannelCounters() }));
+    // The file fits one read, so the split is exact.
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [1024, 1024, 952],
+    );
+  });
+
+  for (const count of [5, 1100, 5000]) {
+    it(`count ${count} emits exactly min(count, 1200) packets`, async () => {
+      const counters = new ChannelCounters();
+      const packets = flat(await drain(new FileSource({ path: fixture('xml.pcap'), counters, count })));
+      assert.equal(packets.length, Math.min(count, 1200));
+      assert.equal(counters.captured, packets.length);
+      assert.equal(packets.at(-1)!.tsSec, (await readPcapFile(fixture('xml.pcap'))).records[packets.length - 1]!.tsSec);
+    });
+  }
+
+  it('cuts packets to the snaplen option and reports it', async () => {
+    const counters = new ChannelCounters();
+    const src = new FileSource({ path: fixture('http_sample.pcap'), counters, snaplen: 64 });
+    const packets = flat(await drain(src));
+    const { records } = await readPcapFile(fixture('http_sample.pcap'));
+    assert.equal(packets.length, 913);
+    assert.ok(packets.every((p, i) => p.caplen === Math.min(64, records[i]!.caplen) && p.wirelen === records[i]!.wirelen));
+    assert.equal(counters.capturedBytes, records.reduce((n, r) => n + Math.min(64, r.caplen), 0));
+    assert.equal(src.snaplen, 64);
+  });
+
+  it('reports the file snaplen once read', async () => {
+    const src = new FileSource({ path: fixture('http_sample.pcap'), counters: new ChannelCounters() });
+    await drain(src);
+    assert.equal(src.snaplen, 1518);
+    assert.equal(src.name, 'http_sample');
+  });
+
+  it('reads stdin for "-"', async () => {
+    const run = async (input: Buffer): Promise<{ packets: number; captured: number; name: string; failure: string | null }> => {
+      const mod = (p: string): string => JSON.stringify(new URL(p, import.meta.url).href);
+      const script = `
+        import { FileSource } from ${mod('../../lib/sources/file-source.js')};
+        import { ChannelCounters } from ${mod('../../lib/counters.js')};
+        const counters = new ChannelCounters();
+        const src = new FileSource({ path: '-', counters });
+        let packets = 0;
+        for await (const b of src) packets += b.length;
+        process.stdout.write(JSON.stringify({ packets, captured: counters.captured, name: src.name, failure: src.failure && src.failure.message }));`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+      child.stdin.end(input);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const [code] = await once(child, 'close');
+      assert.equal(code, 0);
+      return JSON.parse(out);
+    };
+    const bytes = readFileSync(fixture('sample.pcap'));
+    assert.deepEqual(await run(bytes), { packets: 8, captured: 8, name: 'stdin', failure: null });
+    const cut = await run(bytes.subarray(0, bytes.length - 1));
+    assert.equal(cut.packets, 7);
+    assert.match(cut.failure!, /^stdin: truncated pcap record at byte offset \d+: need \d+ bytes, have \d+$/);
+  });
+
+  it('a missing file ends the stream with a failure naming the path and no packets', async () => {
+    const missing = path.join(dir, 'missing.pcap');
+    const counters = new ChannelCounters();
+    const src = new FileSource({ path: missing, counters });
+    assert.equal((await drain(src)).length, 0);
+    assert.equal(src.failure?.message, `${missing}: no such file or directory (ENOENT)`);
+    assert.equal((src.failure?.cause as NodeJS.ErrnoException).code, 'ENOENT');
+    assert.equal(counters.captured, 0);
+  });
+
+  it('a directory fails with EISDIR', async () => {
+    const src = new FileSource({ path: dir, counters: new ChannelCounters() });
+    assert.equal((await drain(src)).length, 0);
+    assert.match(src.failure!.message, new RegExp(`^${dir}: .*\\(EISDIR\\)$`));
+  });
+
+  it('a truncated file emits the complete packets, then fails with the offset', async () => {
+    const bytes = readFileSync(fixture('sample.pcap'));
+    const { records } = await readPcapFile(fixture('sample.pcap'));
+    // Start of record 5: the header and five records before it.
+    const cutAt = 24 + records.slice(0, 5).reduce((n, r) => n + 16 + r.caplen, 0);
+    const file = path.join(dir, 'cut.pcap');
+    await writeFile(file, bytes.subarray(0, cutAt + 10));
+    const counters = new ChannelCounters();
+    const src = new FileSource({ path: file, counters });
+    assert.equal(flat(await drain(src)).length, 5);
+    assert.equal(counters.captured, 5);
+    assert.equal(src.failure?.message, `${file}: truncated pcap record header at byte offset ${cutAt}: need 16 bytes, have 10`);
+    const cause = src.failure?.cause;
+    assert.ok(cause instanceof TruncatedError && cause.offset === cutAt);
+  });
+
+  it('a corrupt record emits the packets before it, then fails', async () => {
+    const bytes = Buffer.from(readFileSync(fixture('sample.pcap')));
+    const { records } = await readPcapFile(fixture('sample.pcap'));
+    const bad = 24 + records.slice(0, 2).reduce((n, r) => n + 16 + r.caplen, 0);
+    bytes.writeUInt32LE(0xffffffff, bad + 8);
+    const file = path.join(dir, 'corrupt.pcap');
+    await writeFile(file, bytes);
+    const src = new FileSource({ path: file, counters: new ChannelCounters() });
+    assert.equal(flat(await drain(src)).length, 2);
+    assert.ok(src.failure?.message.startsWith(`${file}: pcap record captured length 4294967295`));
+    assert.ok(src.failure?.cause instanceof CorruptError && src.failure.cause.offset === bad);
+  });
+
+  it('stop() ends the stream after what was read', async () => {
+    const src = new FileSource({ path: fixture('xml.pcap'), counters: new ChannelCounters() });
+    let ended = false;
+    src.on('end', () => (ended = true));
+    const batches = await drain(src, () => src.stop());
+    // xml.pcap is 1.5 MB: the first 1 MiB read holds fewer than 1024 packets, one batch.
+    assert.equal(batches.length, 1);
+    assert.ok(batches[0]!.length > 0 && batches[0]!.length < 1200);
+    assert.ok(ended);
+    assert.equal(src.failure, null);
+  });
+
+  it('stop() from a synchronous data handler ends before the next batch of the same read', async () => {
+    const file = path.join(dir, 'tiny-stop.pcap');
+    await writeFile(file, tinyPackets(3000));
+    const counters = new ChannelCounters();
+    const src = new FileSource({ path: file, counters });
+    const sizes: number[] = [];
+    src.on('data', (b: Batch) => {
+      sizes.push(b.length);
+      src.stop();
+    });
+    const errors: Error[] = [];
+    src.on('error', (e) => errors.push(e));
+    await once(src, 'close');
+    assert.deepEqual(sizes, [1024]);
+    assert.deepEqual(errors, []);
+    assert.equal(counters.captured, 1024);
+  });
+
+  // Reads of `big` stop after the first (backpressure), so the file is still open when we end the source.
+  it('closes the file when destroyed, when counted out and after stop()', { timeout: 10_000 }, async () => {
+    const baseline = openFds();
+    const src = new FileSource({ path: big, counters: new ChannelCounters() });
+    await once(src, 'readable');
+    assert.equal(openFds(), baseline + 1);
+    src.destroy();
+    await once(src, 'close');
+    assert.equal(openFds(), baseline);
+
+    for (const ending of [{ count: 1 }, { stop: true }]) {
+      const s = new FileSource({ path: big, counters: new ChannelCounters(), count: ending.count });
+      const batches = await drain(s, () => ending.stop && s.stop());
+      assert.ok(batches.length > 0);
+      assert.equal(openFds(), baseline, JSON.stringify(ending));
+    }
+  });
+
+  it('stops reading while the consumer does not keep up', async () => {
+    const counters = new ChannelCounters();
+    const src = new FileSource({ path: big, counters });
+    src.read(0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(counters.captured > 0 && counters.captured < 2 * 14_000, `captured ${counters.captured} before anyone read`);
+    assert.equal(flat(await drain(src)).length, BIG_PACKETS);
+  });
+});

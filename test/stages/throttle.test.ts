@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ChannelCounters } from '../../lib/counters.js';
+import { LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
+import { accountedBytes, makeThrottleFn, Throttle } from '../../lib/stages/throttle.js';
+
+// The limiter never reads frame bytes: one shared buffer serves every packet.
+const DATA = Buffer.alloc(65535);
+const T0 = 1_529_488_755; // a capture second (sample.pcap)
+
+function frame(caplen: number, tsSec = T0, tsNsec = 0): Packet {
+  return new Packet(tsSec, tsNsec, caplen, caplen, DATA, LINKTYPE_ETHERNET);
+}
+
+function burst(n: number, caplen: number, tsSec = T0, tsNsec = 0): Packet[] {
+  return Array.from({ length: n }, () => frame(caplen, tsSec, tsNsec));
+}
+
+/** How many of `frames` the throttle admits, in order. */
+function admitted(t: Throttle, frames: Packet[]): number {
+  return frames.filter((p) => t.admit(p)).length;
+}
+
+describe('accountedBytes', () => {
+  it('GRE: caplen + 8, plus 34 per started 1480-byte fragment', () => {
+    assert.equal(accountedBytes('gre', 1472), 1480 + 34); // exactly one fragment
+    assert.equal(accountedBytes('gre', 1473), 1481 + 2 * 34);
+    assert.equal(accountedBytes('gre', 2952), 2960 + 2 * 34);
+    assert.equal(accountedBytes('gre', 0), 8 + 34);
+  });
+
+  it('VXLAN: caplen + 16 (UDP + VXLAN), plus 34 per fragment', () => {
+    assert.equal(accountedBytes('vxlan', 1464), 1480 + 34);
+    assert.equal(accountedBytes('vxlan', 1465), 1481 + 2 * 34);
+    assert.equal(accountedBytes('vxlan', 100), 116 + 34);
+    assert.equal(accountedBytes('vxlan', 2965), 2981 + 3 * 34);
+  });
+
+  it('ZMQ: caplen alone', () => {
+    assert.equal(accountedBytes('zmq', 1472), 1472);
+    assert.equal(accountedBytes('zmq', 0), 0);
+  });
+});
+
+describe('Throttle', () => {
+  it('§4.2 worked example: 8 Mbit/s, GRE, 1472-byte burst: frames 0..66 pass, 67 on drop', () => {
+    const t = new Throttle(8, 'gre');
+    const results = burst(100, 1472).map((p) => t.admit(p));
+    assert.deepEqual(results.slice(0, 67), Array(67).fill(true)); // frame 66: due - t = 66 * 1514 = 99 924
+    assert.deepEqual(results.slice(67), Array(33).fill(false)); // frame 67: 67 * 1514 = 101 438 > 100 000
+  });
+
+  it('time catching up admits again; dropped frames are not accounted', () => {
+    const t = new Throttle(8, 'gre');
+    assert.equal(admitted(t, burst(100, 1472)), 67); // bytes = 67 * 1514 = 101 438
+    // 1514 µs later: due - t = 101 438 - 1514 = 99 924, admitted (had the 33
+    // drops been accounted, due - t would be ~150 000 and this would drop).
+    assert.equal(t.admit(frame(1472, T0, 1_514_000)), true);
+    // bytes = 68 * 1514 = 102 952: due - t = 101 438 again, dropped.
+    assert.equal(t.admit(frame(1472, T0, 1_514_000)), false);
+  });
+
+  it('a 1 s idle gap restarts the window', () => {
+    const t = new Throttle(8, 'gre');
+    assert.equal(admitted(t, burst(100, 1472)), 67); // due = T0 + 101 438 µs
+    // t = due + 1 000 001 µs: restart, the first frame starts a new window: 67 pass again.
+    assert.equal(admitted(t, burst(100, 1472, T0 + 1, 101_439_000)), 67);
+  });
+
+  it('exactly 1 s behind budget is no restart: the old window keeps its credit', () => {
+    const t = new Throttle(8, 'gre');
+    assert.equal(admitted(t, burst(100, 1472)), 67); // due = T0 + 101 438 µs
+    // t = due + 1 000 000: not restarted, budget is ~1 s ahead, so all 100 pass
+    // (a restart would have admitted 67 again).
+    assert.equal(admitted(t, burst(100, 1472, T0 + 1, 101_438_000)), 100);
+  });
+
+  it('80 Mbit/s: due uses floor(bytes / R) with R = 10 bytes/µs', () => {
+    const t = new Throttle(80, 'gre');
+    // frame k: due - t = floor(1514 k / 10); k = 660 → 99 924, k = 661 → 100 075.
+    assert.equal(admitted(t, burst(700, 1472)), 661);
+  });
+
+  it('ZMQ accounts caplen: 1000-byte frames, exactly 100 000 µs ahead still passes', () => {
+    const t = new Throttle(8, 'zmq');
+    // frame k: due - t = 1000 k; k = 100 is not "more than" 100 000.
+    assert.equal(admitted(t, burst(150, 1000)), 101);
+  });
+
+  it('VXLAN accounts caplen + 16 + 34: 984-byte frames cost 1034', () => {
+    const t = new Throttle(8, 'vxlan');
+    // frame k: due - t = 1034 k; k = 96 → 99 264 passes, k = 97 → 100 298 drops.
+    assert.equal(admitted(t, burst(150, 984)), 97);
+  });
+
+  it('capture time is µs, nanoseconds truncated', () => {
+    const t = new Throttle(8, 'zmq');
+    assert.equal(admitted(t, burst(101, 1000)), 101); // due = T0 + 101 000 µs
+    // 999.999 µs later counts as 999 µs: due - t = 100 001, dropped.
+    assert.equal(t.admit(frame(1000, T0, 999_999)), false);
+    // 1000 µs later: due - t = 100 000, admitted.
+    assert.equal(t.admit(frame(1000, T0, 1_000_000)), true);
+  });
+
+  it('timestamps at or near the epoch are limited too (no "start 0 = unset" sentinel)', () => {
+    assert.equal(admitted(new Throttle(8, 'gre'), burst(100, 1472, 0, 0)), 67);
+    assert.equal(admitted(new Throttle(8, 'gre'), burst(100, 1472, 0, 500_000_000)), 67);
+  });
+
+  it('due is floored to whole µs', () => {
+    const t = new Throttle(80, 'zmq'); // R = 10 bytes/µs
+    // 15 * 65 535 + 16 980 = 1 000 005 bytes at one instant.
+    assert.equal(admitted(t, [...burst(15, 65535), frame(16980)]), 16);
+    // due - t = floor(100 000.5) = 100 000: not more than 100 ms, admitted.
+    assert.equal(t.admit(frame(1000)), true);
+    // bytes 1 001 005: due - t = 100 100, dropped.
+    assert.equal(t.admit(frame(1000)), false);
+  });
+
+  it('refuses mbps <= 0', () => {
+    assert.throws(() => new Throttle(0, 'gre'), RangeError);
+    assert.throws(() => new Throttle(-1, 'zmq'), RangeError);
+  });
+});
+
+describe('makeThrottleFn', () => {
+  it('removes refused frames in place, keeps order, counts them', () => {
+    const counters = new ChannelCounters();
+    const fn = makeThrottleFn(8, 'gre', counters);
+    const batch = burst(100, 1472);
+    const first67 = batch.slice(0, 67);
+    fn(batch);
+    assert.equal(batch.length, 67);
+    assert.deepEqual(batch, first67);
+    assert.ok(batch.every((p, i) => p === first67[i]));
+    assert.equal(counters.droppedThrottled, 33);
+  });
+
+  it('keeps state across batches', () => {
+    const counters = new ChannelCounters();
+    const fn = makeThrottleFn(8, 'gre', counters);
+    const first = burst(60, 1472);
+    const second = burst(40, 1472);
+    fn(first);
+    fn(second);
+    assert.deepEqual([first.length, second.length, counters.droppedThrottled], [60, 7, 33]);
+  });
+
+  it('mbps <= 0 is a no-op', () => {
+    for (const mbps of [0, -3]) {
+      const counters = new ChannelCounters();
+      const batch = burst(1000, 1472);
+      makeThrottleFn(mbps, 'gre', counters)(batch);
+      assert.deepEqual([batch.length, counters.droppedThrottled], [1000, 0]);
+    }
+  });
+});
