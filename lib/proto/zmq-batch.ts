@@ -60,7 +60,7 @@ const MAX_SECONDS_APART = 1;
  *
  * With the default 1 MiB, rule 1 (65 535 records) cannot trigger before
  * rule 3 (a record is at least 36 bytes); it stays to protect the 16-bit
- * count, and a larger `maxBytes` lets tests reach it.
+ * count. `maxBytes` exists so that tests can reach it; senders keep the default.
  */
 export class ZmqBatchBuilder {
   private readonly buf: Buffer;
@@ -125,7 +125,7 @@ export class ZmqBatchBuilder {
     const b = this.buf;
     const d = p.data;
     const n = labelledLength(p);
-    const end = n - MPLS_ENTRY_LEN;
+    const frameEnd = n - MPLS_ENTRY_LEN;
     let at = this.pos;
     if (this.records === 0) this.first = p.tsSec;
 
@@ -140,7 +140,7 @@ export class ZmqBatchBuilder {
     d.copy(b, at, 0, typeAt);
     b.writeUInt16BE(ETHERTYPE_MPLS, at + typeAt);
     b.writeUInt32BE(mplsEntry(direction, this.keybit), at + typeAt + 2);
-    d.copy(b, at + typeAt + 2 + MPLS_ENTRY_LEN, typeAt + 2, end);
+    d.copy(b, at + typeAt + 2 + MPLS_ENTRY_LEN, typeAt + 2, frameEnd);
 
     this.pos = at + n;
     this.records++;

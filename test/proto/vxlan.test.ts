@@ -122,6 +122,9 @@ describe('VXLAN encoding (spec §5.3)', () => {
     // Frame: 3 × 0xFFFF + 0x0000 + 0x005E + 0x0153 + 0x0608 = 0x307B6; 20 zero bytes add nothing.
     // 0x4A3B2D1C + 0x14 + 0x307B6 = 0x4A3E34E6 → 0x4A3E + 0x34E6 = 0x7F24 → check 0x24.
     const expected = hex('08 00 00 00  00 00 0c  24');
+    // A longer frame first, so a checker that reused its last bytes would see them. Not an
+    // IPv4 header: a valid one sums to zero in ones' complement and would hide them.
+    v1(12, DIR_NONE, Buffer.alloc(34, 0x5a));
     assert.ok(v1(12, DIR_NONE, frame).equals(expected));
     const stale = Buffer.alloc(60, 0x5a);
     frame.copy(stale);
