@@ -12,16 +12,22 @@ import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { FileSource } from './sources/file-source.js';
 import type { CaptureSource } from './sources/source.js';
-import { BatchStage } from './stages/batch-stage.js';
+import { BatchStage, type BatchFn } from './stages/batch-stage.js';
 import { makeDirectionFn, parseDirExpression, resolveNicIPv4 } from './stages/direction.js';
 import { makeSliceFn } from './stages/slice.js';
 import { vlanDecodeBatch } from './stages/vlan.js';
+import { makeThrottleFn } from './stages/throttle.js';
 import { DumpSink, prepareDumpDir } from './sinks/dump-sink.js';
+import { FanOut, type Branch } from './sinks/fan-out.js';
+import { GreSink } from './sinks/gre-sink.js';
+import { VxlanSink } from './sinks/vxlan-sink.js';
+import { ZmqSink } from './sinks/zmq-sink.js';
 
-interface NamedSink {
-  name: string;
-  stream: Writable;
-  counters: SinkCounters;
+/** What the channel needs of each sink besides the stream itself. */
+interface Sink extends Writable {
+  /** Short name for summaries: dump, gre, vxlan, zmq. */
+  readonly label: string;
+  readonly counters: SinkCounters;
   describe(): string;
 }
 
@@ -30,7 +36,8 @@ export class Channel {
   readonly log: Logger;
   private readonly source: CaptureSource;
   private readonly stages: BatchStage[] = [];
-  private readonly sinks: NamedSink[] = [];
+  private readonly sinks: Sink[] = [];
+  private readonly branches: Branch[] = [];
 
   /** Builds the channel; throws UserError for anything wrong with its options or files. */
   constructor(readonly opts: ChannelOptions, log: Logger) {
@@ -47,7 +54,31 @@ export class Channel {
     if (opts.dump) {
       const sink = new DumpSink(opts.dump, this.source.name, this.source, this.log);
       prepareDumpDir(sink.dir);
-      this.sinks.push({ name: 'dump', stream: sink, counters: sink.counters, describe: () => `dump to ${sink.dir}: ${sink.counters.packets} packets in ${sink.files} file(s)` });
+      this.addSink(sink);
+    }
+    if (opts.forward) {
+      // The rate limit applies to forwarding only: the local record stays complete (spec §4).
+      const throttle = opts.mbps > 0 ? makeThrottleFn(opts.mbps, opts.forward.transport, this.counters) : undefined;
+      this.addSink(this.openForwarder(), throttle);
+    }
+  }
+
+  private addSink(sink: Sink, filter?: BatchFn): void {
+    this.sinks.push(sink);
+    this.branches.push(filter ? { sink, filter } : { sink });
+  }
+
+  private openForwarder(): Sink {
+    const f = this.opts.forward!;
+    const raw = { bindDevice: this.opts.bindDevice, pmtudisc: this.opts.pmtudisc };
+    this.log.info(`forwarding ${f.transport.toUpperCase()} to ${f.remotes.join(', ')}`);
+    switch (f.transport) {
+      case 'gre':
+        return new GreSink(f.remotes, f.key, raw, this.log);
+      case 'vxlan':
+        return new VxlanSink(f, raw, this.log);
+      case 'zmq':
+        return new ZmqSink(f, this.log);
     }
   }
 
@@ -68,8 +99,7 @@ export class Channel {
 
   /** Runs until the source ends (end of file, --count, stop()) and every sink has flushed. */
   async run(): Promise<void> {
-    if (this.sinks.length !== 1) throw new Error('unreachable: exactly one sink until forwarding lands');
-    await pipeline([this.source, ...this.stages, this.sinks[0]!.stream]);
+    await pipeline([this.source, ...this.stages, new FanOut(this.branches)]);
     if (this.source.failure) throw this.source.failure;
   }
 
@@ -84,7 +114,7 @@ export class Channel {
       ['direction unknown', c.droppedDirection],
       ['throttled', c.droppedThrottled],
     ];
-    for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.name}: ${reason}`, n]);
+    for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
     return [
       `captured ${c.captured} packets (${c.capturedBytes} bytes)`,
       ...this.sinks.map((s) => s.describe()),
@@ -99,7 +129,6 @@ function notImplemented(o: ChannelOptions): void {
   if (o.source.kind === 'interface') missing.push('live capture (-i)');
   if (o.source.kind === 'container') missing.push('container capture (--container)');
   if (o.source.kind === 'kvm') missing.push('KVM capture (-m/--kvm)');
-  if (o.forward) missing.push(`${o.forward.transport.toUpperCase()} forwarding (-r)`);
   if (o.control) missing.push('the status port (--control)');
   if (o.cpu !== null) missing.push('CPU pinning (--cpu)');
   if (o.expression) missing.push('BPF filters on files (--expression)');

@@ -26,7 +26,7 @@ export interface DumpOptions {
 export type ForwardOptions =
   | { transport: 'gre'; remotes: string[]; key: number }
   | { transport: 'vxlan'; remotes: string[]; vni: number; version: 1 | 2; port: number; capTime: boolean }
-  | { transport: 'zmq'; remotes: string[]; key: number; port: number; hwm: number };
+  | { transport: 'zmq'; remotes: string[]; key: number; port: number; hwm: number; uuidFile: string };
 
 export interface ChannelOptions {
   /** 1-based group number; log lines carry it as `[-01-]`. */
@@ -70,6 +70,7 @@ export interface GroupArgs {
   remoteip?: string;
   zmq_port?: string;
   zmq_hwm?: string;
+  'uuid-file'?: string;
   keybit?: string;
   vni1?: string;
   vni2?: string;
@@ -101,6 +102,8 @@ export const DEFAULT_VXLAN_PORT = 4789;
 export const DEFAULT_ZMQ_HWM = 100;
 export const DEFAULT_TIMEOUT_MS = 3000;
 export const DEFAULT_BUFFER_MIB = 256;
+/** Written by the management daemon (spec §5.4). */
+export const DEFAULT_UUID_FILE = '/usr/local/bin/uuid';
 
 function int(flag: string, text: string | undefined, min: number, max: number, fallback: number): number {
   if (text === undefined) return fallback;
@@ -159,7 +162,11 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
   if (a.capTime !== undefined && forward?.transport !== 'vxlan') {
     throw new UserError('--capTime applies to VXLAN forwarding only (-n/--vni1 or --vni2)');
   }
-  if (a.nofilter && source.kind === 'interface') {
+  const rawSocketTransport = forward?.transport === 'gre' || forward?.transport === 'vxlan';
+  if ((a.bind_device !== undefined || pmtu !== undefined) && !rawSocketTransport) {
+    throw new UserError('-B/--bind_device and -M/--pmtudisc_option apply to GRE and VXLAN forwarding only');
+  }
+  if (a.nofilter && source.kind === 'interface' && rawSocketTransport) {
     // Without the automatic `not host <remote>` filter, forwarded packets leaving through the
     // captured interface would be captured again (spec §1.3 step 10).
     if (!a.bind_device) throw new UserError('--nofilter needs -B/--bind_device so forwarded packets cannot leave through the captured interface');
@@ -234,7 +241,14 @@ function checkForward(a: GroupArgs): ForwardOptions | null {
   const to = remotes(a.remoteip);
   const key = int('-k/--keybit', a.keybit, 0, 0xffffffff, DEFAULT_KEY);
   if (zmqPort > 0) {
-    return { transport: 'zmq', remotes: to, key, port: zmqPort, hwm: int('--zmq_hwm', a.zmq_hwm, 1, 2 ** 31 - 1, DEFAULT_ZMQ_HWM) };
+    return {
+      transport: 'zmq',
+      remotes: to,
+      key,
+      port: zmqPort,
+      hwm: int('--zmq_hwm', a.zmq_hwm, 1, 2 ** 31 - 1, DEFAULT_ZMQ_HWM),
+      uuidFile: a['uuid-file'] ?? DEFAULT_UUID_FILE,
+    };
   }
   if (a.vni1 !== undefined || a.vni2 !== undefined) {
     return {

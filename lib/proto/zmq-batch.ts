@@ -101,6 +101,19 @@ export class ZmqBatchBuilder {
     return !isTagged(p.data) || p.caplen >= TAGGED_HEADER_LEN;
   }
 
+  /**
+   * The label takes the EtherType's place and receivers restore it from the
+   * payload's first nibble, so only IPv4 and IPv6 frames (untagged or with one
+   * 802.1Q tag) arrive as they were sent; the sink drops and counts the others
+   * (ARP, 802.3, QinQ ...) instead of sending frames no receiver can restore.
+   * Call after canLabel(p).
+   */
+  carries(p: Packet): boolean {
+    const d = p.data;
+    const t = d.readUInt16BE(isTagged(d) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET);
+    return t === ETHERTYPE_IPV4 || t === ETHERTYPE_IPV6;
+  }
+
   /** Rules 1 and 3: room for one more record of this size. */
   fits(p: Packet): boolean {
     return this.records < ZMQ_MAX_RECORDS && this.pos + ZMQ_RECORD_HEADER_LEN + labelledLength(p) <= this.buf.length;

@@ -65,6 +65,7 @@ export function prepareDumpDir(dir: string): void {
 }
 
 export class DumpSink extends Writable {
+  readonly label = 'dump';
   readonly counters = new SinkCounters();
   /** Files opened so far. */
   files = 0;
@@ -220,6 +221,10 @@ export class DumpSink extends Writable {
     this.file?.destroy();
     this.file = null;
     this.retryAt = Date.now() + REOPEN_DELAY_MS;
+  }
+
+  describe(): string {
+    return `dump to ${this.dir}: ${this.counters.packets} packets in ${this.files} file(s)`;
   }
 
   private async closeFile(): Promise<void> {

@@ -46,7 +46,7 @@ test('every option of a group is parsed into typed options', () => {
 test('transports: GRE by default, ZMQ with -z, VXLAN v1/v2', () => {
   assert.deepEqual(one('-f x -r 10.1.1.1,10.1.1.2 -k 12').forward, { transport: 'gre', remotes: ['10.1.1.1', '10.1.1.2'], key: 12 });
   assert.deepEqual(one('-f x -r 10.1.1.1').forward, { transport: 'gre', remotes: ['10.1.1.1'], key: 0xffffffff });
-  assert.deepEqual(one('-f x -r 10.1.1.1 -z 5555 --zmq_hwm 7 -k 0x10').forward, { transport: 'zmq', remotes: ['10.1.1.1'], key: 16, port: 5555, hwm: 7 });
+  assert.deepEqual(one('-f x -r 10.1.1.1 -z 5555 --zmq_hwm 7 -k 0x10').forward, { transport: 'zmq', remotes: ['10.1.1.1'], key: 16, port: 5555, hwm: 7, uuidFile: '/usr/local/bin/uuid' });
   assert.deepEqual(one('-f x -r 10.1.1.1 -n 12 --capTime 1').forward, { transport: 'vxlan', remotes: ['10.1.1.1'], vni: 12, version: 1, port: 4789, capTime: true });
   assert.deepEqual(one('-f x -r 10.1.1.1 --vni2 260 -x 5000').forward, { transport: 'vxlan', remotes: ['10.1.1.1'], vni: 260, version: 2, port: 5000, capTime: false });
 });
@@ -89,6 +89,8 @@ const bad: [string, RegExp][] = [
   ['-f x -r 10.1.1.1 -k 4294967296', /-k\/--keybit/],
   ['-f x --dump d --dump e', /--dump given more than once/],
   ['-i eth0 -r 10.1.1.1 --nofilter', /--nofilter needs -B/],
+  ['-f x -r 10.1.1.1 -z 5555 -B eth0', /apply to GRE and VXLAN forwarding only/],
+  ['-f x --dump d -M do', /apply to GRE and VXLAN forwarding only/],
   ['-i eth0 -r 10.1.1.1 --nofilter -B eth0', /must differ/],
   ['-f x --dump d --dir ', /--dir/],
 ];

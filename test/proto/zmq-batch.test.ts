@@ -179,6 +179,22 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
     }
   });
 
+  it('carries only IPv4 and IPv6 frames, untagged or with one 802.1Q tag', () => {
+    const b = new ZmqBatchBuilder(12, UUID);
+    const withType = (frame: Buffer, at: number, type: number) => {
+      const d = Buffer.from(frame);
+      d.writeUInt16BE(type, at);
+      return packet(d);
+    };
+    assert.ok(b.carries(packet(UNTAGGED)));
+    assert.ok(b.carries(withType(UNTAGGED, 12, 0x86dd)));
+    assert.ok(b.carries(packet(TAGGED)));
+    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x0806)), 'ARP');
+    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x0064)), '802.3 length field');
+    assert.ok(!b.carries(withType(TAGGED, 16, 0x0806)), 'tagged ARP');
+    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x88a8)), 'QinQ outer tag');
+  });
+
   it('frames too short for the label: canLabel false, append throws TruncatedError and adds nothing', () => {
     const b = new ZmqBatchBuilder(12, UUID);
     const short = packet(UNTAGGED.subarray(0, 13));

@@ -1,0 +1,53 @@
+/**
+ * VXLAN exporter (spec §5.3): UDP to `port` of every remote, header version 1
+ * (VNI with the direction nibble and the check byte) or 2 (value + direction),
+ * optionally followed by the capture-time trailer. The UDP header is ours
+ * because the datagrams go out through a raw socket (see raw-ip-sender.ts);
+ * its checksum is zero, which IPv4 allows and RFC 7348 §5 recommends.
+ */
+import type { Logger } from '../log.js';
+import type { Packet } from '../packet.js';
+import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../proto/vxlan.js';
+import { DatagramSink, MAX_FORWARDED_CAPLEN } from './datagram-sink.js';
+import type { RawSenderOptions } from './raw-ip-sender.js';
+
+const IPPROTO_UDP = 17;
+const UDP_HEADER_LEN = 8;
+const HEADERS = UDP_HEADER_LEN + VXLAN_HEADER_LEN;
+
+export interface VxlanSinkOptions {
+  remotes: string[];
+  port: number;
+  vni: number;
+  version: 1 | 2;
+  capTime: boolean;
+}
+
+export class VxlanSink extends DatagramSink {
+  protected readonly buffer = Buffer.allocUnsafe(HEADERS + MAX_FORWARDED_CAPLEN + CAPTIME_TRAILER_LEN);
+  /** Fixed per sink, as the reference's kernel-assigned port is fixed per socket. */
+  readonly sourcePort = 49152 + Math.floor(Math.random() * 16384);
+
+  constructor(private readonly o: VxlanSinkOptions, opts: RawSenderOptions, log: Logger) {
+    super('vxlan', IPPROTO_UDP, o.remotes, opts, log);
+    this.buffer.writeUInt16BE(this.sourcePort, 0);
+    this.buffer.writeUInt16BE(o.port, 2);
+  }
+
+  protected encode(p: Packet): number {
+    const b = this.buffer;
+    const n = Math.min(p.caplen, MAX_FORWARDED_CAPLEN);
+    if (this.o.version === 1) writeVxlanHeaderV1(b, UDP_HEADER_LEN, this.o.vni, p.direction, p.data, n);
+    else writeVxlanHeaderV2(b, UDP_HEADER_LEN, this.o.vni, p.direction);
+    p.data.copy(b, HEADERS, 0, n);
+    let length = HEADERS + n;
+    if (this.o.capTime) {
+      writeCapTimeTrailer(b, length, p.tsSec, p.tsNsec);
+      length += CAPTIME_TRAILER_LEN;
+    }
+    // Lengths past 65535 cannot be sent; the kernel refuses them (EMSGSIZE, counted).
+    b.writeUInt16BE(Math.min(length, 0xffff), 4);
+    b.writeUInt16BE(0, 6);
+    return length;
+  }
+}

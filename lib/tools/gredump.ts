@@ -1,0 +1,382 @@
+/**
+ * gredump: the receiving end of pktminerg's GRE exporter (spec §5.2, §11.1).
+ * Takes GRE live from an interface or from a capture file and writes the
+ * inner Ethernet frames to a pcap file.
+ *
+ * Unlike the reference: IPv4 fragments are reassembled in any order with
+ * bounded memory; the GRE header is read by its flags; the outer link layer
+ * may carry VLAN tags or be Linux cooked capture (`-i any`); `-k` ignores
+ * the direction bits 31..28 unless --key-with-direction; an invalid `-s`/`-r`
+ * is an error instead of a disabled filter; `-c` counts written frames.
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { isDecodeError, UserError } from '../errors.js';
+import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet, type Batch } from '../packet.js';
+import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
+import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, decodeLinkLayer } from '../proto/ethernet.js';
+import { GRE_PROTO_TEB, decodeGreHeader, type GreHeader } from '../proto/gre.js';
+import { IPv4View, decodeIPv4, parseIPv4 } from '../proto/ipv4.js';
+import { IPv4Datagram, IPv4Reassembler, type ReassemblyLimits, type ReassemblyStats } from '../proto/ipv4-reassembly.js';
+import {
+  checkReceiverArgs,
+  flagOption,
+  parseToolArgs,
+  runReceiver,
+  stringOption,
+  type Receiver,
+  type ReceiverOptions,
+  type Recorder,
+  type ToolArgs,
+  type ToolSpec,
+} from './receiver.js';
+
+const IPPROTO_GRE = 47;
+/** Key bits 27..0: pktminerg's keybit; bits 31..28 carry the direction. */
+const KEY_MASK = 0x0fffffff;
+const DIRECTION_SHIFT = 28;
+const MAX_KEY = 0xffffffff;
+
+/** Compiled by libpcap in the kernel, so the rest of the traffic never reaches JS. */
+const CAPTURE_FILTER = 'ip proto 47';
+const LIVE_BUFFER_BYTES = 64 << 20;
+/** cap opens every device with snaplen 65535: a frame always fits, so its `truncated` flag is never set. */
+const LIVE_FRAME_BYTES = 65536;
+const FILE_CHUNK_BYTES = 1 << 20;
+/** cap's names for the link types it reports, for those decodeLinkLayer reads. */
+const CAP_LINKTYPES: Record<string, number> = { ETHERNET: LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL: LINKTYPE_LINUX_SLL };
+
+export interface GredumpOptions extends ReceiverOptions {
+  /** Exactly one of `interface` and `pcapfile` is set. */
+  interface: string | null;
+  pcapfile: string | null;
+  /** null: every key (also keyless GRE). */
+  key: number | null;
+  /** Compare all 32 bits of the key, direction included. */
+  keyWithDirection: boolean;
+  /** Outer IPv4 source and destination to keep, as uint32; null: any. */
+  sourceIp: number | null;
+  remoteIp: number | null;
+}
+
+/** `-k`: decimal or 0x hex; 0, as in the reference, means no key filter. */
+function keyOption(args: ToolArgs): number | null {
+  const v = stringOption(args, 'keybit');
+  if (v === undefined) return null;
+  const n = /^0x[0-9a-f]{1,8}$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 0 && n <= MAX_KEY)) throw new UserError(`--keybit must be an integer from 0 to ${MAX_KEY} (decimal or 0x hex), got '${v}'`);
+  return n === 0 ? null : n;
+}
+
+function addressOption(args: ToolArgs, key: string): number | null {
+  const v = stringOption(args, key);
+  if (v === undefined) return null;
+  const n = parseIPv4(v);
+  if (n === null) throw new UserError(`--${key} must be an IPv4 address, got '${v}'`);
+  return n;
+}
+
+/** Pure check of the parsed command line; errors name the flag. */
+export function checkGredumpArgs(args: ToolArgs): GredumpOptions {
+  // gredump has neither --port nor --bind: the 0 and null this gives for them are never read.
+  const base = checkReceiverArgs(args, 0);
+  const iface = stringOption(args, 'interface') ?? null;
+  const pcapfile = stringOption(args, 'pcapfile') ?? null;
+  if ((iface === null) === (pcapfile === null)) throw new UserError('give exactly one of --interface (-i) and --pcapfile (-f)');
+  const key = keyOption(args);
+  const keyWithDirection = flagOption(args, 'key-with-direction');
+  if (keyWithDirection && key === null) throw new UserError('--key-with-direction needs a non-zero --keybit (-k)');
+  return {
+    ...base,
+    interface: iface,
+    pcapfile,
+    key,
+    keyWithDirection,
+    sourceIp: addressOption(args, 'sourceip'),
+    remoteIp: addressOption(args, 'remoteip'),
+  };
+}
+
+function addressFilter(src: number | null, dst: number | null): (ip: IPv4View) => boolean {
+  if (src !== null && dst !== null) return (ip) => ip.src === src && ip.dst === dst;
+  if (src !== null) return (ip) => ip.src === src;
+  if (dst !== null) return (ip) => ip.dst === dst;
+  return () => true;
+}
+
+export function keyFilter(key: number | null, withDirection: boolean): (k: number | null) => boolean {
+  if (key === null) return () => true;
+  if (withDirection) return (k) => k === key;
+  const want = key & KEY_MASK;
+  return (k) => k !== null && (k & KEY_MASK) === want;
+}
+
+/**
+ * Captured frames in, inner Ethernet frames out, every other frame counted
+ * under one reason. Pure: time is the capture time of the frames.
+ */
+export class GreDecapsulator {
+  captured = 0;
+  /** Not IPv4, or IPv4 of another protocol. */
+  notGre = 0;
+  /** Left out by -s, -r or -k, or GRE not carrying Ethernet (protocol ≠ 0x6558). */
+  filtered = 0;
+  /** Truncated or corrupt IPv4 or GRE header, or an inner frame shorter than an Ethernet header. */
+  malformed = 0;
+  private readonly ip = new IPv4View();
+  private readonly datagram = new IPv4Datagram();
+  private readonly reassembler: IPv4Reassembler;
+  private readonly addressOk: (ip: IPv4View) => boolean;
+  private readonly keyOk: (key: number | null) => boolean;
+
+  constructor(opts: Pick<GredumpOptions, 'key' | 'keyWithDirection' | 'sourceIp' | 'remoteIp'>, limits?: ReassemblyLimits) {
+    this.reassembler = new IPv4Reassembler(limits);
+    this.addressOk = addressFilter(opts.sourceIp, opts.remoteIp);
+    this.keyOk = keyFilter(opts.key, opts.keyWithDirection);
+  }
+
+  get reassembly(): ReassemblyStats {
+    return this.reassembler.stats;
+  }
+
+  /**
+   * The GRE payload of `p` (or of the datagram `p` completes) as a new
+   * Packet with p's capture time and, in `direction`, key bits 31..28
+   * (DIR_UNKNOWN above 2 or without a key); null when there is none yet or
+   * the frame is dropped. The returned data may be a view of `p.data`.
+   */
+  decapsulate(p: Packet): Packet | null {
+    this.captured++;
+    decodeLinkLayer(p);
+    const ip = this.ip;
+    if (p.etherType !== ETHERTYPE_IPV4) {
+      this.notGre++;
+      return null;
+    }
+    if (!decodeIPv4(p.data, p.l3Offset, p.caplen, ip)) {
+      this.malformed++;
+      return null;
+    }
+    if (ip.protocol !== IPPROTO_GRE) {
+      this.notGre++;
+      return null;
+    }
+    // Before reassembly, so that unwanted fragments take no memory.
+    if (!this.addressOk(ip)) {
+      this.filtered++;
+      return null;
+    }
+    const d = this.datagram;
+    let gre: GreHeader;
+    try {
+      if (!this.reassembler.push(ip, p.data, p.l3Offset, p.caplen, p.tsSec + p.tsNsec / 1e9, d)) return null;
+      gre = decodeGreHeader(d.payload, 0);
+    } catch (e) {
+      if (!isDecodeError(e)) throw e;
+      this.malformed++;
+      return null;
+    }
+    if (gre.protocol !== GRE_PROTO_TEB || !this.keyOk(gre.key)) {
+      this.filtered++;
+      return null;
+    }
+    const len = d.payload.length - gre.headerLen;
+    if (len < ETHERNET_HEADER_LEN) {
+      this.malformed++;
+      return null;
+    }
+    const inner = new Packet(p.tsSec, p.tsNsec, len, len, d.payload.subarray(gre.headerLen), LINKTYPE_ETHERNET);
+    // pktminerg puts the DIR_* code itself in the top nibble (spec §5.2).
+    const dir = gre.key === null ? DIR_UNKNOWN : gre.key >>> DIRECTION_SHIFT;
+    inner.direction = dir <= DIR_OUT ? dir : DIR_UNKNOWN;
+    return inner;
+  }
+
+  /** Counts the datagrams still incomplete as dropped: call when input ends. */
+  finish(): void {
+    this.reassembler.finish();
+  }
+}
+
+/** The part of cap 0.2.1 we use. */
+interface CapHandle {
+  /** Returns cap's name of the link type; throws Error with libpcap's message. */
+  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  close(): boolean;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): this;
+}
+
+/** Loaded on the first live capture only: reading files needs no native addon (and the package ships no types). */
+function loadCap(): { Cap: new () => CapHandle } {
+  return createRequire(import.meta.url)('cap') as { Cap: new () => CapHandle };
+}
+
+/** cap gives no capture time: stamp at delivery, with microseconds (immediate mode delivers at once). */
+function stampNow(p: Packet): void {
+  // timeOrigin + now() reads the wall clock finer than Date.now() without a BigInt per packet; µs stay below 2^53.
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const sec = Math.floor(us / 1e6);
+  p.tsSec = sec;
+  p.tsNsec = (us - sec * 1e6) * 1000;
+}
+
+function readError(path: string, e: unknown): Error {
+  if (isDecodeError(e)) return new UserError(`${path}: ${e.message}`);
+  const code = (e as NodeJS.ErrnoException).code;
+  return new UserError(`cannot read ${path}: ${code ?? (e as Error).message}`);
+}
+
+/** Feeds a GreDecapsulator from cap or a capture file and hands the inner frames to the Recorder. */
+export class GreReceiver implements Receiver {
+  readonly decap: GreDecapsulator;
+  /** Written frames by direction: none, in, out, other or no key. */
+  readonly byDirection = [0, 0, 0, 0];
+  private recorder: Recorder | null = null;
+  private cap: CapHandle | null = null;
+  private input: ReadStream | null = null;
+  private readonly batch: Batch = [];
+  private readonly packets: Packet[] = [];
+
+  constructor(private readonly opts: GredumpOptions) {
+    this.decap = new GreDecapsulator(opts);
+  }
+
+  open(recorder: Recorder): Promise<string> {
+    this.recorder = recorder;
+    return this.opts.interface !== null ? this.openLive(this.opts.interface) : this.openFile(this.opts.pcapfile!);
+  }
+
+  private openLive(iface: string): Promise<string> {
+    const cap = new (loadCap().Cap)();
+    const frame = Buffer.alloc(LIVE_FRAME_BYTES);
+    let type: string;
+    try {
+      type = cap.open(iface, CAPTURE_FILTER, LIVE_BUFFER_BYTES, frame);
+    } catch (e) {
+      return Promise.reject(new UserError(`cannot capture on ${iface}: ${(e as Error).message}`));
+    }
+    const linktype = CAP_LINKTYPES[type];
+    if (linktype === undefined) {
+      cap.close();
+      return Promise.reject(new UserError(`cannot capture on ${iface}: link type ${type} (only Ethernet and Linux cooked capture)`));
+    }
+    this.cap = cap;
+    // One Packet for every frame: cap delivers each into the same buffer.
+    const p = new Packet(0, 0, 0, 0, frame, linktype);
+    cap.on('packet', (nbytes) => this.onFrame(p, nbytes));
+    return Promise.resolve(`${iface} (link type ${type}, filter '${CAPTURE_FILTER}')`);
+  }
+
+  private onFrame(p: Packet, nbytes: number): void {
+    const recorder = this.recorder!;
+    // cap goes on delivering what the kernel already holds until close().
+    if (recorder.stopping) return;
+    stampNow(p);
+    p.caplen = nbytes;
+    p.wirelen = nbytes;
+    const f = this.decap.decapsulate(p);
+    if (f === null) return;
+    const b = this.batch;
+    b.length = 0;
+    b.push(f);
+    // Written at once, one frame at a time: the frame may be a view of cap's buffer, which the next packet overwrites.
+    this.write(b);
+  }
+
+  private openFile(path: string): Promise<string> {
+    const input = createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES });
+    this.input = input;
+    const decoder = new CaptureFileDecoder();
+    return new Promise((resolve, reject) => {
+      input.once('error', (e) => reject(readError(path, e)));
+      input.once('open', () => {
+        input.removeAllListeners('error');
+        input.on('error', (e) => this.recorder!.fail(readError(path, e)));
+        input.on('data', (chunk) => this.onChunk(decoder, chunk as Buffer, path));
+        input.on('end', () => this.onEnd(decoder, path));
+        resolve(`file ${path}`);
+      });
+    });
+  }
+
+  private onChunk(decoder: CaptureFileDecoder, chunk: Buffer, path: string): void {
+    const recorder = this.recorder!;
+    if (recorder.stopping) return;
+    const packets = this.packets;
+    packets.length = 0;
+    let damage: unknown = null;
+    try {
+      decoder.push(chunk, packets);
+    } catch (e) {
+      // The packets before the damage are in `packets` and still written.
+      damage = e;
+    }
+    const b = this.batch;
+    b.length = 0;
+    // Stop taking frames at -c, so that the counters end where the output does.
+    const room = this.opts.count > 0 ? this.opts.count - recorder.written : Infinity;
+    for (let i = 0; i < packets.length && b.length < room; i++) {
+      const f = this.decap.decapsulate(packets[i]!);
+      if (f !== null) b.push(f);
+    }
+    this.write(b);
+    if (damage !== null) recorder.fail(readError(path, damage));
+  }
+
+  private onEnd(decoder: CaptureFileDecoder, path: string): void {
+    const recorder = this.recorder!;
+    try {
+      decoder.finish();
+    } catch (e) {
+      recorder.fail(readError(path, e));
+      return;
+    }
+    recorder.stop('at end of file');
+  }
+
+  private write(b: Batch): void {
+    const recorder = this.recorder!;
+    const before = recorder.written;
+    recorder.write(b);
+    // Only what was written: the Recorder stops at -c.
+    for (let i = 0, n = recorder.written - before; i < n; i++) {
+      const dir = b[i]!.direction;
+      this.byDirection[dir === DIR_UNKNOWN ? 3 : dir]!++;
+    }
+  }
+
+  close(): Promise<void> {
+    this.decap.finish();
+    if (this.cap !== null) {
+      this.cap.close();
+      this.cap = null;
+    }
+    const input = this.input;
+    this.input = null;
+    if (input === null || input.closed) return Promise.resolve();
+    return new Promise((resolve) => input.destroy().once('close', resolve));
+  }
+
+  summary(): string[] {
+    const d = this.decap;
+    const r = d.reassembly;
+    const drops = r.droppedTimeout + r.droppedOverlap + r.droppedCapacity + r.droppedOversize + r.droppedIncomplete;
+    const [none, dirIn, dirOut, other] = this.byDirection;
+    return [
+      `${d.captured} captured, ${d.notGre} not GRE, ${d.filtered} filtered, ${d.malformed} malformed`,
+      `${r.fragments} fragments (${r.duplicates} duplicate), ${r.reassembled} reassembled, ${drops} reassembly drops ` +
+        `(${r.droppedTimeout} timeout, ${r.droppedOverlap} overlap, ${r.droppedCapacity} too many, ${r.droppedOversize} too big, ${r.droppedIncomplete} incomplete at exit)`,
+      `${this.recorder?.written ?? 0} written: ${none} no direction, ${dirIn} in, ${dirOut} out, ${other} other key or none`,
+    ];
+  }
+}
+
+/** The whole tool, from argv to exit status. */
+export async function gredump(argv: string[], spec: ToolSpec): Promise<number> {
+  const args = await parseToolArgs(argv, spec);
+  if (args === null) return 0;
+  const opts = checkGredumpArgs(args);
+  // Files keep their timestamps exactly, nanoseconds included; live frames are stamped with microseconds.
+  return runReceiver(spec.name, opts, opts.pcapfile !== null, new GreReceiver(opts));
+}

@@ -1,0 +1,196 @@
+/**
+ * pktminerg → GRE / VXLAN / ZMQ → the matching receiving tool → pcapcompare,
+ * across a veth pair between two network namespaces made for the test.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { collect, FIXTURES, runCli, type CliResult } from '../helpers/cli.js';
+import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
+import { createPair, netnsAvailable, type Pair } from '../helpers/netns.js';
+
+const XML = join(FIXTURES, 'xml.pcap');
+const tmp = () => mkdtempSync(join(tmpdir(), 'pa-e2e-'));
+
+/** Resolves once the child has printed `re` on stderr (receivers announce they are ready). */
+function ready(child: ChildProcess, re: RegExp, ms = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`not ready after ${ms} ms: ${seen}`)), ms);
+    child.stderr!.on('data', (d: Buffer) => {
+      seen += d;
+      if (re.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+async function compare(a: string, b: string, timestamps: boolean): Promise<CliResult> {
+  return runCli('pcapcompare', ['--lpcap', a, '--rpcap', b, ...(timestamps ? ['--timestamps'] : [])]);
+}
+
+/** The IPv4/IPv6 frames of a capture: what the ZMQ transport carries. */
+async function ipOnly(path: string): Promise<string> {
+  const { header, records } = await readPcapFile(path);
+  const kept = records.filter((r) => [0x0800, 0x86dd].includes(r.data.readUInt16BE(12)));
+  const out = join(tmp(), 'ip-only.pcap');
+  writeFileSync(out, buildPcap({ snaplen: header.snaplen, nanos: header.nanos }, kept.map((r) => ({ tsSec: r.tsSec, tsFrac: r.tsFrac, data: r.data.subarray(0, r.caplen), wirelen: r.wirelen }))));
+  return out;
+}
+
+/** A few frames, one of them far above the veth MTU, so the kernel fragments its GRE datagram. */
+function jumboPcap(): string {
+  const frames = [60, 1514, 9000, 3000, 64].map((len, i) => {
+    const data = Buffer.alloc(len, i + 1);
+    data.writeUInt16BE(0x0800, 12);
+    return { tsSec: 1700000000 + i, tsFrac: 1000 * i, data };
+  });
+  const path = join(tmp(), 'jumbo.pcap');
+  writeFileSync(path, buildPcap({ snaplen: 65535 }, frames));
+  return path;
+}
+
+describe('forwarding end to end in network namespaces', { skip: !netnsAvailable() && 'needs root and iproute2' }, () => {
+  let net: Pair;
+  before(() => {
+    net = createPair();
+  });
+  after(() => net?.destroy());
+
+  async function roundTrip(receiver: { command: string; args: string[]; ready: RegExp }, agentArgs: string[], input: string, packets: number): Promise<{ out: string; agent: CliResult; recv: CliResult }> {
+    const out = join(tmp(), 'out.pcap');
+    const rx = net.start(net.b, receiver.command, [...receiver.args, '-o', out, '-c', String(packets)]);
+    const rxDone = collect(rx);
+    try {
+      await ready(rx, receiver.ready);
+      const agent = await collect(net.start(net.a, 'pktminerg', ['-f', input, ...agentArgs]));
+      assert.equal(agent.code, 0, agent.stderr);
+      const timeout = setTimeout(() => rx.kill('SIGTERM'), 15_000);
+      const recv = await rxDone;
+      clearTimeout(timeout);
+      return { out, agent, recv };
+    } finally {
+      rx.kill('SIGTERM');
+    }
+  }
+
+  /**
+   * GRE is recorded with tcpdump and decoded with `gredump -f`: a burst of
+   * 2 000 fragments overflows what `cap` (gredump -i) can take in one go
+   * (README, "Limits of the capture binding").
+   */
+  async function greRoundTrip(agentArgs: string[], input: string): Promise<{ out: string; agent: CliResult; gredump: CliResult }> {
+    const dir = tmp();
+    const wire = join(dir, 'wire.pcap');
+    const out = join(dir, 'out.pcap');
+    const capture = spawn('ip', ['netns', 'exec', net.b, 'tcpdump', '-i', net.ifB, '-B', '65536', '--immediate-mode', '-n', '-U', '-w', wire, 'ip proto 47'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const captured = new Promise((resolve) => capture.on('close', resolve));
+    let agent: CliResult;
+    try {
+      await ready(capture, /listening on/);
+      agent = await collect(net.start(net.a, 'pktminerg', ['-f', input, ...agentArgs]));
+      assert.equal(agent.code, 0, agent.stderr);
+      await sleep(500); // the last fragments cross the veth
+    } finally {
+      capture.kill('SIGTERM');
+      await captured;
+    }
+    const gredump = await runCli('gredump', ['-f', wire, '-o', out]);
+    assert.equal(gredump.code, 0, gredump.stderr);
+    return { out, agent, gredump };
+  }
+
+  test('GRE: xml.pcap arrives bit for bit (1514-byte frames are fragmented on the way)', async () => {
+    const { out, agent, gredump } = await greRoundTrip(['-r', net.addrB, '-k', '12'], XML);
+    assert.match(agent.stderr, /gre: sent 1200 datagrams/);
+    assert.match(gredump.stderr, /1200 written/);
+    const cmp = await compare(XML, out, false);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
+  test('GRE: frames of 3000 and 9000 bytes are reassembled by gredump', async () => {
+    const input = jumboPcap();
+    const { out, gredump } = await greRoundTrip(['-r', net.addrB], input);
+    assert.match(gredump.stderr, /2 reassembled|[1-9]\d* reassembled/);
+    const cmp = await compare(input, out, false);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
+  test('VXLAN v1 with the capTime trailer: frames and timestamps arrive exactly', async () => {
+    const { out, agent, recv } = await roundTrip(
+      { command: 'vxlandump', args: ['--port', '4789', '--bind', net.addrB, '--vni', '12', '--capTime'], ready: /listening/i },
+      ['-r', net.addrB, '-n', '12', '--capTime', '1'],
+      XML,
+      1200,
+    );
+    assert.equal(recv.code, 0, recv.stderr);
+    assert.match(agent.stderr, /vxlan: sent 1200 datagrams/);
+    const cmp = await compare(XML, out, true);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
+  test('VXLAN v2 with directions from --dir', async () => {
+    const { out, recv } = await roundTrip(
+      { command: 'vxlandump', args: ['--port', '4800', '--bind', net.addrB], ready: /listening/i },
+      ['-r', net.addrB, '--vni2', '260', '-x', '4800', '--dir', 'host_10.200.175.83'],
+      join(FIXTURES, 'sample.pcap'),
+      8,
+    );
+    assert.equal(recv.code, 0, recv.stderr);
+    const cmp = await compare(join(FIXTURES, 'sample.pcap'), out, false);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
+  test('ZMQ with a dump on the same channel: both equal the input, timestamps included', async () => {
+    const dump = tmp();
+    const { out, agent, recv } = await roundTrip(
+      { command: 'zmqdump', args: ['--port', '5555', '--bind', net.addrB], ready: /listening|bound/i },
+      ['-r', net.addrB, '-z', '5555', '-k', '12', '--dump', dump],
+      XML,
+      1185,
+    );
+    assert.equal(recv.code, 0, recv.stderr);
+    assert.match(agent.stderr, /zmq: queued 1185 packets/);
+    // The MPLS label replaces the EtherType; receivers restore IPv4/IPv6 only, so the 5 ARP and 10 LLC frames are counted, not sent.
+    assert.match(agent.stderr, /zmq: not IPv4\/IPv6 \(the ZMQ format cannot restore its EtherType\) 15/);
+    const cmp = await compare(await ipOnly(XML), out, true);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+    assert.ok(readFileSync(join(dump, 'xml', 'pktminerg_dump.pcap')).equals(readFileSync(XML)), 'the dump is not touched by the MPLS relabelling');
+  });
+
+  test('ZMQ receiver absent, then present: batches refused meanwhile are counted, later ones arrive', async () => {
+    const out = join(tmp(), 'late.pcap');
+    const agent = net.start(net.a, 'pktminerg', ['-f', '-', '-r', net.addrB, '-z', '5556'], 'pipe');
+    const agentDone = collect(agent);
+    const xml = readFileSync(XML);
+    agent.stdin!.write(readFileSync(join(FIXTURES, 'sample.pcap'))); // 8 packets, nobody listening
+    await sleep(4500); // past the start-up wait for receivers: the age timer flushes them into a refusal
+    const rx = net.start(net.b, 'zmqdump', ['--port', '5556', '--bind', net.addrB, '-o', out, '-c', '1185']);
+    const rxDone = collect(rx);
+    await ready(rx, /listening|bound/i);
+    await sleep(1500); // ZeroMQ reconnects every 100 ms
+    agent.stdin!.end(xml.subarray(24)); // 1200 more records of the same link type
+    const a = await agentDone;
+    const r = await rxDone;
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(a.stderr, /captured 1208 packets/);
+    assert.match(a.stderr, /zmq: receiver slow or absent \(ZeroMQ queue full\) 8/);
+    assert.match(a.stderr, /zmq: queued 1185 packets/);
+    const cmp = await compare(await ipOnly(XML), out, true);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
+  test('an unreachable remote does not hold back the other one', async () => {
+    const { out, agent } = await greRoundTrip(['-r', `${net.absent},${net.addrB}`], XML);
+    assert.match(agent.stderr, new RegExp(`${net.addrB.replace(/\./g, '\\.')} 1200 packets`));
+    const cmp = await compare(XML, out, false);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+});

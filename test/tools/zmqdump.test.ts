@@ -1,0 +1,203 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pull, Push } from 'zeromq';
+import { FIXTURES, collect, runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { readPcapFile } from '../helpers/capture-files.js';
+import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
+import { ZmqBatchBuilder } from '../../lib/proto/zmq-batch.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'zmqdump-'));
+let outputs = 0;
+const output = (): string => join(dir, `out-${++outputs}.pcap`);
+const UUID = Buffer.from('123e4567e89b12d3a456426614174000', 'hex');
+const { records: SAMPLE } = await readPcapFile(join(FIXTURES, 'sample.pcap'));
+
+interface Frame {
+  tsSec: number;
+  tsUsec: number;
+  data: Buffer;
+  /** Defaults to data.length. */
+  wirelen?: number;
+}
+
+const ipv4 = (i: number): Frame => ({ tsSec: SAMPLE[i]!.tsSec, tsUsec: SAMPLE[i]!.tsFrac, data: SAMPLE[i]!.data });
+
+/** The sample frame with an 802.1Q tag (VLAN 100) before its EtherType. */
+function tagged(i: number): Frame {
+  const f = SAMPLE[i]!.data;
+  const data = Buffer.concat([f.subarray(0, 12), Buffer.from([0x81, 0x00, 0x00, 0x64]), f.subarray(12)]);
+  return { tsSec: 1700000000, tsUsec: 250_000, data };
+}
+
+/** Ethernet + IPv6 header (UDP, 8 payload bytes) + payload, cut short of its wire length. */
+function ipv6(): Frame {
+  const data = Buffer.concat([
+    Buffer.from('0a0b0c0d0e0f00112233445586dd', 'hex'),
+    Buffer.from('6000000000081140', 'hex'),
+    Buffer.alloc(32, 0xfe),
+    Buffer.from('1f9012b500080000', 'hex'),
+  ]);
+  return { tsSec: 1700000001, tsUsec: 999_999, data, wirelen: data.length + 100 };
+}
+
+function v2Batch(frames: [Frame, number][]): Buffer {
+  const b = new ZmqBatchBuilder(12, UUID);
+  for (const [f, direction] of frames) {
+    b.append(new Packet(f.tsSec, f.tsUsec * 1000, f.data.length, f.wirelen ?? f.data.length, f.data, LINKTYPE_ETHERNET), direction);
+  }
+  return b.finish();
+}
+
+/** Legacy 0.3.6 batch: version 1, count, keybit; records N, seconds, µs, caplen, wire length, frame. */
+function v1Batch(frames: Frame[]): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt16BE(1, 0);
+  header.writeUInt16BE(frames.length, 2);
+  header.writeUInt32BE(12, 4);
+  const parts: Buffer[] = [header];
+  for (const f of frames) {
+    const r = Buffer.alloc(18);
+    r.writeUInt16BE(f.data.length, 0);
+    r.writeUInt32BE(f.tsSec, 2);
+    r.writeUInt32BE(f.tsUsec, 6);
+    r.writeUInt32BE(f.data.length, 10);
+    r.writeUInt32BE(f.wirelen ?? f.data.length, 14);
+    parts.push(r, f.data);
+  }
+  return Buffer.concat(parts);
+}
+
+/** The tool started with --port 0 on 127.0.0.1, killed when the test ends however it ends. */
+async function start(t: TestContext, args: string[]): Promise<{ child: ChildProcess; port: number; done: Promise<CliResult> }> {
+  const child = startCli('zmqdump', ['--port', '0', '--bind', '127.0.0.1', ...args]);
+  t.after(() => {
+    child.kill('SIGKILL');
+  });
+  const done = collect(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      text += d;
+      const m = /listening on tcp:\/\/127\.0\.0\.1:(\d+), writing /.exec(text);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', () => reject(new Error(`exited before listening: ${text}`)));
+  });
+  return { child, port, done };
+}
+
+/** A PUSH socket connected to the tool, closed when the test ends. */
+function pusher(t: TestContext, port: number): Push {
+  const push = new Push({ linger: 0 });
+  t.after(() => push.close());
+  push.connect(`tcp://127.0.0.1:${port}`);
+  return push;
+}
+
+async function waitForSize(path: string, size: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (existsSync(path) && statSync(path).size >= size) return;
+    await sleep(10);
+  }
+  assert.fail(`${path} did not reach ${size} bytes`);
+}
+
+function assertFrames(got: { tsSec: number; tsFrac: number; caplen: number; wirelen: number; data: Buffer }[], want: Frame[]): void {
+  assert.equal(got.length, want.length);
+  got.forEach((g, i) => {
+    const w = want[i]!;
+    assert.ok(g.data.equals(w.data), `frame ${i}: ${g.data.toString('hex')}\n != ${w.data.toString('hex')}`);
+    assert.deepEqual([g.tsSec, g.tsFrac, g.caplen, g.wirelen], [w.tsSec, w.tsUsec, w.data.length, w.wirelen ?? w.data.length], `frame ${i}`);
+  });
+}
+
+test('v2 (IPv4, 802.1Q, IPv6, directions 0/1/2), legacy v1 and a corrupt message; SIGTERM leaves a complete file', { timeout: 30_000 }, async (t) => {
+  const out = output();
+  const { child, port, done } = await start(t, ['-o', out]);
+  const push = pusher(t, port);
+  const first: [Frame, number][] = [
+    [ipv4(0), DIR_NONE],
+    [tagged(1), DIR_IN],
+    [ipv6(), DIR_OUT],
+    [ipv4(2), DIR_IN],
+  ];
+  const legacy = [ipv4(3), tagged(4)];
+  const last: [Frame, number][] = [[ipv4(5), DIR_OUT]];
+  await push.send(v2Batch(first));
+  const corrupt = v2Batch(last);
+  corrupt.writeUInt16BE(2, 2); // claims two records, holds one
+  await push.send(corrupt);
+  await push.send(Buffer.from([0, 7, 0, 0])); // unknown version
+  await push.send(v1Batch(legacy));
+  await push.send(v2Batch(last));
+  const want = [...first.map(([f]) => f), ...legacy, ...last.map(([f]) => f)];
+  await waitForSize(out, 24 + want.reduce((n, f) => n + 16 + f.data.length, 0));
+  child.kill('SIGTERM');
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  // The first bad message is reported; the second, within the rate limit, only counted.
+  assert.equal(r.stderr.match(/bad message:/g)?.length, 1, r.stderr);
+  assert.match(r.stderr, /zmqdump: bad message: truncated ZeroMQ record 1 header at byte offset \d+/);
+  assert.match(r.stderr, /zmqdump: stopped by SIGTERM\n/);
+  assert.match(r.stderr, /zmqdump: 3 batches, 7 packets received, 2 bad messages, 7 written\n/);
+  assert.match(r.stderr, /zmqdump: received by direction: none 1, in 2, out 2, other 0, unlabelled \(v1\) 2\n$/);
+
+  const { header, records } = await readPcapFile(out);
+  assert.equal(header.nanos, false);
+  assert.equal(header.linktype, 1);
+  assertFrames(records, want);
+});
+
+test('-c 3 stops in the middle of a batch with exactly 3 packets and exits by itself', { timeout: 30_000 }, async (t) => {
+  const out = output();
+  const { port, done } = await start(t, ['-c', '3', '-o', out]);
+  const push = pusher(t, port);
+  const frames: [Frame, number][] = [0, 1, 2, 3, 4].map((i) => [ipv4(i), i % 3]);
+  await push.send(v2Batch(frames.slice(0, 2)));
+  await push.send(v2Batch(frames.slice(2)));
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /zmqdump: stopped after 3 packets \(-c\)\n/);
+  assert.match(r.stderr, /zmqdump: 2 batches, 5 packets received, 0 bad messages, 3 written\n/);
+  const { records } = await readPcapFile(out);
+  assertFrames(records, frames.slice(0, 3).map(([f]) => f));
+});
+
+test('a non-IP frame keeps its label: it cannot be identified, so it is written as received', { timeout: 30_000 }, async (t) => {
+  const out = output();
+  const { child, port, done } = await start(t, ['-o', out]);
+  const arp: Frame = { tsSec: 1700000002, tsUsec: 5, data: Buffer.concat([Buffer.from('ffffffffffff00112233445508060001', 'hex'), Buffer.alloc(44)]) };
+  const message = v2Batch([[arp, DIR_IN]]);
+  pusher(t, port).send(message);
+  const labelled = message.subarray(24 + 18);
+  await waitForSize(out, 24 + 16 + labelled.length);
+  child.kill('SIGTERM');
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  const { records } = await readPcapFile(out);
+  assertFrames(records, [{ tsSec: arp.tsSec, tsUsec: arp.tsUsec, data: labelled }]);
+  assert.equal(labelled.readUInt16BE(12), 0x8847);
+});
+
+test('port in use: one line, exit 1, no output file left', { timeout: 30_000 }, async (t) => {
+  const busy = new Pull({ linger: 0 });
+  t.after(() => busy.close());
+  await busy.bind('tcp://127.0.0.1:0');
+  const port = /:(\d+)$/.exec(busy.lastEndpoint!)![1];
+  const out = output();
+  const r = await runCli('zmqdump', ['--port', port!, '--bind', '127.0.0.1', '-o', out]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `zmqdump: cannot listen on tcp://127.0.0.1:${port}: EADDRINUSE\n`);
+  assert.equal(existsSync(out), false);
+});
+
+test('--port is required', async () => {
+  const r = await runCli('zmqdump', ['-o', output()]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'zmqdump: --port is required\n');
+});
