@@ -193,4 +193,56 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     const cmp = await compare(XML, out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
+
+  test('ZMQ receiver too slow: batches over the high-water mark are dropped and counted, the rest arrive', async () => {
+    const out = join(tmp(), 'slow.pcap');
+    const rx = net.start(net.b, 'zmqdump', ['--port', '5557', '--bind', net.addrB, '-o', out]);
+    const rxDone = collect(rx);
+    await ready(rx, /listening/i);
+    rx.kill('SIGSTOP'); // connected, but reads nothing: TCP and the ZeroMQ queue fill up
+    const agent = net.start(net.a, 'pktminerg', ['-f', '-', '-r', net.addrB, '-z', '5557', '--zmq_hwm', '2'], 'pipe');
+    const agentDone = collect(agent);
+    const xml = readFileSync(XML);
+    const refused = new Promise<void>((resolve) => agent.stderr!.on('data', (d: Buffer) => /receiver slow or absent/.test(String(d)) && resolve()));
+    agent.stdin!.write(xml);
+    for (let i = 1; i < 60; i++) agent.stdin!.write(xml.subarray(24)); // 72 000 packets, ~90 MB
+    await refused;
+    rx.kill('SIGCONT');
+    agent.stdin!.end();
+    const a = await agentDone;
+    assert.equal(a.code, 0, a.stderr);
+    await sleep(1000);
+    rx.kill('SIGTERM');
+    const r = await rxDone;
+    const queued = Number(/zmq: queued (\d+) packets/.exec(a.stderr)?.[1]);
+    const dropped = Number(/zmq: receiver slow or absent \(ZeroMQ queue full\) (\d+)/.exec(a.stderr)?.[1]);
+    assert.ok(dropped > 0, a.stderr);
+    assert.equal(queued + dropped, 60 * 1185, 'every IP packet is either queued or counted as dropped');
+    assert.match(r.stderr, new RegExp(`${queued} packets received`), 'everything queued arrives');
+  });
+
+  test('--mbps thins out forwarding only; the dump on the same channel stays complete', async () => {
+    const dump = tmp();
+    const agent = await collect(net.start(net.a, 'pktminerg', ['-f', XML, '-r', net.addrB, '--mbps', '1', '--dump', dump]));
+    assert.equal(agent.code, 0, agent.stderr);
+    const sent = Number(/gre: sent (\d+) datagrams/.exec(agent.stderr)?.[1]);
+    const throttled = Number(/throttled (\d+)/.exec(agent.stderr)?.[1]);
+    assert.ok(throttled > 0 && sent > 0, agent.stderr);
+    assert.equal(sent + throttled, 1200);
+    assert.ok(readFileSync(join(dump, 'xml', 'pktminerg_dump.pcap')).equals(readFileSync(XML)));
+  });
+
+  test('-M do refuses to fragment: oversized datagrams are counted as EMSGSIZE, the others sent', async () => {
+    const agent = await collect(net.start(net.a, 'pktminerg', ['-f', jumboPcap(), '-r', net.addrB, '-M', 'do', '-B', net.ifA]));
+    assert.equal(agent.code, 0, agent.stderr);
+    assert.match(agent.stderr, /gre: sent 2 datagrams/);
+    assert.match(agent.stderr, /gre: EMSGSIZE 3/);
+  });
+
+  test('-B with a device that does not exist: one line, exit 1', async () => {
+    const agent = await collect(net.start(net.a, 'pktminerg', ['-f', XML, '-r', net.addrB, '-B', 'nosuchdev0']));
+    assert.equal(agent.code, 1);
+    assert.match(agent.stderr, /^pktminerg: -B nosuchdev0: .+$/m);
+    assert.doesNotMatch(agent.stderr, /\n\s+at /);
+  });
 });
