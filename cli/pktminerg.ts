@@ -7,6 +7,9 @@ import { Channel } from '../lib/channel.js';
 import { configureLogging, getLogger, shutdownLogging } from '../lib/log.js';
 import { runCli } from './run.js';
 
+/** A stop (SIGINT/SIGTERM) drains and flushes within this time, or the process exits anyway. */
+const STOP_DEADLINE_MS = 10_000;
+
 runCli('pktminerg', async (argv) => {
   const cmd = parseCommandLine(argv);
   if (cmd.help) {
@@ -20,7 +23,9 @@ runCli('pktminerg', async (argv) => {
   }
   configureLogging(cmd.logConfig);
   const log = getLogger('pktminerg');
-  const channels = cmd.channels.map((o) => new Channel(o, log));
+  // Every group's remotes stay out of every live capture (spec §2.2).
+  const remotes = cmd.channels.flatMap((o) => o.forward?.remotes ?? []);
+  const channels = cmd.channels.map((o) => new Channel(o, log, remotes));
   if (cmd.channels.some((o) => o.priority)) {
     try {
       setPriority(-18);
@@ -34,6 +39,10 @@ runCli('pktminerg', async (argv) => {
     if (++signals > 1) process.exit(130);
     log.info(`${sig}: stopping, flushing files (send again to exit at once)`);
     for (const c of channels) c.stop();
+    setTimeout(() => {
+      log.error(`still flushing after ${STOP_DEADLINE_MS / 1000} s; exiting`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

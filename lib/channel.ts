@@ -10,7 +10,9 @@ import type { ChannelOptions } from './config.js';
 import { ChannelCounters, type SinkCounters } from './counters.js';
 import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
+import { buildCaptureFilter } from './filter.js';
 import { FileSource } from './sources/file-source.js';
+import { LiveSource } from './sources/live-source.js';
 import type { CaptureSource } from './sources/source.js';
 import { BatchStage, type BatchFn } from './stages/batch-stage.js';
 import { makeDirectionFn, parseDirExpression, resolveNicIPv4 } from './stages/direction.js';
@@ -39,22 +41,30 @@ export class Channel {
   private readonly sinks: Sink[] = [];
   private readonly branches: Branch[] = [];
 
-  /** Builds the channel; throws UserError for anything wrong with its options or files. */
-  constructor(readonly opts: ChannelOptions, log: Logger) {
+  private dump: DumpSink | null = null;
+
+  /**
+   * Builds the channel; throws UserError for anything wrong with its options
+   * or files. `excludeHosts`: the remotes of every group, kept out of live
+   * capture so that forwarded packets are not captured again (spec §2.2).
+   */
+  constructor(readonly opts: ChannelOptions, log: Logger, excludeHosts: string[] = []) {
     this.log = prefixedLogger(log, `[-${String(opts.index).padStart(2, '0')}-] `);
     notImplemented(opts);
-    this.source = this.openSource();
-    this.stages.push(new BatchStage(vlanDecodeBatch));
-    if (opts.dir !== null) {
-      const spec = parseDirExpression(opts.dir, resolveNicIPv4);
-      if (spec.mode === 'auto') throw new UserError('--dir auto needs a live interface (its MAC decides the direction); use a host/port expression with -f');
-      this.stages.push(new BatchStage(makeDirectionFn(spec, this.counters)));
+    const spec = opts.dir === null ? null : parseDirExpression(opts.dir, resolveNicIPv4);
+    if (spec?.mode === 'auto') {
+      if (opts.source.kind !== 'interface') throw new UserError('--dir auto needs a live interface (its MAC decides the direction); use a host/port expression with -f');
+      spec.mac = Buffer.alloc(6);
     }
+    this.source = this.openSource(excludeHosts, spec?.mode === 'auto' ? spec.mac : undefined);
+    this.stages.push(new BatchStage(vlanDecodeBatch));
+    if (spec) this.stages.push(new BatchStage(makeDirectionFn(spec, this.counters)));
     if (opts.slice > 0) this.stages.push(new BatchStage(makeSliceFn(opts.slice)));
     if (opts.dump) {
       const sink = new DumpSink(opts.dump, this.source.name, this.source, this.log);
       prepareDumpDir(sink.dir);
       this.addSink(sink);
+      this.dump = sink;
     }
     if (opts.forward) {
       // The rate limit applies to forwarding only: the local record stays complete (spec §4).
@@ -82,9 +92,25 @@ export class Channel {
     }
   }
 
-  private openSource(): CaptureSource {
+  private openSource(excludeHosts: string[], mac: Buffer | undefined): CaptureSource {
     const src = this.opts.source;
+    const o = this.opts;
+    if (src.kind === 'interface') {
+      const filter = buildCaptureFilter(o.expression, o.nofilter ? [] : excludeHosts);
+      return new LiveSource({
+        device: src.name,
+        filter,
+        bufferBytes: o.bufferMiB * 1048576,
+        counters: this.counters,
+        log: this.log,
+        snaplen: o.snaplen || undefined,
+        count: o.count || undefined,
+        mac,
+        onReopen: () => this.dump?.reopen(),
+      });
+    }
     if (src.kind !== 'file') throw new Error(`unreachable: ${src.kind}`);
+    if (o.expression) throw new UserError('BPF filters (--expression) apply to live capture (-i) only');
     if (src.path !== '-') {
       try {
         accessSync(src.path, fsConstants.R_OK);
@@ -116,7 +142,7 @@ export class Channel {
     ];
     for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
     return [
-      `captured ${c.captured} packets (${c.capturedBytes} bytes)`,
+      `captured ${c.captured} packets (${c.capturedBytes} bytes)${this.source instanceof LiveSource ? '; kernel drops: not counted (the cap binding has no pcap_stats)' : ''}`,
       ...this.sinks.map((s) => s.describe()),
       `dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`,
     ];
@@ -126,11 +152,9 @@ export class Channel {
 /** Options whose sources or sinks land in later issues; a clear refusal beats a silent no-op. */
 function notImplemented(o: ChannelOptions): void {
   const missing: string[] = [];
-  if (o.source.kind === 'interface') missing.push('live capture (-i)');
   if (o.source.kind === 'container') missing.push('container capture (--container)');
   if (o.source.kind === 'kvm') missing.push('KVM capture (-m/--kvm)');
   if (o.control) missing.push('the status port (--control)');
   if (o.cpu !== null) missing.push('CPU pinning (--cpu)');
-  if (o.expression) missing.push('BPF filters on files (--expression)');
   if (missing.length) throw new UserError(`not implemented yet: ${missing.join(', ')}`);
 }

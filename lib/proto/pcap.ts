@@ -96,6 +96,15 @@ export function encodeFileHeader(h: { nanos: boolean; snaplen: number; linktype:
  * an internal buffer and is valid only until the next `encode` call: write
  * it (or copy it) before encoding again.
  */
+/** A little-endian record header; `frac` is µs or ns as the file's magic says. */
+export function writeRecordHeader(b: Buffer, off: number, sec: number, frac: number, caplen: number, wirelen: number): void {
+  // `>>> 0` wraps seconds past 2106 the way gopacket's uint32() does instead of throwing a RangeError.
+  b.writeUInt32LE(sec >>> 0, off);
+  b.writeUInt32LE(frac, off + 4);
+  b.writeUInt32LE(caplen, off + 8);
+  b.writeUInt32LE(wirelen, off + 12);
+}
+
 export class PcapRecordEncoder {
   private buf = Buffer.allocUnsafe(1 << 16);
 
@@ -113,11 +122,7 @@ export class PcapRecordEncoder {
     let off = 0;
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
-      // `>>> 0` wraps seconds past 2106 the way gopacket's uint32() does instead of throwing a RangeError.
-      b.writeUInt32LE(p.tsSec >>> 0, off);
-      b.writeUInt32LE(this.nanos ? p.tsNsec : Math.floor(p.tsNsec / 1000), off + 4);
-      b.writeUInt32LE(p.caplen, off + 8);
-      b.writeUInt32LE(p.wirelen, off + 12);
+      writeRecordHeader(b, off, p.tsSec, this.nanos ? p.tsNsec : Math.floor(p.tsNsec / 1000), p.caplen, p.wirelen);
       p.data.copy(b, off + RECORD_HEADER_LEN, 0, p.caplen);
       off += RECORD_HEADER_LEN + p.caplen;
     }

@@ -79,6 +79,8 @@ export class DumpSink extends Writable {
   private periodStart = 0;
   private periodEnd = Infinity;
   private retryAt = 0;
+  /** Set when the source restarted capture: the next batch goes to a new file. */
+  private newFile = false;
   /** Packets of the current batch that go to the current file; reused across batches. */
   private readonly pending: Packet[] = [];
 
@@ -101,8 +103,17 @@ export class DumpSink extends Writable {
     done(err);
   }
 
+  /** The source restarted capture after a gap (interface flap): continue in a new file. */
+  reopen(): void {
+    this.newFile = true;
+  }
+
   private async writeBatch(batch: Batch): Promise<void> {
     if (this.encoder === null) this.start(batch[0]!);
+    if (this.newFile) {
+      this.newFile = false;
+      await this.rotate(Math.max(batch[0]!.tsSec, this.periodStart));
+    }
     const pending = this.pending;
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;

@@ -122,12 +122,11 @@ function dropUnknown(classify: (p: Packet) => number, counters: ChannelCounters)
 /** Source MAC (bytes 6..11) ours → out, anything else → in, whatever the frame carries. */
 function macClassifier(mac: Buffer): (p: Packet) => number {
   if (mac.length !== 6) throw new RangeError(`--dir auto needs the interface's 6-byte MAC, got ${mac.length} bytes`);
-  // Compared as two integers: no per-packet subarray or Buffer.compare.
-  const hi = mac.readUInt32BE(0);
-  const lo = mac.readUInt16BE(4);
+  // Read per packet, as two integers (no subarray or Buffer.compare): a live
+  // source refreshes the MAC in this buffer at every reopen.
   return (p) => {
     if (p.caplen < ETHERNET_HEADER_LEN) return DIR_UNKNOWN;
-    return p.data.readUInt32BE(6) === hi && p.data.readUInt16BE(10) === lo ? DIR_OUT : DIR_IN;
+    return p.data.readUInt32BE(6) === mac.readUInt32BE(0) && p.data.readUInt16BE(10) === mac.readUInt16BE(4) ? DIR_OUT : DIR_IN;
   };
 }
 

@@ -10,11 +10,10 @@
  * is an error instead of a disabled filter; `-c` counts written frames.
  */
 import { createReadStream, type ReadStream } from 'node:fs';
-import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { isDecodeError, UserError } from '../errors.js';
-import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet, type Batch } from '../packet.js';
+import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, Packet, type Batch } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
+import { CAP_FRAME_BYTES, CAP_LINKTYPES, loadCap, stampNow, type CapHandle } from '../sources/cap-binding.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, decodeLinkLayer } from '../proto/ethernet.js';
 import { GRE_PROTO_TEB, decodeGreHeader, type GreHeader } from '../proto/gre.js';
 import { IPv4View, decodeIPv4, parseIPv4 } from '../proto/ipv4.js';
@@ -41,11 +40,7 @@ const MAX_KEY = 0xffffffff;
 /** Compiled by libpcap in the kernel, so the rest of the traffic never reaches JS. */
 const CAPTURE_FILTER = 'ip proto 47';
 const LIVE_BUFFER_BYTES = 64 << 20;
-/** cap opens every device with snaplen 65535: a frame always fits, so its `truncated` flag is never set. */
-const LIVE_FRAME_BYTES = 65536;
 const FILE_CHUNK_BYTES = 1 << 20;
-/** cap's names for the link types it reports, for those decodeLinkLayer reads. */
-const CAP_LINKTYPES: Record<string, number> = { ETHERNET: LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL: LINKTYPE_LINUX_SLL };
 
 export interface GredumpOptions extends ReceiverOptions {
   /** Exactly one of `interface` and `pcapfile` is set. */
@@ -199,28 +194,6 @@ export class GreDecapsulator {
   }
 }
 
-/** The part of cap 0.2.1 we use. */
-interface CapHandle {
-  /** Returns cap's name of the link type; throws Error with libpcap's message. */
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
-  close(): boolean;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): this;
-}
-
-/** Loaded on the first live capture only: reading files needs no native addon (and the package ships no types). */
-function loadCap(): { Cap: new () => CapHandle } {
-  return createRequire(import.meta.url)('cap') as { Cap: new () => CapHandle };
-}
-
-/** cap gives no capture time: stamp at delivery, with microseconds (immediate mode delivers at once). */
-function stampNow(p: Packet): void {
-  // timeOrigin + now() reads the wall clock finer than Date.now() without a BigInt per packet; µs stay below 2^53.
-  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
-  const sec = Math.floor(us / 1e6);
-  p.tsSec = sec;
-  p.tsNsec = (us - sec * 1e6) * 1000;
-}
-
 function readError(path: string, e: unknown): Error {
   if (isDecodeError(e)) return new UserError(`${path}: ${e.message}`);
   const code = (e as NodeJS.ErrnoException).code;
@@ -249,7 +222,7 @@ export class GreReceiver implements Receiver {
 
   private openLive(iface: string): Promise<string> {
     const cap = new (loadCap().Cap)();
-    const frame = Buffer.alloc(LIVE_FRAME_BYTES);
+    const frame = Buffer.alloc(CAP_FRAME_BYTES);
     let type: string;
     try {
       type = cap.open(iface, CAPTURE_FILTER, LIVE_BUFFER_BYTES, frame);

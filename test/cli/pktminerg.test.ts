@@ -127,7 +127,7 @@ const errors: [string, () => string[], RegExp][] = [
   ['unwritable dump dir', () => ['-f', join(FIXTURES, 'sample.pcap'), '--dump', join(FIXTURES, 'sample.pcap', 'sub')], /cannot write dump files to .*sample\.pcap\/sub\/sample: ENOTDIR/],
   ['not a capture file', () => ['-f', join(FIXTURES, '..', 'package.json'), '--dump', tmp()], /package\.json: .*at byte offset 0/],
   ['bad log config', () => ['--log-config', '/nonexistent.json', '-f', join(FIXTURES, 'sample.pcap'), '--dump', tmp()], /cannot use log configuration \/nonexistent.json/],
-  ['not implemented yet', () => ['-i', 'eth0', '--dump', tmp()], /not implemented yet: live capture/],
+  ['not implemented yet', () => ['--container', 'abc', '--dump', tmp()], /not implemented yet: container capture/],
 ];
 for (const [what, args, re] of errors) {
   test(`bad input (${what}): one clear line, exit 1, no stack trace`, async () => {
