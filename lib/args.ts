@@ -3,7 +3,8 @@
  * group one channel (spec §1.1). Declarative yargs options; the validation is
  * `checkGroup` in config.ts.
  */
-import yargs, { type Options } from 'yargs';
+import type { Options } from 'yargs';
+import { strictParser } from './cli-parser.js';
 import { UserError } from './errors.js';
 import { checkGroup, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
 
@@ -55,23 +56,7 @@ export interface CommandLine {
 }
 
 function groupParser() {
-  return yargs()
-    .options(GROUP_OPTIONS)
-    .parserConfiguration({
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'camel-case-expansion': false,
-      'strip-aliased': true,
-      'strip-dashed': false,
-      'boolean-negation': false,
-    })
-    .strictOptions()
-    .help(false)
-    .version(false)
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw new UserError(msg ?? err?.message ?? 'cannot parse the command line');
-    });
+  return strictParser().options(GROUP_OPTIONS);
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import yargs, { type Options } from 'yargs';
+import type { Options } from 'yargs';
+import { strictParser } from '../cli-parser.js';
 import { UserError } from '../errors.js';
 import { LINKTYPE_ETHERNET, type Batch } from '../packet.js';
 import { PcapFileWriter } from './pcap-file-writer.js';
@@ -25,28 +26,15 @@ export interface ToolSpec {
 export type ToolArgs = Record<string, unknown> & { _: (string | number)[] };
 
 function toolParser(spec: ToolSpec) {
-  return yargs()
-    .usage(spec.usage)
-    .options(spec.options)
-    .epilogue(spec.epilogue ?? '')
-    .parserConfiguration({
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'camel-case-expansion': false,
-      'strip-aliased': true,
-      'strip-dashed': false,
-      'boolean-negation': false,
-    })
-    .strictOptions()
-    // yargs' own --help would print and carry on; ours, declared after disabling it, returns null from parseToolArgs.
-    .help(false)
-    .option('help', { alias: 'h', type: 'boolean', describe: 'show this help' })
-    .version(false)
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw new UserError(msg ?? err?.message ?? 'cannot parse the command line');
-    })
-    .wrap(Math.min(110, process.stdout.columns || 100));
+  return (
+    strictParser()
+      .usage(spec.usage)
+      .options(spec.options)
+      .epilogue(spec.epilogue ?? '')
+      // yargs' own --help would print and carry on; ours returns null from parseToolArgs.
+      .option('help', { alias: 'h', type: 'boolean', describe: 'show this help' })
+      .wrap(Math.min(110, process.stdout.columns || 100))
+  );
 }
 
 /** Parses `argv` (UserError on an unknown option); with -h/--help writes the help to `out` and returns null. */

@@ -4,32 +4,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, FIXTURES, runCli, type CliResult } from '../helpers/cli.js';
+import { collect, FIXTURES, runCli, type CliResult, waitForStderr } from '../helpers/cli.js';
 import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
 import { createPair, netnsAvailable, type Pair } from '../helpers/netns.js';
 
 const XML = join(FIXTURES, 'xml.pcap');
 const tmp = () => mkdtempSync(join(tmpdir(), 'pa-e2e-'));
-
-/** Resolves once the child has printed `re` on stderr (receivers announce they are ready). */
-function ready(child: ChildProcess, re: RegExp, ms = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`not ready after ${ms} ms: ${seen}`)), ms);
-    child.stderr!.on('data', (d: Buffer) => {
-      seen += d;
-      if (re.test(seen)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
 
 /**
  * Runs pktminerg in namespace `ns` on `input`, fed through stdin in slices: a
@@ -85,7 +70,7 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     const rx = net.start(net.b, receiver.command, [...receiver.args, '-o', out, '-c', String(packets)]);
     const rxDone = collect(rx);
     try {
-      await ready(rx, receiver.ready);
+      await waitForStderr(rx, receiver.ready);
       const agent = await agentOn(net, input, agentArgs);
       assert.equal(agent.code, 0, agent.stderr);
       const timeout = setTimeout(() => rx.kill('SIGTERM'), 15_000);
@@ -110,7 +95,7 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     const captured = new Promise((resolve) => capture.on('close', resolve));
     let agent: CliResult;
     try {
-      await ready(capture, /listening on/);
+      await waitForStderr(capture, /listening on/);
       agent = await agentOn(net, input, agentArgs);
       assert.equal(agent.code, 0, agent.stderr);
       await sleep(500); // the last fragments cross the veth
@@ -190,7 +175,7 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     await sleep(4500); // past the start-up wait for receivers: the age timer flushes them into a refusal
     const rx = net.start(net.b, 'zmqdump', ['--port', '5556', '--bind', net.addrB, '-o', out, '-c', '1185']);
     const rxDone = collect(rx);
-    await ready(rx, /listening|bound/i);
+    await waitForStderr(rx, /listening|bound/i);
     await sleep(1500); // ZeroMQ reconnects every 100 ms
     agent.stdin!.end(xml.subarray(24)); // 1200 more records of the same link type
     const a = await agentDone;
@@ -215,7 +200,7 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     const out = join(tmp(), 'slow.pcap');
     const rx = net.start(net.b, 'zmqdump', ['--port', '5557', '--bind', net.addrB, '-o', out]);
     const rxDone = collect(rx);
-    await ready(rx, /listening/i);
+    await waitForStderr(rx, /listening/i);
     rx.kill('SIGSTOP'); // connected, but reads nothing: TCP and the ZeroMQ queue fill up
     const agent = net.start(net.a, 'pktminerg', ['-f', '-', '-r', net.addrB, '-z', '5557', '--zmq_hwm', '2'], 'pipe');
     const agentDone = collect(agent);

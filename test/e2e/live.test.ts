@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, FIXTURES, ROOT, runCli, STDERR_LOG_CONFIG, type CliResult } from '../helpers/cli.js';
+import { collect, FIXTURES, ROOT, runCli, STDERR_LOG_CONFIG, type CliResult, waitForStderr } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { netnsAvailable } from '../helpers/netns.js';
 
@@ -42,21 +42,6 @@ function pktminerg(args: string[]): ChildProcess {
 
 function replay(dev: string, file: string, ns = NS): void {
   execFileSync('ip', ['netns', 'exec', ns, 'tcpreplay', '-q', '--topspeed', '-i', dev, file], { stdio: 'ignore' });
-}
-
-/** Resolves once `child` has logged a line matching `re` (e.g. that capture started). */
-function logged(child: ChildProcess, re: RegExp, ms = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no ${re} after ${ms} ms: ${seen}`)), ms);
-    child.stderr!.on('data', (d: Buffer) => {
-      seen += d;
-      if (re.test(seen)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
 }
 
 async function equal(a: string, b: string): Promise<void> {
@@ -92,7 +77,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const out = tmp();
     const agent = pktminerg(['-i', 'r1', '--dump', out, '-c', '1200']);
     const done = collect(agent);
-    await logged(agent, /capturing on r1/);
+    await waitForStderr(agent, /capturing on r1/);
     replay('r0', XML);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
@@ -109,7 +94,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const out = tmp();
     const agent = pktminerg(['-i', 'e1', '--dump', out, '-c', String(n), '--expression', ...expr.split(' ')]);
     const done = collect(agent);
-    await logged(agent, /capturing on e1 with filter 'tcp and port 22 or arp'/);
+    await waitForStderr(agent, /capturing on e1 with filter 'tcp and port 22 or arp'/);
     replay('e0', XML);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
@@ -125,7 +110,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const out = tmp();
     const agent = pktminerg(['-i', 'h1', '--dump', out, '-c', String(n), 'host', 'nic.h1']);
     const done = collect(agent);
-    await logged(agent, /capturing on h1 with filter '\(host 172\.16\.11\.180\)'/);
+    await waitForStderr(agent, /capturing on h1 with filter '\(host 172\.16\.11\.180\)'/);
     replay('h0', XML);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
@@ -146,11 +131,11 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const out = tmp();
     const agent = pktminerg(['-i', 'late1', '--dump', out, '-c', '8']);
     const done = collect(agent);
-    await logged(agent, /waiting for late1: no such interface/);
+    await waitForStderr(agent, /waiting for late1: no such interface/);
     await sleep(600);
     assert.equal(agent.exitCode, null, 'still running');
     veth('late0', 'late1');
-    await logged(agent, /capturing on late1/);
+    await waitForStderr(agent, /capturing on late1/);
     replay('late0', SAMPLE);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
@@ -162,13 +147,13 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const out = tmp();
     const agent = pktminerg(['-i', 'f1', '--dump', out]);
     const done = collect(agent);
-    await logged(agent, /capturing on f1/);
+    await waitForStderr(agent, /capturing on f1/);
     replay('f0', SAMPLE);
     await sleep(500);
     ip('-n', NS, 'link', 'set', 'f1', 'down');
-    await logged(agent, /waiting for f1: interface is down/);
+    await waitForStderr(agent, /waiting for f1: interface is down/);
     ip('-n', NS, 'link', 'set', 'f1', 'up');
-    await logged(agent, /capturing on f1/); // logged() sees only what comes after it is called
+    await waitForStderr(agent, /capturing on f1/); // logged() sees only what comes after it is called
     replay('f0', SAMPLE);
     await sleep(500);
     agent.kill('SIGTERM');
@@ -187,7 +172,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const out = tmp();
     const agent = pktminerg([`-i m1 --dump ${out} -c 1200`, `-i n1 --dump ${out} -c 8`]);
     const done = collect(agent);
-    await logged(agent, /capturing on m1[\s\S]*capturing on n1|capturing on n1[\s\S]*capturing on m1/);
+    await waitForStderr(agent, /capturing on m1[\s\S]*capturing on n1|capturing on n1[\s\S]*capturing on m1/);
     replay('m0', XML);
     replay('n0', SAMPLE);
     const r = await done;
@@ -204,7 +189,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     ip('-n', NS, 'neigh', 'replace', '10.253.7.2', 'lladdr', (JSON.parse(peerMac) as { address: string }[])[0]!.address, 'dev', 'l1', 'nud', 'permanent');
     const agent = pktminerg(['-i', 'l1', '-r', '10.253.7.2']);
     const done = collect(agent);
-    await logged(agent, /capturing on l1 with filter 'not host 10\.253\.7\.2'/);
+    await waitForStderr(agent, /capturing on l1 with filter 'not host 10\.253\.7\.2'/);
     replay('l0', SAMPLE, PEER);
     await sleep(1000);
     agent.kill('SIGTERM');
@@ -226,10 +211,10 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const wire = join(tmp(), 'wire.pcap');
     const capture = spawn('ip', ['netns', 'exec', PEER, 'tcpdump', '-i', 'a0', '--immediate-mode', '-U', '-n', '-w', wire, 'ip proto 47'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const captured = new Promise((resolve) => capture.on('close', resolve));
-    await logged(capture, /listening on/);
+    await waitForStderr(capture, /listening on/);
     const agent = pktminerg(['-i', 'a1', '--dir', 'auto', '-r', '10.253.8.2', '-k', '1', '-c', '16']);
     const done = collect(agent);
-    await logged(agent, /capturing on a1/);
+    await waitForStderr(agent, /capturing on a1/);
     replay('a0', mine, PEER);
     replay('a0', SAMPLE, PEER);
     const r = await done;

@@ -1,8 +1,9 @@
 /** Runs the built CLIs as child processes, the way users run them. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -43,4 +44,56 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 
 export function runCli(command: string, args: string[], opts: Parameters<typeof startCli>[2] = {}): Promise<CliResult> {
   return collect(startCli(command, args, opts));
+}
+
+/**
+ * Resolves with the match once the child has written a line matching `re` on
+ * stderr, counting only what it writes from now on; rejects if it exits
+ * first or after `ms`.
+ */
+export function waitForStderr(child: ChildProcess, re: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => fail(new Error(`no ${re} within ${ms} ms: ${seen}`)), ms);
+    const onExit = (): void => fail(new Error(`exited before ${re}: ${seen}`));
+    const onData = (d: Buffer): void => {
+      seen += d;
+      const m = re.exec(seen);
+      if (m) {
+        done();
+        resolve(m);
+      }
+    };
+    const done = (): void => {
+      clearTimeout(timer);
+      child.stderr!.off('data', onData);
+      child.off('exit', onExit);
+    };
+    const fail = (e: Error): void => {
+      done();
+      reject(e);
+    };
+    child.stderr!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** Waits until a file has grown to `size` bytes (the receiving tools write each batch at once). */
+export async function waitForSize(path: string, size: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (existsSync(path) && statSync(path).size >= size) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${path} did not reach ${size} bytes`);
+}
+
+/** A receiving tool started with --port 0 on 127.0.0.1, killed when the test ends however it ends. */
+export async function startReceiver(t: TestContext, command: string, args: string[]): Promise<{ child: ChildProcess; port: number; done: Promise<CliResult> }> {
+  const child = startCli(command, ['--port', '0', '--bind', '127.0.0.1', ...args]);
+  t.after(() => {
+    child.kill('SIGKILL');
+  });
+  const done = collect(child);
+  const m = await waitForStderr(child, /listening on (?:udp )?\S*?127\.0\.0\.1:(\d+), writing /);
+  return { child, port: Number(m[1]), done };
 }

@@ -12,13 +12,7 @@ import {
   ETHERTYPE_VLAN,
   LINUX_SLL_HEADER_LEN,
 } from '../../lib/proto/ethernet.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 function decoded(data: Buffer, linktype = LINKTYPE_ETHERNET, caplen = data.length): Packet {
   const p = new Packet(0, 0, caplen, data.length, data, linktype);

@@ -4,13 +4,7 @@ import { CorruptError, isDecodeError, TruncatedError } from '../../lib/errors.js
 import { DIR_IN, DIR_NONE, DIR_OUT } from '../../lib/packet.js';
 import { decodeGreHeader, GRE_HEADER_LEN, GRE_PROTO_TEB, greKey, writeGreHeader } from '../../lib/proto/gre.js';
 import { seededRandom } from '../helpers/capture-files.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 function header(key: number): Buffer {
   const b = Buffer.alloc(GRE_HEADER_LEN);

@@ -4,13 +4,7 @@ import { CorruptError, isDecodeError, TruncatedError } from '../../lib/errors.js
 import { decodeIPv4, IPv4View } from '../../lib/proto/ipv4.js';
 import { IPV4_MAX_DATAGRAM, IPv4Datagram, IPv4Reassembler, type ReassemblyLimits } from '../../lib/proto/ipv4-reassembly.js';
 import { seededRandom } from '../helpers/capture-files.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 const SRC = 0x0a000001;
 const DST = 0x0a000002;

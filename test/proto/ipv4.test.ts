@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeIPv4, formatIPv4, IPPROTO_TCP, IPPROTO_UDP, IPv4View, parseIPv4 } from '../../lib/proto/ipv4.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 function view(v: IPv4View): Record<string, number> {
   return { src: v.src, dst: v.dst, protocol: v.protocol, l4Offset: v.l4Offset, srcPort: v.srcPort, dstPort: v.dstPort };

@@ -9,13 +9,7 @@ import {
   mplsEntry,
   mplsServiceTag,
 } from '../../lib/proto/mpls.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 function wire(entry: number): Buffer {
   const b = Buffer.alloc(MPLS_ENTRY_LEN);

@@ -12,8 +12,7 @@ import {
   encodeFileHeader,
 } from '../../lib/proto/pcap.js';
 import { seededRandom } from '../helpers/capture-files.js';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+|#[^\n]*/g, ''), 'hex');
+import { hex } from '../helpers/hex.js';
 
 describe('pcap constants', () => {
   it('match the savefile format', () => {

@@ -4,8 +4,7 @@ import { CorruptError, TruncatedError, isDecodeError } from '../../lib/errors.js
 import type { Packet } from '../../lib/packet.js';
 import { PcapngDecoder, type PcapngInterface } from '../../lib/proto/pcapng.js';
 import { buildPcapng, seededRandom } from '../helpers/capture-files.js';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+|#[^\n]*/g, ''), 'hex');
+import { hex } from '../helpers/hex.js';
 
 /** Two sections in opposite byte orders, hand-assembled. */
 const GOLDEN_PCAPNG = hex(`

@@ -17,13 +17,7 @@ import {
   writeVxlanHeaderV2,
 } from '../../lib/proto/vxlan.js';
 import { FIXTURES, seededRandom } from '../helpers/capture-files.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 /** The first record of sample.pcap, read past the 24-byte global and 16-byte record headers. */
 function firstSampleFrame(): Buffer {

@@ -21,13 +21,7 @@ import {
   ZmqBatchBuilder,
 } from '../../lib/proto/zmq-batch.js';
 import { FIXTURES, seededRandom } from '../helpers/capture-files.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 /** The first record of sample.pcap: 200 bytes at 1529488755.000058. */
 function firstSamplePacket(): Packet {

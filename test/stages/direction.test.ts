@@ -5,13 +5,7 @@ import { UserError } from '../../lib/errors.js';
 import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet } from '../../lib/packet.js';
 import { makeDirectionFn, parseDirExpression, resolveNicIPv4, type DirectionSpec } from '../../lib/stages/direction.js';
 import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 const noNics = (): undefined => undefined;
 const expr = (text: string): DirectionSpec => parseDirExpression(text, noNics);

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet } from '../../lib/packet.js';
 import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
-
-/** Annotated hex: `#` starts a comment, whitespace is ignored. */
-function hex(text: string): Buffer {
-  const digits = text.replace(/#.*$/gm, '').replace(/\s+/g, '');
-  assert.match(digits, /^(?:[0-9a-f]{2})*$/i, 'test fixture is not whole hex bytes');
-  return Buffer.from(digits, 'hex');
-}
+import { hex } from '../helpers/hex.js';
 
 const MACS = '00 00 5e 00 53 02  00 00 5e 00 53 01   # destination, source MAC\n';
 const IPV4 = '45 00 00 14 00 00 40 00 40 3b 00 00 0a 00 00 05 0a 09 09 09   # IPv4, no next header\n';

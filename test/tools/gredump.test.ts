@@ -9,7 +9,7 @@ import { LINKTYPE_LINUX_SLL } from '../../lib/packet.js';
 import { checkGredumpArgs, keyFilter } from '../../lib/tools/gredump.js';
 import type { ToolArgs } from '../../lib/tools/receiver.js';
 import { buildPcap, buildPcapng, readPcapFile, seededRandom, type PcapRecordSpec } from '../helpers/capture-files.js';
-import { collect, ROOT, runCli } from '../helpers/cli.js';
+import { collect, ROOT, runCli, waitForStderr } from '../helpers/cli.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'gredump-'));
 
@@ -377,24 +377,6 @@ function canRunLive(): boolean {
   }
 }
 
-/** Resolves with the child's stderr up to the first line matching `re`; rejects on exit or after `ms`. */
-function waitForLine(child: ChildProcess, re: RegExp, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${re} within ${ms} ms: ${seen}`)), ms);
-    const onData = (d: Buffer): void => {
-      seen += d;
-      if (re.test(seen)) {
-        clearTimeout(timer);
-        child.stderr!.off('data', onData);
-        resolve();
-      }
-    };
-    child.stderr!.on('data', onData);
-    child.once('exit', () => reject(new Error(`exited before ${re}: ${seen}`)));
-  });
-}
-
 /** Run in namespace A: sends GRE (K, TEB) + each frame (hex args after the address and key) over a raw socket. */
 const SENDER = `
 import { createRequire } from 'node:module';
@@ -465,7 +447,7 @@ test('live: -i on a veth in a namespace of our own, and -i any, with a 3000-byte
     const onVeth = start(vethB, join(dir, 'veth.pcap'));
     const onAny = start('any', join(dir, 'any.pcap'));
     const results = [collect(onVeth), collect(onAny)];
-    await Promise.all([waitForLine(onVeth, /listening on/, 10_000), waitForLine(onAny, /listening on/, 10_000)]);
+    await Promise.all([waitForStderr(onVeth, /listening on/, 10_000), waitForStderr(onAny, /listening on/, 10_000)]);
 
     const before = Math.floor(Date.now() / 1000);
     writeFileSync(join(dir, 'send.mjs'), SENDER);

@@ -1,12 +1,10 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { FIXTURES, collect, runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { FIXTURES, runCli, startReceiver, waitForSize } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../../lib/proto/vxlan.js';
 
@@ -16,40 +14,12 @@ const output = (): string => join(dir, `out-${++outputs}.pcap`);
 const { records: SAMPLE } = await readPcapFile(join(FIXTURES, 'sample.pcap'));
 const FRAMES = SAMPLE.map((r) => r.data);
 
-/** The tool started with --port 0 on 127.0.0.1, killed when the test ends however it ends. */
-async function start(t: TestContext, args: string[]): Promise<{ child: ChildProcess; port: number; done: Promise<CliResult> }> {
-  const child = startCli('vxlandump', ['--port', '0', '--bind', '127.0.0.1', ...args]);
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
-  const done = collect(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      text += d;
-      const m = /listening on udp 127\.0\.0\.1:(\d+), writing /.exec(text);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', () => reject(new Error(`exited before listening: ${text}`)));
-  });
-  return { child, port, done };
-}
-
 /** A UDP sender closed when the test ends. */
 function sender(t: TestContext, port: number): (datagram: Buffer) => Promise<void> {
   const socket: Socket = createSocket('udp4');
   t.after(() => socket.close());
   return (datagram) =>
     new Promise((resolve, reject) => socket.send(datagram, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-}
-
-/** Waits until the output file has grown to `size` bytes (the tool writes each packet at once). */
-async function waitForSize(path: string, size: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (existsSync(path) && statSync(path).size >= size) return;
-    await sleep(10);
-  }
-  assert.fail(`${path} did not reach ${size} bytes`);
 }
 
 const pcapSize = (frames: Buffer[]): number => 24 + frames.reduce((n, f) => n + 16 + f.length, 0);
@@ -81,7 +51,7 @@ function withCapTime(datagram: Buffer, tsSec: number, tsNsec: number, rawNsec = 
 
 test('--vni 12: v1 with directions 0/1/2 and v2 with VNI 12 kept, frames byte-exact with receive times; SIGTERM', { timeout: 30_000 }, async (t) => {
   const out = output();
-  const { child, port, done } = await start(t, ['--vni', '12', '-o', out]);
+  const { child, port, done } = await startReceiver(t, 'vxlandump', ['--vni', '12', '-o', out]);
   const send = sender(t, port);
   const before = Date.now();
   const notVxlan = Buffer.from(v1(12, 0, FRAMES[0]!));
@@ -117,7 +87,7 @@ test('--vni 12: v1 with directions 0/1/2 and v2 with VNI 12 kept, frames byte-ex
 
 test('--capTime -c 3: trailer stripped, its time kept to the nanosecond, exactly 3 packets, exits by itself', { timeout: 30_000 }, async (t) => {
   const out = output();
-  const { port, done } = await start(t, ['--capTime', '-c', '3', '-o', out]);
+  const { port, done } = await startReceiver(t, 'vxlandump', ['--capTime', '-c', '3', '-o', out]);
   const send = sender(t, port);
   await send(withCapTime(v1(12, 1, FRAMES[0]!), 1529488755, 2e9, true)); // nanoseconds out of range
   await send(withCapTime(v1(7, 0, FRAMES[4]!), 1529488755, 58_000));
@@ -144,7 +114,7 @@ test('--capTime -c 3: trailer stripped, its time kept to the nanosecond, exactly
 
 test('SIGINT with nothing received leaves a valid empty pcap', { timeout: 30_000 }, async (t) => {
   const out = output();
-  const { child, done } = await start(t, ['-o', out]);
+  const { child, done } = await startReceiver(t, 'vxlandump', ['-o', out]);
   child.kill('SIGINT');
   const r = await done;
   assert.equal(r.code, 0, r.stderr);

@@ -1,12 +1,10 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pull, Push } from 'zeromq';
-import { FIXTURES, collect, runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { FIXTURES, runCli, startReceiver, waitForSize } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
 import { ZmqBatchBuilder } from '../../lib/proto/zmq-batch.js';
@@ -72,39 +70,12 @@ function v1Batch(frames: Frame[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** The tool started with --port 0 on 127.0.0.1, killed when the test ends however it ends. */
-async function start(t: TestContext, args: string[]): Promise<{ child: ChildProcess; port: number; done: Promise<CliResult> }> {
-  const child = startCli('zmqdump', ['--port', '0', '--bind', '127.0.0.1', ...args]);
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
-  const done = collect(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      text += d;
-      const m = /listening on tcp:\/\/127\.0\.0\.1:(\d+), writing /.exec(text);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', () => reject(new Error(`exited before listening: ${text}`)));
-  });
-  return { child, port, done };
-}
-
 /** A PUSH socket connected to the tool, closed when the test ends. */
 function pusher(t: TestContext, port: number): Push {
   const push = new Push({ linger: 0 });
   t.after(() => push.close());
   push.connect(`tcp://127.0.0.1:${port}`);
   return push;
-}
-
-async function waitForSize(path: string, size: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (existsSync(path) && statSync(path).size >= size) return;
-    await sleep(10);
-  }
-  assert.fail(`${path} did not reach ${size} bytes`);
 }
 
 function assertFrames(got: { tsSec: number; tsFrac: number; caplen: number; wirelen: number; data: Buffer }[], want: Frame[]): void {
@@ -118,7 +89,7 @@ function assertFrames(got: { tsSec: number; tsFrac: number; caplen: number; wire
 
 test('v2 (IPv4, 802.1Q, IPv6, directions 0/1/2), legacy v1 and a corrupt message; SIGTERM leaves a complete file', { timeout: 30_000 }, async (t) => {
   const out = output();
-  const { child, port, done } = await start(t, ['-o', out]);
+  const { child, port, done } = await startReceiver(t, 'zmqdump', ['-o', out]);
   const push = pusher(t, port);
   const first: [Frame, number][] = [
     [ipv4(0), DIR_NONE],
@@ -155,7 +126,7 @@ test('v2 (IPv4, 802.1Q, IPv6, directions 0/1/2), legacy v1 and a corrupt message
 
 test('-c 3 stops in the middle of a batch with exactly 3 packets and exits by itself', { timeout: 30_000 }, async (t) => {
   const out = output();
-  const { port, done } = await start(t, ['-c', '3', '-o', out]);
+  const { port, done } = await startReceiver(t, 'zmqdump', ['-c', '3', '-o', out]);
   const push = pusher(t, port);
   const frames: [Frame, number][] = [0, 1, 2, 3, 4].map((i) => [ipv4(i), i % 3]);
   await push.send(v2Batch(frames.slice(0, 2)));
@@ -170,7 +141,7 @@ test('-c 3 stops in the middle of a batch with exactly 3 packets and exits by it
 
 test('a non-IP frame keeps its label: it cannot be identified, so it is written as received', { timeout: 30_000 }, async (t) => {
   const out = output();
-  const { child, port, done } = await start(t, ['-o', out]);
+  const { child, port, done } = await startReceiver(t, 'zmqdump', ['-o', out]);
   const arp: Frame = { tsSec: 1700000002, tsUsec: 5, data: Buffer.concat([Buffer.from('ffffffffffff00112233445508060001', 'hex'), Buffer.alloc(44)]) };
   const message = v2Batch([[arp, DIR_IN]]);
   pusher(t, port).send(message);
