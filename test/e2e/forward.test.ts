@@ -241,6 +241,12 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     assert.match(agent.stderr, /gre: EMSGSIZE 3/);
   });
 
+  test('VXLAN to a closed port (the receiver answers ICMP port unreachable): the agent carries on and exits 0', async () => {
+    const agent = await agentOn(net, join(FIXTURES, 'sample.pcap'), ['-r', net.addrB, '-n', '7', '-x', '4799']);
+    assert.equal(agent.code, 0, agent.stderr);
+    assert.match(agent.stderr, /vxlan: sent 8 datagrams/);
+  });
+
   test('-B with a device that does not exist: one line, exit 1', async () => {
     const agent = await collect(net.start(net.a, 'pktminerg', ['-f', XML, '-r', net.addrB, '-B', 'nosuchdev0']));
     assert.equal(agent.code, 1);

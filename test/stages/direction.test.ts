@@ -6,6 +6,7 @@ import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LIN
 import { makeDirectionFn, parseDirExpression, resolveNicIPv4, type DirectionSpec } from '../../lib/stages/direction.js';
 import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
 import { hex } from '../helpers/hex.js';
+import { seededRandom } from '../helpers/capture-files.js';
 
 const noNics = (): undefined => undefined;
 const expr = (text: string): DirectionSpec => parseDirExpression(text, noNics);
@@ -348,21 +349,10 @@ describe('makeDirectionFn: VXLAN peek', () => {
   });
 });
 
-/** mulberry32: small, seeded, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fuzz: VLAN stage + every direction mode', () => {
   it('5000 random frames: nothing throws, offsets stay inside caplen, counts add up', () => {
-    const rnd = prng(0x5eed);
+    const rnd = seededRandom(0x5eed);
     const int = (n: number): number => Math.floor(rnd() * n);
     const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
     const TPIDS = [0x8100, 0x88a8, 0x9100];
