@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import type { Batch, Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
 const RETRY_BUDGET_MS = 200;
@@ -36,7 +36,7 @@ export abstract class DatagramSink extends Writable {
     opts: RawSenderOptions,
     log: Logger,
   ) {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.sender = new RawIpSender(protocol, opts);
     this.perRemote = new Map(remotes.map((r) => [r, new RemoteCounters()]));
     this.errors = new RateLimitedLog(log);

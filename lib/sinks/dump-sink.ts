@@ -19,7 +19,7 @@ import type { DumpOptions } from '../config.js';
 import { SinkCounters } from '../counters.js';
 import { UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import type { Batch, Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { encodeFileHeader, PcapRecordEncoder } from '../proto/pcap.js';
 
 /** What a dump file header records; read from the source when the first batch arrives. */
@@ -85,7 +85,7 @@ export class DumpSink extends Writable {
   private readonly pending: Packet[] = [];
 
   constructor(private readonly opts: DumpOptions, sourceName: string, private readonly format: DumpFormat, private readonly log: Logger) {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.dir = join(opts.dir, sourceName);
     this.errors = new RateLimitedLog(log);
   }

@@ -7,7 +7,7 @@
  */
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { Batch } from '../packet.js';
+import { BATCH_QUEUE, type Batch } from '../packet.js';
 import type { BatchFn } from '../stages/batch-stage.js';
 
 export interface Branch {
@@ -18,7 +18,7 @@ export interface Branch {
 
 export class FanOut extends Writable {
   constructor(private readonly branches: Branch[]) {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     for (const { sink } of branches) sink.on('error', (e) => this.destroy(e));
   }
 

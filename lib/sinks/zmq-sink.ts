@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import { Push } from 'zeromq';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import type { Batch, Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { readUuidFile, ZmqBatchBuilder } from '../proto/zmq-batch.js';
 import { RemoteCounters } from './datagram-sink.js';
 
@@ -52,7 +52,7 @@ export class ZmqSink extends Writable {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(o: ZmqSinkOptions, log: Logger) {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     const { uuid, problem } = readUuidFile(o.uuidFile);
     if (problem) log.warn(`zmq: agent UUID from ${o.uuidFile}: ${problem}; sending 16 zero bytes`);
     this.builder = new ZmqBatchBuilder(o.key, uuid);

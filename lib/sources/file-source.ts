@@ -2,11 +2,13 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
-import type { Batch, Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import type { CaptureSource } from './source.js';
 
 const MAX_BATCH = 1024;
+/** Read size: each chunk stays alive while any packet viewing it is queued, so smaller is leaner (256 KiB measured no slower). */
+const READ_CHUNK = 1 << 18;
 
 export interface FileSourceOptions {
   /** Capture file (classic pcap or pcapng); '-' reads process.stdin. */
@@ -40,7 +42,7 @@ export class FileSource extends Readable implements CaptureSource {
   private readonly onError = (e: Error): void => this.fail(e);
 
   constructor(opts: FileSourceOptions) {
-    super({ objectMode: true, highWaterMark: 8 });
+    super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     const stdin = opts.path === '-';
     this.name = stdin ? 'stdin' : path.basename(opts.path, path.extname(opts.path));
     this.label = stdin ? 'stdin' : opts.path;
@@ -48,7 +50,7 @@ export class FileSource extends Readable implements CaptureSource {
     this.snaplenOpt = opts.snaplen ?? 0;
     this.remaining = opts.count ? opts.count : Infinity;
     this.decoder = new CaptureFileDecoder(opts.snaplen);
-    this.input = stdin ? process.stdin : createReadStream(opts.path, { highWaterMark: 1 << 20 });
+    this.input = stdin ? process.stdin : createReadStream(opts.path, { highWaterMark: READ_CHUNK });
     this.input.on('data', this.onData).on('end', this.onEnd).on('error', this.onError);
     // Data flows only while our consumer wants more (_read resumes it).
     this.input.pause();

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
 import type { Logger } from '../log.js';
-import type { Batch, Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { CAP_SNAPLEN } from './cap-binding.js';
 import type { CaptureSource } from './source.js';
@@ -80,7 +80,7 @@ export class LiveSource extends Readable implements CaptureSource {
   private remaining: number;
 
   constructor(private readonly o: LiveSourceOptions) {
-    super({ objectMode: true, highWaterMark: 8 });
+    super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.name = o.device;
     this.snaplen = o.snaplen || CAP_SNAPLEN;
     this.remaining = o.count || Infinity;

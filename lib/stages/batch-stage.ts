@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Batch } from '../packet.js';
+import { BATCH_QUEUE, type Batch } from '../packet.js';
 
 /** A per-batch function: fills packet fields and/or removes packets from the batch in place. */
 export type BatchFn = (batch: Batch) => void;
@@ -10,7 +10,7 @@ export type BatchFn = (batch: Batch) => void;
  */
 export class BatchStage extends Transform {
   constructor(private readonly fn: BatchFn) {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: BATCH_QUEUE });
   }
 
   override _transform(batch: Batch, _enc: BufferEncoding, done: TransformCallback): void {
