@@ -24,6 +24,8 @@
 export const IPV4_MIN_HEADER_LEN = 20;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+export const IPPROTO_GRE = 47;
+export const UDP_HEADER_LEN = 8;
 
 const FRAGMENT_OFFSET_MASK = 0x1fff;
 

@@ -2,10 +2,9 @@
 import type { Logger } from '../log.js';
 import type { Packet } from '../packet.js';
 import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../proto/gre.js';
+import { IPPROTO_GRE } from '../proto/ipv4.js';
 import { DatagramSink, MAX_FORWARDED_CAPLEN } from './datagram-sink.js';
 import type { RawSenderOptions } from './raw-ip-sender.js';
-
-const IPPROTO_GRE = 47;
 
 export class GreSink extends DatagramSink {
   protected readonly buffer = Buffer.allocUnsafe(GRE_HEADER_LEN + MAX_FORWARDED_CAPLEN);

@@ -8,11 +8,10 @@
 import type { Logger } from '../log.js';
 import type { Packet } from '../packet.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../proto/vxlan.js';
+import { IPPROTO_UDP, UDP_HEADER_LEN } from '../proto/ipv4.js';
 import { DatagramSink, MAX_FORWARDED_CAPLEN } from './datagram-sink.js';
 import type { RawSenderOptions } from './raw-ip-sender.js';
 
-const IPPROTO_UDP = 17;
-const UDP_HEADER_LEN = 8;
 const HEADERS = UDP_HEADER_LEN + VXLAN_HEADER_LEN;
 
 export interface VxlanSinkOptions {

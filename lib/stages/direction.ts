@@ -14,7 +14,8 @@ import type { ChannelCounters } from '../counters.js';
 import { UserError } from '../errors.js';
 import { compactBatch, DIR_IN, DIR_OUT, DIR_UNKNOWN, type Batch, type Packet } from '../packet.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4 } from '../proto/ethernet.js';
-import { decodeIPv4, IPPROTO_UDP, IPv4View, parseIPv4 } from '../proto/ipv4.js';
+import { decodeIPv4, IPPROTO_UDP, IPv4View, parseIPv4, UDP_HEADER_LEN } from '../proto/ipv4.js';
+import { VXLAN_HEADER_LEN } from '../proto/vxlan.js';
 import type { BatchFn } from './batch-stage.js';
 
 export type DirectionSpec =
@@ -150,8 +151,6 @@ function exprClassifier(hosts: number[], ports: number[]): (p: Packet) => number
 /** The reference treats every UDP port in [4700, 4800) as VXLAN, not only 4789 (§3.3). */
 const VXLAN_PORT_MIN = 4700;
 const VXLAN_PORT_END = 4800;
-const UDP_HEADER_LEN = 8;
-const VXLAN_HEADER_LEN = 8;
 
 /**
  * VXLAN peek (§3.3, the intent rather than the reference's offsets): when the

@@ -7,6 +7,9 @@
 import type { ChannelCounters } from '../counters.js';
 import { compactBatch, type Batch, type Packet } from '../packet.js';
 import type { BatchFn } from './batch-stage.js';
+import { GRE_HEADER_LEN } from '../proto/gre.js';
+import { UDP_HEADER_LEN } from '../proto/ipv4.js';
+import { VXLAN_HEADER_LEN } from '../proto/vxlan.js';
 
 export type ForwardTransport = 'gre' | 'vxlan' | 'zmq';
 
@@ -17,8 +20,6 @@ const IDLE_RESTART_US = 1_000_000;
 /** Outer IPv4 payload per fragment, and the Ethernet + IPv4 headers each fragment costs. */
 const FRAGMENT_PAYLOAD = 1480;
 const FRAGMENT_OVERHEAD = 14 + 20;
-const GRE_HEADER_LEN = 8;
-const VXLAN_HEADER_LEN = 8 + 8; // UDP + VXLAN
 
 function tunnelled(payload: number): number {
   return payload + FRAGMENT_OVERHEAD * Math.ceil(payload / FRAGMENT_PAYLOAD);
@@ -26,7 +27,7 @@ function tunnelled(payload: number): number {
 
 const ACCOUNT: Readonly<Record<ForwardTransport, (caplen: number) => number>> = {
   gre: (c) => tunnelled(c + GRE_HEADER_LEN),
-  vxlan: (c) => tunnelled(c + VXLAN_HEADER_LEN),
+  vxlan: (c) => tunnelled(c + UDP_HEADER_LEN + VXLAN_HEADER_LEN),
   zmq: (c) => c,
 };
 

@@ -16,7 +16,7 @@ import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { CAP_FRAME_BYTES, CAP_LINKTYPES, loadCap, stampNow, type CapHandle } from '../sources/cap-binding.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, decodeLinkLayer } from '../proto/ethernet.js';
 import { GRE_PROTO_TEB, decodeGreHeader, type GreHeader } from '../proto/gre.js';
-import { IPv4View, decodeIPv4, parseIPv4 } from '../proto/ipv4.js';
+import { IPPROTO_GRE, IPv4View, decodeIPv4, parseIPv4 } from '../proto/ipv4.js';
 import { IPv4Datagram, IPv4Reassembler, type ReassemblyLimits, type ReassemblyStats } from '../proto/ipv4-reassembly.js';
 import {
   checkReceiverArgs,
@@ -31,7 +31,6 @@ import {
   type ToolSpec,
 } from './receiver.js';
 
-const IPPROTO_GRE = 47;
 /** Key bits 27..0: pktminerg's keybit; bits 31..28 carry the direction. */
 const KEY_MASK = 0x0fffffff;
 const DIRECTION_SHIFT = 28;
