@@ -16,7 +16,9 @@ import { CAP_FRAME_BYTES, CAP_LINKTYPES, CAP_SNAPLEN, loadCap, nowMicros } from 
 
 export const EXIT_FILTER = 3;
 export const EXIT_OPEN = 4;
-/** Records of one event-loop turn gather here; it grows for bigger bursts and is reused. */
+/** Longest a captured frame waits in this process before it is handed to the channel. */
+const FLUSH_MS = 1;
+/** Records gather here until the flush; it grows for bigger bursts and is reused. */
 const INITIAL_OUT_BYTES = 1 << 20;
 
 function main(argv: string[]): void {
@@ -60,8 +62,9 @@ function main(argv: string[]): void {
     writeRecordHeader(out, used, sec, (us - sec * 1e6) * 1000, nbytes, nbytes);
     frame.copy(out, used + RECORD_HEADER_LEN, 0, nbytes);
     used += RECORD_HEADER_LEN + nbytes;
-    // Every frame cap hands over in one poll callback goes out in one write.
-    if (!scheduled) setImmediate(flush);
+    // Frames of up to FLUSH_MS go out in one write: each write wakes the channel, whose cost is per
+    // batch, while the kernel (immediate mode) wakes this process every few frames.
+    if (!scheduled) setTimeout(flush, FLUSH_MS);
   });
   const stop = (): void => {
     cap.close();
