@@ -20,6 +20,10 @@ export interface CapHandle {
 export const CAP_FRAME_BYTES = 65536;
 export const CAP_SNAPLEN = 65535;
 
+/** Exit statuses of capture-child.ts: the filter does not compile / the device cannot be opened. */
+export const CHILD_EXIT_FILTER = 3;
+export const CHILD_EXIT_OPEN = 4;
+
 /** cap's names for the link types it reports, for those decodeLinkLayer reads. */
 export const CAP_LINKTYPES: Record<string, number> = { ETHERNET: LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL: LINKTYPE_LINUX_SLL };
 

@@ -12,10 +12,8 @@
  * one line on stderr.
  */
 import { encodeFileHeader, RECORD_HEADER_LEN, writeRecordHeader } from '../proto/pcap.js';
-import { CAP_FRAME_BYTES, CAP_LINKTYPES, CAP_SNAPLEN, loadCap, nowMicros } from './cap-binding.js';
+import { CAP_FRAME_BYTES, CAP_LINKTYPES, CAP_SNAPLEN, CHILD_EXIT_FILTER, CHILD_EXIT_OPEN, loadCap, nowMicros } from './cap-binding.js';
 
-export const EXIT_FILTER = 3;
-export const EXIT_OPEN = 4;
 /** Longest a captured frame waits in this process before it is handed to the channel. */
 const FLUSH_MS = 1;
 /** Records gather here until the flush; it grows for bigger bursts and is reused. */
@@ -33,13 +31,13 @@ function main(argv: string[]): void {
     // libpcap's compile errors say where the expression is wrong; anything else is about the device.
     const filterError = filter !== '' && /syntax error|parse error|illegal|unknown|expression/i.test(message);
     process.stderr.write(`${filterError ? `filter '${filter}'` : device}: ${message}\n`);
-    process.exit(filterError ? EXIT_FILTER : EXIT_OPEN);
+    process.exit(filterError ? CHILD_EXIT_FILTER : CHILD_EXIT_OPEN);
   }
   const linktype = CAP_LINKTYPES[type];
   if (linktype === undefined) {
     cap.close();
     process.stderr.write(`${device}: link type ${type} is not supported (Ethernet and Linux cooked capture are)\n`);
-    process.exit(EXIT_OPEN);
+    process.exit(CHILD_EXIT_OPEN);
   }
   // stdout to a pipe is synchronous on Linux: when the parent falls behind, this process waits
   // and the kernel ring absorbs the burst; `out` can therefore be reused after each write.

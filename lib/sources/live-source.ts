@@ -14,7 +14,7 @@ import type { ChannelCounters } from '../counters.js';
 import type { Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
-import { CAP_SNAPLEN } from './cap-binding.js';
+import { CAP_SNAPLEN, CHILD_EXIT_FILTER } from './cap-binding.js';
 import type { CaptureSource } from './source.js';
 
 const CHILD = fileURLToPath(new URL('./capture-child.js', import.meta.url));
@@ -22,8 +22,6 @@ const WATCH_MS = 250;
 /** Retry delays after a failed open, while the interface looks up (permissions, a racing rename). */
 const RETRY_MS = [1000, 2000, 5000, 10000];
 const IFF_UP = 0x1;
-/** Child exit statuses (capture-child.ts). */
-const EXIT_FILTER = 3;
 
 export interface LiveSourceOptions {
   device: string;
@@ -182,7 +180,7 @@ export class LiveSource extends Readable implements CaptureSource {
       this.push(null);
       return;
     }
-    if (code === EXIT_FILTER) {
+    if (code === CHILD_EXIT_FILTER) {
       this._failure = new Error(stderr || `bad capture filter '${this.o.filter}'`);
       this.stopping = true;
       clearInterval(this.watch);
