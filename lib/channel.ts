@@ -101,6 +101,7 @@ export class Channel {
         device: src.name,
         filter,
         bufferBytes: o.bufferMiB * 1048576,
+        timeoutMs: o.timeoutMs,
         counters: this.counters,
         log: this.log,
         snaplen: o.snaplen || undefined,
@@ -142,7 +143,7 @@ export class Channel {
     ];
     for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
     return [
-      `captured ${c.captured} packets (${c.capturedBytes} bytes)${this.source instanceof LiveSource ? '; kernel drops: not counted (the cap binding has no pcap_stats)' : ''}`,
+      `captured ${c.captured} packets (${c.capturedBytes} bytes)${this.source instanceof LiveSource ? `; kernel: dropped ${c.kernelDropped} (ring full), interface dropped ${c.interfaceDropped}` : ''}`,
       ...this.sinks.map((s) => s.describe()),
       `dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`,
     ];

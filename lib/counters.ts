@@ -6,6 +6,12 @@ export class ChannelCounters {
   /** Packets and bytes (original caplen) delivered by the source. */
   captured = 0;
   capturedBytes = 0;
+  /** Live capture, from pcap_stats of every capture handle the channel opened. */
+  kernelReceived = 0;
+  /** Frames the kernel dropped because the capture ring was full (or the addon out of memory). */
+  kernelDropped = 0;
+  /** Frames the interface (driver) dropped, where it reports them. */
+  interfaceDropped = 0;
   /** Dropped because `--dir` could not classify them (spec §3). */
   droppedDirection = 0;
   /** Dropped by the `--mbps` limiter (spec §4.2). */

@@ -1,9 +1,10 @@
 /**
- * What the GRE and VXLAN sinks share: every frame of a batch, encapsulated
- * once into a reused buffer, is sent to every remote (fan-out, spec §5.1).
- * Send errors are counted per reason and logged rate-limited; they never stop
- * the channel. A full socket buffer (ENOBUFS/EAGAIN) is retried after 1 ms,
- * for at most RETRY_BUDGET_MS per batch: that briefly holds the source back
+ * What the GRE and VXLAN sinks share: the frames of a batch are encapsulated
+ * back to back into one reused buffer, a chunk at a time, and each chunk goes
+ * to every remote (fan-out, spec §5.1) in one sendmmsg. Send errors are
+ * counted per reason and logged rate-limited; they never stop the channel. A
+ * full socket buffer (ENOBUFS/EAGAIN) is retried after 1 ms, for at most
+ * RETRY_BUDGET_MS per batch: that briefly holds the source back
  * (backpressure) but never spins and never blocks it for longer; what is
  * still unsent then is dropped and counted.
  */
@@ -12,11 +13,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
-import { RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
+import { parseIPv4 } from '../proto/ipv4.js';
+import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
 const RETRY_BUDGET_MS = 200;
 /** The reference copies at most this much of a frame (spec §5.1). */
 export const MAX_FORWARDED_CAPLEN = 65535;
+/** Datagrams per sendmmsg (the kernel's UIO_MAXIOV) and the bytes a chunk may fill before it is sent. */
+const CHUNK_DATAGRAMS = 1024;
+const CHUNK_BYTES = 1 << 20;
 
 export class RemoteCounters {
   packets = 0;
@@ -28,6 +33,10 @@ export abstract class DatagramSink extends Writable {
   readonly perRemote: Map<string, RemoteCounters>;
   private readonly sender: RawIpSender;
   private readonly errors: RateLimitedLog;
+  private readonly addresses: number[];
+  private readonly remoteCounters: RemoteCounters[];
+  private readonly out: Buffer;
+  private readonly lengths = new Uint32Array(CHUNK_DATAGRAMS);
 
   constructor(
     readonly label: string,
@@ -35,16 +44,21 @@ export abstract class DatagramSink extends Writable {
     private readonly remotes: string[],
     opts: RawSenderOptions,
     log: Logger,
+    /** The longest datagram encode() can write. */
+    private readonly maxDatagram: number,
   ) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.sender = new RawIpSender(protocol, opts);
     this.perRemote = new Map(remotes.map((r) => [r, new RemoteCounters()]));
+    this.remoteCounters = remotes.map((r) => this.perRemote.get(r)!);
+    // The remotes were validated as IPv4 addresses with the options.
+    this.addresses = remotes.map((r) => parseIPv4(r)!);
     this.errors = new RateLimitedLog(log);
+    this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + maxDatagram);
   }
 
-  /** Writes the datagram for `p` into the sink's buffer; returns its length. */
-  protected abstract encode(p: Packet): number;
-  protected abstract readonly buffer: Buffer;
+  /** Writes the datagram for `p` at `out[offset]`; returns its length (at most maxDatagram). */
+  protected abstract encode(p: Packet, out: Buffer, offset: number): number;
 
   override _write(batch: Batch, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
     this.sendBatch(batch).then(() => done(), done);
@@ -61,28 +75,45 @@ export abstract class DatagramSink extends Writable {
   }
 
   private async sendBatch(batch: Batch): Promise<void> {
-    const remotes = this.remotes;
     const deadline = Date.now() + RETRY_BUDGET_MS;
-    for (let i = 0; i < batch.length; i++) {
-      const length = this.encode(batch[i]!);
-      for (let r = 0; r < remotes.length; r++) {
-        let failure = this.sender.send(this.buffer, length, remotes[r]!);
-        // A full queue drains in microseconds to milliseconds: wait, don't spin.
-        while ((failure === 'ENOBUFS' || failure === 'EAGAIN') && Date.now() < deadline) {
-          await sleep(1);
-          failure = this.sender.send(this.buffer, length, remotes[r]!);
-        }
-        if (failure === null) {
-          const c = this.perRemote.get(remotes[r]!)!;
-          c.packets++;
-          c.bytes += length;
-          this.counters.packets++;
-          this.counters.bytes += length;
-        } else {
-          this.counters.drop(failure, 1);
-          this.errors.error(failure, `${this.label} to ${remotes[r]}: ${failure}; dropped and counted`);
-        }
+    const { out, lengths, maxDatagram } = this;
+    for (let i = 0; i < batch.length; ) {
+      let count = 0;
+      let offset = 0;
+      while (i < batch.length && count < CHUNK_DATAGRAMS && offset + maxDatagram <= out.length) {
+        const length = this.encode(batch[i++]!, out, offset);
+        lengths[count++] = length;
+        offset += length;
       }
+      for (let r = 0; r < this.remotes.length; r++) await this.sendChunk(count, r, deadline);
+    }
+  }
+
+  private async sendChunk(count: number, remote: number, deadline: number): Promise<void> {
+    const { out, lengths } = this;
+    const address = this.addresses[remote]!;
+    for (let start = 0; start < count; ) {
+      const sent = this.sender.send(out, lengths, start, count, address);
+      if (sent > 0) {
+        let bytes = 0;
+        for (let k = start; k < start + sent; k++) bytes += lengths[k]!;
+        const c = this.remoteCounters[remote]!;
+        c.packets += sent;
+        c.bytes += bytes;
+        this.counters.packets += sent;
+        this.counters.bytes += bytes;
+        start += sent;
+        continue;
+      }
+      const failure = errnoName(-sent);
+      // A full queue drains in microseconds to milliseconds: wait, don't spin.
+      if ((failure === 'ENOBUFS' || failure === 'EAGAIN') && Date.now() < deadline) {
+        await sleep(1);
+        continue;
+      }
+      this.counters.drop(failure, 1);
+      this.errors.error(failure, `${this.label} to ${this.remotes[remote]}: ${failure}; dropped and counted`);
+      start++;
     }
   }
 

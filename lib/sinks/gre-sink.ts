@@ -7,16 +7,14 @@ import { DatagramSink, MAX_FORWARDED_CAPLEN } from './datagram-sink.js';
 import type { RawSenderOptions } from './raw-ip-sender.js';
 
 export class GreSink extends DatagramSink {
-  protected readonly buffer = Buffer.allocUnsafe(GRE_HEADER_LEN + MAX_FORWARDED_CAPLEN);
-
   constructor(remotes: string[], private readonly key: number, opts: RawSenderOptions, log: Logger) {
-    super('gre', IPPROTO_GRE, remotes, opts, log);
+    super('gre', IPPROTO_GRE, remotes, opts, log, GRE_HEADER_LEN + MAX_FORWARDED_CAPLEN);
   }
 
-  protected encode(p: Packet): number {
+  protected encode(p: Packet, out: Buffer, offset: number): number {
     const n = Math.min(p.caplen, MAX_FORWARDED_CAPLEN);
-    writeGreHeader(this.buffer, 0, greKey(this.key, p.direction));
-    p.data.copy(this.buffer, GRE_HEADER_LEN, 0, n);
+    writeGreHeader(out, offset, greKey(this.key, p.direction));
+    p.data.copy(out, offset + GRE_HEADER_LEN, 0, n);
     return GRE_HEADER_LEN + n;
   }
 }

@@ -1,33 +1,21 @@
 /**
- * One raw IPv4 socket (the kernel adds the IP header) for the GRE and VXLAN
- * sinks. raw-socket's public send() queues each datagram until the next
- * poll-writable event, one per event-loop turn; its native `wrap.send` is a
- * plain non-blocking sendto(2), so we call that directly (pinned version).
- * A raw socket also gives what Node's dgram cannot: SO_BINDTODEVICE (-B)
- * and IP_MTU_DISCOVER (-M).
+ * One raw IPv4 socket (the kernel adds the IP header and fragments) for the
+ * GRE and VXLAN sinks, through our addon (lib/native/raw_sender.c): a whole
+ * chunk of datagrams goes out in one sendmmsg(2). A raw socket also gives
+ * what Node's dgram cannot: SO_BINDTODEVICE (-B) and IP_MTU_DISCOVER (-M).
  */
-import raw, { type Socket } from 'raw-socket';
+import { constants } from 'node:os';
 import { UserError } from '../errors.js';
+import { loadAddon, type PacketIoAddon } from '../native/addon.js';
 
-/** Linux <linux/in.h>: IP_MTU_DISCOVER and its values. */
-const IP_MTU_DISCOVER = 10;
+/** Linux <linux/in.h>: the values of IP_MTU_DISCOVER. */
 const PMTUDISC = { dont: 0, want: 1, do: 2 } as const;
 
-/** sendto(2) failures we tell apart; raw-socket reports only strerror() text. */
-const ERRNO_BY_TEXT: Record<string, string> = {
-  'No buffer space available': 'ENOBUFS',
-  'Resource temporarily unavailable': 'EAGAIN',
-  'Message too long': 'EMSGSIZE',
-  'No route to host': 'EHOSTUNREACH',
-  'Network is unreachable': 'ENETUNREACH',
-  'Connection refused': 'ECONNREFUSED',
-  'Operation not permitted': 'EPERM',
-  'Invalid argument': 'EINVAL',
-};
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
-export function errnoOf(e: unknown): string {
-  const text = (e as Error)?.message ?? String(e);
-  return ERRNO_BY_TEXT[text] ?? text;
+/** EAGAIN, EMSGSIZE, … for an errno number. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
 }
 
 export interface RawSenderOptions {
@@ -36,40 +24,33 @@ export interface RawSenderOptions {
 }
 
 export class RawIpSender {
-  private readonly socket: Socket;
-  private readonly done = (): void => {};
+  private readonly addon: PacketIoAddon;
+  private fd: number;
 
   constructor(protocol: number, opts: RawSenderOptions) {
+    this.addon = loadAddon();
     try {
-      this.socket = raw.createSocket({ protocol });
+      this.fd = this.addon.rawOpen(protocol, opts.bindDevice, opts.pmtudisc === null ? -1 : PMTUDISC[opts.pmtudisc]);
     } catch (e) {
-      throw new UserError(`cannot open a raw IP socket (protocol ${protocol}): ${(e as Error).message}; GRE and VXLAN forwarding need root or CAP_NET_RAW`);
-    }
-    this.socket.on('error', () => {});
-    try {
-      if (opts.bindDevice !== null) {
-        const name = Buffer.from(`${opts.bindDevice}\0`);
-        this.socket.setOption(raw.SocketLevel.SOL_SOCKET, raw.SocketOption.SO_BINDTODEVICE, name, name.length);
-      }
-      if (opts.pmtudisc !== null) this.socket.setOption(raw.SocketLevel.IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC[opts.pmtudisc]);
-    } catch (e) {
-      this.socket.close();
-      const what = opts.bindDevice !== null ? `-B ${opts.bindDevice}` : `-M ${opts.pmtudisc}`;
-      throw new UserError(`${what}: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      const reason = message.replace(/^(SO_BINDTODEVICE|IP_MTU_DISCOVER): /, '');
+      if (message.startsWith('SO_BINDTODEVICE')) throw new UserError(`-B ${opts.bindDevice}: ${reason}`);
+      if (message.startsWith('IP_MTU_DISCOVER')) throw new UserError(`-M ${opts.pmtudisc}: ${reason}`);
+      throw new UserError(`cannot open a raw IP socket (protocol ${protocol}): ${reason}; GRE and VXLAN forwarding need root or CAP_NET_RAW`);
     }
   }
 
-  /** Sends `buf[0..length)` to `address`; returns null, or the errno name of the failure. */
-  send(buf: Buffer, length: number, address: string): string | null {
-    try {
-      this.socket.wrap.send(buf, 0, length, address, this.done);
-      return null;
-    } catch (e) {
-      return errnoOf(e);
-    }
+  /**
+   * Sends datagrams[start..count) (back to back in `datagrams`, sizes in `lengths`) to `address`
+   * (IPv4 as uint32). Returns how many went out from `start`, or -errno when the one at `start` failed.
+   */
+  send(datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number {
+    return this.addon.rawSend(this.fd, datagrams, lengths, start, count, address);
   }
 
   close(): void {
-    this.socket.close();
+    if (this.fd < 0) return;
+    this.addon.rawClose(this.fd);
+    this.fd = -1;
   }
 }

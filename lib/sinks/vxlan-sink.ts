@@ -23,30 +23,28 @@ export interface VxlanSinkOptions {
 }
 
 export class VxlanSink extends DatagramSink {
-  protected readonly buffer = Buffer.allocUnsafe(HEADERS + MAX_FORWARDED_CAPLEN + CAPTIME_TRAILER_LEN);
   /** Fixed per sink, as the reference's kernel-assigned port is fixed per socket. */
   readonly sourcePort = 49152 + Math.floor(Math.random() * 16384);
 
   constructor(private readonly o: VxlanSinkOptions, opts: RawSenderOptions, log: Logger) {
-    super('vxlan', IPPROTO_UDP, o.remotes, opts, log);
-    this.buffer.writeUInt16BE(this.sourcePort, 0);
-    this.buffer.writeUInt16BE(o.port, 2);
+    super('vxlan', IPPROTO_UDP, o.remotes, opts, log, HEADERS + MAX_FORWARDED_CAPLEN + CAPTIME_TRAILER_LEN);
   }
 
-  protected encode(p: Packet): number {
-    const b = this.buffer;
+  protected encode(p: Packet, b: Buffer, offset: number): number {
     const n = Math.min(p.caplen, MAX_FORWARDED_CAPLEN);
-    if (this.o.version === 1) writeVxlanHeaderV1(b, UDP_HEADER_LEN, this.o.vni, p.direction, p.data, n);
-    else writeVxlanHeaderV2(b, UDP_HEADER_LEN, this.o.vni, p.direction);
-    p.data.copy(b, HEADERS, 0, n);
+    if (this.o.version === 1) writeVxlanHeaderV1(b, offset + UDP_HEADER_LEN, this.o.vni, p.direction, p.data, n);
+    else writeVxlanHeaderV2(b, offset + UDP_HEADER_LEN, this.o.vni, p.direction);
+    p.data.copy(b, offset + HEADERS, 0, n);
     let length = HEADERS + n;
     if (this.o.capTime) {
-      writeCapTimeTrailer(b, length, p.tsSec, p.tsNsec);
+      writeCapTimeTrailer(b, offset + length, p.tsSec, p.tsNsec);
       length += CAPTIME_TRAILER_LEN;
     }
+    b.writeUInt16BE(this.sourcePort, offset);
+    b.writeUInt16BE(this.o.port, offset + 2);
     // Lengths past 65535 cannot be sent; the kernel refuses them (EMSGSIZE, counted).
-    b.writeUInt16BE(Math.min(length, 0xffff), 4);
-    b.writeUInt16BE(0, 6);
+    b.writeUInt16BE(Math.min(length, 0xffff), offset + 4);
+    b.writeUInt16BE(0, offset + 6);
     return length;
   }
 }

@@ -1,33 +1,38 @@
 /**
- * Live capture on one interface. The capture itself runs in a child process
- * (capture-child.ts) that streams pcap records; this side decodes them with
- * the same decoder as files, so the rest of the channel cannot tell the two
- * apart. The interface is watched every WATCH_MS: while it is absent or down
- * the source waits (no busy loop, one log line per state change), and capture
- * starts again when it comes back. Counters live in the channel and survive.
+ * Live capture on one interface, through our libpcap addon (lib/native):
+ * the kernel fills a TPACKET_V3 ring, each wake-up hands every ready block to
+ * this side as pcap records, which are decoded with the same decoder as files,
+ * so the rest of the channel cannot tell the two apart. The interface is
+ * watched every WATCH_MS: while it is absent or down the source waits (no busy
+ * loop, one log line per state change), and capture starts again when it comes
+ * back. Counters live in the channel and survive.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
 import type { Logger } from '../log.js';
-import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
+import { BATCH_QUEUE, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Batch, type Packet } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
-import { CAP_SNAPLEN, CHILD_EXIT_FILTER } from './cap-binding.js';
+import { encodeFileHeader } from '../proto/pcap.js';
+import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
 import type { CaptureSource } from './source.js';
 
-const CHILD = fileURLToPath(new URL('./capture-child.js', import.meta.url));
 const WATCH_MS = 250;
 /** Retry delays after a failed open, while the interface looks up (permissions, a racing rename). */
 const RETRY_MS = [1000, 2000, 5000, 10000];
+/** After the block timeout, how long the kernel may take to hand over the last partly filled block. */
+const LAST_BLOCK_MARGIN_MS = 20;
 const IFF_UP = 0x1;
+/** Link types the stages can read (decodeLinkLayer). */
+const LINKTYPES = new Set([LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL]);
 
 export interface LiveSourceOptions {
   device: string;
   /** The complete BPF filter ('' = none). */
   filter: string;
   bufferBytes: number;
+  /** Longest a frame waits in the kernel ring before it is handed over; 0 = at once (immediate mode). */
+  timeoutMs: number;
   counters: ChannelCounters;
   log: Logger;
   snaplen?: number;
@@ -65,23 +70,26 @@ export class LiveSource extends Readable implements CaptureSource {
   readonly nanos = true;
   readonly snaplen: number;
   private _failure: Error | null = null;
-  private child: ChildProcess | null = null;
+  private readonly pcap: PacketIoAddon;
+  private handle: PcapHandle | null = null;
   private decoder: CaptureFileDecoder | null = null;
   private readonly watch: NodeJS.Timeout;
   private stopping = false;
-  private capturing = false;
   private opens = 0;
   private failures = 0;
   private retryAt = 0;
   private lastState = '';
   private lastError = '';
   private remaining: number;
+  private readonly onBatch = (records: Buffer): void => this.decode(records);
+  private readonly onError = (message: string): void => this.ended(message);
 
   constructor(private readonly o: LiveSourceOptions) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.name = o.device;
-    this.snaplen = o.snaplen || CAP_SNAPLEN;
+    this.snaplen = o.snaplen || PCAP_MAX_SNAPLEN;
     this.remaining = o.count || Infinity;
+    this.pcap = loadAddon();
     this.watch = setInterval(() => this.tick(), WATCH_MS);
     this.tick();
   }
@@ -91,29 +99,34 @@ export class LiveSource extends Readable implements CaptureSource {
   }
 
   override _read(): void {
-    this.child?.stdout?.resume();
+    if (this.handle) this.pcap.resume(this.handle);
   }
 
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.watch);
-    // The child flushes what it holds and exits; its stdout then ends and so do we.
-    if (this.child) this.child.kill('SIGTERM');
-    else this.push(null);
+    if (!this.handle) {
+      this.push(null);
+      return;
+    }
+    // The kernel hands over a partly filled block only when its timeout expires: wait for it, then take the rest.
+    setTimeout(() => {
+      this.closeCapture(true);
+      this.push(null);
+    }, this.o.timeoutMs + LAST_BLOCK_MARGIN_MS);
   }
 
   override _destroy(err: Error | null, done: (e?: Error | null) => void): void {
     clearInterval(this.watch);
-    this.child?.kill('SIGKILL');
+    this.closeCapture(false);
     done(err);
   }
 
   private tick(): void {
     const state = linkState(this.o.device);
-    if (this.child) {
-      // cap aborts its process when the interface goes down; end it first, cleanly.
-      if (state !== 'up') this.child.kill('SIGTERM');
+    if (this.handle) {
+      if (state !== 'up') this.ended(`interface ${state}`);
       return;
     }
     this.report(state === 'up' ? '' : `waiting for ${this.o.device}: ${state === 'absent' ? 'no such interface' : 'interface is down'}`);
@@ -131,28 +144,54 @@ export class LiveSource extends Readable implements CaptureSource {
       const mac = readMac(this.o.device);
       if (mac) mac.copy(this.o.mac);
     }
-    const child = spawn(process.execPath, [CHILD, this.o.device, this.o.filter, String(this.o.bufferBytes)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.decoder = new CaptureFileDecoder(this.o.snaplen);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d));
-    child.stdout!.on('data', (chunk: Buffer) => this.decode(chunk));
-    child.on('close', (code, signal) => this.ended(code, signal, stderr.trim()));
-    child.on('error', (e) => this.o.log.error(`capture process: ${e.message}`));
+    const o = this.o;
+    let opened: ReturnType<PacketIoAddon['open']>;
+    try {
+      // Promiscuous like tcpdump: a host agent also sees what a bridge or a mirror port floods to it.
+      opened = this.pcap.open(o.device, o.filter, this.snaplen, o.bufferBytes, o.timeoutMs, true, this.onBatch, this.onError);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (err.code === 'FILTER') this.fail(`filter '${o.filter}': ${err.message}`);
+      else this.openFailed(err.message);
+      return;
+    }
+    if (!LINKTYPES.has(opened.linktype)) {
+      this.pcap.close(opened.handle);
+      this.fail(`${o.device}: link type ${opened.linktype} is not supported (Ethernet and Linux cooked capture are)`);
+      return;
+    }
+    this.handle = opened.handle;
+    this.decoder = new CaptureFileDecoder(this.snaplen);
+    // The addon writes nanoseconds even where the kernel gave microseconds.
+    this.decoder.push(encodeFileHeader({ nanos: true, snaplen: this.snaplen, linktype: opened.linktype }), []);
+    this.failures = 0;
+    this.lastState = '';
+    this.lastError = '';
+    o.log.info(`capturing on ${o.device}${o.filter ? ` with filter '${o.filter}'` : ''}`);
+    if (++this.opens > 1) o.onReopen?.();
+    this.pcap.resume(this.handle);
   }
 
-  private decode(chunk: Buffer): void {
-    // The child writes the file header only once the device is open.
-    if (!this.capturing) this.opened();
+  /** The source cannot work (bad filter, unsupported link): it ends, and the channel reports why. */
+  private fail(message: string): void {
+    this._failure = new Error(message);
+    this.stopping = true;
+    clearInterval(this.watch);
+    this.push(null);
+  }
+
+  private openFailed(message: string): void {
+    this.failures++;
+    this.retryAt = Date.now() + RETRY_MS[Math.min(this.failures, RETRY_MS.length) - 1]!;
+    if (message !== this.lastError) this.o.log.error(`cannot capture on ${this.o.device}: ${message}; retrying`);
+    this.lastError = message;
+    this.lastState = 'stopped';
+  }
+
+  private decode(records: Buffer): void {
     const packets: Packet[] = [];
-    try {
-      this.decoder!.push(chunk, packets);
-    } catch (e) {
-      // Our own child wrote this stream: damage means the child died mid-write.
-      this.o.log.error(`capture stream from ${this.o.device}: ${(e as Error).message}`);
-      this.child?.kill('SIGKILL');
-    }
-    if (packets.length === 0) return;
+    this.decoder!.push(records, packets);
+    if (packets.length === 0 || this.remaining === 0) return;
     if (packets.length > this.remaining) packets.length = this.remaining;
     this.remaining -= packets.length;
     let bytes = 0;
@@ -160,42 +199,31 @@ export class LiveSource extends Readable implements CaptureSource {
     this.o.counters.captured += packets.length;
     this.o.counters.capturedBytes += bytes;
     const batch: Batch = packets;
-    if (!this.push(batch)) this.child?.stdout?.pause();
+    if (!this.push(batch) && this.handle) this.pcap.pause(this.handle);
     if (this.remaining === 0) this.stop();
   }
 
-  private opened(): void {
-    this.capturing = true;
-    this.failures = 0;
-    this.lastState = '';
-    this.lastError = '';
-    this.o.log.info(`capturing on ${this.o.device}${this.o.filter ? ` with filter '${this.o.filter}'` : ''}`);
-    if (++this.opens > 1) this.o.onReopen?.();
+  /** Takes what the kernel still holds (`drain`), adds the handle's drop counts to the channel's, closes it. */
+  private closeCapture(drain: boolean): void {
+    const h = this.handle;
+    if (!h) return;
+    this.pcap.pause(h);
+    if (drain) for (let records = this.pcap.drain(h); records; records = this.pcap.drain(h)) this.decode(records);
+    const stats = this.pcap.stats(h);
+    if (stats) {
+      this.o.counters.kernelReceived += stats[0];
+      this.o.counters.kernelDropped += stats[1];
+      this.o.counters.interfaceDropped += stats[2];
+    }
+    this.pcap.close(h);
+    this.handle = null;
   }
 
-  private ended(code: number | null, signal: NodeJS.Signals | null, stderr: string): void {
-    this.child = null;
-    this.capturing = false;
-    if (this.stopping) {
-      this.push(null);
-      return;
-    }
-    if (code === CHILD_EXIT_FILTER) {
-      this._failure = new Error(stderr || `bad capture filter '${this.o.filter}'`);
-      this.stopping = true;
-      clearInterval(this.watch);
-      this.push(null);
-      return;
-    }
-    const state = linkState(this.o.device);
-    if (state === 'up' && stderr) {
-      this.failures++;
-      this.retryAt = Date.now() + RETRY_MS[Math.min(this.failures, RETRY_MS.length) - 1]!;
-      if (stderr !== this.lastError) this.o.log.error(`cannot capture on ${this.o.device}: ${stderr}; retrying`);
-      this.lastError = stderr;
-    } else {
-      this.o.log.warn(`capture on ${this.o.device} stopped (${state === 'up' ? (signal ?? `exit ${code}`) : `interface ${state}`})`);
-    }
+  /** Capture stopped on its own (the interface went down or away): wait for it to come back. */
+  private ended(reason: string): void {
+    this.closeCapture(true);
+    if (this.stopping) return;
+    this.o.log.warn(`capture on ${this.o.device} stopped (${reason})`);
     this.lastState = 'stopped';
   }
 }

@@ -9,11 +9,14 @@
  * the direction bits 31..28 unless --key-with-direction; an invalid `-s`/`-r`
  * is an error instead of a disabled filter; `-c` counts written frames.
  */
-import { createReadStream, type ReadStream } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { ChannelCounters } from '../counters.js';
 import { isDecodeError, UserError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, Packet, type Batch } from '../packet.js';
-import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
-import { CAP_FRAME_BYTES, CAP_LINKTYPES, loadCap, stampNow, type CapHandle } from '../sources/cap-binding.js';
+import { FileSource } from '../sources/file-source.js';
+import { LiveSource } from '../sources/live-source.js';
+import type { CaptureSource } from '../sources/source.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, decodeLinkLayer } from '../proto/ethernet.js';
 import { GRE_PROTO_TEB, decodeGreHeader, type GreHeader } from '../proto/gre.js';
 import { IPPROTO_GRE, IPv4View, decodeIPv4, parseIPv4 } from '../proto/ipv4.js';
@@ -39,7 +42,8 @@ const MAX_KEY = 0xffffffff;
 /** Compiled by libpcap in the kernel, so the rest of the traffic never reaches JS. */
 const CAPTURE_FILTER = 'ip proto 47';
 const LIVE_BUFFER_BYTES = 64 << 20;
-const FILE_CHUNK_BYTES = 1 << 20;
+/** Longest a GRE frame waits in the kernel: short, since gredump is mostly run by hand. */
+const LIVE_TIMEOUT_MS = 10;
 
 export interface GredumpOptions extends ReceiverOptions {
   /** Exactly one of `interface` and `pcapfile` is set. */
@@ -193,97 +197,59 @@ export class GreDecapsulator {
   }
 }
 
-function readError(path: string, e: unknown): Error {
-  if (isDecodeError(e)) return new UserError(`${path}: ${e.message}`);
-  const code = (e as NodeJS.ErrnoException).code;
-  return new UserError(`cannot read ${path}: ${code ?? (e as Error).message}`);
+/** LiveSource's messages (interface down, back up) as gredump lines on stderr. */
+function toolLogger(name: string, err: NodeJS.WritableStream): Logger {
+  const line = (m: string): void => void err.write(`${name}: ${m}\n`);
+  return { debug: () => {}, info: line, warn: line, error: line };
 }
 
-/** Feeds a GreDecapsulator from cap or a capture file and hands the inner frames to the Recorder. */
+/** Feeds a GreDecapsulator from a live interface or a capture file and hands the inner frames to the Recorder. */
 export class GreReceiver implements Receiver {
   readonly decap: GreDecapsulator;
   /** Written frames by direction: none, in, out, other or no key. */
   readonly byDirection = [0, 0, 0, 0];
+  /** Kernel drop counts of live capture. */
+  private readonly counters = new ChannelCounters();
   private recorder: Recorder | null = null;
-  private cap: CapHandle | null = null;
-  private input: ReadStream | null = null;
+  private source: CaptureSource | null = null;
   private readonly batch: Batch = [];
-  private readonly packets: Packet[] = [];
 
-  constructor(private readonly opts: GredumpOptions) {
+  constructor(
+    private readonly opts: GredumpOptions,
+    private readonly name = 'gredump',
+    private readonly err: NodeJS.WritableStream = process.stderr,
+  ) {
     this.decap = new GreDecapsulator(opts);
   }
 
   open(recorder: Recorder): Promise<string> {
     this.recorder = recorder;
-    return this.opts.interface !== null ? this.openLive(this.opts.interface) : this.openFile(this.opts.pcapfile!);
-  }
-
-  private openLive(iface: string): Promise<string> {
-    const cap = new (loadCap().Cap)();
-    const frame = Buffer.alloc(CAP_FRAME_BYTES);
-    let type: string;
-    try {
-      type = cap.open(iface, CAPTURE_FILTER, LIVE_BUFFER_BYTES, frame);
-    } catch (e) {
-      return Promise.reject(new UserError(`cannot capture on ${iface}: ${(e as Error).message}`));
+    const o = this.opts;
+    let source: CaptureSource;
+    let described: string;
+    if (o.interface !== null) {
+      const log = toolLogger(this.name, this.err);
+      source = new LiveSource({ device: o.interface, filter: CAPTURE_FILTER, bufferBytes: LIVE_BUFFER_BYTES, timeoutMs: LIVE_TIMEOUT_MS, counters: this.counters, log });
+      described = `${o.interface} (filter '${CAPTURE_FILTER}')`;
+    } else {
+      const path = o.pcapfile!;
+      try {
+        accessSync(path, fsConstants.R_OK);
+      } catch (e) {
+        return Promise.reject(new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
+      }
+      source = new FileSource({ path, counters: this.counters });
+      described = `file ${path}`;
     }
-    const linktype = CAP_LINKTYPES[type];
-    if (linktype === undefined) {
-      cap.close();
-      return Promise.reject(new UserError(`cannot capture on ${iface}: link type ${type} (only Ethernet and Linux cooked capture)`));
-    }
-    this.cap = cap;
-    // One Packet for every frame: cap delivers each into the same buffer.
-    const p = new Packet(0, 0, 0, 0, frame, linktype);
-    cap.on('packet', (nbytes) => this.onFrame(p, nbytes));
-    return Promise.resolve(`${iface} (link type ${type}, filter '${CAPTURE_FILTER}')`);
+    this.source = source;
+    source.on('data', (b: Batch) => this.onBatch(b));
+    source.on('end', () => this.onEnd(source));
+    return Promise.resolve(described);
   }
 
-  private onFrame(p: Packet, nbytes: number): void {
-    const recorder = this.recorder!;
-    // cap goes on delivering what the kernel already holds until close().
-    if (recorder.stopping) return;
-    stampNow(p);
-    p.caplen = nbytes;
-    p.wirelen = nbytes;
-    const f = this.decap.decapsulate(p);
-    if (f === null) return;
-    const b = this.batch;
-    b.length = 0;
-    b.push(f);
-    // Written at once, one frame at a time: the frame may be a view of cap's buffer, which the next packet overwrites.
-    this.write(b);
-  }
-
-  private openFile(path: string): Promise<string> {
-    const input = createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES });
-    this.input = input;
-    const decoder = new CaptureFileDecoder();
-    return new Promise((resolve, reject) => {
-      input.once('error', (e) => reject(readError(path, e)));
-      input.once('open', () => {
-        input.removeAllListeners('error');
-        input.on('error', (e) => this.recorder!.fail(readError(path, e)));
-        input.on('data', (chunk) => this.onChunk(decoder, chunk as Buffer, path));
-        input.on('end', () => this.onEnd(decoder, path));
-        resolve(`file ${path}`);
-      });
-    });
-  }
-
-  private onChunk(decoder: CaptureFileDecoder, chunk: Buffer, path: string): void {
+  private onBatch(packets: Batch): void {
     const recorder = this.recorder!;
     if (recorder.stopping) return;
-    const packets = this.packets;
-    packets.length = 0;
-    let damage: unknown = null;
-    try {
-      decoder.push(chunk, packets);
-    } catch (e) {
-      // The packets before the damage are in `packets` and still written.
-      damage = e;
-    }
     const b = this.batch;
     b.length = 0;
     // Stop taking frames at -c, so that the counters end where the output does.
@@ -293,18 +259,13 @@ export class GreReceiver implements Receiver {
       if (f !== null) b.push(f);
     }
     this.write(b);
-    if (damage !== null) recorder.fail(readError(path, damage));
   }
 
-  private onEnd(decoder: CaptureFileDecoder, path: string): void {
+  private onEnd(source: CaptureSource): void {
     const recorder = this.recorder!;
-    try {
-      decoder.finish();
-    } catch (e) {
-      recorder.fail(readError(path, e));
-      return;
-    }
-    recorder.stop('at end of file');
+    // Every packet before damage has been written; the failure names the file and the offset.
+    if (source.failure !== null) recorder.fail(new UserError(source.failure.message));
+    else recorder.stop(this.opts.interface === null ? 'at end of file' : 'capture ended');
   }
 
   private write(b: Batch): void {
@@ -320,14 +281,10 @@ export class GreReceiver implements Receiver {
 
   close(): Promise<void> {
     this.decap.finish();
-    if (this.cap !== null) {
-      this.cap.close();
-      this.cap = null;
-    }
-    const input = this.input;
-    this.input = null;
-    if (input === null || input.closed) return Promise.resolve();
-    return new Promise((resolve) => input.destroy().once('close', resolve));
+    const source = this.source;
+    this.source = null;
+    if (source === null || source.destroyed) return Promise.resolve();
+    return new Promise((resolve) => source.destroy().once('close', () => resolve()));
   }
 
   summary(): string[] {
@@ -340,6 +297,7 @@ export class GreReceiver implements Receiver {
       `${r.fragments} fragments (${r.duplicates} duplicate), ${r.reassembled} reassembled, ${drops} reassembly drops ` +
         `(${r.droppedTimeout} timeout, ${r.droppedOverlap} overlap, ${r.droppedCapacity} too many, ${r.droppedOversize} too big, ${r.droppedIncomplete} incomplete at exit)`,
       `${this.recorder?.written ?? 0} written: ${none} no direction, ${dirIn} in, ${dirOut} out, ${other} other key or none`,
+      ...(this.opts.interface === null ? [] : [`kernel: dropped ${this.counters.kernelDropped} (ring full), interface dropped ${this.counters.interfaceDropped}`]),
     ];
   }
 }
@@ -349,6 +307,6 @@ export async function gredump(argv: string[], spec: ToolSpec): Promise<number> {
   const args = await parseToolArgs(argv, spec);
   if (args === null) return 0;
   const opts = checkGredumpArgs(args);
-  // Files keep their timestamps exactly, nanoseconds included; live frames are stamped with microseconds.
-  return runReceiver(spec.name, opts, opts.pcapfile !== null, new GreReceiver(opts));
+  // Files and the kernel give nanoseconds: the output keeps them.
+  return runReceiver(spec.name, opts, true, new GreReceiver(opts, spec.name));
 }

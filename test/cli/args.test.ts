@@ -19,13 +19,13 @@ test('plain unquoted form is one group; quoted elements are groups', () => {
   assert.throws(() => splitGroups(['-f a --dump d', 'stray']), /not a group/);
 });
 
-test('defaults follow the reference except snaplen (whole frames) and control (off)', () => {
+test('defaults follow the reference except snaplen (whole frames), control (off), timeout (100 ms) and buffer (32 MiB)', () => {
   const o = one('-f x.pcap --dump d');
   assert.deepEqual(o.source, { kind: 'file', path: 'x.pcap' });
   assert.equal(o.snaplen, 0);
   assert.equal(o.control, 0);
-  assert.equal(o.timeoutMs, 3000);
-  assert.equal(o.bufferMiB, 256);
+  assert.equal(o.timeoutMs, 100);
+  assert.equal(o.bufferMiB, 32);
   assert.deepEqual(o.dump, { dir: 'd', intervalSec: 0, maxFiles: 0, maxBytes: 0 });
   assert.equal(o.forward, null);
   assert.equal(o.dir, null);

@@ -1,0 +1,8 @@
+/* packet_io: live capture (pcap_capture.c) and batched raw IPv4 sending (raw_sender.c). */
+#define NAPI_VERSION 8
+#include "native.h"
+
+NAPI_MODULE_INIT() {
+  if (register_pcap_capture(env, exports) != napi_ok || register_raw_sender(env, exports) != napi_ok) return NULL;
+  return exports;
+}
