@@ -7,7 +7,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChannelOptions } from './config.js';
-import { ChannelCounters, type SinkCounters } from './counters.js';
+import { ChannelCounters, describeKernelCounts, type SinkCounters } from './counters.js';
 import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
@@ -143,7 +143,7 @@ export class Channel {
     ];
     for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
     return [
-      `captured ${c.captured} packets (${c.capturedBytes} bytes)${this.source instanceof LiveSource ? `; kernel: dropped ${c.kernelDropped} (ring full), interface dropped ${c.interfaceDropped}` : ''}`,
+      `captured ${c.captured} packets (${c.capturedBytes} bytes)${this.source instanceof LiveSource ? `; ${describeKernelCounts(c)}` : ''}`,
       ...this.sinks.map((s) => s.describe()),
       `dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`,
     ];

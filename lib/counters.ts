@@ -18,6 +18,11 @@ export class ChannelCounters {
   droppedThrottled = 0;
 }
 
+/** The kernel's counts for live capture, worded as tcpdump's end-of-capture lines. */
+export function describeKernelCounts(c: ChannelCounters): string {
+  return `kernel: ${c.kernelReceived} received by filter, ${c.kernelDropped} dropped (ring full), ${c.interfaceDropped} dropped by interface`;
+}
+
 /** Counters every sink keeps; the final summary prints them per sink. */
 export class SinkCounters {
   packets = 0;

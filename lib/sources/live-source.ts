@@ -22,6 +22,8 @@ const WATCH_MS = 250;
 const RETRY_MS = [1000, 2000, 5000, 10000];
 /** After the block timeout, how long the kernel may take to hand over the last partly filled block. */
 const LAST_BLOCK_MARGIN_MS = 20;
+/** The longest stop() waits for that block: pktminerg gives a stop 10 s in all. */
+const LAST_BLOCK_MAX_WAIT_MS = 5000;
 const IFF_UP = 0x1;
 /** Link types the stages can read (decodeLinkLayer). */
 const LINKTYPES = new Set([LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL]);
@@ -114,7 +116,7 @@ export class LiveSource extends Readable implements CaptureSource {
     setTimeout(() => {
       this.closeCapture(true);
       this.push(null);
-    }, this.o.timeoutMs + LAST_BLOCK_MARGIN_MS);
+    }, Math.min(this.o.timeoutMs, LAST_BLOCK_MAX_WAIT_MS) + LAST_BLOCK_MARGIN_MS);
   }
 
   override _destroy(err: Error | null, done: (e?: Error | null) => void): void {

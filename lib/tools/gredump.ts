@@ -10,7 +10,7 @@
  * is an error instead of a disabled filter; `-c` counts written frames.
  */
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { ChannelCounters } from '../counters.js';
+import { ChannelCounters, describeKernelCounts } from '../counters.js';
 import { isDecodeError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, Packet, type Batch } from '../packet.js';
@@ -297,7 +297,7 @@ export class GreReceiver implements Receiver {
       `${r.fragments} fragments (${r.duplicates} duplicate), ${r.reassembled} reassembled, ${drops} reassembly drops ` +
         `(${r.droppedTimeout} timeout, ${r.droppedOverlap} overlap, ${r.droppedCapacity} too many, ${r.droppedOversize} too big, ${r.droppedIncomplete} incomplete at exit)`,
       `${this.recorder?.written ?? 0} written: ${none} no direction, ${dirIn} in, ${dirOut} out, ${other} other key or none`,
-      ...(this.opts.interface === null ? [] : [`kernel: dropped ${this.counters.kernelDropped} (ring full), interface dropped ${this.counters.interfaceDropped}`]),
+      ...(this.opts.interface === null ? [] : [describeKernelCounts(this.counters)]),
     ];
   }
 }

@@ -268,7 +268,7 @@ if has_part profile; then
   offline_run "$big" "$LABEL+cpu-prof" "--cpu-prof --cpu-prof-dir=$PROF/offline"
   ls "$PROF"/offline/*.cpuprofile >/dev/null 2>&1 && "$PY" "$HERE/lib/cpuprofile-top.py" -n 10 "$PROF"/offline/*.cpuprofile
   if [ "$live_ok" = 1 ]; then
-    say "== profile: live $PROFILE_TRANSPORT at $PROFILE_RATE pkt/s, parent and capture child profiled (lib/cpu-prof-preload.mjs)"
+    say "== profile: live $PROFILE_TRANSPORT at $PROFILE_RATE pkt/s, every node process profiled (lib/cpu-prof-preload.mjs)"
     pcmd="env NODE_OPTIONS=--import=$HERE/lib/cpu-prof-preload.mjs CPU_PROF_DIR=$PROF/live $(agent_cmd "$PROFILE_TRANSPORT")"
     live_run "$PROFILE_PCAP" "$PROFILE_TRANSPORT" "$PROFILE_RATE" "$LABEL+cpu-prof" "$pcmd"
     for f in "$PROF"/live/*.cpuprofile; do
