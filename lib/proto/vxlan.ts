@@ -31,37 +31,44 @@ const V1_DIRECTION_SHIFT = 20;
 const CHECK_FRAME_BYTES = 34;
 const CHECK_SEED = 0x4a3b2d1c;
 
-// One scratch buffer for the 42 checked bytes: the check runs per packet and JS is single-threaded.
-const checkBytes = Buffer.alloc(VXLAN_HEADER_LEN + CHECK_FRAME_BYTES);
-
 /**
  * DPDK's raw checksum with the reference's non-zero seed and no final
  * complement: little-endian 16-bit words, an odd last byte added as is,
  * folded twice. `01 02 02 03` gives 31834.
  */
 export function seededSum(bytes: Buffer): number {
-  let sum = CHECK_SEED;
-  const even = bytes.length & ~1;
-  for (let i = 0; i < even; i += 2) sum += bytes[i] | (bytes[i + 1] << 8);
-  if (even < bytes.length) sum += bytes[even];
-  sum = (sum >>> 16) + (sum & 0xffff);
-  sum = (sum >>> 16) + (sum & 0xffff);
+  return fold(addWords(CHECK_SEED, bytes, 0, bytes.length));
+}
+
+/** Adds the little-endian 16-bit words of bytes[from..from+n); an odd last byte counts as a word of its own. */
+function addWords(sum: number, bytes: Buffer, from: number, n: number): number {
+  const even = from + (n & ~1);
+  for (let i = from; i < even; i += 2) sum += bytes[i] | (bytes[i + 1] << 8);
+  if ((n & 1) !== 0) sum += bytes[even];
   return sum;
+}
+
+function fold(sum: number): number {
+  sum = (sum >>> 16) + (sum & 0xffff);
+  return (sum >>> 16) + (sum & 0xffff);
 }
 
 /**
  * The v1 check byte over `header8` (its byte 7 taken as 0) and the first 34
  * bytes of the frame. Bytes beyond caplen count as zero: the reference mixes
- * in whatever the previous packet left there (spec §5.3 [BUG]).
+ * in whatever the previous packet left there (spec §5.3 [BUG]). The header
+ * is 8 bytes long, so the frame's words start where they would in the
+ * reference's contiguous 42 bytes, and trailing zeros add nothing: the sum is
+ * taken in place, without copying the 42 bytes together.
  */
 export function vxlanCheck(header8: Buffer, frame: Buffer, caplen: number): number {
   if (header8.length < VXLAN_HEADER_LEN) throw new TruncatedError('VXLAN header', 0, VXLAN_HEADER_LEN, header8.length);
-  header8.copy(checkBytes, 0, 0, VXLAN_HEADER_LEN - 1);
-  checkBytes[VXLAN_HEADER_LEN - 1] = 0;
+  return checkOfHeaderAt(header8, 0, frame, caplen);
+}
+
+function checkOfHeaderAt(buf: Buffer, offset: number, frame: Buffer, caplen: number): number {
   const n = Math.max(0, Math.min(caplen, frame.length, CHECK_FRAME_BYTES));
-  frame.copy(checkBytes, VXLAN_HEADER_LEN, 0, n);
-  checkBytes.fill(0, VXLAN_HEADER_LEN + n);
-  return seededSum(checkBytes) & 0xff;
+  return fold(addWords(addWords(CHECK_SEED, buf, offset, VXLAN_HEADER_LEN - 1), frame, 0, n)) & 0xff;
 }
 
 /** Header for `--vni1`: bits of `vni` above 24 are lost, as in the reference. */
@@ -76,8 +83,8 @@ export function writeVxlanHeaderV1(
   const v = vni & VNI_MASK;
   const wire = direction === 0 ? v : ((direction & 0xf) << V1_DIRECTION_SHIFT) | (v & V1_SHORT_VNI_MASK);
   target.writeUInt32BE(FLAG_I << 24, offset);
-  target.writeUIntBE(wire, offset + 4, 3);
-  target[offset + 7] = vxlanCheck(target.subarray(offset, offset + VXLAN_HEADER_LEN), frame, caplen);
+  target.writeUInt32BE((wire << 8) >>> 0, offset + 4);
+  target[offset + 7] = checkOfHeaderAt(target, offset, frame, caplen);
 }
 
 /** Header for `--vni2`: 32-bit wrap-around like the reference's uint32 addition. */

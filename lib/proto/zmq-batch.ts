@@ -150,10 +150,17 @@ export class ZmqBatchBuilder {
     at += ZMQ_RECORD_HEADER_LEN;
 
     const typeAt = isTagged(d) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
-    d.copy(b, at, 0, typeAt);
+    if (d.length === frameEnd) {
+      // Buffer.copy of a whole buffer allocates nothing, a partial one a Uint8Array view (~50 ns,
+      // the builder's largest cost): copy the frame once, 4 bytes on, then move the MACs (and tag) back.
+      d.copy(b, at + MPLS_ENTRY_LEN);
+      for (let i = 0; i < typeAt; i++) b[at + i] = b[at + MPLS_ENTRY_LEN + i];
+    } else {
+      d.copy(b, at, 0, typeAt);
+      d.copy(b, at + typeAt + 2 + MPLS_ENTRY_LEN, typeAt + 2, frameEnd);
+    }
     b.writeUInt16BE(ETHERTYPE_MPLS, at + typeAt);
     b.writeUInt32BE(mplsEntry(direction, this.keybit), at + typeAt + 2);
-    d.copy(b, at + typeAt + 2 + MPLS_ENTRY_LEN, typeAt + 2, frameEnd);
 
     this.pos = at + n;
     this.records++;
