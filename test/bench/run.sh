@@ -3,7 +3,7 @@
 #
 # Parts (PARTS, default "micro ceiling live offline profile"):
 #   micro    node dist/test/bench/micro.js: pure per-packet code in packets/s (~1 s per case)
-#   ceiling  tcpreplay --topspeed of CEILING_PKTS frames into the topology with no agent at all
+#   ceiling  the generator at top speed, CEILING_PKTS frames into the topology with no agent at all
 #            (the "agent" is `sleep`): the highest rate this machine can offer the agent
 #   live     forward-rate.sh for every TRANSPORT x RATE x PCAP x REPS: the agent captures cap0 in a
 #            private namespace and forwards GRE / VXLAN / ZMQ to 10.250.2.2, or only records (dump)
@@ -14,7 +14,10 @@
 # the end prints summarize.py's tables and lib/targets.py's verdicts for this invocation.
 #
 # Environment (defaults):
-#   PARTS("micro ceiling live offline profile")  CEILING_PKTS(2000000)  RATES("50000 100000 200000 400000 top")
+#   PARTS("micro ceiling live offline profile")  CEILING_PKTS(2000000)
+#   RATES("50000 100000 200000 400000 800000 1000000 top")
+#   GEN(trafgen when installed, else tcpreplay)  what sends the traffic (forward-rate.sh GEN): on a
+#        2-vCPU VM tcpreplay -K tops out at ~0.36 Mpps, trafgen (netsniff-ng) at ~1.4 Mpps
 #   TRANSPORTS("gre vxlan zmq dump")     PCAPS("small-64B-1M.pcap")   REPS(1)
 #   DUR_S(10) MIN_PKTS(500000) TOP_PKTS(10000000)   -- run length, as the reference's run-matrix.sh
 #   OFFLINE_PCAPS("small-64B-1M.pcap small-64B-1M-x5.pcap imix-200k-x5.pcap")  OFFLINE_REPS(REPS)
@@ -26,14 +29,16 @@
 #                with rm -rf dist) cannot break a run; 0 = run dist/ in place
 #   BUILD(0)     1 = run tsc even when dist/ exists
 #   LABEL(packet-agent)  RESULTS_DIR(test/bench/results)  PY(/usr/bin/python3 if present)
-# Live and profile parts need root, iproute2, and: apt-get install -y nftables python3-zmq tcpreplay
-# (tcpdump too, which tcpreplay pulls in on Debian).
+# Live and profile parts need root, iproute2, and: apt-get install -y nftables python3-zmq tcpreplay netsniff-ng
+# (tcpdump too, which tcpreplay pulls in on Debian; netsniff-ng brings trafgen).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 
 PARTS=${PARTS:-"micro ceiling live offline profile"}
-RATES=${RATES:-"50000 100000 200000 400000 top"}
+RATES=${RATES:-"50000 100000 200000 400000 800000 1000000 top"}
+if [ -z "${GEN:-}" ]; then if command -v trafgen >/dev/null; then GEN=trafgen; else GEN=tcpreplay; fi; fi
+export GEN
 TRANSPORTS=${TRANSPORTS:-"gre vxlan zmq dump"}
 PCAPS=${PCAPS:-"small-64B-1M.pcap"}
 REPS=${REPS:-1}
@@ -124,7 +129,7 @@ say "== packet-agent bench $RUN_ID: $(nproc) CPU ($CPU_MODEL), kernel $(uname -r
 say "   parts: $PARTS; results: $OUT"
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 say "   load average now: $LOAD (other work on the machine skews the live figures)"
-record "{\"meta\": true, \"label\": \"$LABEL\", \"nproc\": $(nproc), \"cpu\": \"$CPU_MODEL\", \"kernel\": \"$(uname -r)\", \"node\": \"$(node --version)\", \"rev\": \"$GIT_REV\", \"loadavg\": \"$LOAD\", \"parts\": \"$PARTS\", \"rates\": \"$RATES\", \"reps\": $REPS, \"dur_s\": $DUR_S}"
+record "{\"meta\": true, \"label\": \"$LABEL\", \"nproc\": $(nproc), \"cpu\": \"$CPU_MODEL\", \"kernel\": \"$(uname -r)\", \"node\": \"$(node --version)\", \"rev\": \"$GIT_REV\", \"loadavg\": \"$LOAD\", \"parts\": \"$PARTS\", \"rates\": \"$RATES\", \"gen\": \"$GEN\", \"reps\": $REPS, \"dur_s\": $DUR_S}"
 
 # ---------- test traffic ----------
 need_x5=0
@@ -150,10 +155,10 @@ live_ok=1
 if has_part live || has_part profile || has_part ceiling; then
   miss=""
   [ "$(id -u)" = 0 ] || miss="$miss root"
-  for t in ip nft tcpreplay tcpdump; do command -v "$t" >/dev/null || miss="$miss $t"; done
+  for t in ip nft tcpreplay tcpdump "$GEN"; do command -v "$t" >/dev/null || miss="$miss $t"; done
   case " $TRANSPORTS " in *" zmq "*) "$PY" -c 'import zmq' 2>/dev/null || miss="$miss python3-zmq($PY)" ;; esac
   if [ -n "$miss" ]; then
-    say "SKIPPING live runs, missing:$miss  (as root: apt-get install -y nftables python3-zmq tcpreplay)"
+    say "SKIPPING live runs, missing:$miss  (as root: apt-get install -y nftables python3-zmq tcpreplay netsniff-ng)"
     live_ok=0; FAILED=1
   fi
 fi
@@ -199,13 +204,13 @@ live_run() {
 
 # ---------- generator ceiling ----------
 if has_part ceiling && [ "$live_ok" = 1 ]; then
-  say "== ceiling: tcpreplay --topspeed, $CEILING_PKTS frames, no agent (transport none; 'sleep' stands in for the agent)"
+  say "== ceiling: $GEN at top speed, $CEILING_PKTS frames, no agent (transport none; 'sleep' stands in for the agent)"
   for pcap in $PCAPS; do TOP_PKTS=$CEILING_PKTS live_run "$pcap" none top "replay-only" "sleep 3600"; done
 fi
 
 # ---------- (b) live matrix ----------
 if has_part live && [ "$live_ok" = 1 ]; then
-  say "== live: transports [$TRANSPORTS] x rates [$RATES] x pcaps [$PCAPS] x $REPS rep(s), ~${DUR_S} s each (top: $TOP_PKTS pkts)"
+  say "== live ($GEN): transports [$TRANSPORTS] x rates [$RATES] x pcaps [$PCAPS] x $REPS rep(s), ~${DUR_S} s each (top: $TOP_PKTS pkts)"
   for rep in $(seq "$REPS"); do
     for pcap in $PCAPS; do
       for t in $TRANSPORTS; do
