@@ -96,6 +96,7 @@ export class CaptureFileDecoder {
 
   /** Decodes whole units of `buf` from `pos`; returns where the first incomplete one starts. */
   private parse(buf: Buffer, pos: number, out: Packet[]): number {
+    const view = viewOf(buf);
     for (;;) {
       const avail = buf.length - pos;
       if (this._format === null) {
@@ -103,12 +104,12 @@ export class CaptureFileDecoder {
         this.detect(buf, pos);
       }
       if (avail < this.headLen()) return pos;
-      const len = this.unitLength(buf, pos);
+      const len = this.unitLength(buf, view, pos);
       if (avail < len) {
         this.pendingNeed = len;
         return pos;
       }
-      this.decodeUnit(buf, pos, out);
+      this.decodeUnit(buf, view, pos, out);
       this.consumed += len;
       pos += len;
     }
@@ -124,7 +125,8 @@ export class CaptureFileDecoder {
       }
       const head = this.headLen();
       if (have < head) return this.absorb(chunk);
-      this.pendingNeed = this.unitLength(this.gather(head, chunk), 0);
+      const headBytes = this.gather(head, chunk);
+      this.pendingNeed = this.unitLength(headBytes, viewOf(headBytes), 0);
     }
     const need = this.pendingNeed;
     if (have < need) return this.absorb(chunk);
@@ -133,7 +135,7 @@ export class CaptureFileDecoder {
     this.pending = [];
     this.pendingLen = 0;
     this.pendingNeed = 0;
-    this.decodeUnit(unit, 0, out);
+    this.decodeUnit(unit, viewOf(unit), 0, out);
     this.consumed += need;
     return used;
   }
@@ -177,11 +179,11 @@ export class CaptureFileDecoder {
   }
 
   /** Total length of the unit at `pos` (headLen() bytes available); throws CorruptError on an impossible one. */
-  private unitLength(buf: Buffer, pos: number): number {
+  private unitLength(buf: Buffer, view: DataView, pos: number): number {
     if (this._format === 'pcapng') return this.ng!.blockLength(buf, pos, this.consumed);
     if (!this.headerDone) return FILE_HEADER_LEN;
-    const incl = this.le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-    const orig = this.le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+    const incl = view.getUint32(pos + 8, this.le);
+    const orig = view.getUint32(pos + 12, this.le);
     // Like gopacket's pcapgo, but up to 256 KiB even when the header's snaplen is lower: some writers lie about it.
     if (incl > this.maxCaplen) {
       throw new CorruptError(`pcap record captured length ${incl} exceeds limit ${this.maxCaplen}`, this.consumed);
@@ -191,7 +193,7 @@ export class CaptureFileDecoder {
   }
 
   /** Decodes the complete unit at `pos`. */
-  private decodeUnit(buf: Buffer, pos: number, out: Packet[]): void {
+  private decodeUnit(buf: Buffer, view: DataView, pos: number, out: Packet[]): void {
     if (this._format === 'pcapng') {
       const p = this.ng!.decodeBlock(buf, pos, this.consumed);
       if (p !== null) {
@@ -211,17 +213,23 @@ export class CaptureFileDecoder {
       return;
     }
     const le = this.le;
-    let tsSec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-    const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-    const incl = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-    const orig = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+    let tsSec = view.getUint32(pos, le);
+    const frac = view.getUint32(pos + 4, le);
+    const incl = view.getUint32(pos + 8, le);
+    const orig = view.getUint32(pos + 12, le);
     let tsNsec = this._nanos ? frac : frac * 1000;
     if (tsNsec >= 1e9) {
       // Sloppy writers leave a fraction of a whole second or more; carry it like gopacket's time.Unix.
       tsSec += Math.floor(tsNsec / 1e9);
       tsNsec %= 1e9;
     }
-    const data = buf.subarray(pos + RECORD_HEADER_LEN, pos + RECORD_HEADER_LEN + incl);
+    // The same view as buf.subarray(), without subarray's argument normalisation (a third of decoding).
+    const data = Buffer.from(buf.buffer, buf.byteOffset + pos + RECORD_HEADER_LEN, incl);
     out.push(new Packet(tsSec, tsNsec, incl > this.cap ? this.cap : incl, orig, data, this._linktype));
   }
+}
+
+/** Buffer's readUInt32LE/BE check their arguments on every call; a DataView's getUint32 compiles to a load. */
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
