@@ -96,7 +96,7 @@ export class CaptureFileDecoder {
 
   /** Decodes whole units of `buf` from `pos`; returns where the first incomplete one starts. */
   private parse(buf: Buffer, pos: number, out: Packet[]): number {
-    const view = viewOf(buf);
+    const chunk = new Chunk(buf);
     for (;;) {
       const avail = buf.length - pos;
       if (this._format === null) {
@@ -104,12 +104,12 @@ export class CaptureFileDecoder {
         this.detect(buf, pos);
       }
       if (avail < this.headLen()) return pos;
-      const len = this.unitLength(buf, view, pos);
+      const len = this.unitLength(chunk, pos);
       if (avail < len) {
         this.pendingNeed = len;
         return pos;
       }
-      this.decodeUnit(buf, view, pos, out);
+      this.decodeUnit(chunk, pos, out);
       this.consumed += len;
       pos += len;
     }
@@ -126,7 +126,7 @@ export class CaptureFileDecoder {
       const head = this.headLen();
       if (have < head) return this.absorb(chunk);
       const headBytes = this.gather(head, chunk);
-      this.pendingNeed = this.unitLength(headBytes, viewOf(headBytes), 0);
+      this.pendingNeed = this.unitLength(new Chunk(headBytes), 0);
     }
     const need = this.pendingNeed;
     if (have < need) return this.absorb(chunk);
@@ -135,7 +135,7 @@ export class CaptureFileDecoder {
     this.pending = [];
     this.pendingLen = 0;
     this.pendingNeed = 0;
-    this.decodeUnit(unit, viewOf(unit), 0, out);
+    this.decodeUnit(new Chunk(unit), 0, out);
     this.consumed += need;
     return used;
   }
@@ -179,11 +179,11 @@ export class CaptureFileDecoder {
   }
 
   /** Total length of the unit at `pos` (headLen() bytes available); throws CorruptError on an impossible one. */
-  private unitLength(buf: Buffer, view: DataView, pos: number): number {
-    if (this._format === 'pcapng') return this.ng!.blockLength(buf, pos, this.consumed);
+  private unitLength(c: Chunk, pos: number): number {
+    if (this._format === 'pcapng') return this.ng!.blockLength(c.buf, pos, this.consumed);
     if (!this.headerDone) return FILE_HEADER_LEN;
-    const incl = view.getUint32(pos + 8, this.le);
-    const orig = view.getUint32(pos + 12, this.le);
+    const incl = c.view.getUint32(pos + 8, this.le);
+    const orig = c.view.getUint32(pos + 12, this.le);
     // Like gopacket's pcapgo, but up to 256 KiB even when the header's snaplen is lower: some writers lie about it.
     if (incl > this.maxCaplen) {
       throw new CorruptError(`pcap record captured length ${incl} exceeds limit ${this.maxCaplen}`, this.consumed);
@@ -193,7 +193,8 @@ export class CaptureFileDecoder {
   }
 
   /** Decodes the complete unit at `pos`. */
-  private decodeUnit(buf: Buffer, view: DataView, pos: number, out: Packet[]): void {
+  private decodeUnit(c: Chunk, pos: number, out: Packet[]): void {
+    const buf = c.buf;
     if (this._format === 'pcapng') {
       const p = this.ng!.decodeBlock(buf, pos, this.consumed);
       if (p !== null) {
@@ -213,6 +214,7 @@ export class CaptureFileDecoder {
       return;
     }
     const le = this.le;
+    const view = c.view;
     let tsSec = view.getUint32(pos, le);
     const frac = view.getUint32(pos + 4, le);
     const incl = view.getUint32(pos + 8, le);
@@ -224,12 +226,24 @@ export class CaptureFileDecoder {
       tsNsec %= 1e9;
     }
     // The same view as buf.subarray(), without subarray's argument normalisation (a third of decoding).
-    const data = Buffer.from(buf.buffer, buf.byteOffset + pos + RECORD_HEADER_LEN, incl);
+    const data = Buffer.from(c.arrayBuffer, c.base + pos + RECORD_HEADER_LEN, incl);
     out.push(new Packet(tsSec, tsNsec, incl > this.cap ? this.cap : incl, orig, data, this._linktype));
   }
 }
 
-/** Buffer's readUInt32LE/BE check their arguments on every call; a DataView's getUint32 compiles to a load. */
-function viewOf(buf: Buffer): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.length);
+/**
+ * A chunk as the per-record code reads it, made once per chunk: Buffer's
+ * readUInt32LE/BE check their arguments on every call while a DataView's
+ * getUint32 compiles to a load, and `buf.buffer` is a runtime call.
+ */
+class Chunk {
+  readonly view: DataView;
+  readonly arrayBuffer: ArrayBufferLike;
+  readonly base: number;
+
+  constructor(readonly buf: Buffer) {
+    this.arrayBuffer = buf.buffer;
+    this.base = buf.byteOffset;
+    this.view = new DataView(this.arrayBuffer, this.base, buf.length);
+  }
 }
