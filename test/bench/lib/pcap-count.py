@@ -14,7 +14,7 @@ import os
 import struct
 import sys
 
-MAGICS = {0xA1B2C3D4: "<", 0xA1B23C4D: "<", 0xD4C3B2A1: ">", 0x4D3CB2A1: ">"}
+from classic_pcap import byte_order
 
 
 def count_file(path):
@@ -22,10 +22,7 @@ def count_file(path):
     if size < 24:
         return 0, size, size > 0
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        magic = struct.unpack_from("<I", m, 0)[0]
-        order = MAGICS.get(magic)
-        if order is None:
-            raise SystemExit(f"{path}: not a classic pcap (magic 0x{magic:08x})")
+        order = byte_order(path, m)
         caplen_at = struct.Struct(order + "I").unpack_from
         off, n = 24, 0
         while off + 16 <= size:

@@ -11,15 +11,12 @@ traffic as replaying the whole file. Frames keep their bytes exactly.
 import struct
 import sys
 
-MAGICS = {0xA1B2C3D4: "<", 0xA1B23C4D: "<", 0xD4C3B2A1: ">", 0x4D3CB2A1: ">"}
+from classic_pcap import byte_order
 
 
 def frames(path, limit):
     with open(path, "rb") as f:
-        head = f.read(24)
-        if len(head) < 24 or struct.unpack_from("<I", head)[0] not in MAGICS:
-            raise SystemExit(f"{path}: not a classic pcap")
-        order = MAGICS[struct.unpack_from("<I", head)[0]]
+        order = byte_order(path, f.read(24))
         out = []
         while len(out) < limit:
             rec = f.read(16)
