@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { helpText, parseCommandLine } from '../lib/args.js';
-import { Channel } from '../lib/channel.js';
+import { Channel, refuseSharedDumpDirs } from '../lib/channel.js';
 import { configureLogging, getLogger, shutdownLogging } from '../lib/log.js';
+import { UserError } from '../lib/errors.js';
 import { runCli } from './run.js';
 
 /** A stop (SIGINT/SIGTERM) drains and flushes within this time, or the process exits anyway. */
@@ -26,6 +27,17 @@ runCli('pktminerg', async (argv) => {
   // Every group's remotes stay out of every live capture (spec §2.2).
   const remotes = cmd.channels.flatMap((o) => o.forward?.remotes ?? []);
   const channels = cmd.channels.map((o) => new Channel(o, log, remotes));
+  refuseSharedDumpDirs(channels);
+  // All or nothing: a group that cannot start stops the others, which release what they acquired.
+  for (const c of channels) {
+    try {
+      await c.open();
+    } catch (e) {
+      for (const other of channels) other.destroy();
+      if (e instanceof UserError && channels.length > 1) throw new UserError(`group ${c.opts.index}: ${e.message}`);
+      throw e;
+    }
+  }
   if (cmd.channels.some((o) => o.priority)) {
     try {
       setPriority(-18);

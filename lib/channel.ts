@@ -1,9 +1,12 @@
 /**
- * One channel: a capture source, its stages and its sinks, assembled with
- * `pipeline` (the one owner of teardown). A process runs one channel per
- * command-line group.
+ * One channel: a capture source, its stages and its sinks. Its life has
+ * three steps: the constructor only builds objects (no I/O); open() acquires
+ * the capture handle, files and sockets, one after the other, and on any
+ * failure destroys everything (what was acquired is released, nothing keeps
+ * running); run() assembles them with `pipeline`, the one owner of teardown
+ * from then on. A process runs one channel per command-line group.
  */
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChannelOptions } from './config.js';
@@ -19,7 +22,7 @@ import { makeDirectionFn, parseDirExpression, resolveNicIPv4 } from './stages/di
 import { makeSliceFn } from './stages/slice.js';
 import { vlanDecodeBatch } from './stages/vlan.js';
 import { makeThrottleFn } from './stages/throttle.js';
-import { DumpSink, prepareDumpDir } from './sinks/dump-sink.js';
+import { DumpSink } from './sinks/dump-sink.js';
 import { FanOut, type Branch } from './sinks/fan-out.js';
 import { GreSink } from './sinks/gre-sink.js';
 import { VxlanSink } from './sinks/vxlan-sink.js';
@@ -30,6 +33,8 @@ interface Sink extends Writable {
   /** Short name for summaries: dump, gre, vxlan, zmq. */
   readonly label: string;
   readonly counters: SinkCounters;
+  /** Acquires the sink's files or sockets; throws UserError for what cannot work. */
+  open(): void | Promise<void>;
   describe(): string;
 }
 
@@ -42,35 +47,65 @@ export class Channel {
   private readonly branches: Branch[] = [];
 
   private dump: DumpSink | null = null;
+  /** `--dir auto`: the interface's MAC, filled by the source at every open. */
+  private readonly autoMac: Buffer | undefined;
 
   /**
-   * Builds the channel; throws UserError for anything wrong with its options
-   * or files. `excludeHosts`: the remotes of every group, kept out of live
-   * capture so that forwarded packets are not captured again (spec §2.2).
+   * Builds the channel's objects from its options; throws UserError for
+   * options that contradict each other. `excludeHosts`: the remotes of every
+   * group, kept out of live capture so that forwarded packets are not
+   * captured again (spec §2.2).
    */
   constructor(readonly opts: ChannelOptions, log: Logger, excludeHosts: string[] = []) {
     this.log = prefixedLogger(log, `[-${String(opts.index).padStart(2, '0')}-] `);
     notImplemented(opts);
-    const spec = opts.dir === null ? null : parseDirExpression(opts.dir, resolveNicIPv4);
-    if (spec?.mode === 'auto') {
-      if (opts.source.kind !== 'interface') throw new UserError('--dir auto needs a live interface (its MAC decides the direction); use a host/port expression with -f');
-      spec.mac = Buffer.alloc(6);
-    }
-    this.source = this.openSource(excludeHosts, spec?.mode === 'auto' ? spec.mac : undefined);
-    this.stages.push(new BatchStage(vlanDecodeBatch));
-    if (spec) this.stages.push(new BatchStage(makeDirectionFn(spec, this.counters)));
-    if (opts.slice > 0) this.stages.push(new BatchStage(makeSliceFn(opts.slice)));
+    if (opts.dir === 'auto' && opts.source.kind !== 'interface') throw new UserError('--dir auto needs a live interface (its MAC decides the direction); use a host/port expression with -f');
+    if (opts.source.kind === 'file' && opts.expression) throw new UserError('BPF filters (--expression) apply to live capture (-i) only');
+    this.autoMac = opts.dir === 'auto' ? Buffer.alloc(6) : undefined;
+    this.source = this.makeSource(excludeHosts);
     if (opts.dump) {
-      const sink = new DumpSink(opts.dump, this.source.name, this.source, this.log);
-      prepareDumpDir(sink.dir);
-      this.addSink(sink);
-      this.dump = sink;
+      this.dump = new DumpSink(opts.dump, this.source.name, this.source, this.log);
+      this.addSink(this.dump);
     }
     if (opts.forward) {
       // The rate limit applies to forwarding only: the local record stays complete (spec §4).
       const throttle = opts.mbps > 0 ? makeThrottleFn(opts.mbps, opts.forward.transport, this.counters) : undefined;
-      this.addSink(this.openForwarder(), throttle);
+      this.addSink(this.makeForwarder(), throttle);
     }
+  }
+
+  /** The directory this channel's dump files go to (before open(): as given, relative paths unresolved). */
+  get dumpDir(): string | null {
+    return this.dump?.dir ?? null;
+  }
+
+  /**
+   * Acquires everything the channel needs, in order: the stages' interface
+   * addresses (`nic.<if>`), the capture source, then each sink. On any failure
+   * everything is destroyed before the error is rethrown.
+   */
+  async open(): Promise<void> {
+    try {
+      const o = this.opts;
+      const spec = o.dir === null ? null : parseDirExpression(o.dir, resolveNicIPv4);
+      if (spec?.mode === 'auto') spec.mac = this.autoMac!;
+      this.stages.push(new BatchStage(vlanDecodeBatch));
+      if (spec) this.stages.push(new BatchStage(makeDirectionFn(spec, this.counters)));
+      if (o.slice > 0) this.stages.push(new BatchStage(makeSliceFn(o.slice)));
+      await this.source.open();
+      if (o.source.kind === 'file') this.log.info(`reading ${o.source.path === '-' ? 'standard input' : o.source.path}`);
+      for (const sink of this.sinks) await sink.open();
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
+  }
+
+  /** Releases everything: the capture handle, files, sockets, timers. Safe before, during or after open(). */
+  destroy(): void {
+    this.source.destroy();
+    for (const stage of this.stages) stage.destroy();
+    for (const sink of this.sinks) sink.destroy();
   }
 
   private addSink(sink: Sink, filter?: BatchFn): void {
@@ -78,7 +113,7 @@ export class Channel {
     this.branches.push(filter ? { sink, filter } : { sink });
   }
 
-  private openForwarder(): Sink {
+  private makeForwarder(): Sink {
     const f = this.opts.forward!;
     const raw = { bindDevice: this.opts.bindDevice, pmtudisc: this.opts.pmtudisc };
     this.log.info(`forwarding ${f.transport.toUpperCase()} to ${f.remotes.join(', ')}`);
@@ -92,7 +127,7 @@ export class Channel {
     }
   }
 
-  private openSource(excludeHosts: string[], mac: Buffer | undefined): CaptureSource {
+  private makeSource(excludeHosts: string[]): CaptureSource {
     const src = this.opts.source;
     const o = this.opts;
     if (src.kind === 'interface') {
@@ -106,28 +141,24 @@ export class Channel {
         log: this.log,
         snaplen: o.snaplen || undefined,
         count: o.count || undefined,
-        mac,
+        mac: this.autoMac,
         onReopen: () => this.dump?.reopen(),
       });
     }
     if (src.kind !== 'file') throw new Error(`unreachable: ${src.kind}`);
-    if (o.expression) throw new UserError('BPF filters (--expression) apply to live capture (-i) only');
-    if (src.path !== '-') {
-      try {
-        accessSync(src.path, fsConstants.R_OK);
-        if (statSync(src.path).isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
-      } catch (e) {
-        throw new UserError(`cannot read capture file ${src.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }
-    this.log.info(`reading ${src.path === '-' ? 'standard input' : src.path}`);
     return new FileSource({ path: src.path, counters: this.counters, snaplen: this.opts.snaplen || undefined, count: this.opts.count || undefined });
   }
 
-  /** Runs until the source ends (end of file, --count, stop()) and every sink has flushed. */
+  /**
+   * Runs until the source ends (end of file, --count, stop()) and every sink
+   * has flushed. Rejects when the input was damaged, or when a file was read
+   * and packets were lost to dump write errors (a re-run can recover them).
+   */
   async run(): Promise<void> {
     await pipeline([this.source, ...this.stages, new FanOut(this.branches)]);
     if (this.source.failure) throw this.source.failure;
+    const lost = this.dump?.lostToErrors ?? 0;
+    if (lost > 0 && this.opts.source.kind === 'file') throw new Error(`${lost} packets were not written to the dump files (write errors, see above)`);
   }
 
   /** Graceful stop: the source ends, everything read so far is written. */
@@ -147,6 +178,21 @@ export class Channel {
       ...this.sinks.map((s) => s.describe()),
       `dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`,
     ];
+  }
+}
+
+/**
+ * Two channels must never write into one directory: their files would
+ * collide or interleave. Refused at start-up, naming both groups.
+ */
+export function refuseSharedDumpDirs(channels: Channel[]): void {
+  const seen = new Map<string, number>();
+  for (const c of channels) {
+    if (c.dumpDir === null) continue;
+    const dir = resolve(c.dumpDir);
+    const other = seen.get(dir);
+    if (other !== undefined) throw new UserError(`groups ${other} and ${c.opts.index} would both write dump files to ${dir}; give them different --dump directories`);
+    seen.set(dir, c.opts.index);
   }
 }
 

@@ -29,3 +29,25 @@ export type DecodeError = TruncatedError | CorruptError;
 export function isDecodeError(e: unknown): e is DecodeError {
   return e instanceof TruncatedError || e instanceof CorruptError;
 }
+
+/** What an errno means, in the words tcpdump and dumpcap use. */
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a path component is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EEXIST: 'file exists',
+  ELOOP: 'is a symbolic link',
+  EISDIR: 'is a directory',
+  EIO: 'input/output error',
+  ENAMETOOLONG: 'file name too long',
+};
+
+/** A system error in words ("no space left on device"), else its message. */
+export function describeErrno(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return (err.code && REASONS[err.code]) ?? err.code ?? err.message;
+}

@@ -31,7 +31,7 @@ export class RemoteCounters {
 export abstract class DatagramSink extends Writable {
   readonly counters = new SinkCounters();
   readonly perRemote: Map<string, RemoteCounters>;
-  private readonly sender: RawIpSender;
+  private sender: RawIpSender | null = null;
   private readonly errors: RateLimitedLog;
   private readonly addresses: number[];
   private readonly remoteCounters: RemoteCounters[];
@@ -40,21 +40,25 @@ export abstract class DatagramSink extends Writable {
 
   constructor(
     readonly label: string,
-    protocol: number,
+    private readonly protocol: number,
     private readonly remotes: string[],
-    opts: RawSenderOptions,
+    private readonly opts: RawSenderOptions,
     log: Logger,
     /** The longest datagram encode() can write. */
     private readonly maxDatagram: number,
   ) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
-    this.sender = new RawIpSender(protocol, opts);
     this.perRemote = new Map(remotes.map((r) => [r, new RemoteCounters()]));
     this.remoteCounters = remotes.map((r) => this.perRemote.get(r)!);
     // The remotes were validated as IPv4 addresses with the options.
     this.addresses = remotes.map((r) => parseIPv4(r)!);
     this.errors = new RateLimitedLog(log);
     this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + maxDatagram);
+  }
+
+  /** Opens the sending socket; throws UserError (permission, -B, -M). */
+  open(): void {
+    this.sender = new RawIpSender(this.protocol, this.opts);
   }
 
   /** Writes the datagram for `p` at `out[offset]`; returns its length (at most maxDatagram). */
@@ -65,12 +69,12 @@ export abstract class DatagramSink extends Writable {
   }
 
   override _destroy(err: Error | null, done: (e?: Error | null) => void): void {
-    this.sender.close();
+    this.sender?.close();
     done(err);
   }
 
   override _final(done: (e?: Error | null) => void): void {
-    this.sender.close();
+    this.sender?.close();
     done();
   }
 
@@ -93,7 +97,7 @@ export abstract class DatagramSink extends Writable {
     const { out, lengths } = this;
     const address = this.addresses[remote]!;
     for (let start = 0; start < count; ) {
-      const sent = this.sender.send(out, lengths, start, count, address);
+      const sent = this.sender!.send(out, lengths, start, count, address);
       if (sent > 0) {
         let bytes = 0;
         for (let k = start; k < start + sent; k++) bytes += lengths[k]!;

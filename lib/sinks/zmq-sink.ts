@@ -40,19 +40,25 @@ interface Remote {
 export class ZmqSink extends Writable {
   readonly label = 'zmq';
   readonly counters = new SinkCounters();
-  private readonly builder: ZmqBatchBuilder;
-  private readonly remotes: Remote[];
+  private builder: ZmqBatchBuilder | null = null;
+  private remotes: Remote[] = [];
   private readonly errors: RateLimitedLog;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | null = null;
   /** Wall-clock time of the current batch's first record. */
   private batchStartedAt = 0;
   /** Settles when every remote has connected, or CONNECT_WAIT_MS after start-up. */
-  private readonly startup: Promise<unknown>;
+  private startup: Promise<unknown> = Promise.resolve();
   /** Serialises writes, the age timer and close: one builder, one send at a time per socket. */
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(o: ZmqSinkOptions, log: Logger) {
+  constructor(private readonly o: ZmqSinkOptions, private readonly log: Logger) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
+    this.errors = new RateLimitedLog(log);
+  }
+
+  /** Reads the agent UUID and connects a PUSH socket to every remote. */
+  open(): void {
+    const { o, log } = this;
     const { uuid, problem } = readUuidFile(o.uuidFile);
     if (problem) log.warn(`zmq: agent UUID from ${o.uuidFile}: ${problem}; sending 16 zero bytes`);
     this.builder = new ZmqBatchBuilder(o.key, uuid);
@@ -74,7 +80,6 @@ export class ZmqSink extends Writable {
           }),
       ),
     );
-    this.errors = new RateLimitedLog(log);
     this.timer = setInterval(() => this.serially(() => this.flushIfOlderThan(FLUSH_AGE_MS)), FLUSH_AGE_MS / 4);
     this.timer.unref();
   }
@@ -89,7 +94,7 @@ export class ZmqSink extends Writable {
   }
 
   override _final(done: (e?: Error | null) => void): void {
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
     this.serially(async () => {
       await this.flush();
       for (const r of this.remotes) r.socket.close();
@@ -97,13 +102,13 @@ export class ZmqSink extends Writable {
   }
 
   override _destroy(err: Error | null, done: (e?: Error | null) => void): void {
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
     for (const r of this.remotes) if (!r.socket.closed) r.socket.close();
     done(err);
   }
 
   private async appendBatch(batch: Batch): Promise<void> {
-    const b = this.builder;
+    const b = this.builder!;
     for (let i = 0; i < batch.length; i++) {
       const p: Packet = batch[i]!;
       if (!b.canLabel(p)) {
@@ -121,13 +126,14 @@ export class ZmqSink extends Writable {
   }
 
   private async flushIfOlderThan(ms: number): Promise<void> {
-    if (this.builder.count > 0 && Date.now() - this.batchStartedAt >= ms) await this.flush();
+    if (this.builder!.count > 0 && Date.now() - this.batchStartedAt >= ms) await this.flush();
   }
 
   private async flush(): Promise<void> {
-    const records = this.builder.count;
-    if (records === 0) return;
-    const message = this.builder.finish();
+    const builder = this.builder;
+    if (builder === null || builder.count === 0) return;
+    const records = builder.count;
+    const message = builder.finish();
     await this.startup;
     for (const r of this.remotes) {
       try {

@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
+import { describeErrno, UserError } from '../errors.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import type { CaptureSource } from './source.js';
@@ -29,7 +30,8 @@ export class FileSource extends Readable implements CaptureSource {
   readonly name: string;
   /** How messages name the input. */
   private readonly label: string;
-  private readonly input: Readable;
+  private input: Readable | null = null;
+  private readonly path: string;
   private readonly decoder: CaptureFileDecoder;
   private readonly counters: ChannelCounters;
   private readonly snaplenOpt: number;
@@ -49,11 +51,28 @@ export class FileSource extends Readable implements CaptureSource {
     this.counters = opts.counters;
     this.snaplenOpt = opts.snaplen ?? 0;
     this.remaining = opts.count ? opts.count : Infinity;
+    this.path = opts.path;
     this.decoder = new CaptureFileDecoder(opts.snaplen);
-    this.input = stdin ? process.stdin : createReadStream(opts.path, { highWaterMark: READ_CHUNK });
-    this.input.on('data', this.onData).on('end', this.onEnd).on('error', this.onError);
+  }
+
+  /** Opens the file (a regular file or a pipe, not a directory); throws UserError naming the reason. */
+  async open(): Promise<void> {
+    let input: Readable = process.stdin;
+    if (this.path !== '-') {
+      const fail = (reason: string): UserError => new UserError(`cannot read capture file ${this.path}: ${reason}`);
+      const file = await open(this.path, 'r').catch((e: NodeJS.ErrnoException) => {
+        throw fail(describeErrno(e));
+      });
+      if ((await file.stat()).isDirectory()) {
+        await file.close();
+        throw fail('is a directory');
+      }
+      input = file.createReadStream({ highWaterMark: READ_CHUNK });
+    }
+    this.input = input;
+    input.on('data', this.onData).on('end', this.onEnd).on('error', this.onError);
     // Data flows only while our consumer wants more (_read resumes it).
-    this.input.pause();
+    input.pause();
   }
 
   get nanos(): boolean {
@@ -71,14 +90,15 @@ export class FileSource extends Readable implements CaptureSource {
   }
 
   override _read(): void {
-    if (!this.ended) this.input.resume();
+    if (!this.ended) this.input?.resume();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.ended = true;
     this.closeInput();
     // Report 'close' only once the file descriptor is closed.
-    if (this.input !== process.stdin && !this.input.closed) this.input.once('close', () => cb(err));
+    const input = this.input;
+    if (input && input !== process.stdin && !input.closed) input.once('close', () => cb(err));
     else cb(err);
   }
 
@@ -110,7 +130,7 @@ export class FileSource extends Readable implements CaptureSource {
       wantMore = this.push(batch);
     }
     if (this.remaining === 0) this.endWith(null);
-    else if (!wantMore && !this.ended) this.input.pause();
+    else if (!wantMore && !this.ended) this.input?.pause();
   }
 
   private inputEnded(): void {
@@ -127,7 +147,7 @@ export class FileSource extends Readable implements CaptureSource {
   private fail(e: unknown): void {
     if (this.ended) return;
     const cause = e instanceof Error ? e : new Error(String(e));
-    this.endWith(new Error(`${this.label}: ${describe(cause)}`, { cause }));
+    this.endWith(new Error(`${this.label}: ${describeErrno(cause)}`, { cause }));
   }
 
   private endWith(failure: Error | null): void {
@@ -139,16 +159,11 @@ export class FileSource extends Readable implements CaptureSource {
   }
 
   private closeInput(): void {
-    this.input.off('data', this.onData).off('end', this.onEnd);
+    const input = this.input;
+    if (!input) return;
+    input.off('data', this.onData).off('end', this.onEnd);
     // stdin belongs to the process: stop reading it, but leave fd 0 open.
-    if (this.input === process.stdin) this.input.pause();
-    else this.input.destroy();
+    if (input === process.stdin) input.pause();
+    else input.destroy();
   }
-}
-
-/** One line for the user: decode errors as they are, system errors without Node's repeated path. */
-function describe(e: Error): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const m = code === undefined ? null : /^\w+: ([^,]+),/.exec(e.message);
-  return m ? `${m[1]} (${code})` : e.message;
 }

@@ -6,6 +6,11 @@
  * watched every WATCH_MS: while it is absent or down the source waits (no busy
  * loop, one log line per state change), and capture starts again when it comes
  * back. Counters live in the channel and survive.
+ *
+ * Nothing happens at construction: open() loads the addon and, if the
+ * interface is up, opens capture at once, so that a filter that does not
+ * compile, a missing permission or an unusable link type is a start-up error.
+ * The same faults on a later reopen end the source with `failure`.
  */
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -15,6 +20,7 @@ import { BATCH_QUEUE, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Batch, type Pa
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { encodeFileHeader } from '../proto/pcap.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
+import { UserError } from '../errors.js';
 import type { CaptureSource } from './source.js';
 
 const WATCH_MS = 250;
@@ -25,6 +31,8 @@ const LAST_BLOCK_MARGIN_MS = 20;
 /** The longest stop() waits for that block: pktminerg gives a stop 10 s in all. */
 const LAST_BLOCK_MAX_WAIT_MS = 5000;
 const IFF_UP = 0x1;
+/** pcap_stats counters are 32-bit: sampled every WATCH_MS, so they cannot wrap unseen below ~17 G frames/s. */
+const UINT32 = 2 ** 32;
 /** Link types the stages can read (decodeLinkLayer). */
 const LINKTYPES = new Set([LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL]);
 
@@ -43,17 +51,26 @@ export interface LiveSourceOptions {
   mac?: Buffer;
   /** Called when capture starts again after a gap (a dump continues in a new file). */
   onReopen?: () => void;
+  /** Tests give fakes; by default our addon and sysfs. */
+  addon?: PacketIoAddon;
+  link?: (device: string) => LinkInfo;
 }
 
-type LinkState = 'up' | 'down' | 'absent';
+export interface LinkInfo {
+  state: 'up' | 'down' | 'absent';
+  /** Changes when the interface is deleted and created again under the same name; 0 for `any`. */
+  ifindex: number;
+}
 
-/** Administrative state of an interface, from sysfs (which `ip netns exec` mounts per namespace). */
-export function linkState(device: string): LinkState {
-  if (device === 'any') return 'up';
+/** Administrative state and index of an interface, from sysfs (which `ip netns exec` mounts per namespace). */
+export function readLink(device: string): LinkInfo {
+  if (device === 'any') return { state: 'up', ifindex: 0 };
   try {
-    return parseInt(readFileSync(`/sys/class/net/${device}/flags`, 'utf8'), 16) & IFF_UP ? 'up' : 'down';
+    const up = parseInt(readFileSync(`/sys/class/net/${device}/flags`, 'utf8'), 16) & IFF_UP;
+    const ifindex = parseInt(readFileSync(`/sys/class/net/${device}/ifindex`, 'utf8'), 10);
+    return { state: up ? 'up' : 'down', ifindex };
   } catch {
-    return 'absent';
+    return { state: 'absent', ifindex: -1 };
   }
 }
 
@@ -72,10 +89,15 @@ export class LiveSource extends Readable implements CaptureSource {
   readonly nanos = true;
   readonly snaplen: number;
   private _failure: Error | null = null;
-  private readonly pcap: PacketIoAddon;
+  private pcap: PacketIoAddon | null = null;
+  private readonly link: (device: string) => LinkInfo;
   private handle: PcapHandle | null = null;
+  /** The interface index capture was opened on. */
+  private ifindex = -1;
+  /** The handle's last pcap_stats, to accumulate 32-bit deltas. */
+  private readonly lastStats = [0, 0, 0];
   private decoder: CaptureFileDecoder | null = null;
-  private readonly watch: NodeJS.Timeout;
+  private watch: NodeJS.Timeout | null = null;
   private stopping = false;
   private opens = 0;
   private failures = 0;
@@ -91,9 +113,20 @@ export class LiveSource extends Readable implements CaptureSource {
     this.name = o.device;
     this.snaplen = o.snaplen || PCAP_MAX_SNAPLEN;
     this.remaining = o.count || Infinity;
-    this.pcap = loadAddon();
+    this.link = o.link ?? readLink;
+  }
+
+  /** Loads the addon and starts capture if the interface is up (else waits for it); throws UserError for what cannot work. */
+  open(): void {
+    this.pcap = this.o.addon ?? loadAddon();
+    const { state } = this.link(this.o.device);
+    if (state === 'up') {
+      const fatal = this.start();
+      if (fatal) throw new UserError(fatal);
+    } else {
+      this.report(state);
+    }
     this.watch = setInterval(() => this.tick(), WATCH_MS);
-    this.tick();
   }
 
   get failure(): Error | null {
@@ -101,13 +134,13 @@ export class LiveSource extends Readable implements CaptureSource {
   }
 
   override _read(): void {
-    if (this.handle) this.pcap.resume(this.handle);
+    if (this.handle) this.pcap!.resume(this.handle);
   }
 
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    clearInterval(this.watch);
+    this.stopWatching();
     if (!this.handle) {
       this.push(null);
       return;
@@ -120,49 +153,68 @@ export class LiveSource extends Readable implements CaptureSource {
   }
 
   override _destroy(err: Error | null, done: (e?: Error | null) => void): void {
-    clearInterval(this.watch);
+    this.stopWatching();
     this.closeCapture(false);
     done(err);
   }
 
+  private stopWatching(): void {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = null;
+  }
+
   private tick(): void {
-    const state = linkState(this.o.device);
+    const { state, ifindex } = this.link(this.o.device);
     if (this.handle) {
       if (state !== 'up') this.ended(`interface ${state}`);
-      return;
+      // Deleted and created again between two looks: the old socket is bound to an interface that is gone.
+      else if (ifindex !== this.ifindex) this.ended('interface was re-created');
+      else this.sampleStats(this.handle);
+      if (this.handle || state !== 'up') return;
     }
-    this.report(state === 'up' ? '' : `waiting for ${this.o.device}: ${state === 'absent' ? 'no such interface' : 'interface is down'}`);
-    if (state === 'up' && Date.now() >= this.retryAt) this.start();
+    this.report(state);
+    if (state === 'up' && Date.now() >= this.retryAt) {
+      const fatal = this.start();
+      if (fatal) this.fail(fatal);
+    }
   }
 
-  private report(state: string): void {
-    if (state === this.lastState) return;
-    this.lastState = state;
-    if (state) this.o.log.warn(state);
+  private report(state: LinkInfo['state']): void {
+    const line = state === 'up' ? '' : `waiting for ${this.o.device}: ${state === 'absent' ? 'no such interface' : 'interface is down'}`;
+    if (line === this.lastState) return;
+    this.lastState = line;
+    if (line) this.o.log.warn(line);
   }
 
-  private start(): void {
+  /** Opens capture; returns why it can never work (the caller decides how to end), or null when open or worth a retry. */
+  private start(): string | null {
     if (this.o.mac) {
       const mac = readMac(this.o.device);
       if (mac) mac.copy(this.o.mac);
     }
     const o = this.o;
+    const pcap = this.pcap!;
+    const ifindex = this.link(o.device).ifindex;
     let opened: ReturnType<PacketIoAddon['open']>;
     try {
       // Promiscuous like tcpdump: a host agent also sees what a bridge or a mirror port floods to it.
-      opened = this.pcap.open(o.device, o.filter, this.snaplen, o.bufferBytes, o.timeoutMs, true, this.onBatch, this.onError);
+      opened = pcap.open(o.device, o.filter, this.snaplen, o.bufferBytes, o.timeoutMs, true, this.onBatch, this.onError);
     } catch (e) {
       const err = e as Error & { code?: string };
-      if (err.code === 'FILTER') this.fail(`filter '${o.filter}': ${err.message}`);
-      else this.openFailed(err.message);
-      return;
+      if (err.code === 'FILTER') return `filter '${o.filter}': ${err.message}`;
+      // Waiting cannot give a permission: say what is needed, as tcpdump does.
+      if (err.code === 'PERM') return `cannot capture on ${o.device}: permission denied (capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)`;
+      if (err.code === 'RANGE') return `cannot capture on ${o.device}: ${err.message}`;
+      this.openFailed(err.message);
+      return null;
     }
     if (!LINKTYPES.has(opened.linktype)) {
-      this.pcap.close(opened.handle);
-      this.fail(`${o.device}: link type ${opened.linktype} is not supported (Ethernet and Linux cooked capture are)`);
-      return;
+      pcap.close(opened.handle);
+      return `${o.device}: link type ${opened.linktype} is not supported (Ethernet and Linux cooked capture are)`;
     }
     this.handle = opened.handle;
+    this.ifindex = ifindex;
+    this.lastStats.fill(0);
     this.decoder = new CaptureFileDecoder(this.snaplen);
     // The addon writes nanoseconds even where the kernel gave microseconds.
     this.decoder.push(encodeFileHeader({ nanos: true, snaplen: this.snaplen, linktype: opened.linktype }), []);
@@ -171,14 +223,15 @@ export class LiveSource extends Readable implements CaptureSource {
     this.lastError = '';
     o.log.info(`capturing on ${o.device}${o.filter ? ` with filter '${o.filter}'` : ''}`);
     if (++this.opens > 1) o.onReopen?.();
-    this.pcap.resume(this.handle);
+    pcap.resume(this.handle);
+    return null;
   }
 
   /** The source cannot work (bad filter, unsupported link): it ends, and the channel reports why. */
   private fail(message: string): void {
     this._failure = new Error(message);
     this.stopping = true;
-    clearInterval(this.watch);
+    this.stopWatching();
     this.push(null);
   }
 
@@ -201,23 +254,33 @@ export class LiveSource extends Readable implements CaptureSource {
     this.o.counters.captured += packets.length;
     this.o.counters.capturedBytes += bytes;
     const batch: Batch = packets;
-    if (!this.push(batch) && this.handle) this.pcap.pause(this.handle);
+    if (!this.push(batch) && this.handle) this.pcap!.pause(this.handle);
     if (this.remaining === 0) this.stop();
   }
 
-  /** Takes what the kernel still holds (`drain`), adds the handle's drop counts to the channel's, closes it. */
+  /** Adds what the handle's 32-bit counters gained since the last sample (modulo 2^32) to the channel's. */
+  private sampleStats(h: PcapHandle): void {
+    const stats = this.pcap!.stats(h);
+    if (!stats) return;
+    const last = this.lastStats;
+    const delta = (i: number): number => (stats[i]! - last[i]! + UINT32) % UINT32;
+    this.o.counters.kernelReceived += delta(0);
+    this.o.counters.kernelDropped += delta(1);
+    this.o.counters.interfaceDropped += delta(2);
+    last[0] = stats[0];
+    last[1] = stats[1];
+    last[2] = stats[2];
+  }
+
+  /** Takes what the kernel still holds (`drain`), adds the handle's last drop counts to the channel's, closes it. */
   private closeCapture(drain: boolean): void {
     const h = this.handle;
     if (!h) return;
-    this.pcap.pause(h);
-    if (drain) for (let records = this.pcap.drain(h); records; records = this.pcap.drain(h)) this.decode(records);
-    const stats = this.pcap.stats(h);
-    if (stats) {
-      this.o.counters.kernelReceived += stats[0];
-      this.o.counters.kernelDropped += stats[1];
-      this.o.counters.interfaceDropped += stats[2];
-    }
-    this.pcap.close(h);
+    const pcap = this.pcap!;
+    pcap.pause(h);
+    if (drain) for (let records = pcap.drain(h); records; records = pcap.drain(h)) this.decode(records);
+    this.sampleStats(h);
+    pcap.close(h);
     this.handle = null;
   }
 

@@ -2,9 +2,12 @@ import type { Readable } from 'node:stream';
 
 /**
  * What every capture source is: an object-mode Readable of Batch chunks,
- * plus what the sinks and the summary need to know about it.
+ * plus what the sinks and the summary need to know about it. Constructing
+ * one does no I/O; open() acquires the file or the capture handle and throws
+ * a UserError for what cannot work, and destroy() releases what it acquired.
  */
 export interface CaptureSource extends Readable {
+  open(): void | Promise<void>;
   /** Names the dump sub-directory of this source. */
   readonly name: string;
   /** Timestamp precision to record in dump files (valid once the first batch was emitted). */

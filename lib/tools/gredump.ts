@@ -9,7 +9,6 @@
  * the direction bits 31..28 unless --key-with-direction; an invalid `-s`/`-r`
  * is an error instead of a disabled filter; `-c` counts written frames.
  */
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { ChannelCounters, describeKernelCounts } from '../counters.js';
 import { isDecodeError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -222,7 +221,7 @@ export class GreReceiver implements Receiver {
     this.decap = new GreDecapsulator(opts);
   }
 
-  open(recorder: Recorder): Promise<string> {
+  async open(recorder: Recorder): Promise<string> {
     this.recorder = recorder;
     const o = this.opts;
     let source: CaptureSource;
@@ -232,19 +231,14 @@ export class GreReceiver implements Receiver {
       source = new LiveSource({ device: o.interface, filter: CAPTURE_FILTER, bufferBytes: LIVE_BUFFER_BYTES, timeoutMs: LIVE_TIMEOUT_MS, counters: this.counters, log });
       described = `${o.interface} (filter '${CAPTURE_FILTER}')`;
     } else {
-      const path = o.pcapfile!;
-      try {
-        accessSync(path, fsConstants.R_OK);
-      } catch (e) {
-        return Promise.reject(new UserError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
-      }
-      source = new FileSource({ path, counters: this.counters });
-      described = `file ${path}`;
+      source = new FileSource({ path: o.pcapfile!, counters: this.counters });
+      described = `file ${o.pcapfile}`;
     }
+    await source.open();
     this.source = source;
     source.on('data', (b: Batch) => this.onBatch(b));
     source.on('end', () => this.onEnd(source));
-    return Promise.resolve(described);
+    return described;
   }
 
   private onBatch(packets: Batch): void {

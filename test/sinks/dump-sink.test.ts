@@ -2,7 +2,8 @@ process.env.TZ = 'UTC'; // file names carry local time; pin it so the expected n
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,8 +34,9 @@ function sixtySeconds(per = 16): Batch[] {
   return batches;
 }
 
-async function run(opts: DumpOptions, batches: Batch[], source = 'cap'): Promise<DumpSink> {
+async function runBatches(opts: DumpOptions, batches: Batch[], source = 'cap'): Promise<DumpSink> {
   const sink = new DumpSink(opts, source, { nanos: false, snaplen: 65535 }, quiet);
+  sink.open();
   for (const b of batches) {
     await new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
   }
@@ -62,7 +64,7 @@ test('file names follow spec §6 with proper path joining', () => {
 test('--interval 15 over 60 s of capture time: files on 15 s boundaries, each valid, together exactly the input', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const batches = sixtySeconds(7);
-  const sink = await run({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0 }, batches);
+  const sink = await runBatches({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0 }, batches);
   const dir = join(base, 'cap');
   const files = pcapFiles(dir);
   // 22:13:27 .. 22:14:26 spans the periods starting 13:15, 13:30, 13:45, 14:00, 14:15
@@ -100,9 +102,9 @@ test('--interval 15 over 60 s of capture time: files on 15 s boundaries, each va
 test('--interval 0 writes one file; a second run never touches the first file', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const opts = { dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 };
-  await run(opts, sixtySeconds());
+  await runBatches(opts, sixtySeconds());
   const first = readFileSync(join(base, 'cap', 'pktminerg_dump.pcap'));
-  await run(opts, sixtySeconds().slice(0, 1));
+  await runBatches(opts, sixtySeconds().slice(0, 1));
   assert.deepEqual(pcapFiles(join(base, 'cap')), ['pktminerg_dump.1.pcap', 'pktminerg_dump.pcap']);
   assert.ok(readFileSync(join(base, 'cap', 'pktminerg_dump.pcap')).equals(first));
   assert.equal((await readPcapFile(join(base, 'cap', 'pktminerg_dump.pcap'))).records.length, 120);
@@ -111,7 +113,7 @@ test('--interval 0 writes one file; a second run never touches the first file', 
 
 test('--dump-max-files keeps the newest files, like a dumpcap ring buffer', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
-  await run({ dir: base, intervalSec: 15, maxFiles: 2, maxBytes: 0 }, sixtySeconds());
+  await runBatches({ dir: base, intervalSec: 15, maxFiles: 2, maxBytes: 0 }, sixtySeconds());
   const files = pcapFiles(join(base, 'cap'));
   assert.deepEqual(files, [join('2023111422', 'pktminerg_dump_20231114221400.pcap'), join('2023111422', 'pktminerg_dump_20231114221415.pcap')]);
 });
@@ -119,7 +121,7 @@ test('--dump-max-files keeps the newest files, like a dumpcap ring buffer', asyn
 test('--dump-max-size removes the oldest finished files beyond the size', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   // Each full 15 s file holds 30 records of 16 + 60..66 bytes (~2.3 kB); 3000 bytes keeps one finished file.
-  await run({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 3000 }, sixtySeconds());
+  await runBatches({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 3000 }, sixtySeconds());
   const files = pcapFiles(join(base, 'cap'));
   assert.equal(files.length, 2, files.join());
   assert.match(files[1]!, /221415\.pcap$/);
@@ -129,6 +131,7 @@ test('an I/O error drops and counts packets, then the sink recovers in a new fil
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const dir = join(base, 'cap');
   const sink = new DumpSink({ dir: base, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: true, snaplen: 0 }, quiet);
+  sink.open();
   const at = (sec: number) => {
     const d = frame(sec);
     return [new Packet(sec, 123456789, d.length, d.length, d, 1)];
@@ -155,7 +158,93 @@ test('frames of another link type are counted, not written into the file', async
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const b = sixtySeconds(120)[0]!;
   b[5]!.linktype = 113;
-  const sink = await run({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, [b]);
+  const sink = await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, [b]);
   assert.equal(sink.counters.packets, 119);
   assert.equal(sink.counters.dropped.get('link type differs from the dump file'), 1);
+});
+
+test('retention holds across restarts: five runs with --dump-max-files 2 leave the 2 newest files', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  for (let run = 0; run < 5; run++) {
+    const data = frame(run);
+    // One packet per run, each in its own 15 s period.
+    await runBatches({ dir: base, intervalSec: 15, maxFiles: 2, maxBytes: 0 }, [[new Packet(T0 + 15 * run, 0, data.length, data.length, data, 1)]]);
+  }
+  // The runs wrote the periods 13:15, 13:30, 13:45, 14:00 and 14:15.
+  assert.deepEqual(pcapFiles(join(base, 'cap')), ['1400', '1415'].map((mmss) => join('2023111422', `pktminerg_dump_2023111422${mmss}.pcap`)));
+});
+
+test('retention removes only our own files: foreign names, links and a planted history file are left alone', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const outside = mkdtempSync(join(tmpdir(), 'outside-'));
+  const precious = join(outside, 'precious');
+  writeFileSync(precious, 'keep me');
+  const dir = join(base, 'cap');
+  mkdirSync(join(dir, '2023111421'), { recursive: true });
+  // Older than anything the run writes, so retention would take them first if it trusted them.
+  writeFileSync(join(dir, '2023111421', 'notes.txt'), 'not a dump');
+  symlinkSync(precious, join(dir, '2023111421', 'pktminerg_dump_20231114210000.pcap'));
+  writeFileSync(join(dir, '.pktminerg_dump_history'), `${precious}\n`);
+  await runBatches({ dir: base, intervalSec: 15, maxFiles: 2, maxBytes: 0 }, sixtySeconds());
+  assert.equal(readFileSync(precious, 'utf8'), 'keep me');
+  assert.ok(lstatSync(join(dir, '2023111421', 'pktminerg_dump_20231114210000.pcap')).isSymbolicLink());
+  assert.ok(existsSync(join(dir, '2023111421', 'notes.txt')));
+  assert.equal(pcapFiles(dir).filter((f) => f.startsWith('2023111422')).length, 2);
+});
+
+test('a source or hour directory planted as a symbolic link is refused, nothing is written through it', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const target = mkdtempSync(join(tmpdir(), 'target-'));
+  symlinkSync(target, join(base, 'cap'));
+  const sink = new DumpSink({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: false, snaplen: 0 }, quiet);
+  assert.throws(() => sink.open(), { name: 'UserError', message: `--dump: refusing ${join(base, 'cap')}: it is a symbolic link` });
+
+  const base2 = mkdtempSync(join(tmpdir(), 'dump-'));
+  mkdirSync(join(base2, 'cap'));
+  symlinkSync(target, join(base2, 'cap', '2023111422'));
+  const s2 = await runBatches({ dir: base2, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, sixtySeconds());
+  assert.equal(s2.counters.packets, 0);
+  assert.equal(s2.counters.dropped.get('dump file error'), 120);
+  assert.deepEqual(readdirSync(target), []);
+});
+
+test('a full disk: every file is whole and non-empty, the counts are what the files hold, writing resumes when space returns', { skip: process.getuid?.() !== 0 && 'needs root to mount a small tmpfs' }, async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', base]);
+  t.after(() => execFileSync('umount', ['-l', base]));
+  // Most of the room goes to a filler we delete later, to give the space back.
+  const filler = join(base, 'filler');
+  writeFileSync(filler, Buffer.alloc(40 * 1024));
+  const sink = new DumpSink({ dir: base, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: false, snaplen: 0 }, quiet);
+  sink.open();
+  const write = (b: Batch) => new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
+  let sent = 0;
+  const burst = async (n: number, size: number): Promise<void> => {
+    for (let i = 0; i < n; i++, sent++) {
+      const data = Buffer.alloc(size, sent & 0xff);
+      await write([new Packet(1700000000, sent, size, size, data, 1)]);
+    }
+  };
+  await burst(40, 1000); // fills the disk part-way through a record
+  await sleep(1100);
+  await burst(5, 1000); // the retry finds the disk still full
+  rmSync(filler);
+  await sleep(1100);
+  await burst(5, 1000); // and this one has room again
+  await new Promise<void>((res) => sink.end(res));
+
+  const dir = join(base, 'cap');
+  const files = pcapFiles(dir);
+  assert.ok(files.length >= 2, files.join());
+  let records = 0;
+  for (const f of files) {
+    const n = (await readPcapFile(join(dir, f))).records.length;
+    assert.ok(n > 0, `${f} holds no record`);
+    records += n;
+  }
+  assert.equal(records, sink.counters.packets);
+  assert.ok(sink.counters.packets > 0 && sink.counters.packets < sent);
+  assert.equal(sink.counters.packets + (sink.counters.dropped.get('dump file error') ?? 0), sent);
+  // tcpdump exits non-zero on a torn record ("truncated dump file"): execFileSync would throw.
+  for (const f of files) execFileSync('tcpdump', ['-r', join(dir, f)], { stdio: 'ignore' });
 });

@@ -28,6 +28,13 @@ async function drain(src: FileSource, onBatch?: (b: Batch) => void): Promise<Bat
 }
 const flat = (batches: Batch[]): Packet[] => batches.flat();
 
+/** A source opened as a channel opens it. */
+async function opened(...args: ConstructorParameters<typeof FileSource>): Promise<FileSource> {
+  const src = new FileSource(...args);
+  await src.open();
+  return src;
+}
+
 /** `n` minimal 60-byte frames as a pcap file. */
 const tinyPackets = (n: number): Buffer =>
   buildPcap({}, Array.from({ length: n }, (_, i) => ({ tsSec: i, tsFrac: 0, data: Buffer.alloc(60, i) })));
@@ -48,7 +55,7 @@ describe('FileSource', () => {
 
   it('reads xml.pcap whole, counting packets and bytes', async () => {
     const counters = new ChannelCounters();
-    const src = new FileSource({ path: fixture('xml.pcap'), counters });
+    const src = await opened({ path: fixture('xml.pcap'), counters });
     const batches = await drain(src);
     const packets = flat(batches);
     const { records } = await readPcapFile(fixture('xml.pcap'));
@@ -63,7 +70,7 @@ describe('FileSource', () => {
   it('emits batches of at most 1024 packets', async () => {
     const file = path.join(dir, 'tiny.pcap');
     await writeFile(file, tinyPackets(3000));
-    const batches = await drain(new FileSource({ path: file, counters: new ChannelCounters() }));
+    const batches = await drain(await opened({ path: file, counters: new ChannelCounters() }));
     // The file fits one read, so the split is exact.
     assert.deepEqual(
       batches.map((b) => b.length),
@@ -74,7 +81,7 @@ describe('FileSource', () => {
   for (const count of [5, 1100, 5000]) {
     it(`count ${count} emits exactly min(count, 1200) packets`, async () => {
       const counters = new ChannelCounters();
-      const packets = flat(await drain(new FileSource({ path: fixture('xml.pcap'), counters, count })));
+      const packets = flat(await drain(await opened({ path: fixture('xml.pcap'), counters, count })));
       assert.equal(packets.length, Math.min(count, 1200));
       assert.equal(counters.captured, packets.length);
       assert.equal(packets.at(-1)!.tsSec, (await readPcapFile(fixture('xml.pcap'))).records[packets.length - 1]!.tsSec);
@@ -83,7 +90,7 @@ describe('FileSource', () => {
 
   it('cuts packets to the snaplen option and reports it', async () => {
     const counters = new ChannelCounters();
-    const src = new FileSource({ path: fixture('http_sample.pcap'), counters, snaplen: 64 });
+    const src = await opened({ path: fixture('http_sample.pcap'), counters, snaplen: 64 });
     const packets = flat(await drain(src));
     const { records } = await readPcapFile(fixture('http_sample.pcap'));
     assert.equal(packets.length, 913);
@@ -93,7 +100,7 @@ describe('FileSource', () => {
   });
 
   it('reports the file snaplen once read', async () => {
-    const src = new FileSource({ path: fixture('http_sample.pcap'), counters: new ChannelCounters() });
+    const src = await opened({ path: fixture('http_sample.pcap'), counters: new ChannelCounters() });
     await drain(src);
     assert.equal(src.snaplen, 1518);
     assert.equal(src.name, 'http_sample');
@@ -107,6 +114,7 @@ describe('FileSource', () => {
         import { ChannelCounters } from ${mod('../../lib/counters.js')};
         const counters = new ChannelCounters();
         const src = new FileSource({ path: '-', counters });
+        await src.open();
         let packets = 0;
         for await (const b of src) packets += b.length;
         process.stdout.write(JSON.stringify({ packets, captured: counters.captured, name: src.name, failure: src.failure && src.failure.message }));`;
@@ -125,20 +133,16 @@ describe('FileSource', () => {
     assert.match(cut.failure!, /^stdin: truncated pcap record at byte offset \d+: need \d+ bytes, have \d+$/);
   });
 
-  it('a missing file ends the stream with a failure naming the path and no packets', async () => {
+  it('a missing file or a directory: open() refuses it in words, nothing is left open', async () => {
+    const baseline = openFds();
     const missing = path.join(dir, 'missing.pcap');
-    const counters = new ChannelCounters();
-    const src = new FileSource({ path: missing, counters });
-    assert.equal((await drain(src)).length, 0);
-    assert.equal(src.failure?.message, `${missing}: no such file or directory (ENOENT)`);
-    assert.equal((src.failure?.cause as NodeJS.ErrnoException).code, 'ENOENT');
-    assert.equal(counters.captured, 0);
-  });
-
-  it('a directory fails with EISDIR', async () => {
-    const src = new FileSource({ path: dir, counters: new ChannelCounters() });
-    assert.equal((await drain(src)).length, 0);
-    assert.match(src.failure!.message, new RegExp(`^${dir}: .*\\(EISDIR\\)$`));
+    for (const [file, reason] of [[missing, 'no such file or directory'], [dir, 'is a directory']] as const) {
+      const src = new FileSource({ path: file, counters: new ChannelCounters() });
+      await assert.rejects(src.open(), { name: 'UserError', message: `cannot read capture file ${file}: ${reason}` });
+      src.destroy();
+      await once(src, 'close');
+    }
+    assert.equal(openFds(), baseline);
   });
 
   it('a truncated file emits the complete packets, then fails with the offset', async () => {
@@ -149,7 +153,7 @@ describe('FileSource', () => {
     const file = path.join(dir, 'cut.pcap');
     await writeFile(file, bytes.subarray(0, cutAt + 10));
     const counters = new ChannelCounters();
-    const src = new FileSource({ path: file, counters });
+    const src = await opened({ path: file, counters });
     assert.equal(flat(await drain(src)).length, 5);
     assert.equal(counters.captured, 5);
     assert.equal(src.failure?.message, `${file}: truncated pcap record header at byte offset ${cutAt}: need 16 bytes, have 10`);
@@ -164,14 +168,14 @@ describe('FileSource', () => {
     bytes.writeUInt32LE(0xffffffff, bad + 8);
     const file = path.join(dir, 'corrupt.pcap');
     await writeFile(file, bytes);
-    const src = new FileSource({ path: file, counters: new ChannelCounters() });
+    const src = await opened({ path: file, counters: new ChannelCounters() });
     assert.equal(flat(await drain(src)).length, 2);
     assert.ok(src.failure?.message.startsWith(`${file}: pcap record captured length 4294967295`));
     assert.ok(src.failure?.cause instanceof CorruptError && src.failure.cause.offset === bad);
   });
 
   it('stop() ends the stream after what was read', async () => {
-    const src = new FileSource({ path: fixture('xml.pcap'), counters: new ChannelCounters() });
+    const src = await opened({ path: fixture('xml.pcap'), counters: new ChannelCounters() });
     let ended = false;
     src.on('end', () => (ended = true));
     const batches = await drain(src, () => src.stop());
@@ -186,7 +190,7 @@ describe('FileSource', () => {
     const file = path.join(dir, 'tiny-stop.pcap');
     await writeFile(file, tinyPackets(3000));
     const counters = new ChannelCounters();
-    const src = new FileSource({ path: file, counters });
+    const src = await opened({ path: file, counters });
     const sizes: number[] = [];
     src.on('data', (b: Batch) => {
       sizes.push(b.length);
@@ -203,7 +207,7 @@ describe('FileSource', () => {
   // Reads of `big` stop after the first (backpressure), so the file is still open when we end the source.
   it('closes the file when destroyed, when counted out and after stop()', { timeout: 10_000 }, async () => {
     const baseline = openFds();
-    const src = new FileSource({ path: big, counters: new ChannelCounters() });
+    const src = await opened({ path: big, counters: new ChannelCounters() });
     await once(src, 'readable');
     assert.equal(openFds(), baseline + 1);
     src.destroy();
@@ -211,7 +215,7 @@ describe('FileSource', () => {
     assert.equal(openFds(), baseline);
 
     for (const ending of [{ count: 1 }, { stop: true }]) {
-      const s = new FileSource({ path: big, counters: new ChannelCounters(), count: ending.count });
+      const s = await opened({ path: big, counters: new ChannelCounters(), count: ending.count });
       const batches = await drain(s, () => ending.stop && s.stop());
       assert.ok(batches.length > 0);
       assert.equal(openFds(), baseline, JSON.stringify(ending));
@@ -220,7 +224,7 @@ describe('FileSource', () => {
 
   it('stops reading while the consumer does not keep up', async () => {
     const counters = new ChannelCounters();
-    const src = new FileSource({ path: big, counters });
+    const src = await opened({ path: big, counters });
     src.read(0);
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(counters.captured > 0 && counters.captured < 2 * 14_000, `captured ${counters.captured} before anyone read`);

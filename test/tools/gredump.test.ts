@@ -317,7 +317,7 @@ describe('gredump -f (offline)', () => {
     const dir = tmp();
     const r = await gredump(['-f', join(dir, 'nope.pcap'), '-o', join(dir, 'out.pcap')]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `gredump: cannot read ${join(dir, 'nope.pcap')}: ENOENT\n`);
+    assert.equal(r.stderr, `gredump: cannot read capture file ${join(dir, 'nope.pcap')}: no such file or directory\n`);
     assert.equal(existsSync(join(dir, 'out.pcap')), false);
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * One pcap dump file being written. Its promise: what it holds is a valid
+ * pcap file of whole records, whatever the disk does. A short write is
+ * completed; when the disk refuses the rest (ENOSPC, EIO), the file is cut
+ * back to the last whole record and the caller learns how many records of
+ * the batch reached it. A file that ends up holding no record is removed:
+ * no empty or header-only files are left behind.
+ */
+import { unlink } from 'node:fs/promises';
+import type { Batch } from '../packet.js';
+import { RECORD_HEADER_LEN } from '../proto/pcap.js';
+import { createExclusive } from './dump-directory.js';
+
+/** What DumpFile needs of an open file (node:fs/promises FileHandle; tests give a fake disk). */
+export interface WritableFile {
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A write failed part-way: `records` whole records (`bytes` bytes) of the batch are in the file. */
+export class DumpWriteError extends Error {
+  override name = 'DumpWriteError';
+  constructor(override readonly cause: Error, readonly records: number, readonly bytes: number) {
+    super(cause.message);
+  }
+}
+
+export class DumpFile {
+  /** Records in the file. */
+  records = 0;
+  /** Bytes in the file: always the end of a whole record (or of the header). */
+  private size = 0;
+  private closed = false;
+
+  constructor(readonly path: string, private readonly file: WritableFile) {}
+
+  /** Creates `path` (never an existing file, never through a link) and writes the file header. */
+  static async create(path: string, header: Buffer): Promise<DumpFile> {
+    const f = new DumpFile(path, await createExclusive(path));
+    try {
+      await f.writeAll(header);
+    } catch (e) {
+      await f.close();
+      throw e;
+    }
+    return f;
+  }
+
+  /**
+   * Appends `records`, the pcap records of `packets` back to back. On failure
+   * throws DumpWriteError after cutting the file back to its last whole record.
+   */
+  async append(records: Buffer, packets: Batch): Promise<void> {
+    const start = this.size;
+    let written = 0;
+    try {
+      written = await this.writeAll(records);
+    } catch (e) {
+      written = (e as { written?: number }).written ?? 0;
+      let whole = 0;
+      let end = 0;
+      while (whole < packets.length && end + RECORD_HEADER_LEN + packets[whole]!.caplen <= written) end += RECORD_HEADER_LEN + packets[whole++]!.caplen;
+      this.size = start + end;
+      this.records += whole;
+      // If even the cut fails the file ends in a torn record, which readers report as truncated after the whole ones.
+      if (end < written) await this.file.truncate(this.size).catch(() => {});
+      throw new DumpWriteError(e as Error, whole, end);
+    }
+    this.records += packets.length;
+  }
+
+  /** Closes the file; removes it if it holds no record. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.file.close().catch(() => {});
+    if (this.records === 0) await unlink(this.path).catch(() => {});
+  }
+
+  /** Writes all of `buf` at the end of the file, completing short writes; a throw carries `written`. */
+  private async writeAll(buf: Buffer): Promise<number> {
+    let off = 0;
+    try {
+      while (off < buf.length) {
+        const { bytesWritten } = await this.file.write(buf, off, buf.length - off, this.size + off);
+        // A regular file never takes 0 bytes without an error; don't spin if one does.
+        if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+        off += bytesWritten;
+      }
+    } catch (e) {
+      throw Object.assign(e as Error, { written: off });
+    }
+    this.size += off;
+    return off;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Start-up and run-time faults of whole channels, through the real CLI: a
+ * channel that cannot start stops every channel at once (exit 1, one line),
+ * whatever it had already opened; an offline run that lost packets to write
+ * errors says so and exits 1.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { collect, FIXTURES, ROOT, startCli, type CliResult } from '../helpers/cli.js';
+import { readPcapFile } from '../helpers/capture-files.js';
+
+const ROOT_ONLY = process.getuid?.() !== 0 && 'needs root (live capture, mounts)';
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-life-'));
+
+/** Runs pktminerg, killed when the test ends however it ends; resolves with its result and how long it ran. */
+async function pktminerg(t: TestContext, args: string[]): Promise<CliResult & { ms: number }> {
+  const started = Date.now();
+  const child = startCli('pktminerg', args);
+  t.after(() => void child.kill('SIGKILL'));
+  const r = await collect(child);
+  return { ...r, ms: Date.now() - started };
+}
+
+/** The lines a failed start printed that are not log lines: exactly one, the reason. */
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l !== '' && !l.startsWith('['));
+}
+
+function mountTmpfs(t: TestContext, options: string): string {
+  const dir = tmp();
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  t.after(() => execFileSync('umount', ['-l', dir]));
+  return dir;
+}
+
+describe('a channel that cannot start stops the whole process at once', () => {
+  test('--dump under /proc: one line naming the reason, exit 1, no spinning', async (t) => {
+    const r = await pktminerg(t, ['-f', join(FIXTURES, 'sample.pcap'), '--dump', '/proc/pa-test/x']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(errorLines(r.stderr), ['pktminerg: --dump: cannot create /proc/pa-test: no such file or directory']);
+    assert.ok(r.ms < 3000, `took ${r.ms} ms`);
+  });
+
+  test('--dump on a read-only file system says so (not ENOENT)', { skip: ROOT_ONLY }, async (t) => {
+    const ro = mountTmpfs(t, 'ro,size=64k');
+    const r = await pktminerg(t, ['-f', join(FIXTURES, 'sample.pcap'), '--dump', join(ro, 'x')]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(errorLines(r.stderr), [`pktminerg: --dump: cannot create ${join(ro, 'x')}: read-only file system`]);
+  });
+
+  test('capture opened, then the forwarder fails (-B nosuchdev0): exit 1 within a second of the error', { skip: ROOT_ONLY }, async (t) => {
+    const r = await pktminerg(t, ['-i', 'lo', '--dump', tmp(), '-r', '127.0.0.2', '-B', 'nosuchdev0']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(errorLines(r.stderr), ['pktminerg: -B nosuchdev0: No such device']);
+    assert.ok(r.ms < 2000, `took ${r.ms} ms`);
+  });
+
+  test('the second group has a missing file: the first group (live, already capturing) is stopped too', { skip: ROOT_ONLY }, async (t) => {
+    const r = await pktminerg(t, [`-i lo --dump ${tmp()}`, `-f /nonexistent.pcap --dump ${tmp()}`]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(errorLines(r.stderr), ['pktminerg: group 2: cannot read capture file /nonexistent.pcap: no such file or directory']);
+    assert.ok(r.ms < 2000, `took ${r.ms} ms`);
+  });
+
+  test('two groups whose dumps would share a directory are refused before anything is written', async (t) => {
+    const other = tmp();
+    copyFileSync(join(FIXTURES, 'sample.pcap'), join(other, 'sample.pcap'));
+    const dump = tmp();
+    const r = await pktminerg(t, [`-f ${join(FIXTURES, 'sample.pcap')} --dump ${dump}`, `-f ${join(other, 'sample.pcap')} --dump ${dump}/`]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(errorLines(r.stderr), [`pktminerg: groups 1 and 2 would both write dump files to ${join(dump, 'sample')}; give them different --dump directories`]);
+    assert.deepEqual(readdirSync(dump), []);
+  });
+
+  test('a --dump directory anyone can write to (not sticky) is refused', async (t) => {
+    const open = join(tmp(), 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await pktminerg(t, ['-f', join(FIXTURES, 'sample.pcap'), '--dump', open]);
+    assert.equal(r.code, 1);
+    assert.match(errorLines(r.stderr).join('\n'), /^pktminerg: --dump: refusing .*\/open: anyone can write to it/);
+    assert.equal(statSync(open).mode & 0o777, 0o777);
+    assert.deepEqual(readdirSync(open), []);
+  });
+});
+
+test('an offline run that loses packets to a full disk: whole files only, exit 1 with the count', { skip: ROOT_ONLY }, async (t) => {
+  const disk = mountTmpfs(t, 'size=256k');
+  const r = await pktminerg(t, ['-f', join(FIXTURES, 'xml.pcap'), '--dump', disk, '--interval', '1']);
+  assert.equal(r.code, 1, r.stderr);
+  const written = Number(/dump to \S+: (\d+) packets in \d+ file\(s\)/.exec(r.stderr)?.[1]);
+  const lost = Number(/dump: dump file error (\d+)/.exec(r.stderr)?.[1]);
+  assert.ok(written > 0 && lost > 0, r.stderr);
+  assert.equal(written + lost, 1200);
+  assert.match(r.stderr, new RegExp(`\\[-01-\\] ${lost} packets were not written to the dump files`));
+  assert.match(r.stderr, /no space left on device/);
+  let records = 0;
+  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+  for (const f of walk(join(disk, 'xml'))) {
+    const n = (await readPcapFile(f)).records.length;
+    assert.ok(n > 0, `${f} is empty`);
+    records += n;
+    execFileSync('tcpdump', ['-r', f], { stdio: 'ignore' });
+  }
+  assert.equal(records, written);
+});
