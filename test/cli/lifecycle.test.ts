@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { collect, FIXTURES, ROOT, startCli, type CliResult } from '../helpers/cli.js';
+import { collect, FIXTURES, startCli, type CliResult } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 
 const ROOT_ONLY = process.getuid?.() !== 0 && 'needs root (live capture, mounts)';
