@@ -5,6 +5,7 @@
  * network: checks that need I/O happen when a channel is built.
  */
 import { UserError } from './errors.js';
+import { ETHERNET_HEADER_LEN } from './proto/ethernet.js';
 
 export type SourceOptions =
   | { kind: 'file'; path: string }
@@ -107,22 +108,65 @@ export const DEFAULT_BUFFER_MIB = 32;
 /** Written by the management daemon (spec §5.4). */
 export const DEFAULT_UUID_FILE = '/usr/local/bin/uuid';
 
-function int(flag: string, text: string | undefined, min: number, max: number, fallback: number): number {
+/** `why`, when given, is appended to the message: the reason for a limit that is not obvious. */
+function int(flag: string, text: string | undefined, min: number, max: number, fallback: number, why = ''): number {
   if (text === undefined) return fallback;
   const t = text.trim();
   const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UserError(`${flag}: '${text}' is not an integer in ${min}..${max}`);
+    throw new UserError(`${flag}: '${text}' is not an integer in ${min}..${max}${why && ` (${why})`}`);
   }
   return n;
 }
 
+/** The ring size crosses into C (napi int32, then libpcap's and the kernel's int) as bytes: 2047 MiB is the most that fits. */
+const MAX_BUFFER_MIB = 2047;
+
+/** Linux's IFNAMSIZ (16) less the terminating NUL. */
+const MAX_IFNAME_BYTES = 15;
+/** `/`, `:`, the kernel's isspace() (\t \n \v \f \r, space and Latin-1 NBSP 0xA0), and NUL, which ends a C string early. */
+const IFNAME_BAD_BYTE = new Set([0x2f, 0x3a, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x00]);
+
+/**
+ * Refuses a name that no Linux interface can have, by the kernel's own rule
+ * (dev_valid_name() in net/core/dev.c): 1..15 bytes, not `.` or `..`, none
+ * of `/`, `:` or whitespace. Checked here because the name is also a
+ * directory under --dump (`../x` would leave it) and an absent interface is
+ * waited for, forever for one that cannot exist. `eth0:1` is refused too:
+ * it is an address label, not a device, and the interface ioctls cut the
+ * name at `:`, so it would capture the whole of eth0. `any` passes (a libpcap
+ * pseudo-device, and a valid name).
+ */
+export function checkInterfaceName(flag: string, name: string): string {
+  const bytes = Buffer.from(name, 'utf8');
+  if (bytes.length === 0 || bytes.length > MAX_IFNAME_BYTES || name === '.' || name === '..' || bytes.some((b) => IFNAME_BAD_BYTE.has(b))) {
+    throw new UserError(`${flag}: ${JSON.stringify(name)} cannot be a Linux interface name (1..${MAX_IFNAME_BYTES} bytes, not . or .., no /, : or white space)`);
+  }
+  return name;
+}
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
+/** Why `ip` (a valid dotted quad) cannot be a forwarding destination, or null. Loopback can: tests forward to it. */
+function notUnicast(ip: string): string | null {
+  const first = Number(ip.slice(0, ip.indexOf('.')));
+  if (first === 0) return 'in 0.0.0.0/8 ("this host on this network", a source only)';
+  if (ip === '255.255.255.255') return 'the limited broadcast address';
+  if (first >= 224 && first < 240) return 'multicast (224.0.0.0/4)';
+  if (first >= 240) return 'reserved (240.0.0.0/4, class E)';
+  return null;
+}
+
 function remotes(text: string): string[] {
+  const seen = new Set<string>();
   return text.split(',').map((r) => {
     const ip = r.trim();
     if (!IPV4.test(ip)) throw new UserError(`-r/--remoteip: '${r}' is not an IPv4 address`);
+    const why = notUnicast(ip);
+    if (why !== null) throw new UserError(`-r/--remoteip: ${ip} is ${why}, not a unicast address to forward to`);
+    // The dotted quad is canonical (no leading zeros), so equal text is an equal address.
+    if (seen.has(ip)) throw new UserError(`-r/--remoteip: ${ip} given twice (every frame would be sent to it twice)`);
+    seen.add(ip);
     return ip;
   });
 }
@@ -153,6 +197,9 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
   const dump = checkDump(a);
   const forward = checkForward(a);
   if (!dump && !forward) throw new UserError('nothing to do: give --dump DIR to record, or -r IP to forward');
+  const mbps = checkMbps(a.mbps);
+  // 0 (unlimited) is accepted without -r: it asks for nothing, and generated command lines may always carry it.
+  if (mbps > 0 && !forward) throw new UserError('--mbps limits forwarding; this group has no -r');
 
   const pmtu = a.pmtudisc_option;
   if (pmtu !== undefined && pmtu !== 'do' && pmtu !== 'dont' && pmtu !== 'want') {
@@ -168,6 +215,7 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
   if ((a.bind_device !== undefined || pmtu !== undefined) && !rawSocketTransport) {
     throw new UserError('-B/--bind_device and -M/--pmtudisc_option apply to GRE and VXLAN forwarding only');
   }
+  if (a.bind_device !== undefined) checkInterfaceName('-B/--bind_device', a.bind_device);
   if (a.nofilter && source.kind === 'interface' && rawSocketTransport) {
     // Without the automatic `not host <remote>` filter, forwarded packets leaving through the
     // captured interface would be captured again (spec §1.3 step 10).
@@ -184,12 +232,12 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
     snaplen: int('-s/--snaplen', a.snaplen, 0, 262144, 0),
     count: int('-c/--count', a.count, 0, Number.MAX_SAFE_INTEGER, 0),
     timeoutMs: int('-t/--timeout', a.timeout, 0, 2 ** 31 - 1, DEFAULT_TIMEOUT_MS),
-    bufferMiB: int('-b/--buffsize', a.buffsize, 1, 65536, DEFAULT_BUFFER_MIB),
+    bufferMiB: int('-b/--buffsize', a.buffsize, 1, MAX_BUFFER_MIB, DEFAULT_BUFFER_MIB, 'MiB; the kernel ring size is a C int of bytes'),
     expression: words.join(' ').trim(),
     nofilter: a.nofilter ?? false,
     dir: a.dir?.trim() ?? null,
-    slice: int('--slice', a.slice, 0, 262144, 0),
-    mbps: checkMbps(a.mbps),
+    slice: checkSlice(a.slice),
+    mbps,
     dump,
     forward,
     bindDevice: a.bind_device ?? null,
@@ -209,10 +257,10 @@ function checkSource(a: GroupArgs): SourceOptions {
     if (a.pcapfile === '') throw new UserError('-f/--pcapfile: empty file name');
     return { kind: 'file', path: a.pcapfile };
   }
-  if (a.container !== undefined) return { kind: 'container', id: a.container.replace(/^[a-z]+:\/\//, ''), iface: a.interface ?? 'eth0' };
+  const iface = a.interface === undefined ? undefined : checkInterfaceName('-i/--interface', a.interface);
+  if (a.container !== undefined) return { kind: 'container', id: a.container.replace(/^[a-z]+:\/\//, ''), iface: iface ?? 'eth0' };
   if (a.kvm !== undefined) return { kind: 'kvm', domain: a.kvm };
-  if (a.interface === '') throw new UserError('-i/--interface: empty interface name');
-  return { kind: 'interface', name: a.interface! };
+  return { kind: 'interface', name: iface! };
 }
 
 function checkDump(a: GroupArgs): DumpOptions | null {
@@ -264,6 +312,19 @@ function checkForward(a: GroupArgs): ForwardOptions | null {
     };
   }
   return { transport: 'gre', remotes: to, key };
+}
+
+/**
+ * 0 keeps whole frames. Below 14 the cut falls inside the Ethernet header and
+ * no receiver could decode what is sent or dumped. tcpdump's -s takes any
+ * length; --slice refuses these on purpose.
+ */
+function checkSlice(text: string | undefined): number {
+  const n = int('--slice', text, 0, 262144, 0);
+  if (n > 0 && n < ETHERNET_HEADER_LEN) {
+    throw new UserError(`--slice: ${n} would cut into the ${ETHERNET_HEADER_LEN}-byte Ethernet header and receivers could not decode the frames; give 0 (whole frames) or ${ETHERNET_HEADER_LEN} or more`);
+  }
+  return n;
 }
 
 function checkMbps(text: string | undefined): number {

@@ -14,11 +14,28 @@ import { Packet } from '../packet.js';
 import { FILE_HEADER_LEN, RECORD_HEADER_LEN, decodeFileHeader, isPcapMagic } from './pcap.js';
 import { BLOCK_SHB, MIN_BLOCK_LEN, PcapngDecoder, type PcapngInterface } from './pcapng.js';
 
-/** What libpcap assumes when a header says snaplen 0 (its MAXIMUM_SNAPLEN). */
+/** libpcap's MAXIMUM_SNAPLEN: what it assumes when a header says snaplen 0. */
 const DEFAULT_SNAPLEN = 262144;
-/** Ceiling on a classic record whatever the header claims, so a damaged header cannot make us buffer gigabytes. */
-const MAX_RECORD_LEN = DEFAULT_SNAPLEN * 4;
 const MAGIC_LEN = 4;
+
+/**
+ * libpcap's max_snaplen_for_dlt(): the longest record it reads for a link
+ * type, whatever the header claims, so a damaged header cannot make a reader
+ * buffer gigabytes. D-Bus (231), EBHSCR (279) and USBPcap (249) carry longer
+ * frames than 256 KiB.
+ */
+function maxSnaplenFor(linktype: number): number {
+  switch (linktype) {
+    case 231:
+      return 128 << 20;
+    case 279:
+      return 8 << 20;
+    case 249:
+      return 1 << 20;
+    default:
+      return DEFAULT_SNAPLEN;
+  }
+}
 
 export class CaptureFileDecoder {
   private _format: 'pcap' | 'pcapng' | null = null;
@@ -33,6 +50,8 @@ export class CaptureFileDecoder {
   private headerDone = false;
   private le = true;
   private maxCaplen = 0;
+  /** The lower of the file's snaplen and `cap`: the most of a record handed over. */
+  private recordCap = 0;
 
   private ng: PcapngDecoder | null = null;
 
@@ -53,7 +72,7 @@ export class CaptureFileDecoder {
   get nanos(): boolean {
     return this._nanos;
   }
-  /** The file's snaplen (pcapng: the largest interface snaplen); 0 read from the file means 262144; 0 until known. */
+  /** The file's snaplen (pcapng: the largest interface snaplen); 0 or more than libpcap reads for the link type means that limit (262144 for most); 0 until known. */
   get snaplen(): number {
     return this._snaplen;
   }
@@ -183,12 +202,12 @@ export class CaptureFileDecoder {
     if (this._format === 'pcapng') return this.ng!.blockLength(c.buf, pos, this.consumed);
     if (!this.headerDone) return FILE_HEADER_LEN;
     const incl = c.view.getUint32(pos + 8, this.le);
-    const orig = c.view.getUint32(pos + 12, this.le);
-    // Like gopacket's pcapgo, but up to 256 KiB even when the header's snaplen is lower: some writers lie about it.
+    // As libpcap reads records (sf-pcap.c): longer than its limit for the link type is damage; a
+    // captured length above the header's snaplen or above the original length is a sloppy writer
+    // (decodeUnit mends the packet), and the records after it must not be lost.
     if (incl > this.maxCaplen) {
       throw new CorruptError(`pcap record captured length ${incl} exceeds limit ${this.maxCaplen}`, this.consumed);
     }
-    if (incl > orig) throw new CorruptError(`pcap record captured length ${incl} exceeds original length ${orig}`, this.consumed);
     return RECORD_HEADER_LEN + incl;
   }
 
@@ -208,9 +227,12 @@ export class CaptureFileDecoder {
       this.headerDone = true;
       this.le = h.littleEndian;
       this._nanos = h.nanos;
-      this._snaplen = h.snaplen || DEFAULT_SNAPLEN;
       this._linktype = h.linktype;
-      this.maxCaplen = Math.min(Math.max(this._snaplen, DEFAULT_SNAPLEN), MAX_RECORD_LEN);
+      this.maxCaplen = maxSnaplenFor(h.linktype);
+      // libpcap's pcap_adjust_snapshot(): 0 or more than the limit means the limit.
+      this._snaplen = h.snaplen === 0 || h.snaplen > this.maxCaplen ? this.maxCaplen : h.snaplen;
+      // Records above the snaplen are cut to it, as libpcap hands them over.
+      this.recordCap = Math.min(this._snaplen, this.cap);
       return;
     }
     const le = this.le;
@@ -218,6 +240,9 @@ export class CaptureFileDecoder {
     let tsSec = view.getUint32(pos, le);
     const frac = view.getUint32(pos + 4, le);
     const incl = view.getUint32(pos + 8, le);
+    // libpcap hands over a wire length below the captured one as given; we raise it to the captured
+    // length (the wire carried at least those bytes), so that no sink or receiver (zmqdump refuses
+    // such a packet) sees an impossible frame.
     const orig = view.getUint32(pos + 12, le);
     let tsNsec = this._nanos ? frac : frac * 1000;
     if (tsNsec >= 1e9) {
@@ -227,7 +252,7 @@ export class CaptureFileDecoder {
     }
     // The same view as buf.subarray(), without subarray's argument normalisation (a third of decoding).
     const data = Buffer.from(c.arrayBuffer, c.base + pos + RECORD_HEADER_LEN, incl);
-    out.push(new Packet(tsSec, tsNsec, incl > this.cap ? this.cap : incl, orig, data, this._linktype));
+    out.push(new Packet(tsSec, tsNsec, incl > this.recordCap ? this.recordCap : incl, orig < incl ? incl : orig, data, this._linktype));
   }
 }
 

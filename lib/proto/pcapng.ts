@@ -114,10 +114,10 @@ export class PcapngDecoder {
         if (len < EPB_MIN_LEN) throw tooShort(EPB_MIN_LEN);
         const iface = this.interface(u32(8), fileOffset);
         const caplen = u32(20);
-        const wirelen = u32(24);
         if (caplen > len - EPB_MIN_LEN) throw new CorruptError(`pcapng captured length ${caplen} exceeds its block`, fileOffset);
-        // Same rule as classic pcap: a dump of this packet must read back.
-        if (caplen > wirelen) throw new CorruptError(`pcapng captured length ${caplen} exceeds original length ${wirelen}`, fileOffset);
+        // libpcap (sf-pcapng.c) reads a captured length above the original one; the wire carried at
+        // least the captured bytes, so the wire length is raised to it (as for classic pcap).
+        const wirelen = Math.max(u32(24), caplen);
         const ts = (BigInt(u32(12)) << 32n) | BigInt(u32(16));
         const u = iface.unitsPerSec;
         // Exact for 10^-n with n <= 9 (1e9 is a multiple of u); truncates finer and binary resolutions.

@@ -7,6 +7,8 @@
  * - expression mode reads p.l3Offset / p.etherType from the VLAN stage, which
  *   must run first, so 802.1Q, QinQ and Linux SLL frames are classified;
  *   IHL and fragments are honoured and reads stop at caplen;
+ * - the expression is a boolean expression (and, or, not, parentheses), not
+ *   two sets;
  * - mistakes in the expression are UserErrors at parse time, not silence.
  */
 import { networkInterfaces } from 'node:os';
@@ -18,72 +20,193 @@ import { decodeIPv4, IPPROTO_UDP, IPv4View, parseIPv4, UDP_HEADER_LEN } from '..
 import { VXLAN_HEADER_LEN } from '../proto/vxlan.js';
 import type { BatchFn } from './batch-stage.js';
 
+/**
+ * A `--dir` expression, evaluated for one end of a frame: its address (IPv4
+ * as uint32) and its port. `host` and `port` leaves hold sets: `or` between
+ * two leaves of one kind is merged into one.
+ */
+export type DirTerm =
+  | { host: number[] }
+  | { port: number[] }
+  | { not: DirTerm }
+  | { and: [DirTerm, DirTerm] }
+  | { or: [DirTerm, DirTerm] };
+
 export type DirectionSpec =
   | { mode: 'none' }
   | { mode: 'auto'; mac: Buffer /* 6 bytes */ }
-  | { mode: 'expr'; hosts: number[] /* IPv4 as uint32 */; ports: number[] };
+  | { mode: 'expr'; term: DirTerm };
 
 /**
  * Parses a `--dir` value (§3.4). `auto` gives `{ mode: 'auto', mac: <empty> }`:
  * the interface MAC is only known when the capture opens, so the caller must
  * put the 6 bytes in `mac` before makeDirectionFn.
  *
- * Otherwise the value is split on `_`; `host`/`(host` takes the next token
- * (one trailing `)` removed) as an IPv4 literal or `nic.<name>` (every IPv4
- * address of that interface), `port`/`(port` the next token as a port; other
- * tokens are ignored and the last token is never a keyword. The result is two
- * sets, not a boolean expression.
+ * Otherwise the value is split on `_` (parentheses may be glued to a word:
+ * `(host`, `80)`) and read as a boolean expression about one end of a frame,
+ * with tcpdump's grammar and precedence: `host ADDR` (an IPv4 literal, or
+ * `nic.<name>`: any IPv4 address of that interface), `port N`, `not`, `and`,
+ * `or`, parentheses; `not` binds tightest, `and` and `or` bind equally from
+ * the left (`host_A_or_host_B_and_port_80` is `(A or B) and port 80`). A frame
+ * whose source end matches is out, else whose destination end matches is in.
+ * The reference only collected two sets (ignoring `or`, `not` and every
+ * other word, so `host_A_or_port_80` meant `host A and port 80`); the forms it
+ * was given (`host_A_and_port_80`, hosts joined by `or`) mean the same here.
  *
- * `nic.<name>` takes the name from its own token only. An interface whose
- * name contains `_` (`br_ex`) therefore cannot be named: the `_` split has
- * already cut it, and rebuilding it from the following tokens, as the
- * reference does (joined with spaces), finds no interface either.
+ * `nic.<name>` takes the name from its own word only: an interface whose name
+ * contains `_` (`br_ex`) cannot be named, the `_` split has already cut it.
  *
- * Throws UserError for a host that is not an IPv4 literal, a port outside
- * 0-65535, an unknown interface or one without IPv4 address, and for an
- * expression without any host (it could never match: every frame would drop).
+ * Throws UserError for an unknown word (`src`, `dst`, `tcp` …), a missing
+ * value, unbalanced parentheses, two terms without `and`/`or` between them,
+ * a host that is not an IPv4 literal, a port outside 0-65535, an unknown
+ * interface or one without IPv4 address, and for an expression that no end
+ * can match (every frame would drop).
  */
 export function parseDirExpression(expr: string, resolveNic: (name: string) => string[] | undefined): DirectionSpec {
   if (expr === 'auto') return { mode: 'auto', mac: Buffer.alloc(0) };
-  const tokens = expr.split('_');
-  const hosts: number[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < tokens.length - 1; i++) {
-    const token = tokens[i];
-    if (token === 'host' || token === '(host') {
-      i++;
-      addHosts(hosts, withoutParen(tokens[i]), resolveNic);
-    } else if (token === 'port' || token === '(port') {
-      i++;
-      ports.push(parsePort(withoutParen(tokens[i])));
+  const words = dirWords(expr);
+  let i = 0;
+  const fail = (why: string): never => {
+    throw new UserError(`--dir ${JSON.stringify(expr)}: ${why}`);
+  };
+  const value = (keyword: string): string => {
+    const w = words[i];
+    if (w === undefined || w === '(' || w === ')') fail(`"${keyword}" needs a value`);
+    i++;
+    return w!;
+  };
+  const unary = (): DirTerm => {
+    const w = words[i++];
+    switch (w) {
+      case 'not':
+        return { not: unary() };
+      case '(': {
+        const t = sequence();
+        if (words[i++] !== ')') fail('"(" without ")"');
+        return t;
+      }
+      case 'host':
+        return { host: hostAddresses(value('host'), resolveNic) };
+      case 'port':
+        return { port: [parsePort(value('port'))] };
+      case undefined:
+        return fail('ends where host, port, not or ( is expected');
+      default:
+        return fail(`${unknownWord(w)} where host, port, not or ( is expected`);
     }
+  };
+  const sequence = (): DirTerm => {
+    let left = unary();
+    for (let op = words[i]; op === 'and' || op === 'or'; op = words[i]) {
+      i++;
+      left = combine(op, left, unary());
+    }
+    return left;
+  };
+  const term = sequence();
+  if (i < words.length) {
+    const w = words[i]!;
+    if (w === ')') fail('")" without "("');
+    if (KEYWORDS.has(w)) fail(`"${w}" follows a complete term: join them with and / or`);
+    // `host_nic.br_ex`: the word after a nic name is most likely the rest of that name.
+    const hint = words[i - 1]!.startsWith('nic.') ? ' (an interface name cannot contain "_": the expression is split on it)' : '';
+    fail(`${unknownWord(w)}${hint}`);
   }
-  if (hosts.length === 0) {
-    throw new UserError(`--dir ${JSON.stringify(expr)} names no host, so no frame could ever match (use host_a.b.c.d or host_nic.<interface>)`);
-  }
-  return { mode: 'expr', hosts, ports };
+  if (!canMatch(term)) fail('no address and port can match it, so every frame would be dropped');
+  return { mode: 'expr', term };
 }
 
-function withoutParen(token: string): string {
-  return token.endsWith(')') ? token.slice(0, -1) : token;
+const KEYWORDS = new Set(['host', 'port', 'not', 'and', 'or', '(', ')']);
+
+function unknownWord(w: string): string {
+  return w === '' ? 'an empty word (two "_" in a row, or one at an end)' : `unknown word ${JSON.stringify(w)} (the words are host, port, not, and, or and parentheses)`;
 }
 
-function addHosts(hosts: number[], arg: string, resolveNic: (name: string) => string[] | undefined): void {
+/** Splits on `_` and peels the parentheses glued to a word into words of their own. */
+function dirWords(expr: string): string[] {
+  const words: string[] = [];
+  for (const token of expr.split('_')) {
+    const [, open, core, close] = /^(\(*)(.*?)(\)*)$/s.exec(token)!;
+    for (let k = 0; k < open!.length; k++) words.push('(');
+    // A token of parentheses only adds no empty word.
+    if (core !== '' || token === '') words.push(core!);
+    for (let k = 0; k < close!.length; k++) words.push(')');
+  }
+  return words;
+}
+
+/** `A or B` of two host (or two port) sets is their union: one set lookup per packet instead of a chain. */
+function combine(op: 'and' | 'or', l: DirTerm, r: DirTerm): DirTerm {
+  if (op === 'or' && 'host' in l && 'host' in r) return { host: [...l.host, ...r.host] };
+  if (op === 'or' && 'port' in l && 'port' in r) return { port: [...l.port, ...r.port] };
+  return op === 'and' ? { and: [l, r] } : { or: [l, r] };
+}
+
+/**
+ * Whether any (address, port) satisfies the term. Only membership in the
+ * named sets matters, so it is enough to try every named address and one
+ * unnamed, against every named port and one unnamed.
+ */
+function canMatch(term: DirTerm): boolean {
+  const addrs = new Set<number>();
+  const ports = new Set<number>();
+  const collect = (t: DirTerm): void => {
+    if ('host' in t) t.host.forEach((a) => addrs.add(a));
+    else if ('port' in t) t.port.forEach((p) => ports.add(p));
+    else if ('not' in t) collect(t.not);
+    else for (const sub of 'and' in t ? t.and : t.or) collect(sub);
+  };
+  collect(term);
+  const unnamed = (named: Set<number>): number => {
+    let v = 0;
+    while (named.has(v)) v++;
+    return v;
+  };
+  const match = compile(term);
+  // An unnamed port may not exist (all 65536 named); 65536 then stands for none, it changes no membership.
+  const tryPorts = [...ports, unnamed(ports)];
+  return [...addrs, unnamed(addrs)].some((a) => tryPorts.some((p) => match(a, p)));
+}
+
+type EndMatch = (addr: number, port: number) => boolean;
+
+/** The term as nested closures, built once per configuration (STYLE 11). */
+function compile(t: DirTerm): EndMatch {
+  if ('host' in t) {
+    const set = new Set(t.host);
+    return (addr) => set.has(addr);
+  }
+  if ('port' in t) {
+    const set = new Set(t.port);
+    return (_addr, port) => set.has(port);
+  }
+  if ('not' in t) {
+    const m = compile(t.not);
+    return (addr, port) => !m(addr, port);
+  }
+  if ('and' in t) {
+    const [l, r] = t.and.map(compile) as [EndMatch, EndMatch];
+    return (addr, port) => l(addr, port) && r(addr, port);
+  }
+  const [l, r] = t.or.map(compile) as [EndMatch, EndMatch];
+  return (addr, port) => l(addr, port) || r(addr, port);
+}
+
+function hostAddresses(arg: string, resolveNic: (name: string) => string[] | undefined): number[] {
   if (!arg.startsWith('nic.')) {
     const addr = parseIPv4(arg);
     if (addr === null) throw new UserError(`--dir: host ${JSON.stringify(arg)} is not an IPv4 address (a.b.c.d)`);
-    hosts.push(addr);
-    return;
+    return [addr];
   }
   const name = arg.slice('nic.'.length);
   const addrs = resolveNic(name);
   if (addrs === undefined) throw new UserError(`--dir: host ${JSON.stringify(arg)}: no interface named ${JSON.stringify(name)}`);
   if (addrs.length === 0) throw new UserError(`--dir: host ${JSON.stringify(arg)}: interface ${JSON.stringify(name)} has no IPv4 address`);
-  for (const text of addrs) {
+  return addrs.map((text) => {
     const addr = parseIPv4(text);
     if (addr === null) throw new UserError(`--dir: host ${JSON.stringify(arg)}: interface address ${JSON.stringify(text)} is not IPv4`);
-    hosts.push(addr);
-  }
+    return addr;
+  });
 }
 
 function parsePort(arg: string): number {
@@ -106,7 +229,7 @@ export function makeDirectionFn(spec: DirectionSpec, counters: ChannelCounters):
     case 'auto':
       return dropUnknown(macClassifier(spec.mac), counters);
     case 'expr':
-      return dropUnknown(exprClassifier(spec.hosts, spec.ports), counters);
+      return dropUnknown(exprClassifier(compile(spec.term)), counters);
   }
 }
 
@@ -131,11 +254,7 @@ function macClassifier(mac: Buffer): (p: Packet) => number {
   };
 }
 
-function exprClassifier(hosts: number[], ports: number[]): (p: Packet) => number {
-  const hostSet = new Set(hosts);
-  const portSet = new Set(ports);
-  const anyPort = portSet.size === 0;
-  const matches = (addr: number, port: number): boolean => hostSet.has(addr) && (anyPort || portSet.has(port));
+function exprClassifier(matches: EndMatch): (p: Packet) => number {
   // Reused for every packet (STYLE 2).
   const outer = new IPv4View();
   const inner = new IPv4View();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCommandLine, splitGroups } from '../../lib/args.js';
-import { parseSize } from '../../lib/config.js';
+import { checkInterfaceName, parseSize } from '../../lib/config.js';
 import { UserError } from '../../lib/errors.js';
 
 const one = (line: string) => parseCommandLine(line.split(' ')).channels[0]!;
@@ -33,7 +33,7 @@ test('defaults follow the reference except snaplen (whole frames), control (off)
 });
 
 test('every option of a group is parsed into typed options', () => {
-  const o = one('-f - -c 10 -s 128 --slice 64 --mbps 2.5 --dir host_10.0.0.5 --dump /tmp/d --interval 15 --dump-max-files 4 --dump-max-size 100M -p');
+  const o = one('-f - -c 10 -s 128 --slice 64 -r 10.1.1.1 --mbps 2.5 --dir host_10.0.0.5 --dump /tmp/d --interval 15 --dump-max-files 4 --dump-max-size 100M -p');
   assert.equal(o.count, 10);
   assert.equal(o.snaplen, 128);
   assert.equal(o.slice, 64);
@@ -93,12 +93,60 @@ const bad: [string, RegExp][] = [
   ['-f x --dump d -M do', /apply to GRE and VXLAN forwarding only/],
   ['-i eth0 -r 10.1.1.1 --nofilter -B eth0', /must differ/],
   ['-f x --dump d --dir ', /--dir/],
+  // Interface names the kernel's dev_valid_name() refuses: -i would also be a directory under --dump.
+  ['-i ../x --dump d', /^-i\/--interface: "\.\.\/x" cannot be a Linux interface name/],
+  ['-i .. --dump d', /-i\/--interface: "\.\."/],
+  ['-i . --dump d', /-i\/--interface: "\."/],
+  ['-i eth0:1 --dump d', /-i\/--interface: "eth0:1"/],
+  ['-i abcdefghijklmnop --dump d', /-i\/--interface: "abcdefghijklmnop" cannot be .*1\.\.15 bytes/],
+  ['--container c1 -i a/b --dump d', /-i\/--interface: "a\/b"/],
+  ['-i eth0 -r 10.1.1.1 -B ../eth1', /^-B\/--bind_device: "\.\.\/eth1" cannot be/],
+  ['-i eth0 -r 10.1.1.1 -B abcdefghijklmnop', /-B\/--bind_device/],
+  // The ring size crosses into C as an int of bytes.
+  ['-i eth0 --dump d -b 2048', /-b\/--buffsize: '2048' is not an integer in 1\.\.2047 \(MiB; the kernel ring size is a C int of bytes\)/],
+  ['-i eth0 --dump d -b 4096', /-b\/--buffsize/],
+  ['-i eth0 --dump d -b 0', /-b\/--buffsize/],
+  ['-f x --dump d --slice 1', /--slice: 1 would cut into the 14-byte Ethernet header/],
+  ['-f x --dump d --slice 13', /--slice: 13 would cut/],
+  ['-f x -r 10.1.1.1,10.1.1.1', /-r\/--remoteip: 10\.1\.1\.1 given twice/],
+  ['-f x -r 10.1.1.1,10.1.1.2,10.1.1.1', /given twice/],
+  ['-f x -r 0.0.0.0', /-r\/--remoteip: 0\.0\.0\.0 is in 0\.0\.0\.0\/8/],
+  ['-f x -r 0.1.2.3', /0\.1\.2\.3 is in 0\.0\.0\.0\/8/],
+  ['-f x -r 255.255.255.255', /255\.255\.255\.255 is the limited broadcast address/],
+  ['-f x -r 224.0.0.1', /224\.0\.0\.1 is multicast/],
+  ['-f x -r 10.1.1.1,239.255.255.255', /239\.255\.255\.255 is multicast/],
+  ['-f x -r 240.0.0.1', /240\.0\.0\.1 is reserved \(240\.0\.0\.0\/4, class E\)/],
+  ['-f x --dump d --mbps 5', /^--mbps limits forwarding; this group has no -r$/],
+  ['-f x --dump d --mbps 0.001', /--mbps limits forwarding/],
 ];
 for (const [line, re] of bad) {
   test(`rejected with a clear message: ${line}`, () => {
     assert.throws(() => parseCommandLine(line.split(' ')), (e: unknown) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'));
   });
 }
+
+test('boundaries that pass: -b 2047, --slice 0 and 14, loopback and unicast remotes, --mbps 0 without -r', () => {
+  assert.equal(one('-i eth0 --dump d -b 2047').bufferMiB, 2047);
+  assert.equal(one('-i eth0 --dump d -b 1').bufferMiB, 1);
+  assert.equal(one('-f x --dump d --slice 0').slice, 0);
+  assert.equal(one('-f x --dump d --slice 14').slice, 14);
+  assert.deepEqual(one('-f x -r 127.0.0.1,127.0.0.2,1.0.0.0,223.255.255.255').forward?.remotes, ['127.0.0.1', '127.0.0.2', '1.0.0.0', '223.255.255.255']);
+  assert.equal(one('-f x --dump d --mbps 0').mbps, 0);
+  assert.equal(one('-f x -r 10.1.1.1 --mbps 5').mbps, 5);
+});
+
+test('interface names: the kernel rule (dev_valid_name), for -i, -i in a container and -B', () => {
+  for (const name of ['eth0', 'any', 'abcdefghijklmno', 'br-ex', 'br_ex', 'veth.100', '...', 'é']) {
+    assert.equal(checkInterfaceName('-i/--interface', name), name, name);
+  }
+  assert.deepEqual(one('-i abcdefghijklmno --dump d').source, { kind: 'interface', name: 'abcdefghijklmno' });
+  assert.deepEqual(one('--container c1 -i eth1 --dump d').source, { kind: 'container', id: 'c1', iface: 'eth1' });
+  assert.equal(one('-i eth0 -r 10.1.1.1 -B eth1').bindDevice, 'eth1');
+  // 15 bytes counted in UTF-8, as the kernel counts them; 0xA0 is white space to the kernel's isspace().
+  for (const name of ['', 'a b', 'a\tb', 'a\nb', 'a\0b', 'éééééééé', '\u00e0', 'x/y', 'x:y']) {
+    assert.throws(() => checkInterfaceName('-B/--bind_device', name), (e: unknown) => e instanceof UserError && e.message.startsWith('-B/--bind_device: ') && !e.message.includes('\n'), JSON.stringify(name));
+  }
+});
 
 test('group errors name the group in multi-group form', () => {
   assert.throws(() => parseCommandLine(['-f a --dump d', '-f b --slice x --dump d']), /^UserError: group 2: --slice/);

@@ -198,26 +198,67 @@ describe('CaptureFileDecoder damage', () => {
     }
   });
 
-  it('rejects a record whose captured length exceeds its original length', () => {
+  it('reads a record whose captured length exceeds its original length, and every record after it', () => {
     const file = Buffer.from(load('sample.pcap'));
     const spans = recordSpans(file);
+    const before = decodeIn(file, file.length).packets.map(seen);
     file.writeUInt32LE(file.readUInt32LE(spans[5]!.start + 12) - 1, spans[5]!.start + 12);
-    const packets: Packet[] = [];
-    assert.throws(
-      () => new CaptureFileDecoder().push(file, packets),
-      (e: unknown) => e instanceof CorruptError && e.offset === spans[5]!.start && /exceeds original length/.test(e.message),
+    for (const chunk of [file.length, 100, 1]) {
+      const packets = decodeIn(file, chunk).packets.map(seen);
+      // Nothing lost or changed: libpcap keeps the captured length; the wire length is raised to it.
+      assert.deepEqual(packets, before, `chunk ${chunk}`);
+    }
+    const crafted = buildPcap({}, [
+      { tsSec: 1, tsFrac: 0, data: Buffer.from('0102030405', 'hex'), wirelen: 3 },
+      { tsSec: 2, tsFrac: 0, data: Buffer.from('0a0b', 'hex'), wirelen: 60 },
+      { tsSec: 3, tsFrac: 0, data: Buffer.from('0c', 'hex'), wirelen: 0 },
+      { tsSec: 4, tsFrac: 0, data: Buffer.from('0d0e0f', 'hex') },
+    ]);
+    assert.deepEqual(
+      decodeIn(crafted, 7).packets.map((p) => [p.tsSec, p.caplen, p.wirelen, p.data.toString('hex')]),
+      [
+        [1, 5, 5, '0102030405'],
+        [2, 2, 60, '0a0b'],
+        [3, 1, 1, '0c'],
+        [4, 3, 3, '0d0e0f'],
+      ],
     );
-    assert.equal(packets.length, 5);
   });
 
-  it('tolerates records above a too-small snaplen up to 262144 bytes, and caps huge snaplens at 1 MiB', () => {
-    const rec = (n: number): { tsSec: number; tsFrac: number; data: Buffer } => ({ tsSec: 1, tsFrac: 2, data: Buffer.alloc(n) });
-    assert.equal(decodeIn(buildPcap({ snaplen: 100 }, [rec(200), rec(262144)]), 1 << 20).packets.length, 2);
+  it('as libpcap: cuts records above the header snaplen to it, refuses more than 262144 bytes (for Ethernet), 0 or a huge snaplen means that limit', () => {
+    const rec = (n: number): { tsSec: number; tsFrac: number; data: Buffer } => ({ tsSec: 1, tsFrac: 2, data: Buffer.alloc(n, n & 0xff) });
+    const { packets, dec } = decodeIn(buildPcap({ snaplen: 100 }, [rec(200), rec(262144), rec(50)]), 1 << 20);
+    assert.deepEqual(
+      packets.map((p) => [p.caplen, p.wirelen, p.data.length]),
+      [
+        [100, 200, 200],
+        [100, 262144, 262144],
+        [50, 50, 50],
+      ],
+    );
+    assert.equal(dec.snaplen, 100);
+    // -s (snaplenCap) still applies below the file's snaplen.
+    assert.deepEqual(decodeIn(buildPcap({ snaplen: 100 }, [rec(200)]), 64, 40).packets.map((p) => p.caplen), [40]);
     assert.throws(() => decodeIn(buildPcap({ snaplen: 100 }, [rec(262145)]), 1 << 20), /exceeds limit 262144 at byte offset 24/);
     const huge = buildPcap({ snaplen: 0xffffffff }, [rec(1)]);
-    huge.writeUInt32LE(0x100001, 24 + 8);
-    huge.writeUInt32LE(0x100001, 24 + 12);
-    assert.throws(() => decodeIn(huge, huge.length), /exceeds limit 1048576/);
+    assert.equal(decodeIn(huge, huge.length).dec.snaplen, 262144);
+    huge.writeUInt32LE(262145, 24 + 8);
+    assert.throws(() => decodeIn(huge, huge.length), /exceeds limit 262144/);
+    // USBPcap (249) frames may be up to 1 MiB in libpcap.
+    assert.equal(decodeIn(buildPcap({ snaplen: 0, linktype: 249 }, [rec(1 << 20)]), 1 << 16).packets[0]!.caplen, 1 << 20);
+  });
+
+  it('pcapng with interfaces of different link types: each packet carries its own, the decoder reports the first', () => {
+    const file = buildPcapng([
+      { type: 'shb' },
+      { type: 'idb', linktype: 1 },
+      { type: 'idb', linktype: 113 },
+      { type: 'epb', iface: 1, ts: 1n, data: Buffer.alloc(20, 1) },
+      { type: 'epb', iface: 0, ts: 2n, data: Buffer.alloc(20, 2) },
+    ]);
+    const { packets, dec } = decodeIn(file, 16);
+    assert.deepEqual(packets.map((p) => p.linktype), [113, 1]);
+    assert.equal(dec.linktype, 1);
   });
 
   it('rejects an unknown magic as soon as 4 bytes are in', () => {

@@ -82,17 +82,28 @@ const LLC = `
 `;
 
 describe('parseDirExpression', () => {
-  it('§3.4 grammar: two sets, other tokens ignored', () => {
-    assert.deepEqual(expr('host_10.0.0.5_and_port_80'), { mode: 'expr', hosts: [0x0a000005], ports: [80] });
-    assert.deepEqual(expr('not_(host_10.0.0.5_or_host_10.9.9.9)_and_src_(port_443)_or_port_80)'), {
-      mode: 'expr',
-      hosts: [0x0a000005, 0x0a090909],
-      ports: [443, 80],
-    });
+  const A = 0x0a000005; // 10.0.0.5
+  const B = 0x0a090909; // 10.9.9.9
+  const term = (text: string): unknown => {
+    const spec = expr(text);
+    return spec.mode === 'expr' ? spec.term : spec;
+  };
+
+  it('§3.4 forms the reference was given mean the same: host and port, hosts joined by or', () => {
+    assert.deepEqual(term('host_10.0.0.5_and_port_80'), { and: [{ host: [A] }, { port: [80] }] });
+    assert.deepEqual(term('host_10.0.0.5_or_host_10.9.9.9'), { host: [A, B] });
+    assert.deepEqual(term('(host_10.0.0.5_or_host_10.9.9.9)_and_(port_80_or_port_443)'), { and: [{ host: [A, B] }, { port: [80, 443] }] });
   });
 
-  it('the last token is never a keyword', () => {
-    assert.deepEqual(expr('host_10.0.0.5_and_port'), { mode: 'expr', hosts: [0x0a000005], ports: [] });
+  it("tcpdump's precedence: not binds tightest, and / or bind equally from the left", () => {
+    assert.deepEqual(term('host_10.0.0.5_or_host_10.9.9.9_and_port_80'), { and: [{ host: [A, B] }, { port: [80] }] });
+    assert.deepEqual(term('host_10.0.0.5_and_port_80_or_port_443'), { or: [{ and: [{ host: [A] }, { port: [80] }] }, { port: [443] }] });
+    assert.deepEqual(term('host_10.0.0.5_and_(port_80_or_port_443)'), { and: [{ host: [A] }, { port: [80, 443] }] });
+    assert.deepEqual(term('not_port_22_and_host_10.0.0.5'), { and: [{ not: { port: [22] } }, { host: [A] }] });
+    assert.deepEqual(term('((host_10.0.0.5))'), { host: [A] });
+    // `or` means or: a port alone is an end, whatever its address (the reference read this as `and`).
+    assert.deepEqual(term('host_10.0.0.5_or_port_80'), { or: [{ host: [A] }, { port: [80] }] });
+    assert.deepEqual(term('port_80'), { port: [80] });
   });
 
   it('auto leaves the MAC for the caller to fill', () => {
@@ -101,15 +112,14 @@ describe('parseDirExpression', () => {
     assert.equal(spec.mode === 'auto' && spec.mac.length, 0);
   });
 
-  it('nic.<name>: every IPv4 address of the interface, name from that token only', () => {
+  it('nic.<name>: every IPv4 address of the interface', () => {
     const asked: string[] = [];
     const resolve = (name: string): string[] | undefined => {
       asked.push(name);
       return name === 'lo' ? ['127.0.0.1'] : name === 'br' ? ['192.0.2.9', '198.51.100.1'] : undefined;
     };
-    assert.deepEqual(parseDirExpression('(host_nic.lo)', resolve), { mode: 'expr', hosts: [0x7f000001], ports: [] });
-    // `br_ex` is cut by the `_` split: the name is `br`, and `ex` is an ignored token.
-    assert.deepEqual(parseDirExpression('host_nic.br_ex', resolve), { mode: 'expr', hosts: [0xc0000209, 0xc6336401], ports: [] });
+    assert.deepEqual(parseDirExpression('(host_nic.lo)', resolve), { mode: 'expr', term: { host: [0x7f000001] } });
+    assert.deepEqual(parseDirExpression('host_nic.br_and_port_80', resolve), { mode: 'expr', term: { and: [{ host: [0xc0000209, 0xc6336401] }, { port: [80] }] } });
     assert.deepEqual(asked, ['lo', 'br']);
   });
 
@@ -119,7 +129,7 @@ describe('parseDirExpression', () => {
     assert.deepEqual(parseDirExpression('host_nic.lo', resolveNicIPv4).mode, 'expr');
   });
 
-  const resolver = (name: string): string[] | undefined => (name === 'dummy0' ? [] : undefined);
+  const resolver = (name: string): string[] | undefined => (name === 'dummy0' ? [] : name === 'br' ? ['192.0.2.9'] : undefined);
   const bad: Array<[string, RegExp]> = [
     ['host_10.0.0.256', /host "10\.0\.0\.256" is not an IPv4 address/],
     ['host_example.com_and_port_80', /"example\.com"/],
@@ -132,12 +142,28 @@ describe('parseDirExpression', () => {
     ['host_10.0.0.5_and_port_', /port ""/],
     ['host_nic.eth9', /"nic\.eth9": no interface named "eth9"/],
     ['host_nic.dummy0', /"nic\.dummy0": interface "dummy0" has no IPv4 address/],
-    ['port_80', /"port_80" names no host/],
-    ['', /"" names no host/],
-    ['src_and_dst', /names no host/],
-    ['host', /"host" names no host/],
-    ['port\n_80', /"port\\n_80" names no host/],
-    ['host_10.0.0.5_port_80\nhost', /port "80\\nhost"/],
+    // Unknown words are named (the reference ignored them).
+    ['src_host_10.0.0.5', /^--dir "src_host_10\.0\.0\.5": unknown word "src" \(the words are host, port, not, and, or and parentheses\) where host, port, not or \( is expected$/],
+    ['host_10.0.0.5_and_dst_port_80', /unknown word "dst"/],
+    ['host_10.0.0.5_and_tcp', /unknown word "tcp"/],
+    ['host_10.0.0.5_foo', /^--dir "host_10\.0\.0\.5_foo": unknown word "foo"/],
+    ['host_nic.br_ex', /unknown word "ex" .*\(an interface name cannot contain "_": the expression is split on it\)/],
+    ['host_10.0.0.5__and_port_80', /an empty word/],
+    ['', /^--dir "": an empty word/],
+    ['src_and_dst', /unknown word "src"/],
+    // Structure.
+    ['host', /"host" needs a value/],
+    ['host_10.0.0.5_and_port', /"port" needs a value/],
+    ['(host_)', /"host" needs a value/],
+    ['host_10.0.0.5_and', /ends where host, port, not or \( is expected/],
+    ['host_10.0.0.5_port_80', /"port" follows a complete term: join them with and \/ or/],
+    ['(host_10.0.0.5', /"\(" without "\)"/],
+    ['host_10.0.0.5)', /"\)" without "\("/],
+    ['port\n_80', /unknown word "port\\n"/],
+    // No end can match: every frame would drop.
+    ['host_10.0.0.5_and_host_10.9.9.9', /no address and port can match it, so every frame would be dropped/],
+    ['port_80_and_port_443', /no address and port can match it/],
+    ['host_10.0.0.5_and_not_host_10.0.0.5', /no address and port can match it/],
   ];
   for (const [text, message] of bad) {
     it(`UserError for ${JSON.stringify(text)}`, () => {
@@ -193,9 +219,20 @@ describe('makeDirectionFn: expression', () => {
     assert.deepEqual(classify(expr('host_10.0.0.5'), ...frames), [DIR_OUT, DIR_IN, DIR_OUT]);
   });
 
+  it('or, not: each end is tested against the whole expression', () => {
+    const frames = [OUT_80, IN_80, OUT_22].map((ip) => packet(hex(ETH_IPV4 + ip)));
+    // The reference read `or` as `and`: OUT_22 would have been dropped.
+    assert.deepEqual(classify(expr('host_10.0.0.5_or_port_80'), ...frames), [DIR_OUT, DIR_IN, DIR_OUT]);
+    // Port 80 alone: the end that has it (the reference refused to match without a host).
+    assert.deepEqual(classify(expr('port_80'), ...frames), [DIR_OUT, DIR_IN, DIR_UNKNOWN]);
+    assert.deepEqual(classify(expr('host_10.0.0.5_and_not_port_22'), ...frames), [DIR_OUT, DIR_IN, DIR_UNKNOWN]);
+    // 10.9.9.9:5555 is not 10.0.0.5 and not port 80: the first end that matches decides.
+    assert.deepEqual(classify(expr('not_(host_10.0.0.5_and_port_80)'), ...frames), [DIR_IN, DIR_OUT, DIR_OUT]);
+  });
+
   it('source is tried before destination', () => {
     const frames = [OUT_80, IN_80].map((ip) => packet(hex(ETH_IPV4 + ip)));
-    assert.deepEqual(classify(expr('host_10.0.0.5_host_10.9.9.9'), ...frames), [DIR_OUT, DIR_OUT]);
+    assert.deepEqual(classify(expr('host_10.0.0.5_or_host_10.9.9.9'), ...frames), [DIR_OUT, DIR_OUT]);
   });
 
   it('nic.lo resolving to 127.0.0.1', () => {
@@ -252,7 +289,7 @@ describe('makeDirectionFn: expression', () => {
     `);
     assert.deepEqual(classify(example, packet(frame)), [DIR_UNKNOWN]);
     assert.deepEqual(classify(expr('host_10.0.0.5'), packet(frame)), [DIR_OUT]);
-    assert.deepEqual(classify(expr('host_10.0.0.5_port_0'), packet(frame)), [DIR_OUT]);
+    assert.deepEqual(classify(expr('host_10.0.0.5_and_port_0'), packet(frame)), [DIR_OUT]);
   });
 
   it('truncated frames: no IPv4 header → dropped; no ports → port 0', () => {

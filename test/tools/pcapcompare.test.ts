@@ -122,7 +122,7 @@ test('damage is reported only after the packets before it: an earlier difference
   const bytes = readFileSync(SAMPLE);
   const offsets = recordOffsets(bytes);
   const corrupt = Buffer.from(bytes);
-  corrupt.writeUInt32LE(1, offsets[6]! + 12); // wire length below the captured length: CorruptError at packet 7
+  corrupt.writeUInt32LE(262145, offsets[6]! + 8); // captured length above libpcap's limit: CorruptError at packet 7
   const corruptFile = write('sample-corrupt.pcap', corrupt);
   const damaged = Buffer.from(corrupt);
   damaged[offsets[1]! + 16 + 30] ^= 1;
@@ -132,7 +132,7 @@ test('damage is reported only after the packets before it: an earlier difference
 
   const c = await runCli('pcapcompare', [SAMPLE, corruptFile]);
   assert.equal(c.code, 2);
-  assert.equal(c.stderr, `pcapcompare: ${corruptFile}: pcap record captured length ${bytes.readUInt32LE(offsets[6]! + 8)} exceeds original length 1 at byte offset ${offsets[6]}\n`);
+  assert.equal(c.stderr, `pcapcompare: ${corruptFile}: pcap record captured length 262145 exceeds limit 262144 at byte offset ${offsets[6]}\n`);
 });
 
 test('trouble is exit 2 with one line: missing file, corrupt magic, bad options', async () => {
