@@ -13,12 +13,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
-import { parseIPv4 } from '../proto/ipv4.js';
+import { IPV4_MIN_HEADER_LEN, parseIPv4 } from '../proto/ipv4.js';
 import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
 const RETRY_BUDGET_MS = 200;
-/** The reference copies at most this much of a frame (spec §5.1). */
-export const MAX_FORWARDED_CAPLEN = 65535;
+/**
+ * The largest payload of one IPv4 datagram (its total length is 16 bits and
+ * the kernel adds a 20-byte header). The reference copied up to 65 535 bytes
+ * of a frame, so GRO/TSO super-frames of host captures could not be sent
+ * (EMSGSIZE); we cut each frame to what fits (spec §5.1, README).
+ */
+const MAX_IPV4_PAYLOAD = 0xffff - IPV4_MIN_HEADER_LEN;
 /** Datagrams per sendmmsg (the kernel's UIO_MAXIOV) and the bytes a chunk may fill before it is sent. */
 const CHUNK_DATAGRAMS = 1024;
 const CHUNK_BYTES = 1 << 20;
@@ -28,10 +33,16 @@ export class RemoteCounters {
   bytes = 0;
 }
 
+/** What the sink needs of its socket (RawIpSender; tests give a fake). */
+export type DatagramSender = Pick<RawIpSender, 'send' | 'close'>;
+
 export abstract class DatagramSink extends Writable {
   readonly counters = new SinkCounters();
+  /** The longest frame (or part of one) a datagram carries. */
+  protected readonly maxFrame: number;
+  private readonly maxDatagram = MAX_IPV4_PAYLOAD;
   readonly perRemote: Map<string, RemoteCounters>;
-  private sender: RawIpSender | null = null;
+  private sender: DatagramSender | null = null;
   private readonly errors: RateLimitedLog;
   private readonly addresses: number[];
   private readonly remoteCounters: RemoteCounters[];
@@ -44,8 +55,8 @@ export abstract class DatagramSink extends Writable {
     private readonly remotes: string[],
     private readonly opts: RawSenderOptions,
     log: Logger,
-    /** The longest datagram encode() can write. */
-    private readonly maxDatagram: number,
+    /** Bytes encode() adds around a frame (UDP, VXLAN, GRE headers, trailer). */
+    encapsulation: number,
   ) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.perRemote = new Map(remotes.map((r) => [r, new RemoteCounters()]));
@@ -53,15 +64,16 @@ export abstract class DatagramSink extends Writable {
     // The remotes were validated as IPv4 addresses with the options.
     this.addresses = remotes.map((r) => parseIPv4(r)!);
     this.errors = new RateLimitedLog(log);
-    this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + maxDatagram);
+    this.maxFrame = this.maxDatagram - encapsulation;
+    this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + this.maxDatagram);
   }
 
   /** Opens the sending socket; throws UserError (permission, -B, -M). */
-  open(): void {
-    this.sender = new RawIpSender(this.protocol, this.opts);
+  open(sender: DatagramSender = new RawIpSender(this.protocol, this.opts)): void {
+    this.sender = sender;
   }
 
-  /** Writes the datagram for `p` at `out[offset]`; returns its length (at most maxDatagram). */
+  /** Writes the datagram for `p` at `out[offset]`, cutting the frame to maxFrame; returns its length. */
   protected abstract encode(p: Packet, out: Buffer, offset: number): number;
 
   override _write(batch: Batch, _enc: BufferEncoding, done: (e?: Error | null) => void): void {

@@ -3,16 +3,16 @@ import type { Logger } from '../log.js';
 import type { Packet } from '../packet.js';
 import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../proto/gre.js';
 import { IPPROTO_GRE } from '../proto/ipv4.js';
-import { DatagramSink, MAX_FORWARDED_CAPLEN } from './datagram-sink.js';
+import { DatagramSink } from './datagram-sink.js';
 import type { RawSenderOptions } from './raw-ip-sender.js';
 
 export class GreSink extends DatagramSink {
   constructor(remotes: string[], private readonly key: number, opts: RawSenderOptions, log: Logger) {
-    super('gre', IPPROTO_GRE, remotes, opts, log, GRE_HEADER_LEN + MAX_FORWARDED_CAPLEN);
+    super('gre', IPPROTO_GRE, remotes, opts, log, GRE_HEADER_LEN);
   }
 
   protected encode(p: Packet, out: Buffer, offset: number): number {
-    const n = Math.min(p.caplen, MAX_FORWARDED_CAPLEN);
+    const n = Math.min(p.caplen, this.maxFrame);
     writeGreHeader(out, offset, greKey(this.key, p.direction));
     p.data.copy(out, offset + GRE_HEADER_LEN, 0, n);
     return GRE_HEADER_LEN + n;

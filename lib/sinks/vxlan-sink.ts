@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { Packet } from '../packet.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../proto/vxlan.js';
 import { IPPROTO_UDP, UDP_HEADER_LEN } from '../proto/ipv4.js';
-import { DatagramSink, MAX_FORWARDED_CAPLEN } from './datagram-sink.js';
+import { DatagramSink } from './datagram-sink.js';
 import type { RawSenderOptions } from './raw-ip-sender.js';
 
 const HEADERS = UDP_HEADER_LEN + VXLAN_HEADER_LEN;
@@ -27,11 +27,11 @@ export class VxlanSink extends DatagramSink {
   readonly sourcePort = 49152 + Math.floor(Math.random() * 16384);
 
   constructor(private readonly o: VxlanSinkOptions, opts: RawSenderOptions, log: Logger) {
-    super('vxlan', IPPROTO_UDP, o.remotes, opts, log, HEADERS + MAX_FORWARDED_CAPLEN + CAPTIME_TRAILER_LEN);
+    super('vxlan', IPPROTO_UDP, o.remotes, opts, log, HEADERS + (o.capTime ? CAPTIME_TRAILER_LEN : 0));
   }
 
   protected encode(p: Packet, b: Buffer, offset: number): number {
-    const n = Math.min(p.caplen, MAX_FORWARDED_CAPLEN);
+    const n = Math.min(p.caplen, this.maxFrame);
     if (this.o.version === 1) writeVxlanHeaderV1(b, offset + UDP_HEADER_LEN, this.o.vni, p.direction, p.data, n);
     else writeVxlanHeaderV2(b, offset + UDP_HEADER_LEN, this.o.vni, p.direction);
     p.data.copy(b, offset + HEADERS, 0, n);
@@ -42,8 +42,7 @@ export class VxlanSink extends DatagramSink {
     }
     b.writeUInt16BE(this.sourcePort, offset);
     b.writeUInt16BE(this.o.port, offset + 2);
-    // Lengths past 65535 cannot be sent; the kernel refuses them (EMSGSIZE, counted).
-    b.writeUInt16BE(Math.min(length, 0xffff), offset + 4);
+    b.writeUInt16BE(length, offset + 4);
     b.writeUInt16BE(0, offset + 6);
     return length;
   }
