@@ -12,6 +12,12 @@ import { runCli } from './run.js';
 const STOP_DEADLINE_MS = 10_000;
 
 runCli('pktminerg', async (argv) => {
+  let channels: Channel[] = [];
+  // As tcpdump: SIGUSR1 prints the counts so far. Our listener, installed first, also keeps Node from opening
+  // its inspector on 127.0.0.1:9229 (its default for SIGUSR1), which would hand a root process to any local user.
+  process.on('SIGUSR1', () => {
+    for (const c of channels) for (const line of c.summary()) c.log.info(line);
+  });
   const cmd = parseCommandLine(argv);
   if (cmd.help) {
     process.stdout.write(`${await helpText()}\n`);
@@ -26,7 +32,7 @@ runCli('pktminerg', async (argv) => {
   const log = getLogger('pktminerg');
   // Every group's remotes stay out of every live capture (spec §2.2).
   const remotes = cmd.channels.flatMap((o) => o.forward?.remotes ?? []);
-  const channels = cmd.channels.map((o) => new Channel(o, log, remotes));
+  channels = cmd.channels.map((o) => new Channel(o, log, remotes));
   refuseSharedDumpDirs(channels);
   // All or nothing: a group that cannot start stops the others, which release what they acquired.
   for (const c of channels) {

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { collect, FIXTURES, startCli, type CliResult } from '../helpers/cli.js';
+import { collect, FIXTURES, startCli, waitForStderr, type CliResult } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 
 const ROOT_ONLY = process.getuid?.() !== 0 && 'needs root (live capture, mounts)';
@@ -107,4 +107,23 @@ test('an offline run that loses packets to a full disk: whole files only, exit 1
     execFileSync('tcpdump', ['-r', f], { stdio: 'ignore' });
   }
   assert.equal(records, written);
+});
+
+test('SIGUSR1 logs the counts so far and opens no inspector port', async (t) => {
+  const child = startCli('pktminerg', ['-f', '-', '--dump', tmp()], { stdin: 'pipe' });
+  t.after(() => void child.kill('SIGKILL'));
+  const done = collect(child);
+  // The input stays open: the agent runs until standard input ends.
+  child.stdin!.write(readFileSync(join(FIXTURES, 'sample.pcap')));
+  await waitForStderr(child, /reading standard input/);
+  const counted = waitForStderr(child, /\[-01-\] captured 8 packets/);
+  // Until the first batch is through, the count may still be 0: signal until it reads 8.
+  const timer = setInterval(() => child.kill('SIGUSR1'), 100);
+  await counted.finally(() => clearInterval(timer));
+  const listening = readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => / 0100007F:2411 .* 0A /.test(l));
+  assert.deepEqual(listening, [], 'nothing listens on 127.0.0.1:9229');
+  child.stdin!.end();
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /Debugger listening/);
 });
