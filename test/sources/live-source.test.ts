@@ -1,0 +1,197 @@
+/**
+ * LiveSource in-process, with a fake addon and a fake view of the interface:
+ * open errors, waiting, a re-created interface, 32-bit kernel counters,
+ * backpressure and the drain at stop. The real addon is covered by
+ * test/native and the namespace tests in test/e2e.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ChannelCounters } from '../../lib/counters.js';
+import type { Logger } from '../../lib/log.js';
+import type { PacketIoAddon, PcapHandle } from '../../lib/native/addon.js';
+import { Packet, type Batch } from '../../lib/packet.js';
+import { PcapRecordEncoder } from '../../lib/proto/pcap.js';
+import { LiveSource, type LinkInfo } from '../../lib/sources/live-source.js';
+
+type OpenError = { code: string; message: string } | null;
+
+/** The addon's capture half, driven by the test: `deliver` plays the kernel handing over a block. */
+class FakeCapture {
+  openError: OpenError = null;
+  linktype = 1;
+  stats: [number, number, number] = [0, 0, 0];
+  opens = 0;
+  closed = 0;
+  paused = false;
+  readonly drainQueue: Buffer[] = [];
+  private onBatch: ((records: Buffer) => void) | null = null;
+  private readonly encoder = new PcapRecordEncoder(true);
+
+  readonly addon = {
+    open: (_device: string, _filter: string, _snaplen: number, _buffer: number, _timeout: number, _promisc: boolean, onBatch: (r: Buffer) => void) => {
+      if (this.openError) throw Object.assign(new Error(this.openError.message), { code: this.openError.code });
+      this.opens++;
+      this.onBatch = onBatch;
+      return { handle: { n: this.opens } as unknown as PcapHandle, linktype: this.linktype, nanos: true };
+    },
+    resume: () => void (this.paused = false),
+    pause: () => void (this.paused = true),
+    drain: () => this.drainQueue.shift(),
+    stats: () => [...this.stats] as [number, number, number],
+    close: () => void this.closed++,
+  } as unknown as PacketIoAddon;
+
+  records(n: number, from = 0): Buffer {
+    const batch: Batch = Array.from({ length: n }, (_, i) => new Packet(1700000000, from + i, 60, 60, Buffer.alloc(60, from + i), 1));
+    return Buffer.from(this.encoder.encode(batch));
+  }
+
+  deliver(n: number, from = 0): void {
+    this.onBatch!(this.records(n, from));
+  }
+}
+
+function setup(o: { state?: LinkInfo['state']; count?: number; timeoutMs?: number } = {}) {
+  const fake = new FakeCapture();
+  const link: LinkInfo = { state: o.state ?? 'up', ifindex: 7 };
+  const counters = new ChannelCounters();
+  const lines: string[] = [];
+  const log: Logger = { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+  let reopens = 0;
+  const src = new LiveSource({
+    device: 'eth9',
+    filter: 'tcp',
+    bufferBytes: 1 << 20,
+    timeoutMs: o.timeoutMs ?? 100,
+    counters,
+    log,
+    count: o.count,
+    addon: fake.addon,
+    link: () => ({ ...link }),
+    onReopen: () => reopens++,
+  });
+  return { fake, link, counters, lines, src, reopens: () => reopens };
+}
+
+const packetsIn = (batches: Batch[]): number => batches.reduce((n, b) => n + b.length, 0);
+
+describe('LiveSource', () => {
+  it('opens at once when the interface is up; every delivered frame comes out and is counted', async () => {
+    const { fake, src, counters } = setup();
+    src.open();
+    assert.equal(fake.opens, 1);
+    const got: Batch[] = [];
+    src.on('data', (b: Batch) => got.push(b));
+    fake.deliver(3);
+    fake.deliver(2, 3);
+    // Flowing mode hands queued batches over on the next turns of the event loop.
+    await new Promise(setImmediate);
+    assert.equal(packetsIn(got), 5);
+    assert.deepEqual(got.flat().map((p) => p.tsNsec), [0, 1, 2, 3, 4]);
+    assert.equal(counters.captured, 5);
+    src.destroy();
+    assert.equal(fake.closed, 1);
+  });
+
+  for (const [code, message, expected] of [
+    ['PERM', 'socket: Operation not permitted', 'cannot capture on eth9: permission denied (capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)'],
+    ['FILTER', 'syntax error', "filter 'tcp': syntax error"],
+  ] as const) {
+    it(`an open error ${code} is a start-up error: one line, nothing left running`, () => {
+      const { fake, src } = setup();
+      fake.openError = { code, message };
+      assert.throws(() => src.open(), { name: 'UserError', message: expected });
+      // A watch timer left behind would keep this test file from ending.
+      src.destroy();
+    });
+  }
+
+  it('an unsupported link type is refused and its handle closed', () => {
+    const { fake, src } = setup();
+    fake.linktype = 105;
+    assert.throws(() => src.open(), { name: 'UserError', message: /link type 105 is not supported/ });
+    assert.equal(fake.closed, 1);
+    src.destroy();
+  });
+
+  it('waits while the interface is absent, says so once, and opens when it appears', (t) => {
+    t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+    const { fake, src, link, lines } = setup({ state: 'absent' });
+    src.open();
+    t.mock.timers.tick(1000);
+    assert.equal(fake.opens, 0);
+    assert.deepEqual(lines, ['waiting for eth9: no such interface']);
+    link.state = 'up';
+    t.mock.timers.tick(250);
+    assert.equal(fake.opens, 1);
+    src.destroy();
+  });
+
+  it('an interface deleted and created again under the same name (new ifindex) is re-opened, the dump told', (t) => {
+    t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+    const { fake, src, link, lines, reopens } = setup();
+    src.open();
+    link.ifindex = 8;
+    t.mock.timers.tick(250);
+    assert.equal(fake.closed, 1, 'the socket bound to the old interface is closed');
+    assert.equal(fake.opens, 2);
+    assert.equal(reopens(), 1);
+    assert.ok(lines.some((l) => l === 'capture on eth9 stopped (interface was re-created)'), lines.join('\n'));
+    src.destroy();
+  });
+
+  it('kernel counters are sampled while capturing, so a 32-bit wrap is not lost', (t) => {
+    t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+    const { fake, src, counters } = setup();
+    src.open();
+    fake.stats = [2 ** 32 - 10, 5, 1];
+    t.mock.timers.tick(250);
+    fake.stats = [20, 7, 1]; // received wrapped past 2^32
+    t.mock.timers.tick(250);
+    src.destroy();
+    assert.equal(counters.kernelReceived, 2 ** 32 + 20);
+    assert.equal(counters.kernelDropped, 7);
+    assert.equal(counters.interfaceDropped, 1);
+  });
+
+  it('pauses the ring while the consumer does not read, resumes when it does', () => {
+    const { fake, src } = setup();
+    src.open();
+    // Nobody reads: the queue of 2 batches fills.
+    fake.deliver(1);
+    fake.deliver(1, 1);
+    assert.equal(fake.paused, true);
+    src.read();
+    assert.equal(fake.paused, false);
+    src.destroy();
+  });
+
+  it('stop() waits for the last block, takes what the kernel still holds, then ends', async () => {
+    const { fake, src, counters } = setup({ timeoutMs: 10 });
+    src.open();
+    const got: Batch[] = [];
+    src.on('data', (b: Batch) => got.push(b));
+    fake.deliver(2);
+    fake.drainQueue.push(fake.records(3, 2));
+    fake.stats = [5, 0, 0];
+    const ended = new Promise((res) => src.on('end', res));
+    src.stop();
+    await ended;
+    assert.equal(packetsIn(got), 5);
+    assert.equal(counters.kernelReceived, 5);
+    assert.equal(fake.closed, 1);
+  });
+
+  it('--count ends the stream after exactly N packets, mid-batch', async () => {
+    const { fake, src, counters } = setup({ count: 4, timeoutMs: 0 });
+    src.open();
+    const got: Batch[] = [];
+    src.on('data', (b: Batch) => got.push(b));
+    const ended = new Promise((res) => src.on('end', res));
+    fake.deliver(3);
+    fake.deliver(3, 3);
+    await ended;
+    assert.equal(packetsIn(got), 4);
+    assert.equal(counters.captured, 4);
+  });
+});
