@@ -11,7 +11,7 @@ import { checkGroup, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_V
 /** Every value is read as a string and converted by checkGroup, so errors can name the flag. */
 const GROUP_OPTIONS: Record<string, Options> = {
   pcapfile: { alias: 'f', type: 'string', group: 'Source:', describe: "read packets from a pcap or pcapng file ('-' = standard input) instead of an interface" },
-  interface: { alias: 'i', type: 'string', group: 'Source:', describe: 'capture on this interface (not implemented yet)' },
+  interface: { alias: 'i', type: 'string', group: 'Source:', describe: "live capture on this interface ('any' = all); waits while it is absent or down" },
   container: { type: 'string', group: 'Source:', describe: 'capture inside this container\'s network namespace (not implemented yet)' },
   kvm: { alias: 'm', type: 'string', group: 'Source:', describe: 'capture on the host tap of this libvirt guest (not implemented yet)' },
   count: { alias: 'c', type: 'string', group: 'Source:', describe: 'stop after N packets (0 = no limit)' },

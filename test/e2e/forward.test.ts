@@ -2,27 +2,29 @@
  * pktminerg → GRE / VXLAN / ZMQ → the matching receiving tool → pcapcompare,
  * across a veth pair between two network namespaces made for the test.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, FIXTURES, runCli, type CliResult, waitForStderr } from '../helpers/cli.js';
+import { collect, FIXTURES, runCli, startCli, startProcess, type CliResult, waitForStderr } from '../helpers/cli.js';
 import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
 import { createPair, netnsAvailable, type Pair } from '../helpers/netns.js';
+import { assertPrerequisites } from '../helpers/prerequisites.js';
 
 const XML = join(FIXTURES, 'xml.pcap');
 const tmp = () => mkdtempSync(join(tmpdir(), 'pa-e2e-'));
+/** Each test's own limit: a hung one fails, its processes are killed (startCli), and the run goes on. */
+const LIVE = { timeout: 60_000 };
 
 /**
  * Runs pktminerg in namespace `ns` on `input`, fed through stdin in slices: a
  * file read at full speed sends bursts of thousands of frames, more than a
  * veth's backlog (net.core.netdev_max_backlog, 1000) takes on a busy machine.
  */
-async function agentOn(net: Pair, input: string, args: string[]): Promise<CliResult> {
-  const child = net.start(net.a, 'pktminerg', ['-f', '-', ...args], 'pipe');
+async function agentOn(t: TestContext, net: Pair, input: string, args: string[]): Promise<CliResult> {
+  const child = startCli(t, 'pktminerg', ['-f', '-', ...args], { netns: net.a, stdin: 'pipe' });
   const done = collect(child);
   const bytes = readFileSync(input);
   for (let off = 0; off < bytes.length; off += 32768) {
@@ -33,8 +35,8 @@ async function agentOn(net: Pair, input: string, args: string[]): Promise<CliRes
   return done;
 }
 
-async function compare(a: string, b: string, timestamps: boolean): Promise<CliResult> {
-  return runCli('pcapcompare', ['--lpcap', a, '--rpcap', b, ...(timestamps ? ['--timestamps'] : [])]);
+async function compare(t: TestContext, a: string, b: string, timestamps: boolean): Promise<CliResult> {
+  return runCli(t, 'pcapcompare', ['--lpcap', a, '--rpcap', b, ...(timestamps ? ['--timestamps'] : [])]);
 }
 
 /** The IPv4/IPv6 frames of a capture: what the ZMQ transport carries. */
@@ -58,28 +60,26 @@ function jumboPcap(): string {
   return path;
 }
 
-describe('forwarding end to end in network namespaces', { skip: !netnsAvailable() && 'needs root and iproute2' }, () => {
+describe('forwarding end to end in network namespaces', { skip: !netnsAvailable() && 'needs root' }, () => {
   let net: Pair;
   before(() => {
+    assertPrerequisites();
     net = createPair();
   });
   after(() => net?.destroy());
 
-  async function roundTrip(receiver: { command: string; args: string[]; ready: RegExp }, agentArgs: string[], input: string, packets: number): Promise<{ out: string; agent: CliResult; recv: CliResult }> {
+  async function roundTrip(t: TestContext, receiver: { command: string; args: string[]; ready: RegExp }, agentArgs: string[], input: string, packets: number): Promise<{ out: string; agent: CliResult; recv: CliResult }> {
     const out = join(tmp(), 'out.pcap');
-    const rx = net.start(net.b, receiver.command, [...receiver.args, '-o', out, '-c', String(packets)]);
+    const rx = startCli(t, receiver.command, [...receiver.args, '-o', out, '-c', String(packets)], { netns: net.b });
     const rxDone = collect(rx);
-    try {
-      await waitForStderr(rx, receiver.ready);
-      const agent = await agentOn(net, input, agentArgs);
-      assert.equal(agent.code, 0, agent.stderr);
-      const timeout = setTimeout(() => rx.kill('SIGTERM'), 15_000);
-      const recv = await rxDone;
-      clearTimeout(timeout);
-      return { out, agent, recv };
-    } finally {
-      rx.kill('SIGTERM');
-    }
+    await waitForStderr(rx, receiver.ready);
+    const agent = await agentOn(t, net, input, agentArgs);
+    assert.equal(agent.code, 0, agent.stderr);
+    // A receiver short of its -c count is stopped, so the comparison can say what is missing.
+    const timeout = setTimeout(() => rx.kill('SIGTERM'), 15_000);
+    const recv = await rxDone;
+    clearTimeout(timeout);
+    return { out, agent, recv };
   }
 
   /**
@@ -87,45 +87,42 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
    * 2 000 fragments overflows what `cap` (gredump -i) can take in one go
    * (README, "Limits of the capture binding").
    */
-  async function greRoundTrip(agentArgs: string[], input: string): Promise<{ out: string; agent: CliResult; gredump: CliResult }> {
+  async function greRoundTrip(t: TestContext, agentArgs: string[], input: string): Promise<{ out: string; agent: CliResult; gredump: CliResult }> {
     const dir = tmp();
     const wire = join(dir, 'wire.pcap');
     const out = join(dir, 'out.pcap');
-    const capture = spawn('ip', ['netns', 'exec', net.b, 'tcpdump', '-i', net.ifB, '-B', '65536', '--immediate-mode', '-n', '-U', '-w', wire, 'ip proto 47'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const captured = new Promise((resolve) => capture.on('close', resolve));
-    let agent: CliResult;
-    try {
-      await waitForStderr(capture, /listening on/);
-      agent = await agentOn(net, input, agentArgs);
-      assert.equal(agent.code, 0, agent.stderr);
-      await sleep(500); // the last fragments cross the veth
-    } finally {
-      capture.kill('SIGTERM');
-      await captured;
-    }
-    const gredump = await runCli('gredump', ['-f', wire, '-o', out]);
+    const capture = startProcess(t, 'tcpdump', ['-i', net.ifB, '-B', '65536', '--immediate-mode', '-n', '-U', '-w', wire, 'ip proto 47'], { netns: net.b });
+    const captured = collect(capture);
+    await waitForStderr(capture, /listening on/);
+    const agent = await agentOn(t, net, input, agentArgs);
+    assert.equal(agent.code, 0, agent.stderr);
+    await sleep(500); // the last fragments cross the veth
+    capture.kill('SIGTERM');
+    await captured;
+    const gredump = await runCli(t, 'gredump', ['-f', wire, '-o', out]);
     assert.equal(gredump.code, 0, gredump.stderr);
     return { out, agent, gredump };
   }
 
-  test('GRE: xml.pcap arrives bit for bit (1514-byte frames are fragmented on the way)', async () => {
-    const { out, agent, gredump } = await greRoundTrip(['-r', net.addrB, '-k', '12'], XML);
+  test('GRE: xml.pcap arrives bit for bit (1514-byte frames are fragmented on the way)', LIVE, async (t) => {
+    const { out, agent, gredump } = await greRoundTrip(t, ['-r', net.addrB, '-k', '12'], XML);
     assert.match(agent.stderr, /gre: sent 1200 datagrams/);
     assert.match(gredump.stderr, /1200 written/);
-    const cmp = await compare(XML, out, false);
+    const cmp = await compare(t, XML, out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
-  test('GRE: frames of 3000 and 9000 bytes are reassembled by gredump', async () => {
+  test('GRE: frames of 3000 and 9000 bytes are reassembled by gredump', LIVE, async (t) => {
     const input = jumboPcap();
-    const { out, gredump } = await greRoundTrip(['-r', net.addrB], input);
+    const { out, gredump } = await greRoundTrip(t, ['-r', net.addrB], input);
     assert.match(gredump.stderr, /2 reassembled|[1-9]\d* reassembled/);
-    const cmp = await compare(input, out, false);
+    const cmp = await compare(t, input, out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
-  test('VXLAN v1 with the capTime trailer: frames and timestamps arrive exactly', async () => {
+  test('VXLAN v1 with the capTime trailer: frames and timestamps arrive exactly', LIVE, async (t) => {
     const { out, agent, recv } = await roundTrip(
+      t,
       { command: 'vxlandump', args: ['--port', '4789', '--bind', net.addrB, '--vni', '12', '--capTime'], ready: /listening/i },
       ['-r', net.addrB, '-n', '12', '--capTime', '1'],
       XML,
@@ -133,25 +130,27 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     );
     assert.equal(recv.code, 0, recv.stderr);
     assert.match(agent.stderr, /vxlan: sent 1200 datagrams/);
-    const cmp = await compare(XML, out, true);
+    const cmp = await compare(t, XML, out, true);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
-  test('VXLAN v2 with directions from --dir', async () => {
+  test('VXLAN v2 with directions from --dir', LIVE, async (t) => {
     const { out, recv } = await roundTrip(
+      t,
       { command: 'vxlandump', args: ['--port', '4800', '--bind', net.addrB], ready: /listening/i },
       ['-r', net.addrB, '--vni2', '260', '-x', '4800', '--dir', 'host_10.200.175.83'],
       join(FIXTURES, 'sample.pcap'),
       8,
     );
     assert.equal(recv.code, 0, recv.stderr);
-    const cmp = await compare(join(FIXTURES, 'sample.pcap'), out, false);
+    const cmp = await compare(t, join(FIXTURES, 'sample.pcap'), out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
-  test('ZMQ with a dump on the same channel: both equal the input, timestamps included', async () => {
+  test('ZMQ with a dump on the same channel: both equal the input, timestamps included', LIVE, async (t) => {
     const dump = tmp();
     const { out, agent, recv } = await roundTrip(
+      t,
       { command: 'zmqdump', args: ['--port', '5555', '--bind', net.addrB], ready: /listening|bound/i },
       ['-r', net.addrB, '-z', '5555', '-k', '12', '--dump', dump],
       XML,
@@ -161,19 +160,19 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     assert.match(agent.stderr, /zmq: queued 1185 packets/);
     // The MPLS label replaces the EtherType; receivers restore IPv4/IPv6 only, so the 5 ARP and 10 LLC frames are counted, not sent.
     assert.match(agent.stderr, /zmq: not IPv4\/IPv6 \(the ZMQ format cannot restore its EtherType\) 15/);
-    const cmp = await compare(await ipOnly(XML), out, true);
+    const cmp = await compare(t, await ipOnly(XML), out, true);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
     assert.ok(readFileSync(join(dump, 'stdin', 'pktminerg_dump.pcap')).equals(readFileSync(XML)), 'the dump is not touched by the MPLS relabelling');
   });
 
-  test('ZMQ receiver absent, then present: batches refused meanwhile are counted, later ones arrive', async () => {
+  test('ZMQ receiver absent, then present: batches refused meanwhile are counted, later ones arrive', LIVE, async (t) => {
     const out = join(tmp(), 'late.pcap');
-    const agent = net.start(net.a, 'pktminerg', ['-f', '-', '-r', net.addrB, '-z', '5556'], 'pipe');
+    const agent = startCli(t, 'pktminerg', ['-f', '-', '-r', net.addrB, '-z', '5556'], { netns: net.a, stdin: 'pipe' });
     const agentDone = collect(agent);
     const xml = readFileSync(XML);
     agent.stdin!.write(readFileSync(join(FIXTURES, 'sample.pcap'))); // 8 packets, nobody listening
     await sleep(4500); // past the start-up wait for receivers: the age timer flushes them into a refusal
-    const rx = net.start(net.b, 'zmqdump', ['--port', '5556', '--bind', net.addrB, '-o', out, '-c', '1185']);
+    const rx = startCli(t, 'zmqdump', ['--port', '5556', '--bind', net.addrB, '-o', out, '-c', '1185'], { netns: net.b });
     const rxDone = collect(rx);
     await waitForStderr(rx, /listening|bound/i);
     await sleep(1500); // ZeroMQ reconnects every 100 ms
@@ -185,24 +184,24 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     assert.match(a.stderr, /captured 1208 packets/);
     assert.match(a.stderr, /zmq: receiver slow or absent \(ZeroMQ queue full\) 8/);
     assert.match(a.stderr, /zmq: queued 1185 packets/);
-    const cmp = await compare(await ipOnly(XML), out, true);
+    const cmp = await compare(t, await ipOnly(XML), out, true);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
-  test('an unreachable remote does not hold back the other one', async () => {
-    const { out, agent } = await greRoundTrip(['-r', `${net.absent},${net.addrB}`], XML);
+  test('an unreachable remote does not hold back the other one', LIVE, async (t) => {
+    const { out, agent } = await greRoundTrip(t, ['-r', `${net.absent},${net.addrB}`], XML);
     assert.match(agent.stderr, new RegExp(`${net.addrB.replace(/\./g, '\\.')} 1200 packets`));
-    const cmp = await compare(XML, out, false);
+    const cmp = await compare(t, XML, out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
-  test('ZMQ receiver too slow: batches over the high-water mark are dropped and counted, the rest arrive', async () => {
+  test('ZMQ receiver too slow: batches over the high-water mark are dropped and counted, the rest arrive', LIVE, async (t) => {
     const out = join(tmp(), 'slow.pcap');
-    const rx = net.start(net.b, 'zmqdump', ['--port', '5557', '--bind', net.addrB, '-o', out]);
+    const rx = startCli(t, 'zmqdump', ['--port', '5557', '--bind', net.addrB, '-o', out], { netns: net.b });
     const rxDone = collect(rx);
     await waitForStderr(rx, /listening/i);
     rx.kill('SIGSTOP'); // connected, but reads nothing: TCP and the ZeroMQ queue fill up
-    const agent = net.start(net.a, 'pktminerg', ['-f', '-', '-r', net.addrB, '-z', '5557', '--zmq_hwm', '2'], 'pipe');
+    const agent = startCli(t, 'pktminerg', ['-f', '-', '-r', net.addrB, '-z', '5557', '--zmq_hwm', '2'], { netns: net.a, stdin: 'pipe' });
     const agentDone = collect(agent);
     const xml = readFileSync(XML);
     const refused = new Promise<void>((resolve) => agent.stderr!.on('data', (d: Buffer) => /receiver slow or absent/.test(String(d)) && resolve()));
@@ -223,9 +222,9 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     assert.match(r.stderr, new RegExp(`${queued} packets received`), 'everything queued arrives');
   });
 
-  test('--mbps thins out forwarding only; the dump on the same channel stays complete', async () => {
+  test('--mbps thins out forwarding only; the dump on the same channel stays complete', LIVE, async (t) => {
     const dump = tmp();
-    const agent = await collect(net.start(net.a, 'pktminerg', ['-f', XML, '-r', net.addrB, '--mbps', '1', '--dump', dump]));
+    const agent = await runCli(t, 'pktminerg', ['-f', XML, '-r', net.addrB, '--mbps', '1', '--dump', dump], { netns: net.a });
     assert.equal(agent.code, 0, agent.stderr);
     const sent = Number(/gre: sent (\d+) datagrams/.exec(agent.stderr)?.[1]);
     const throttled = Number(/throttled (\d+)/.exec(agent.stderr)?.[1]);
@@ -234,21 +233,21 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     assert.ok(readFileSync(join(dump, 'xml', 'pktminerg_dump.pcap')).equals(readFileSync(XML)));
   });
 
-  test('-M do refuses to fragment: oversized datagrams are counted as EMSGSIZE, the others sent', async () => {
-    const agent = await collect(net.start(net.a, 'pktminerg', ['-f', jumboPcap(), '-r', net.addrB, '-M', 'do', '-B', net.ifA]));
+  test('-M do refuses to fragment: oversized datagrams are counted as EMSGSIZE, the others sent', LIVE, async (t) => {
+    const agent = await runCli(t, 'pktminerg', ['-f', jumboPcap(), '-r', net.addrB, '-M', 'do', '-B', net.ifA], { netns: net.a });
     assert.equal(agent.code, 0, agent.stderr);
     assert.match(agent.stderr, /gre: sent 2 datagrams/);
     assert.match(agent.stderr, /gre: EMSGSIZE 3/);
   });
 
-  test('VXLAN to a closed port (the receiver answers ICMP port unreachable): the agent carries on and exits 0', async () => {
-    const agent = await agentOn(net, join(FIXTURES, 'sample.pcap'), ['-r', net.addrB, '-n', '7', '-x', '4799']);
+  test('VXLAN to a closed port (the receiver answers ICMP port unreachable): the agent carries on and exits 0', LIVE, async (t) => {
+    const agent = await agentOn(t, net, join(FIXTURES, 'sample.pcap'), ['-r', net.addrB, '-n', '7', '-x', '4799']);
     assert.equal(agent.code, 0, agent.stderr);
     assert.match(agent.stderr, /vxlan: sent 8 datagrams/);
   });
 
-  test('-B with a device that does not exist: one line, exit 1', async () => {
-    const agent = await collect(net.start(net.a, 'pktminerg', ['-f', XML, '-r', net.addrB, '-B', 'nosuchdev0']));
+  test('-B with a device that does not exist: one line, exit 1', LIVE, async (t) => {
+    const agent = await runCli(t, 'pktminerg', ['-f', XML, '-r', net.addrB, '-B', 'nosuchdev0'], { netns: net.a });
     assert.equal(agent.code, 1);
     assert.match(agent.stderr, /^pktminerg: -B nosuchdev0: .+$/m);
     assert.doesNotMatch(agent.stderr, /\n\s+at /);

@@ -1,5 +1,6 @@
 /** Runs the built CLIs as child processes, the way users run them. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,11 +27,37 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(command: string, args: string[], opts: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv; cwd?: string } = {}): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, 'dist', 'cli', `${command}.js`), ...args], {
-    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
+export interface StartOptions {
+  stdin?: 'pipe' | 'ignore';
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Run inside this network namespace; `ip netns exec` execs in place, so the child's pid is the program's own. */
+  netns?: string;
+}
+
+/**
+ * Starts a program for test `t` and SIGKILLs it when `t` ends, however it
+ * ends: after a failed assertion or a timeout it would otherwise keep
+ * running, and its open pipes would keep the test file, and so the whole
+ * run, from finishing.
+ */
+export function startProcess(t: TestContext, file: string, args: string[], opts: StartOptions = {}): ChildProcess {
+  const [command, argv] = opts.netns === undefined ? [file, args] : ['ip', ['netns', 'exec', opts.netns, file, ...args]];
+  const child = spawn(command, argv, { stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'], env: opts.env, cwd: opts.cwd ?? tmpdir() });
+  t.after(async () => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  });
+  return child;
+}
+
+/** A built CLI (`dist/cli/<command>.js`), run the way users run it, for test `t` (see startProcess). */
+export function startCli(t: TestContext, command: string, args: string[], opts: StartOptions = {}): ChildProcess {
+  return startProcess(t, process.execPath, [join(ROOT, 'dist', 'cli', `${command}.js`), ...args], {
+    ...opts,
     env: { ...process.env, TZ: 'UTC', PKTMINERG_LOG_CONFIG: STDERR_LOG_CONFIG, ...opts.env },
-    cwd: opts.cwd ?? tmpdir(),
   });
 }
 
@@ -42,8 +69,8 @@ export function collect(child: ChildProcess): Promise<CliResult> {
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-export function runCli(command: string, args: string[], opts: Parameters<typeof startCli>[2] = {}): Promise<CliResult> {
-  return collect(startCli(command, args, opts));
+export function runCli(t: TestContext, command: string, args: string[], opts: StartOptions = {}): Promise<CliResult> {
+  return collect(startCli(t, command, args, opts));
 }
 
 /**
@@ -87,12 +114,9 @@ export async function waitForSize(path: string, size: number): Promise<void> {
   throw new Error(`${path} did not reach ${size} bytes`);
 }
 
-/** A receiving tool started with --port 0 on 127.0.0.1, killed when the test ends however it ends. */
+/** A receiving tool started with --port 0 on 127.0.0.1 (killed when the test ends, as startCli says). */
 export async function startReceiver(t: TestContext, command: string, args: string[]): Promise<{ child: ChildProcess; port: number; done: Promise<CliResult> }> {
-  const child = startCli(command, ['--port', '0', '--bind', '127.0.0.1', ...args]);
-  t.after(() => {
-    child.kill('SIGKILL');
-  });
+  const child = startCli(t, command, ['--port', '0', '--bind', '127.0.0.1', ...args]);
   const done = collect(child);
   const m = await waitForStderr(child, /listening on (?:udp )?\S*?127\.0\.0\.1:(\d+), writing /);
   return { child, port: Number(m[1]), done };

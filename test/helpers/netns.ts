@@ -1,28 +1,46 @@
 /**
  * Throw-away network namespaces for live tests: two namespaces joined by a
  * veth pair, addresses only inside them (10.252.<n>.0/29), deleted afterwards
- * even when a test fails. Needs root and iproute2; `netnsAvailable()` says
- * whether this machine can run such tests.
+ * even when a test fails. Programs run in them with startCli/startProcess
+ * (`netns` option).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT, STDERR_LOG_CONFIG } from './cli.js';
+import { execFileSync } from 'node:child_process';
+import { isRoot } from './prerequisites.js';
 
-export function netnsAvailable(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/**
+ * Whether namespace tests run here: as root. A root run without iproute2 or
+ * tcpreplay fails and names what is missing (prerequisites.ts); it never skips.
+ */
+export const netnsAvailable = isRoot;
 
-function ip(...args: string[]): void {
+export function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function macOf(ns: string, dev: string): string {
+/**
+ * Deletes namespace `ns`, SIGKILLing what still runs in it first. Tests kill
+ * their own children when they end, but a suite that times out runs its
+ * `after` hooks before its tests' (node:test), and a program left in a
+ * deleted namespace would run on, unreachable by name.
+ */
+export function deleteNetns(ns: string): void {
+  let pids: string;
+  try {
+    pids = execFileSync('ip', ['netns', 'pids', ns], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  } catch {
+    return; // never created, or already gone
+  }
+  for (const pid of pids.split(/\s+/).filter((p) => p !== '')) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  ip('netns', 'del', ns);
+}
+
+export function macOf(ns: string, dev: string): string {
   const [link] = JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show', 'dev', dev]).toString()) as { address: string }[];
   return link!.address;
 }
@@ -40,8 +58,6 @@ export interface Pair {
   addrA: string;
   addrB: string;
   absent: string;
-  /** Runs a built CLI inside namespace `ns`. */
-  start(ns: string, command: string, args: string[], stdin?: 'pipe' | 'ignore'): ChildProcess;
   destroy(): void;
 }
 
@@ -59,20 +75,8 @@ export function createPair(): Pair {
     addrA: `${subnet}.1`,
     addrB: `${subnet}.2`,
     absent: `${subnet}.3`,
-    start(ns, command, args, stdin = 'ignore') {
-      return spawn('ip', ['netns', 'exec', ns, process.execPath, join(ROOT, 'dist', 'cli', `${command}.js`), ...args], {
-        stdio: [stdin, 'pipe', 'pipe'],
-        env: { ...process.env, TZ: 'UTC', PKTMINERG_LOG_CONFIG: STDERR_LOG_CONFIG },
-      });
-    },
     destroy() {
-      for (const ns of [a, b]) {
-        try {
-          ip('netns', 'del', ns);
-        } catch {
-          // already gone
-        }
-      }
+      for (const ns of [a, b]) deleteNetns(ns);
     },
   };
   try {

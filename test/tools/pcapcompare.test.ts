@@ -32,67 +32,67 @@ function records(n: number): PcapRecordSpec[] {
   }));
 }
 
-test('identical files: exit 0 and "Compare result 0, Pkt num: N", positional and --lpcap/--rpcap forms', async () => {
+test('identical files: exit 0 and "Compare result 0, Pkt num: N", positional and --lpcap/--rpcap forms', async (t) => {
   const copy = join(dir, 'xml-copy.pcap');
   copyFileSync(XML, copy);
-  const r = await runCli('pcapcompare', [XML, copy]);
+  const r = await runCli(t, 'pcapcompare', [XML, copy]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'Compare result 0, Pkt num: 1200\n');
   assert.equal(r.stderr, '');
 
-  const s = await runCli('pcapcompare', ['--lpcap', SAMPLE, '--rpcap', SAMPLE, '--timestamps']);
+  const s = await runCli(t, 'pcapcompare', ['--lpcap', SAMPLE, '--rpcap', SAMPLE, '--timestamps']);
   assert.equal(s.code, 0, s.stderr);
   assert.equal(s.stdout, 'Compare result 0, Pkt num: 8\n');
 });
 
-test('one byte changed in packet 17: exit 1, names the packet and the offset', async () => {
+test('one byte changed in packet 17: exit 1, names the packet and the offset', async (t) => {
   const bytes = readFileSync(XML);
   const at = recordOffsets(bytes)[16]! + 16 + 14;
   bytes[at] ^= 0xff;
   const changed = write('xml-changed.pcap', bytes);
-  const r = await runCli('pcapcompare', [XML, changed]);
+  const r = await runCli(t, 'pcapcompare', [XML, changed]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /^packet 17 differs: bytes differ at offset 14 \(0x[0-9a-f]{2} vs 0x[0-9a-f]{2}\)\n$/);
 });
 
-test('one packet fewer: exit 1, both counts', async () => {
+test('one packet fewer: exit 1, both counts', async (t) => {
   const bytes = readFileSync(SAMPLE);
   const fewer = write('sample-7.pcap', bytes.subarray(0, recordOffsets(bytes)[7]));
-  const r = await runCli('pcapcompare', [SAMPLE, fewer]);
+  const r = await runCli(t, 'pcapcompare', [SAMPLE, fewer]);
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stdout, `${SAMPLE} has 8 packets, ${fewer} has 7\n`);
 
-  const swapped = await runCli('pcapcompare', ['--lpcap', fewer, '--rpcap', SAMPLE]);
+  const swapped = await runCli(t, 'pcapcompare', ['--lpcap', fewer, '--rpcap', SAMPLE]);
   assert.equal(swapped.code, 1);
   assert.equal(swapped.stdout, `${fewer} has 7 packets, ${SAMPLE} has 8\n`);
 });
 
-test('different timestamps: exit 0 without --timestamps, 1 with it', async () => {
+test('different timestamps: exit 0 without --timestamps, 1 with it', async (t) => {
   const recs = records(3);
   const a = write('ts-a.pcap', buildPcap({}, recs));
   const b = write('ts-b.pcap', buildPcap({}, recs.map((r, i) => (i === 1 ? { ...r, tsFrac: r.tsFrac + 1 } : r))));
-  const plain = await runCli('pcapcompare', [a, b]);
+  const plain = await runCli(t, 'pcapcompare', [a, b]);
   assert.equal(plain.code, 0, plain.stderr);
   assert.equal(plain.stdout, 'Compare result 0, Pkt num: 3\n');
-  const strict = await runCli('pcapcompare', [a, b, '--timestamps']);
+  const strict = await runCli(t, 'pcapcompare', [a, b, '--timestamps']);
   assert.equal(strict.code, 1, strict.stderr);
   assert.equal(strict.stdout, 'packet 2 differs: timestamp 1700000001.001000 vs 1700000001.001001\n');
 });
 
-test('caplen and wire length differences are named', async () => {
+test('caplen and wire length differences are named', async (t) => {
   const recs = records(4);
   const a = write('len-a.pcap', buildPcap({}, recs));
   const shorter = write('len-caplen.pcap', buildPcap({}, recs.map((r, i) => (i === 2 ? { ...r, data: r.data.subarray(0, 50), wirelen: r.data.length } : r))));
   const wire = write('len-wirelen.pcap', buildPcap({}, recs.map((r, i) => (i === 3 ? { ...r, wirelen: r.data.length + 100 } : r))));
-  const c = await runCli('pcapcompare', [a, shorter]);
+  const c = await runCli(t, 'pcapcompare', [a, shorter]);
   assert.equal(c.code, 1);
   assert.equal(c.stdout, 'packet 3 differs: caplen 62 vs 50\n');
-  const w = await runCli('pcapcompare', [a, wire]);
+  const w = await runCli(t, 'pcapcompare', [a, wire]);
   assert.equal(w.code, 1);
   assert.equal(w.stdout, 'packet 4 differs: wirelen 63 vs 163\n');
 });
 
-test('a pcapng file with nanosecond timestamps equals the pcap with the same packets', async () => {
+test('a pcapng file with nanosecond timestamps equals the pcap with the same packets', async (t) => {
   const recs = records(5);
   const pcap = write('same.pcap', buildPcap({}, recs));
   const ng = write(
@@ -103,22 +103,22 @@ test('a pcapng file with nanosecond timestamps equals the pcap with the same pac
       ...recs.map((r) => ({ type: 'epb' as const, ts: BigInt(r.tsSec) * 1_000_000_000n + BigInt(r.tsFrac * 1000), data: r.data })),
     ]),
   );
-  const r = await runCli('pcapcompare', [pcap, ng, '--timestamps']);
+  const r = await runCli(t, 'pcapcompare', [pcap, ng, '--timestamps']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'Compare result 0, Pkt num: 5\n');
 });
 
-test('a truncated file: exit 2, its error with the file and offset on stderr', async () => {
+test('a truncated file: exit 2, its error with the file and offset on stderr', async (t) => {
   const bytes = readFileSync(SAMPLE);
   const cut = recordOffsets(bytes)[5]! + 16 + 10;
   const truncated = write('sample-truncated.pcap', bytes.subarray(0, cut));
-  const r = await runCli('pcapcompare', [SAMPLE, truncated]);
+  const r = await runCli(t, 'pcapcompare', [SAMPLE, truncated]);
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, `pcapcompare: ${truncated}: truncated pcap record at byte offset ${recordOffsets(bytes)[5]}: need ${bytes.readUInt32LE(recordOffsets(bytes)[5]! + 8) + 16} bytes, have 26\n`);
 });
 
-test('damage is reported only after the packets before it: an earlier difference wins (exit 1)', async () => {
+test('damage is reported only after the packets before it: an earlier difference wins (exit 1)', async (t) => {
   const bytes = readFileSync(SAMPLE);
   const offsets = recordOffsets(bytes);
   const corrupt = Buffer.from(bytes);
@@ -126,16 +126,16 @@ test('damage is reported only after the packets before it: an earlier difference
   const corruptFile = write('sample-corrupt.pcap', corrupt);
   const damaged = Buffer.from(corrupt);
   damaged[offsets[1]! + 16 + 30] ^= 1;
-  const r = await runCli('pcapcompare', [SAMPLE, write('sample-damaged.pcap', damaged)]);
+  const r = await runCli(t, 'pcapcompare', [SAMPLE, write('sample-damaged.pcap', damaged)]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /^packet 2 differs: bytes differ at offset 30 /);
 
-  const c = await runCli('pcapcompare', [SAMPLE, corruptFile]);
+  const c = await runCli(t, 'pcapcompare', [SAMPLE, corruptFile]);
   assert.equal(c.code, 2);
   assert.equal(c.stderr, `pcapcompare: ${corruptFile}: pcap record captured length 262145 exceeds limit 262144 at byte offset ${offsets[6]}\n`);
 });
 
-test('trouble is exit 2 with one line: missing file, corrupt magic, bad options', async () => {
+test('trouble is exit 2 with one line: missing file, corrupt magic, bad options', async (t) => {
   const missing = join(dir, 'nope.pcap');
   const cases: [string[], RegExp][] = [
     [[SAMPLE, missing], new RegExp(`^pcapcompare: cannot read ${missing}: ENOENT\\n$`)],
@@ -145,7 +145,7 @@ test('trouble is exit 2 with one line: missing file, corrupt magic, bad options'
     [[SAMPLE, SAMPLE, '--bogus'], /^pcapcompare: Unknown argument: bogus\n$/],
   ];
   for (const [args, expected] of cases) {
-    const r = await runCli('pcapcompare', args);
+    const r = await runCli(t, 'pcapcompare', args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, expected);
     assert.equal(r.stdout, '');

@@ -130,13 +130,13 @@ test('port in use: one line, exit 1, no output file left', { timeout: 30_000 }, 
   await new Promise<void>((resolve) => busy.bind(0, '127.0.0.1', resolve));
   const port = busy.address().port;
   const out = output();
-  const r = await runCli('vxlandump', ['--port', String(port), '--bind', '127.0.0.1', '-o', out]);
+  const r = await runCli(t, 'vxlandump', ['--port', String(port), '--bind', '127.0.0.1', '-o', out]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `vxlandump: cannot listen on udp 127.0.0.1:${port}: EADDRINUSE\n`);
   assert.equal(existsSync(out), false);
 });
 
-test('bad options and an existing output file: one line naming the problem, exit 1', { timeout: 30_000 }, async () => {
+test('bad options and an existing output file: one line naming the problem, exit 1', { timeout: 30_000 }, async (t) => {
   const existing = join(dir, 'exists.pcap');
   writeFileSync(existing, 'x');
   const cases: [string[], string][] = [
@@ -151,7 +151,7 @@ test('bad options and an existing output file: one line naming the problem, exit
     [['--port', '0', '-o', existing], `vxlandump: ${existing} exists; not overwriting it\n`],
   ];
   for (const [args, expected] of cases) {
-    const r = await runCli('vxlandump', args);
+    const r = await runCli(t, 'vxlandump', args);
     assert.equal(r.code, 1, args.join(' '));
     assert.equal(r.stderr, expected);
   }

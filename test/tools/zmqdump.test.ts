@@ -161,14 +161,14 @@ test('port in use: one line, exit 1, no output file left', { timeout: 30_000 }, 
   await busy.bind('tcp://127.0.0.1:0');
   const port = /:(\d+)$/.exec(busy.lastEndpoint!)![1];
   const out = output();
-  const r = await runCli('zmqdump', ['--port', port!, '--bind', '127.0.0.1', '-o', out]);
+  const r = await runCli(t, 'zmqdump', ['--port', port!, '--bind', '127.0.0.1', '-o', out]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `zmqdump: cannot listen on tcp://127.0.0.1:${port}: EADDRINUSE\n`);
   assert.equal(existsSync(out), false);
 });
 
-test('--port is required', async () => {
-  const r = await runCli('zmqdump', ['-o', output()]);
+test('--port is required', async (t) => {
+  const r = await runCli(t, 'zmqdump', ['-o', output()]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, 'zmqdump: --port is required\n');
 });
