@@ -16,12 +16,10 @@ import { readPcapFile } from '../helpers/capture-files.js';
 const ROOT_ONLY = process.getuid?.() !== 0 && 'needs root (live capture, mounts)';
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-life-'));
 
-/** Runs pktminerg, killed when the test ends however it ends; resolves with its result and how long it ran. */
+/** Runs pktminerg (killed when the test ends, however it ends); resolves with its result and how long it ran. */
 async function pktminerg(t: TestContext, args: string[]): Promise<CliResult & { ms: number }> {
   const started = Date.now();
-  const child = startCli('pktminerg', args);
-  t.after(() => void child.kill('SIGKILL'));
-  const r = await collect(child);
+  const r = await collect(startCli(t, 'pktminerg', args));
   return { ...r, ms: Date.now() - started };
 }
 
@@ -110,8 +108,7 @@ test('an offline run that loses packets to a full disk: whole files only, exit 1
 });
 
 test('SIGUSR1 logs the counts so far and opens no inspector port', async (t) => {
-  const child = startCli('pktminerg', ['-f', '-', '--dump', tmp()], { stdin: 'pipe' });
-  t.after(() => void child.kill('SIGKILL'));
+  const child = startCli(t, 'pktminerg', ['-f', '-', '--dump', tmp()], { stdin: 'pipe' });
   const done = collect(child);
   // The input stays open: the agent runs until standard input ends.
   child.stdin!.write(readFileSync(join(FIXTURES, 'sample.pcap')));
