@@ -22,6 +22,7 @@ import { makeDirectionFn, parseDirExpression, resolveNicIPv4 } from './stages/di
 import { makeSliceFn } from './stages/slice.js';
 import { vlanDecodeBatch } from './stages/vlan.js';
 import { makeThrottleFn } from './stages/throttle.js';
+import { makeToEthernetFn } from './stages/to-ethernet.js';
 import { DumpSink } from './sinks/dump-sink.js';
 import { FanOut, type Branch } from './sinks/fan-out.js';
 import { GreSink } from './sinks/gre-sink.js';
@@ -68,9 +69,17 @@ export class Channel {
       this.addSink(this.dump);
     }
     if (opts.forward) {
-      // The rate limit applies to forwarding only: the local record stays complete (spec §4).
-      const throttle = opts.mbps > 0 ? makeThrottleFn(opts.mbps, opts.forward.transport, this.counters) : undefined;
-      this.addSink(this.makeForwarder(), throttle);
+      // The rate limit and the conversion to Ethernet apply to forwarding only: the local record stays complete
+      // and original (spec §4). Throttle first: what it drops need not be converted.
+      const toEthernet = makeToEthernetFn(this.counters);
+      const throttle = opts.mbps > 0 ? makeThrottleFn(opts.mbps, opts.forward.transport, this.counters) : null;
+      const forwarding: BatchFn = throttle
+        ? (batch) => {
+            throttle(batch);
+            toEthernet(batch);
+          }
+        : toEthernet;
+      this.addSink(this.makeForwarder(), forwarding);
     }
   }
 
@@ -171,6 +180,7 @@ export class Channel {
     const drops: [string, number][] = [
       ['direction unknown', c.droppedDirection],
       ['throttled', c.droppedThrottled],
+      ['link type not carried as Ethernet', c.droppedLinkType],
     ];
     for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
     return [

@@ -16,6 +16,8 @@ export class ChannelCounters {
   droppedDirection = 0;
   /** Dropped by the `--mbps` limiter (spec §4.2). */
   droppedThrottled = 0;
+  /** Not forwarded: a link type that cannot be carried as Ethernet (the dump still records them). */
+  droppedLinkType = 0;
 }
 
 /** The kernel's counts for live capture, worded as tcpdump's end-of-capture lines. */

@@ -11,9 +11,15 @@ export const DIR_NONE = 0;
 export const DIR_IN = 1;
 export const DIR_OUT = 2;
 
-/** Link-layer header types (tcpdump.org/linktypes.html) that we parse. */
+/** Link-layer header types (tcpdump.org/linktypes.html) that we parse or convert. */
+export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_LOOP = 108;
 export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_LINUX_SLL2 = 276;
 
 export class Packet {
   /** Capture time, whole seconds since the epoch. */

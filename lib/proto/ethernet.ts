@@ -27,10 +27,17 @@
  *  | PCP |D|     VLAN id (12)      |   EtherType or next TPID      |
  *  +-----+-+-----------------------+-------------------------------+
  */
-import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Packet } from '../packet.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, type Packet } from '../packet.js';
 
 export const ETHERNET_HEADER_LEN = 14;
 export const LINUX_SLL_HEADER_LEN = 16;
+/** Linux cooked capture v2: diagram in link-to-ethernet.ts. */
+export const LINUX_SLL2_HEADER_LEN = 20;
+/** Where the cooked headers keep sll_pkttype (linux/if_packet.h): SLL a 16-bit field at 0, SLL2 a byte at 10. */
+export const SLL_PKTTYPE_OFFSET = 0;
+export const SLL2_PKTTYPE_OFFSET = 10;
+export const PACKET_BROADCAST = 1;
+export const PACKET_OUTGOING = 4;
 export const VLAN_TAG_LEN = 4;
 
 export const ETHERTYPE_IPV4 = 0x0800;
@@ -66,13 +73,25 @@ export function decodeLinkLayer(p: Packet): void {
   p.etherType = 0;
 
   let off: number;
-  if (p.linktype === LINKTYPE_ETHERNET) off = ETHERNET_HEADER_LEN;
-  else if (p.linktype === LINKTYPE_LINUX_SLL) off = LINUX_SLL_HEADER_LEN;
-  else return;
-  if (end < off) return;
-  // Byte arithmetic instead of readUInt16BE: lengths are checked just above,
+  let type: number;
+  // Byte arithmetic instead of readUInt16BE: lengths are checked first,
   // so Buffer's own range check would be redundant on the per-packet path.
-  let type = (d[off - 2] << 8) | d[off - 1];
+  if (p.linktype === LINKTYPE_ETHERNET || p.linktype === LINKTYPE_LINUX_SLL) {
+    off = p.linktype === LINKTYPE_ETHERNET ? ETHERNET_HEADER_LEN : LINUX_SLL_HEADER_LEN;
+    if (end < off) return;
+    type = (d[off - 2] << 8) | d[off - 1];
+  } else if (p.linktype === LINKTYPE_LINUX_SLL2) {
+    off = LINUX_SLL2_HEADER_LEN;
+    if (end < off) return;
+    type = (d[0] << 8) | d[1];
+  } else if (p.linktype === LINKTYPE_RAW || p.linktype === LINKTYPE_IPV4 || p.linktype === LINKTYPE_IPV6) {
+    if (end < 1) return;
+    off = 0;
+    type = ipEtherType(d[0] >> 4);
+    if (type === 0) return;
+  } else {
+    return;
+  }
 
   while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_LEGACY) {
     if (end < off + VLAN_TAG_LEN) return;
@@ -86,4 +105,9 @@ export function decodeLinkLayer(p: Packet): void {
   if (type < ETHERTYPE_MIN) return;
   p.l3Offset = off;
   p.etherType = type;
+}
+
+/** The EtherType of an IP packet's version nibble; 0 for anything else. */
+export function ipEtherType(version: number): number {
+  return version === 4 ? ETHERTYPE_IPV4 : version === 6 ? ETHERTYPE_IPV6 : 0;
 }

@@ -14,8 +14,8 @@
 import { networkInterfaces } from 'node:os';
 import type { ChannelCounters } from '../counters.js';
 import { UserError } from '../errors.js';
-import { compactBatch, DIR_IN, DIR_OUT, DIR_UNKNOWN, type Batch, type Packet } from '../packet.js';
-import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4 } from '../proto/ethernet.js';
+import { compactBatch, DIR_IN, DIR_OUT, DIR_UNKNOWN, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, type Batch, type Packet } from '../packet.js';
+import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, LINUX_SLL2_HEADER_LEN, LINUX_SLL_HEADER_LEN, PACKET_OUTGOING, SLL2_PKTTYPE_OFFSET, SLL_PKTTYPE_OFFSET } from '../proto/ethernet.js';
 import { decodeIPv4, IPPROTO_UDP, IPv4View, parseIPv4, UDP_HEADER_LEN } from '../proto/ipv4.js';
 import { VXLAN_HEADER_LEN } from '../proto/vxlan.js';
 import type { BatchFn } from './batch-stage.js';
@@ -243,12 +243,18 @@ function dropUnknown(classify: (p: Packet) => number, counters: ChannelCounters)
   };
 }
 
-/** Source MAC (bytes 6..11) ours → out, anything else → in, whatever the frame carries. */
+/**
+ * Source MAC (bytes 6..11) ours → out, anything else → in, whatever the frame
+ * carries. Linux cooked frames (`-i any`) have no single MAC to compare: the
+ * kernel's packet type says it, outgoing → out, anything else → in.
+ */
 function macClassifier(mac: Buffer): (p: Packet) => number {
   if (mac.length !== 6) throw new RangeError(`--dir auto needs the interface's 6-byte MAC, got ${mac.length} bytes`);
   // Read per packet, as two integers (no subarray or Buffer.compare): a live
   // source refreshes the MAC in this buffer at every reopen.
   return (p) => {
+    if (p.linktype === LINKTYPE_LINUX_SLL) return p.caplen < LINUX_SLL_HEADER_LEN ? DIR_UNKNOWN : p.data.readUInt16BE(SLL_PKTTYPE_OFFSET) === PACKET_OUTGOING ? DIR_OUT : DIR_IN;
+    if (p.linktype === LINKTYPE_LINUX_SLL2) return p.caplen < LINUX_SLL2_HEADER_LEN ? DIR_UNKNOWN : p.data[SLL2_PKTTYPE_OFFSET] === PACKET_OUTGOING ? DIR_OUT : DIR_IN;
     if (p.caplen < ETHERNET_HEADER_LEN) return DIR_UNKNOWN;
     return p.data.readUInt32BE(6) === mac.readUInt32BE(0) && p.data.readUInt16BE(10) === mac.readUInt16BE(4) ? DIR_OUT : DIR_IN;
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChannelCounters } from '../../lib/counters.js';
 import { UserError } from '../../lib/errors.js';
-import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet } from '../../lib/packet.js';
+import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, Packet } from '../../lib/packet.js';
 import { makeDirectionFn, parseDirExpression, resolveNicIPv4, type DirectionSpec } from '../../lib/stages/direction.js';
 import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
 import { hex } from '../helpers/hex.js';
@@ -203,6 +203,21 @@ describe('makeDirectionFn: auto', () => {
 
   it('refuses a MAC that was never filled in', () => {
     assert.throws(() => makeDirectionFn(expr('auto'), new ChannelCounters()), RangeError);
+  });
+
+  it('Linux cooked frames (-i any): the packet type decides, outgoing → out, anything else → in', () => {
+    // SLL: pkttype, ARPHRD_ETHER, addr len 6, our own MAC as the address (it must not matter), protocol IPv4.
+    const sll = (pkttype: number): Buffer => hex(`00 0${pkttype} 00 01 00 06 00 00 5e 00 53 01 00 00 08 00 45 00`);
+    const sll2 = (pkttype: number): Buffer => hex(`08 00 00 00 00 00 00 02 00 01 0${pkttype} 06 00 00 5e 00 53 01 00 00 45 00`);
+    const frames = [
+      packet(sll(4), LINKTYPE_LINUX_SLL),
+      packet(sll(0), LINKTYPE_LINUX_SLL),
+      packet(sll(1), LINKTYPE_LINUX_SLL),
+      packet(sll2(4), LINKTYPE_LINUX_SLL2),
+      packet(sll2(3), LINKTYPE_LINUX_SLL2),
+      packet(sll(4), LINKTYPE_LINUX_SLL, 15),
+    ];
+    assert.deepEqual(classify(ours, ...frames), [DIR_OUT, DIR_IN, DIR_IN, DIR_OUT, DIR_IN, DIR_UNKNOWN]);
   });
 });
 
