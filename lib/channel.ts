@@ -164,7 +164,8 @@ export class Channel {
    * and packets were lost to dump write errors (a re-run can recover them).
    */
   async run(): Promise<void> {
-    await pipeline([this.source, ...this.stages, new FanOut(this.branches)]);
+    // A file can wait for a slow sink; live capture cannot (see FanOut).
+    await pipeline([this.source, ...this.stages, new FanOut(this.branches, this.opts.source.kind === 'file')]);
     if (this.source.failure) throw this.source.failure;
     const lost = this.dump?.lostToErrors ?? 0;
     if (lost > 0 && this.opts.source.kind === 'file') throw new Error(`${lost} packets were not written to the dump files (write errors, see above)`);

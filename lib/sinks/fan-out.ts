@@ -1,28 +1,47 @@
 /**
  * Hands every batch to several sinks (a dump and a forwarder can run side by
  * side on one channel). A branch may filter its own copy of the batch first
- * (the forwarding rate limit must not thin out the dump). The fan-out waits
- * for every sink that asks for backpressure, ends them all at the end, and
- * fails if any of them fails.
+ * (the forwarding rate limit must not thin out the dump). The fan-out ends
+ * the sinks at the end and fails if any of them fails.
+ *
+ * What a slow sink costs:
+ * - `lossless` (a file: reading can wait), or a single sink: the fan-out
+ *   waits for every sink that asks for backpressure; nothing is dropped here,
+ *   and live capture leaves the excess in the kernel ring, which counts what
+ *   it cannot hold;
+ * - live capture with several sinks: each sink may fall SINK_QUEUE_BATCHES
+ *   batches behind; a batch that finds a sink that far behind is dropped for
+ *   that sink only and counted, so a stalled disk never stops forwarding and
+ *   a stalled receiver never stops the dump. Only when every sink is that far
+ *   behind does the fan-out wait (and the ring takes over, as above).
  */
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import type { SinkCounters } from '../counters.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import type { BatchFn } from '../stages/batch-stage.js';
 
+/**
+ * Batches a live channel's sink may have waiting. A live batch holds at most
+ * 256 KiB of frames (lib/native), so this bounds a stalled sink at ~16 MiB.
+ */
+export const SINK_QUEUE_BATCHES = 64;
+export const QUEUE_FULL_DROP = 'queue full (sink too slow)';
+
 export interface Branch {
-  sink: Writable;
+  sink: Writable & { readonly counters: SinkCounters };
   /** Applied to a copy of each batch before this branch's sink sees it. */
   filter?: BatchFn;
 }
 
 export class FanOut extends Writable {
-  constructor(private readonly branches: Branch[]) {
+  constructor(private readonly branches: Branch[], private readonly lossless: boolean) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     for (const { sink } of branches) sink.on('error', (e) => this.destroy(e));
   }
 
   override _write(batch: Batch, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
+    const waitForAll = this.lossless || this.branches.length === 1 || this.branches.every(({ sink }) => sink.writableLength >= SINK_QUEUE_BATCHES);
     let waiting = 1;
     const release = (): void => {
       if (--waiting === 0) done();
@@ -34,9 +53,15 @@ export class FanOut extends Writable {
         filter(b);
         if (b.length === 0) continue;
       }
-      if (!sink.write(b)) {
-        waiting++;
-        sink.once('drain', release);
+      if (waitForAll) {
+        if (!sink.write(b)) {
+          waiting++;
+          sink.once('drain', release);
+        }
+      } else if (sink.writableLength >= SINK_QUEUE_BATCHES) {
+        sink.counters.drop(QUEUE_FULL_DROP, b.length);
+      } else {
+        sink.write(b);
       }
     }
     release();

@@ -189,9 +189,20 @@ describe('decodeLinkLayer: truncated and unknown', () => {
     assert.equal(decoded(full, LINKTYPE_ETHERNET, 18).l3Offset, 18);
   });
 
-  it('unknown linktype (101, raw IP): nothing found', () => {
-    const p = decoded(hex(IPV4_TCP), 101);
+  it('unknown linktype (105, 802.11): nothing found', () => {
+    const p = decoded(hex(IPV4_TCP), 105);
     assert.deepEqual(fields(p), { vlanOuter: -1, vlanInner: -1, l3Offset: -1, etherType: 0 });
+  });
+
+  it('raw IP (101, 228, 229): the network header at 0, its type from the version nibble', () => {
+    for (const linktype of [101, 228]) assert.deepEqual(fields(decoded(hex(IPV4_TCP), linktype)), { vlanOuter: -1, vlanInner: -1, l3Offset: 0, etherType: 0x0800 });
+    assert.deepEqual(fields(decoded(hex('60 00 00 00'), 229)), { vlanOuter: -1, vlanInner: -1, l3Offset: 0, etherType: 0x86dd });
+    assert.deepEqual(fields(decoded(hex('50 00 00 00'), 101)), { vlanOuter: -1, vlanInner: -1, l3Offset: -1, etherType: 0 });
+  });
+
+  it('Linux cooked v2 (276): protocol at 0, network header at 20', () => {
+    const sll2 = hex(`08 00 00 00 00 00 00 02 00 01 00 06 00 00 5e 00 53 01 00 00 ${IPV4_TCP}`);
+    assert.deepEqual(fields(decoded(sll2, 276)), { vlanOuter: -1, vlanInner: -1, l3Offset: 20, etherType: 0x0800 });
   });
 
   it('resets results of an earlier decode', () => {
