@@ -1,12 +1,19 @@
 /**
  * log4js set-up. The configuration file is, in order: `--log-config FILE`,
  * the PKTMINERG_LOG_CONFIG environment variable, `logconfig.json` at the top
- * of the package (console on stderr + a size-rolling pktminerg.log).
+ * of the package (standard error only: a default log file in the working
+ * directory followed planted links and stopped users who cannot write there).
+ *
+ * log4js opens its files following links, so a file appender is accepted
+ * only in a directory nobody but the agent's user or root can write to, and
+ * not if the file is a link (README "Logging").
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import log4js from 'log4js';
-import { UserError } from './errors.js';
+import { describeErrno, UserError } from './errors.js';
+import { euid, untrustedDirectory } from './trusted-path.js';
 
 /** What the library logs through: a log4js logger, or a prefixing wrapper around one. */
 export interface Logger {
@@ -24,10 +31,32 @@ export function configureLogging(path: string | null): void {
   let config: log4js.Configuration;
   try {
     config = JSON.parse(readFileSync(file, 'utf8')) as log4js.Configuration;
+  } catch (e) {
+    throw new UserError(`cannot use log configuration ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  for (const appender of Object.values(config.appenders ?? {}) as { filename?: unknown }[]) {
+    if (typeof appender.filename === 'string') checkLogFile(file, appender.filename);
+  }
+  try {
     log4js.configure(config);
   } catch (e) {
     throw new UserError(`cannot use log configuration ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+function checkLogFile(config: string, filename: string): void {
+  const path = resolve(filename);
+  const refuse = (why: string): UserError => new UserError(`log configuration ${config}: refusing log file ${path}: ${why}`);
+  let why: string | null;
+  try {
+    why = untrustedDirectory(statSync(dirname(path)), 'no other writers');
+  } catch (e) {
+    throw refuse(`its directory: ${describeErrno(e)}`);
+  }
+  if (why) throw refuse(`its directory ${dirname(path)}: ${why}`);
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) throw refuse('it is a symbolic link');
+  if (st && st.uid !== euid()) throw refuse(`owned by uid ${st.uid}, not by the agent's user`);
 }
 
 export function getLogger(category = 'pktminerg'): Logger {

@@ -5,7 +5,7 @@
  * not write:
  * - `--dump DIR` may be reached through links (the user chose the path), but
  *   must be a directory owned by the agent's user or root that others cannot
- *   rename things in (not world-writable unless sticky, like /tmp);
+ *   rename things in (writable by its owner only, or sticky like /tmp);
  * - the `<source>` and `<YYYYMMDDHH>` directories below it are created by the
  *   agent; existing ones must be real directories (not links) of its user;
  * - files are created with O_CREAT|O_EXCL|O_NOFOLLOW: never an existing file,
@@ -19,6 +19,7 @@ import { constants, lstatSync, mkdirSync, readdirSync, rmdirSync, statSync, unli
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { describeErrno } from '../errors.js';
+import { euid, untrustedDirectory } from '../trusted-path.js';
 
 /** Local-time `YYYYMMDDHH` and `YYYYMMDDHHMMSS` of an epoch second (spec §6). */
 export function periodStamps(sec: number): { hour: string; second: string } {
@@ -47,15 +48,12 @@ const PERIOD_FILE = /^pktminerg_dump_(\d{14})(?:\.(\d+))?\.pcap$/;
 /** Mode of the directories we create: readable by analysts, writable by the agent only. */
 const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
-const S_ISVTX = 0o1000;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** A dump directory cannot be used; `message` names the path and the reason. */
 export class DumpDirError extends Error {
   override name = 'DumpDirError';
 }
-
-const euid = (): number => process.geteuid?.() ?? 0;
 
 /**
  * Makes `--dump DIR` exist and checks that it is safe to write below it;
@@ -72,8 +70,8 @@ export function prepareDumpRoot(dir: string): string {
     st = statSync(abs);
   }
   if (!st.isDirectory()) throw new DumpDirError(`cannot use ${abs}: not a directory`);
-  if (st.uid !== euid() && st.uid !== 0) throw new DumpDirError(`refusing ${abs}: owned by uid ${st.uid}, not by the agent's user or root`);
-  if (st.mode & 0o002 && !(st.mode & S_ISVTX)) throw new DumpDirError(`refusing ${abs}: anyone can write to it (make it sticky, like /tmp, or not world-writable)`);
+  const why = untrustedDirectory(st, 'sticky allowed');
+  if (why) throw new DumpDirError(`refusing ${abs}: ${why}`);
   return abs;
 }
 

@@ -1,0 +1,26 @@
+/**
+ * When a root process may write below a directory: when nobody but its own
+ * user or root can add, rename or replace entries there. Otherwise another
+ * local user could plant a link where the agent is about to create a file
+ * (README "Files and safety").
+ */
+import type { Stats } from 'node:fs';
+
+const S_ISVTX = 0o1000;
+
+export const euid = (): number => process.geteuid?.() ?? 0;
+
+/**
+ * Why `st` (a directory, links followed) is not trusted, or null. `sticky`:
+ * a sticky world-writable directory such as /tmp is trusted for files that
+ * are created with O_EXCL|O_NOFOLLOW in directories of our own below it.
+ */
+export function untrustedDirectory(st: Stats, sticky: 'sticky allowed' | 'no other writers'): string | null {
+  if (!st.isDirectory()) return 'not a directory';
+  if (st.uid !== euid() && st.uid !== 0) return `owned by uid ${st.uid}, not by the agent's user or root`;
+  const othersWrite = (st.mode & 0o022) !== 0;
+  if (!othersWrite) return null;
+  // Sticky: others may add entries but cannot rename or remove ours.
+  if (sticky === 'sticky allowed' && st.mode & S_ISVTX) return null;
+  return sticky === 'sticky allowed' ? 'others can write to it (make it sticky, like /tmp, or writable by its owner only)' : 'others can write to it';
+}
