@@ -8,20 +8,39 @@
  * with its packets, per remote, and logged rate-limited. Batches queue only
  * for a connected receiver (ZMQ_IMMEDIATE), so memory stays bounded while one
  * is down; at start-up the first batch waits up to CONNECT_WAIT_MS for them.
+ *
+ * Delivery: ZeroMQ's send only queues. A batch counts as delivered once our
+ * TCP connection to its receiver has been seen with nothing unacknowledged at
+ * least CONFIRM_MARGIN_MS after the batch was queued (tcp-send-queue.ts).
+ * Batches not confirmed when the sink closes and the receiver has not taken
+ * them within DRAIN_MS are counted as dropped; those in flight when a
+ * connection closes, as unconfirmed (the receiver may have read them before
+ * it hung up). Both are upper bounds, never a silent loss. Memory held for a slow receiver: at most --zmq_hwm batches of at
+ * most 1 MiB each per remote, plus the kernel's TCP buffers.
  */
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Push } from 'zeromq';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { readUuidFile, ZmqBatchBuilder } from '../proto/zmq-batch.js';
 import { RemoteCounters } from './datagram-sink.js';
+import { ourTcpSendQueues } from './tcp-send-queue.js';
 
 const FLUSH_AGE_MS = 1000;
 /** At start-up, how long the first batch waits for receivers to connect (see `immediate` below). */
 const CONNECT_WAIT_MS = 3000;
-/** How long close() lets queued batches reach a slow receiver (the reference waited 10 s). */
-const LINGER_MS = 2000;
+/** How long closing waits for receivers to take what is queued (the stop deadline is 10 s in all). */
+const DRAIN_MS = 3000;
+/** How often delivery is checked while running, and while closing. */
+const CONFIRM_EVERY_MS = 1000;
+const DRAIN_POLL_MS = 50;
+/** A batch queued this long before an empty TCP send queue was seen has left ZeroMQ's own queue too. */
+const CONFIRM_MARGIN_MS = 50;
+export const NOT_DELIVERED_AT_CLOSE = 'not delivered when the sink closed (receiver too slow)';
+/** Upper bound: the receiver may have taken some before it hung up, but nobody can tell. */
+export const UNCONFIRMED_AT_DISCONNECT = 'unconfirmed: the connection closed before delivery was confirmed';
 
 export interface ZmqSinkOptions {
   remotes: string[];
@@ -31,10 +50,45 @@ export interface ZmqSinkOptions {
   uuidFile: string;
 }
 
+/** What the sink needs of a ZeroMQ PUSH socket (tests give a fake). */
+export interface PushSocket {
+  send(message: Buffer): Promise<void>;
+  connect(address: string): void;
+  close(): void;
+  readonly closed: boolean;
+  linger: number;
+  readonly events: { on(event: 'handshake' | 'disconnect', listener: () => void): void };
+}
+
+/** How the sink reaches the outside: real sockets and the kernel's TCP table, or fakes. */
+export interface ZmqSinkDeps {
+  makeSocket(hwm: number): PushSocket;
+  /** Unacknowledged bytes of our connections by `ip:port` (ourTcpSendQueues). */
+  sendQueues(): Map<string, number>;
+}
+
+const realDeps: ZmqSinkDeps = {
+  // sendTimeout 0: a full queue refuses at once instead of blocking the channel; immediate: batches
+  // queue only for a connected receiver, so an absent one costs no memory and its losses are counted.
+  makeSocket: (hwm) => new Push({ sendHighWaterMark: hwm, sendTimeout: 0, immediate: true }),
+  sendQueues: ourTcpSendQueues,
+};
+
+/** A batch ZeroMQ accepted and nobody has confirmed delivered yet. */
+interface InFlight {
+  packets: number;
+  bytes: number;
+  queuedAt: number;
+}
+
 interface Remote {
   address: string;
-  socket: Push;
+  /** `ip:port`, as the TCP table names the connection. */
+  endpoint: string;
+  socket: PushSocket;
+  /** Delivered (confirmed). */
   counters: RemoteCounters;
+  inFlight: InFlight[];
 }
 
 export class ZmqSink extends Writable {
@@ -50,8 +104,9 @@ export class ZmqSink extends Writable {
   private startup: Promise<unknown> = Promise.resolve();
   /** Serialises writes, the age timer and close: one builder, one send at a time per socket. */
   private chain: Promise<void> = Promise.resolve();
+  private lastConfirm = 0;
 
-  constructor(private readonly o: ZmqSinkOptions, private readonly log: Logger) {
+  constructor(private readonly o: ZmqSinkOptions, private readonly log: Logger, private readonly deps: ZmqSinkDeps = realDeps) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.errors = new RateLimitedLog(log);
   }
@@ -63,13 +118,15 @@ export class ZmqSink extends Writable {
     if (problem) log.warn(`zmq: agent UUID from ${o.uuidFile}: ${problem}; sending 16 zero bytes`);
     this.builder = new ZmqBatchBuilder(o.key, uuid);
     this.remotes = o.remotes.map((address) => {
-      // sendTimeout 0: a full queue refuses at once instead of blocking the channel; immediate: batches
-      // queue only for a connected receiver, so an absent one costs no memory and its losses are counted.
-      const socket = new Push({ sendHighWaterMark: o.hwm, sendTimeout: 0, immediate: true, linger: LINGER_MS });
-      socket.events.on('handshake', () => log.info(`zmq: connected to ${address}:${o.port}`));
-      socket.events.on('disconnect', () => log.warn(`zmq: lost ${address}:${o.port}; batches are dropped and counted until it is back`));
-      socket.connect(`tcp://${address}:${o.port}`);
-      return { address, socket, counters: new RemoteCounters() };
+      const socket = this.deps.makeSocket(o.hwm);
+      const r: Remote = { address, endpoint: `${address}:${o.port}`, socket, counters: new RemoteCounters(), inFlight: [] };
+      socket.events.on('handshake', () => log.info(`zmq: connected to ${r.endpoint}`));
+      socket.events.on('disconnect', () => {
+        log.warn(`zmq: lost ${r.endpoint}; batches are dropped and counted until it is back`);
+        this.giveUp(r, UNCONFIRMED_AT_DISCONNECT);
+      });
+      socket.connect(`tcp://${r.endpoint}`);
+      return r;
     });
     this.startup = Promise.all(
       this.remotes.map(
@@ -80,8 +137,58 @@ export class ZmqSink extends Writable {
           }),
       ),
     );
-    this.timer = setInterval(() => this.serially(() => this.flushIfOlderThan(FLUSH_AGE_MS)), FLUSH_AGE_MS / 4);
+    this.timer = setInterval(() => this.serially(() => this.tick()), FLUSH_AGE_MS / 4);
     this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    await this.flushIfOlderThan(FLUSH_AGE_MS);
+    if (Date.now() - this.lastConfirm >= CONFIRM_EVERY_MS) this.confirmDelivered();
+  }
+
+  /** Moves batches to "delivered" for every remote whose connection has nothing unacknowledged. */
+  private confirmDelivered(): void {
+    if (this.remotes.every((r) => r.inFlight.length === 0)) return;
+    const now = Date.now();
+    this.lastConfirm = now;
+    let queues: Map<string, number>;
+    try {
+      queues = this.deps.sendQueues();
+    } catch (e) {
+      this.errors.error('zmq-confirm', `zmq: cannot read the TCP table to confirm delivery: ${(e as Error).message}`);
+      return;
+    }
+    for (const r of this.remotes) {
+      if (queues.get(r.endpoint) !== 0) continue;
+      let n = 0;
+      while (n < r.inFlight.length && r.inFlight[n]!.queuedAt <= now - CONFIRM_MARGIN_MS) {
+        const b = r.inFlight[n++]!;
+        r.counters.packets += b.packets;
+        r.counters.bytes += b.bytes;
+        this.counters.packets += b.packets;
+        this.counters.bytes += b.bytes;
+      }
+      r.inFlight.splice(0, n);
+    }
+  }
+
+  /** Counts what `r` still has in flight as dropped for `reason`. */
+  private giveUp(r: Remote, reason: string): void {
+    const packets = r.inFlight.reduce((sum, b) => sum + b.packets, 0);
+    r.inFlight.length = 0;
+    if (packets === 0) return;
+    this.counters.drop(reason, packets);
+    this.errors.error(reason, `zmq to ${r.address}: ${packets} packets ${reason}; counted as dropped`);
+  }
+
+  /** Waits, at most DRAIN_MS, for receivers to confirm what is in flight; the rest is counted as dropped. */
+  private async drain(): Promise<void> {
+    const deadline = Date.now() + DRAIN_MS;
+    while (this.remotes.some((r) => r.inFlight.length > 0) && Date.now() < deadline) {
+      await sleep(DRAIN_POLL_MS);
+      this.confirmDelivered();
+    }
+    for (const r of this.remotes) this.giveUp(r, NOT_DELIVERED_AT_CLOSE);
   }
 
   private serially(work: () => Promise<void>): Promise<void> {
@@ -97,7 +204,12 @@ export class ZmqSink extends Writable {
     if (this.timer) clearInterval(this.timer);
     this.serially(async () => {
       await this.flush();
-      for (const r of this.remotes) r.socket.close();
+      await this.drain();
+      // What is still queued was counted as dropped: don't let it trickle out afterwards.
+      for (const r of this.remotes) {
+        r.socket.linger = 0;
+        r.socket.close();
+      }
     }).then(() => done(), done);
   }
 
@@ -138,10 +250,7 @@ export class ZmqSink extends Writable {
     for (const r of this.remotes) {
       try {
         await r.socket.send(message);
-        r.counters.packets += records;
-        r.counters.bytes += message.length;
-        this.counters.packets += records;
-        this.counters.bytes += message.length;
+        r.inFlight.push({ packets: records, bytes: message.length, queuedAt: Date.now() });
       } catch (e) {
         const reason = (e as { code?: string }).code === 'EAGAIN' ? 'receiver slow or absent (ZeroMQ queue full)' : `send failed: ${(e as Error).message}`;
         this.counters.drop(reason, records);
@@ -152,6 +261,7 @@ export class ZmqSink extends Writable {
 
   describe(): string {
     const per = this.remotes.map((r) => `${r.address} ${r.counters.packets} packets ${r.counters.bytes} bytes`).join(', ');
-    return `zmq: queued ${this.counters.packets} packets (${per})`;
+    const inFlight = this.remotes.reduce((n, r) => n + r.inFlight.reduce((sum, b) => sum + b.packets, 0), 0);
+    return `zmq: delivered ${this.counters.packets} packets (${per})${inFlight ? `, ${inFlight} in flight` : ''}`;
   }
 }

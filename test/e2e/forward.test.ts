@@ -4,11 +4,11 @@
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, FIXTURES, runCli, startCli, startProcess, type CliResult, waitForStderr } from '../helpers/cli.js';
+import { collect, FIXTURES, runCli, startCli, startProcess, type CliResult, waitForSize, waitForStderr } from '../helpers/cli.js';
 import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
 import { createPair, netnsAvailable, type Pair } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
@@ -68,13 +68,29 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
   });
   after(() => net?.destroy());
 
-  async function roundTrip(t: TestContext, receiver: { command: string; args: string[]; ready: RegExp }, agentArgs: string[], input: string, packets: number): Promise<{ out: string; agent: CliResult; recv: CliResult }> {
+  /**
+   * Runs a receiver, then the agent on `input`. The receiver stops at `packets` (-c), or, given
+   * `bytes`, once its output has that size: a ZeroMQ receiver that hangs up at once would leave
+   * the agent's last batches unconfirmed (README, "ZeroMQ delivery").
+   */
+  async function roundTrip(
+    t: TestContext,
+    receiver: { command: string; args: string[]; ready: RegExp },
+    agentArgs: string[],
+    input: string,
+    packets: number,
+    bytes?: number,
+  ): Promise<{ out: string; agent: CliResult; recv: CliResult }> {
     const out = join(tmp(), 'out.pcap');
-    const rx = startCli(t, receiver.command, [...receiver.args, '-o', out, '-c', String(packets)], { netns: net.b });
+    const rx = startCli(t, receiver.command, [...receiver.args, '-o', out, ...(bytes === undefined ? ['-c', String(packets)] : [])], { netns: net.b });
     const rxDone = collect(rx);
     await waitForStderr(rx, receiver.ready);
     const agent = await agentOn(t, net, input, agentArgs);
     assert.equal(agent.code, 0, agent.stderr);
+    if (bytes !== undefined) {
+      await waitForSize(out, bytes);
+      rx.kill('SIGTERM');
+    }
     // A receiver short of its -c count is stopped, so the comparison can say what is missing.
     const timeout = setTimeout(() => rx.kill('SIGTERM'), 15_000);
     const recv = await rxDone;
@@ -149,18 +165,20 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
 
   test('ZMQ with a dump on the same channel: both equal the input, timestamps included', LIVE, async (t) => {
     const dump = tmp();
+    const expected = await ipOnly(XML);
     const { out, agent, recv } = await roundTrip(
       t,
       { command: 'zmqdump', args: ['--port', '5555', '--bind', net.addrB], ready: /listening|bound/i },
       ['-r', net.addrB, '-z', '5555', '-k', '12', '--dump', dump],
       XML,
       1185,
+      statSync(expected).size,
     );
     assert.equal(recv.code, 0, recv.stderr);
-    assert.match(agent.stderr, /zmq: queued 1185 packets/);
+    assert.match(agent.stderr, /zmq: delivered 1185 packets/);
     // The MPLS label replaces the EtherType; receivers restore IPv4/IPv6 only, so the 5 ARP and 10 LLC frames are counted, not sent.
     assert.match(agent.stderr, /zmq: not IPv4\/IPv6 \(the ZMQ format cannot restore its EtherType\) 15/);
-    const cmp = await compare(t, await ipOnly(XML), out, true);
+    const cmp = await compare(t, expected, out, true);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
     assert.ok(readFileSync(join(dump, 'stdin', 'pktminerg_dump.pcap')).equals(readFileSync(XML)), 'the dump is not touched by the MPLS relabelling');
   });
@@ -172,19 +190,22 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     const xml = readFileSync(XML);
     agent.stdin!.write(readFileSync(join(FIXTURES, 'sample.pcap'))); // 8 packets, nobody listening
     await sleep(4500); // past the start-up wait for receivers: the age timer flushes them into a refusal
-    const rx = startCli(t, 'zmqdump', ['--port', '5556', '--bind', net.addrB, '-o', out, '-c', '1185'], { netns: net.b });
+    const rx = startCli(t, 'zmqdump', ['--port', '5556', '--bind', net.addrB, '-o', out], { netns: net.b });
     const rxDone = collect(rx);
     await waitForStderr(rx, /listening|bound/i);
     await sleep(1500); // ZeroMQ reconnects every 100 ms
     agent.stdin!.end(xml.subarray(24)); // 1200 more records of the same link type
     const a = await agentDone;
+    const expected = await ipOnly(XML);
+    await waitForSize(out, statSync(expected).size);
+    rx.kill('SIGTERM');
     const r = await rxDone;
     assert.equal(a.code, 0, a.stderr);
     assert.equal(r.code, 0, r.stderr);
     assert.match(a.stderr, /captured 1208 packets/);
     assert.match(a.stderr, /zmq: receiver slow or absent \(ZeroMQ queue full\) 8/);
-    assert.match(a.stderr, /zmq: queued 1185 packets/);
-    const cmp = await compare(t, await ipOnly(XML), out, true);
+    assert.match(a.stderr, /zmq: delivered 1185 packets/);
+    const cmp = await compare(t, expected, out, true);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
@@ -215,11 +236,43 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     await sleep(1000);
     rx.kill('SIGTERM');
     const r = await rxDone;
-    const queued = Number(/zmq: queued (\d+) packets/.exec(a.stderr)?.[1]);
+    const delivered = Number(/zmq: delivered (\d+) packets/.exec(a.stderr)?.[1]);
     const dropped = Number(/zmq: receiver slow or absent \(ZeroMQ queue full\) (\d+)/.exec(a.stderr)?.[1]);
     assert.ok(dropped > 0, a.stderr);
-    assert.equal(queued + dropped, 60 * 1185, 'every IP packet is either queued or counted as dropped');
-    assert.match(r.stderr, new RegExp(`${queued} packets received`), 'everything queued arrives');
+    assert.equal(delivered + dropped, 60 * 1185, 'every IP packet is either delivered or counted as dropped');
+    assert.match(r.stderr, new RegExp(`${delivered} packets received`), 'everything delivered arrives');
+  });
+
+  test('ZMQ receiver stalled until after the agent stops: what it never took is counted as dropped, not as delivered', LIVE, async (t) => {
+    const out = join(tmp(), 'stalled.pcap');
+    const rx = startCli(t, 'zmqdump', ['--port', '5558', '--bind', net.addrB, '-o', out], { netns: net.b });
+    const rxDone = collect(rx);
+    await waitForStderr(rx, /listening/i);
+    const agent = startCli(t, 'pktminerg', ['-f', '-', '-r', net.addrB, '-z', '5558', '--zmq_hwm', '2'], { netns: net.a, stdin: 'pipe' });
+    const agentDone = collect(agent);
+    await waitForStderr(agent, /zmq: connected/);
+    rx.kill('SIGSTOP'); // connected and handshaken, then it reads nothing: TCP and the ZeroMQ queue fill up
+    const xml = readFileSync(XML);
+    agent.stdin!.write(xml);
+    for (let i = 1; i < 40; i++) agent.stdin!.write(xml.subarray(24)); // 48 000 packets
+    agent.stdin!.end();
+    const a = await agentDone;
+    assert.equal(a.code, 0, a.stderr);
+    // Only now the receiver reads what its kernel holds for it.
+    rx.kill('SIGCONT');
+    await sleep(1000);
+    rx.kill('SIGTERM');
+    const r = await rxDone;
+    const count = (re: RegExp): number => Number(re.exec(a.stderr)?.[1] ?? 0);
+    const delivered = count(/zmq: delivered (\d+) packets/);
+    const full = count(/zmq: receiver slow or absent \(ZeroMQ queue full\) (\d+)/);
+    const notDelivered = count(/zmq: not delivered when the sink closed \(receiver too slow\) (\d+)/);
+    const received = Number(/(\d+) packets received/.exec(r.stderr)?.[1]);
+    t.diagnostic(`delivered ${delivered}, queue full ${full}, not delivered at close ${notDelivered}, received ${received}`);
+    assert.ok(notDelivered > 0, a.stderr);
+    assert.equal(delivered + full + notDelivered, 40 * 1185, 'every IP packet is delivered or counted as dropped');
+    assert.ok(received >= delivered, `received ${received} < delivered ${delivered}: a "delivered" packet was lost`);
+    assert.ok(received <= delivered + notDelivered, `received ${received}: more than was ever queued`);
   });
 
   test('--mbps thins out forwarding only; the dump on the same channel stays complete', LIVE, async (t) => {

@@ -1,0 +1,96 @@
+/**
+ * ZmqSink in-process with a fake PUSH socket and a fake TCP table: what
+ * counts as delivered, dropped or unconfirmed, whatever the receiver does.
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Logger } from '../../lib/log.js';
+import { Packet, type Batch } from '../../lib/packet.js';
+import { NOT_DELIVERED_AT_CLOSE, UNCONFIRMED_AT_DISCONNECT, ZmqSink, type PushSocket } from '../../lib/sinks/zmq-sink.js';
+import { FIXTURES, readPcapFile } from '../helpers/capture-files.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const { records } = await readPcapFile(join(FIXTURES.pathname, 'sample.pcap'));
+/** sample.pcap: 8 IPv4 frames within one second, so one ZMQ batch. */
+const batch = (): Batch => records.map((r) => new Packet(r.tsSec, r.tsFrac * 1000, r.caplen, r.wirelen, r.data, 1));
+
+class FakePush implements PushSocket {
+  readonly sent: Buffer[] = [];
+  readonly events = new EventEmitter();
+  closed = false;
+  linger = -1;
+  refuse: string | null = null;
+  async send(message: Buffer): Promise<void> {
+    if (this.refuse) throw Object.assign(new Error('refused'), { code: this.refuse });
+    this.sent.push(Buffer.from(message));
+  }
+  connect(): void {}
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function setup(queue: () => number | undefined) {
+  const socket = new FakePush();
+  const sink = new ZmqSink({ remotes: ['127.0.0.1'], port: 5555, key: 1, hwm: 2, uuidFile: '/nonexistent' }, quiet, {
+    makeSocket: () => socket,
+    sendQueues: () => {
+      const q = queue();
+      return new Map(q === undefined ? [] : [['127.0.0.1:5555', q]]);
+    },
+  });
+  sink.open();
+  // Connected: the first batch does not wait for the start-up grace.
+  socket.events.emit('handshake');
+  return { socket, sink };
+}
+
+const write = (sink: ZmqSink, b: Batch): Promise<void> => new Promise((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
+const end = (sink: ZmqSink): Promise<void> => new Promise((res) => sink.end(res));
+
+describe('ZmqSink delivery accounting', () => {
+  it('a batch counts as delivered once the TCP connection has nothing unacknowledged', async () => {
+    const { socket, sink } = setup(() => 0);
+    await write(sink, batch());
+    await end(sink);
+    assert.equal(socket.sent.length, 1);
+    assert.equal(sink.counters.packets, 8);
+    assert.equal(sink.counters.dropped.size, 0);
+    assert.match(sink.describe(), /^zmq: delivered 8 packets \(127\.0\.0\.1 8 packets \d+ bytes\)$/);
+    assert.ok(socket.closed);
+  });
+
+  it('a receiver that never takes its data: after the drain time the batch is dropped, not delivered, and nothing lingers', { timeout: 10_000 }, async () => {
+    const { socket, sink } = setup(() => 4096);
+    await write(sink, batch());
+    const started = Date.now();
+    await end(sink);
+    assert.ok(Date.now() - started >= 2900, 'closing waits for the receiver first');
+    assert.equal(sink.counters.packets, 0);
+    assert.equal(sink.counters.dropped.get(NOT_DELIVERED_AT_CLOSE), 8);
+    assert.equal(socket.linger, 0);
+  });
+
+  it('a connection that closes with batches in flight: they are counted as unconfirmed', async () => {
+    const { socket, sink } = setup(() => undefined);
+    await write(sink, batch());
+    // The age timer would flush it; closing does it at once. Hang up while it is in flight.
+    const ending = end(sink);
+    await new Promise((r) => setTimeout(r, 20));
+    socket.events.emit('disconnect');
+    await ending;
+    assert.equal(sink.counters.packets, 0);
+    assert.equal(sink.counters.dropped.get(UNCONFIRMED_AT_DISCONNECT), 8);
+  });
+
+  it('a batch ZeroMQ refuses (queue full) is dropped and counted at once', async () => {
+    const { socket, sink } = setup(() => 0);
+    socket.refuse = 'EAGAIN';
+    await write(sink, batch());
+    await end(sink);
+    assert.equal(sink.counters.dropped.get('receiver slow or absent (ZeroMQ queue full)'), 8);
+    assert.equal(sink.counters.packets, 0);
+  });
+});
