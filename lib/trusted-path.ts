@@ -2,7 +2,7 @@
  * When a root process may write below a directory: when nobody but its own
  * user or root can add, rename or replace entries there. Otherwise another
  * local user could plant a link where the agent is about to create a file
- * (README "Files and safety").
+ * (README "Dump files and safety").
  */
 import type { Stats } from 'node:fs';
 
