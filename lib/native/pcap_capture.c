@@ -29,7 +29,8 @@
  *
  * A handle that is garbage-collected without close() is closed then; one
  * still open when its Node environment ends (a worker thread exits) is closed
- * before the environment's event loop goes away.
+ * before the environment's event loop goes away. The callbacks are held until
+ * close(): a handle they refer to stays reachable and is not collected.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -52,7 +53,8 @@
 
 /* libpcap's MAXIMUM_SNAPLEN; 0 asks for it too. */
 #define SNAPLEN_MAX 262144
-/* Long enough for any name libpcap knows (interfaces have at most 15 bytes, but "any", usbmon…). */
+/* Longer than any device name libpcap opens (interface names have at most 15 bytes); a longer one
+ * is refused rather than cut short. */
 #define DEVICE_MAX 255
 
 typedef struct capture {
@@ -315,8 +317,8 @@ static const char *start_pcap(pcap_t *p, const char *filter, int snaplen, int bu
     snprintf(message, size, "the device has no selectable file descriptor");
     return "OPEN";
   }
-  /* libpcap opens its socket without SOCK_CLOEXEC: a child process (a rotation hook, a shell) would
-   * inherit the capture and keep the ring mapped after we close it. */
+  /* libpcap opens its socket without SOCK_CLOEXEC: every child process would inherit the capture
+   * socket and keep it (and its ring) alive after we close it. */
   int flags = fcntl(fd, F_GETFD);
   if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
     snprintf(message, size, "cannot set close-on-exec on the capture socket: %s", strerror(errno));

@@ -20,15 +20,15 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <arpa/inet.h>
-#include <linux/filter.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/filter.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "native.h"
@@ -101,9 +101,9 @@ static napi_value RawOpen(napi_env env, napi_callback_info info) {
   if (drop_everything(fd) < 0) failed = "socket filter";
   else if (device != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device) + 1) < 0) failed = "SO_BINDTODEVICE";
   else if (pmtudisc >= 0 && setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &value, sizeof value) < 0) failed = "IP_MTU_DISCOVER";
+  int err = errno;
   free(device);
   if (failed != NULL) {
-    int err = errno;
     close(fd);
     return throw_errno(env, err, failed);
   }
