@@ -11,8 +11,24 @@ import { UserError } from '../errors.js';
 /** Opaque: owned by the addon, valid until close(). */
 export type PcapHandle = { readonly __pcapHandle: unique symbol };
 
+/**
+ * The `code` of the addon's errors. Arguments are checked before anything is acquired: a number
+ * that is not a whole number in its range is a RangeError with code 'RANGE' naming the argument;
+ * a value of the wrong type is a TypeError.
+ * - 'PERM': no permission (capture and raw sockets need root or CAP_NET_RAW); retrying will not help.
+ * - 'NODEV': open() names a device that does not exist (now).
+ * - 'FILTER': open()'s filter does not compile.
+ * - 'OPEN': anything else.
+ */
+export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'OPEN' | 'RANGE';
+
 export interface PacketIoAddon {
-  /** Throws an Error whose `code` is 'FILTER' (the expression does not compile) or 'OPEN'. */
+  /**
+   * Throws an Error with `code` (AddonErrorCode). snaplen 0..262144 (0: whole frames), bufferBytes
+   * 1..2^31-1, timeoutMs 0..2^31-1 (0: immediate mode). Exceptions thrown by onBatch do not escape
+   * to the process: the capture stops and onError gets them as `exception` (see pcap_capture.c).
+   * A handle that is garbage-collected without close() is closed then.
+   */
   open(
     device: string,
     filter: string,
@@ -21,7 +37,7 @@ export interface PacketIoAddon {
     timeoutMs: number,
     promisc: boolean,
     onBatch: (records: Buffer) => void,
-    onError: (message: string) => void,
+    onError: (message: string, exception?: unknown) => void,
   ): {
     handle: PcapHandle;
     linktype: number;
@@ -36,11 +52,16 @@ export interface PacketIoAddon {
   stats(h: PcapHandle): [number, number, number] | undefined;
   close(h: PcapHandle): void;
 
-  /** A non-blocking raw IPv4 socket; throws an Error with `errno`. pmtudisc -1 leaves IP_MTU_DISCOVER alone. */
+  /**
+   * A non-blocking, close-on-exec raw IPv4 socket that receives nothing (a drop-all filter).
+   * Throws an Error with `errno` and `code` 'PERM' or 'OPEN', or 'RANGE' (protocol 1..255, pmtudisc
+   * -1..5, device at most 15 bytes). pmtudisc -1 leaves IP_MTU_DISCOVER alone.
+   */
   rawOpen(protocol: number, device: string | null, pmtudisc: number): number;
   /**
    * Sends datagrams[start..count) (back to back in `datagrams`) to `address` (IPv4 as uint32).
    * Returns how many went out (the next one met an error), or -errno when the one at `start` failed.
+   * RANGE unless start <= count <= lengths.length and lengths[0..count) fit in `datagrams`.
    */
   rawSend(fd: number, datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number;
   rawClose(fd: number): void;
@@ -49,8 +70,12 @@ export interface PacketIoAddon {
 /** libpcap's largest snaplen (MAXIMUM_SNAPLEN): "whole frames". */
 export const PCAP_MAX_SNAPLEN = 262144;
 
-/** node-gyp builds into this directory of the source tree; compiled code runs from dist/lib/native/. */
-const ADDON = fileURLToPath(new URL('../../../lib/native/build/Release/packet_io.node', import.meta.url));
+/**
+ * node-gyp builds into this directory of the source tree; compiled code runs from dist/lib/native/.
+ * PACKET_IO_ADDON names another build: the sanitizer test (test/native/sanitizers.test.ts) runs the
+ * addon's tests against its AddressSanitizer build with it.
+ */
+const ADDON = process.env['PACKET_IO_ADDON'] || fileURLToPath(new URL('../../../lib/native/build/Release/packet_io.node', import.meta.url));
 let addon: PacketIoAddon | null = null;
 
 export function loadAddon(): PacketIoAddon {

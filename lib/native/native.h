@@ -2,11 +2,20 @@
 #ifndef PACKET_AGENT_NATIVE_H
 #define PACKET_AGENT_NATIVE_H
 #include <node_api.h>
-
-/* IFNAMSIZ is 16 on Linux; room for a longer name, which the kernel then refuses with its own error. */
-#define IFNAMSIZ_MAX 64
+#include <stddef.h>
+#include <stdint.h>
 
 napi_status register_pcap_capture(napi_env env, napi_value exports);
 napi_status register_raw_sender(napi_env env, napi_value exports);
+
+/* args.c: each returns 0 (or the string, to free) or throws and returns -1 (NULL). */
+
+/* A whole number in [min, max] (|min|, |max| < 2^53); else a RangeError with code 'RANGE' naming `name`. */
+int get_integer(napi_env env, napi_value value, const char *name, int64_t min, int64_t max, int64_t *out);
+/* A string of at most max_len bytes (UTF-8) without NUL characters, malloc'ed. */
+char *get_string(napi_env env, napi_value value, const char *name, size_t max_len);
+int check_function(napi_env env, napi_value value, const char *name);
+/* Throws an Error whose `code` property is `code`. */
+void throw_coded(napi_env env, const char *code, const char *message);
 
 #endif

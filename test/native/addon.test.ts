@@ -11,38 +11,97 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadAddon } from '../../lib/native/addon.js';
-import { ROOT } from '../helpers/cli.js';
 import { createPair, netnsAvailable } from '../helpers/netns.js';
+import { ADDON_MODULE, runJson } from './scripts.js';
 
-const ADDON_MODULE = join(ROOT, 'dist', 'lib', 'native', 'addon.js');
 const ROOT_ONLY = netnsAvailable() ? false : 'needs root and iproute2';
+const noop = (): void => {};
 
 /** Runs an ES module (text) inside namespace `ns`; resolves with its stdout parsed as JSON. */
-function runIn(ns: string, script: string, args: string[], stdin?: string): Promise<unknown> {
-  const dir = mkdtempSync(join(tmpdir(), 'pa-addon-'));
-  const file = join(dir, 'script.mjs');
-  writeFileSync(file, script);
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, file, ADDON_MODULE, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    child.stdin.end(stdin ?? '');
-    child.on('close', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      if (code !== 0) reject(new Error(`script exited ${code}: ${err}`));
-      else resolve(JSON.parse(out));
-    });
-  });
+function runIn(ns: string, script: string, args: string[]): Promise<unknown> {
+  return runJson(script, args, { prefix: ['ip', 'netns', 'exec', ns] });
 }
 
-test('open errors carry a code: FILTER for an expression libpcap cannot compile, OPEN for a missing device', { skip: ROOT_ONLY }, () => {
+type CodedError = Error & { code?: string; errno?: number };
+
+/** A RangeError with code 'RANGE' whose message names the argument. */
+function rangeError(argument: string): (e: CodedError) => boolean {
+  return (e) => e instanceof RangeError && e.code === 'RANGE' && e.message.startsWith(`${argument} `);
+}
+
+// Just past int32, negative, not a number, not whole: what napi_get_value_int32 would wrap, truncate or take as 0.
+const NOT_INT32 = [2 ** 31, -1, NaN, 1.5];
+
+test('open: numbers out of range are RangeErrors naming the argument, thrown before any device is opened', () => {
   const addon = loadAddon();
-  const noop = (): void => {};
-  assert.throws(() => addon.open('lo', 'tcp port', 0, 1 << 20, 10, false, noop, noop), (e: Error & { code?: string }) => e.code === 'FILTER' && /syntax error/.test(e.message));
-  assert.throws(() => addon.open('nosuchdev0', '', 0, 1 << 20, 10, false, noop, noop), (e: Error & { code?: string }) => e.code === 'OPEN' && /no such device/i.test(e.message));
-  assert.throws(() => addon.rawOpen(47, 'nosuchdev0', -1), (e: Error & { errno?: number }) => e.errno === constants.errno.ENODEV && /^SO_BINDTODEVICE: /.test(e.message));
+  const open = (snaplen: number, bufferBytes: number, timeoutMs: number): unknown => addon.open('lo', '', snaplen, bufferBytes, timeoutMs, false, noop, noop);
+  for (const v of [...NOT_INT32, 262145]) assert.throws(() => open(v, 1 << 20, 10), rangeError('snaplen'), String(v));
+  // -b 4096 (MiB) is 2^32 bytes: as an int32 it was 0, and libpcap quietly used its 2 MiB default.
+  for (const v of [...NOT_INT32, 4096 * 2 ** 20, 0]) assert.throws(() => open(0, v, 10), rangeError('bufferBytes'), String(v));
+  for (const v of NOT_INT32) assert.throws(() => open(0, 1 << 20, v), rangeError('timeoutMs'), String(v));
+  // A cut-down name would be another device's.
+  assert.throws(() => addon.open('x'.repeat(256), '', 0, 1 << 20, 10, false, noop, noop), rangeError('device'));
+  assert.throws(() => addon.open('lo\0x', '', 0, 1 << 20, 10, false, noop, noop), TypeError);
+  assert.throws(() => addon.open('lo', '', 0, 1 << 20, 10, false, 42 as unknown as typeof noop, noop), /onBatch must be a function/);
+});
+
+test('open takes the largest values in range: snaplen 262144, timeoutMs 2^31-1', { skip: ROOT_ONLY }, () => {
+  const addon = loadAddon();
+  const { handle } = addon.open('lo', '', 262144, 1 << 20, 2 ** 31 - 1, false, noop, noop);
+  addon.close(handle);
+});
+
+test('rawOpen, rawSend, rawClose: numbers out of range are RangeErrors naming the argument', () => {
+  const addon = loadAddon();
+  for (const v of [...NOT_INT32, 0, 256]) assert.throws(() => addon.rawOpen(v, null, -1), rangeError('protocol'), String(v));
+  for (const v of [2 ** 31, -2, NaN, 1.5, 6]) assert.throws(() => addon.rawOpen(47, null, v), rangeError('pmtudisc'), String(v));
+  // The kernel would cut a 16-byte SO_BINDTODEVICE name to 15 bytes.
+  assert.throws(() => addon.rawOpen(47, 'x'.repeat(16), -1), rangeError('device'));
+
+  const lengths = Uint32Array.from([10, 20]);
+  const data = Buffer.alloc(30);
+  // The largest fd and address are taken (and the fd is not open); nothing checked in JavaScript reaches C unchecked.
+  const NOT_OPEN = 2 ** 31 - 1;
+  assert.equal(addon.rawSend(NOT_OPEN, data, lengths, 0, 2, 2 ** 32 - 1), -constants.errno.EBADF);
+  for (const v of NOT_INT32) assert.throws(() => addon.rawSend(v, data, lengths, 0, 2, 1), rangeError('fd'), String(v));
+  for (const v of [3, -1, NaN, 1.5]) assert.throws(() => addon.rawSend(NOT_OPEN, data, lengths, 0, v, 1), rangeError('count'), String(v));
+  for (const v of [2, -1, NaN, 0.5]) assert.throws(() => addon.rawSend(NOT_OPEN, data, lengths, v, 1, 1), rangeError('start'), String(v));
+  for (const v of [2 ** 32, -1, NaN, 1.5]) assert.throws(() => addon.rawSend(NOT_OPEN, data, lengths, 0, 2, v), rangeError('address'), String(v));
+  assert.throws(() => addon.rawSend(NOT_OPEN, data.subarray(0, 29), lengths, 0, 2, 1), rangeError('lengths'));
+  // Not 1.5: the old int32 reading would have closed stdout (fd 1) of this test.
+  for (const v of [2 ** 31, -1, NaN, 2 ** 31 - 0.5]) assert.throws(() => addon.rawClose(v), rangeError('fd'), String(v));
+});
+
+test('open errors carry a code: FILTER for an expression libpcap cannot compile, NODEV for a missing device', { skip: ROOT_ONLY }, () => {
+  const addon = loadAddon();
+  assert.throws(() => addon.open('lo', 'tcp port', 0, 1 << 20, 10, false, noop, noop), (e: CodedError) => e.code === 'FILTER' && /syntax error/.test(e.message));
+  assert.throws(() => addon.open('nosuchdev0', '', 0, 1 << 20, 10, false, noop, noop), (e: CodedError) => e.code === 'NODEV' && /no such device/i.test(e.message));
+  assert.throws(() => addon.rawOpen(47, 'nosuchdev0', -1), (e: CodedError) => e.code === 'OPEN' && e.errno === constants.errno.ENODEV && /^SO_BINDTODEVICE: /.test(e.message));
+});
+
+const PERM_SCRIPT = `
+const [, , addonModule] = process.argv;
+const { loadAddon } = await import(addonModule);
+const addon = loadAddon();
+const out = {};
+try {
+  addon.open('lo', '', 0, 1 << 20, 10, false, () => {}, () => {});
+} catch (e) {
+  out.open = { code: e.code, message: e.message };
+}
+try {
+  addon.rawOpen(47, null, -1);
+} catch (e) {
+  out.rawOpen = { code: e.code, errno: e.errno };
+}
+process.stdout.write(JSON.stringify(out));
+`;
+
+test('without CAP_NET_RAW (user nobody) open and rawOpen fail with code PERM, and open says what is missing', { skip: ROOT_ONLY }, async () => {
+  const out = (await runJson(PERM_SCRIPT, [], { prefix: ['runuser', '-u', 'nobody', '--'] })) as Record<string, { code?: string; message?: string; errno?: number }>;
+  assert.equal(out['open']?.code, 'PERM', JSON.stringify(out));
+  assert.match(out['open']?.message ?? '', /permission to capture on that device.*CAP_NET_RAW/);
+  assert.deepEqual(out['rawOpen'], { code: 'PERM', errno: constants.errno.EPERM });
 });
 
 const SEND_SCRIPT = `

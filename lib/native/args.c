@@ -1,0 +1,83 @@
+/*
+ * Arguments crossing from JavaScript: every number is read as a double and
+ * must be a whole number within the range the C side can hold and means;
+ * napi_get_value_int32 and _uint32 would wrap 2^31 to -2^31, -1 to
+ * 4294967295 and NaN to 0 without a word. Out of range is a RangeError with
+ * code 'RANGE' that names the argument.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "native.h"
+
+void throw_coded(napi_env env, const char *code, const char *message) {
+  napi_value msg, codev, err;
+  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
+      napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &codev) != napi_ok ||
+      napi_create_error(env, codev, msg, &err) != napi_ok || napi_throw(env, err) != napi_ok)
+    napi_throw_error(env, code, message);
+}
+
+int get_integer(napi_env env, napi_value value, const char *name, int64_t min, int64_t max, int64_t *out) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok) {
+    char message[128];
+    snprintf(message, sizeof message, "%s must be a number", name);
+    napi_throw_type_error(env, NULL, message);
+    return -1;
+  }
+  /* The comparisons are exact: min and max stay below 2^53, and NaN fails them all. */
+  if (!(d >= (double)min && d <= (double)max) || d != floor(d)) {
+    char message[192];
+    snprintf(message, sizeof message, "%s must be a whole number from %" PRId64 " to %" PRId64 ", not %.17g", name, min, max, d);
+    napi_throw_range_error(env, "RANGE", message);
+    return -1;
+  }
+  *out = (int64_t)d;
+  return 0;
+}
+
+char *get_string(napi_env env, napi_value value, const char *name, size_t max_len) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) {
+    char message[128];
+    snprintf(message, sizeof message, "%s must be a string", name);
+    napi_throw_type_error(env, NULL, message);
+    return NULL;
+  }
+  if (len > max_len) {
+    /* Cutting it short would name another device (or none). */
+    char message[128];
+    snprintf(message, sizeof message, "%s is %zu bytes long, more than %zu", name, len, max_len);
+    napi_throw_range_error(env, "RANGE", message);
+    return NULL;
+  }
+  char *s = malloc(len + 1);
+  if (s == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, value, s, len + 1, &len);
+  if (strlen(s) != len) {
+    /* C would read only up to the NUL. */
+    char message[128];
+    snprintf(message, sizeof message, "%s contains a NUL character", name);
+    free(s);
+    napi_throw_type_error(env, NULL, message);
+    return NULL;
+  }
+  return s;
+}
+
+int check_function(napi_env env, napi_value value, const char *name) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) == napi_ok && type == napi_function) return 0;
+  char message[128];
+  snprintf(message, sizeof message, "%s must be a function", name);
+  napi_throw_type_error(env, NULL, message);
+  return -1;
+}
