@@ -106,7 +106,10 @@ export class LiveSource extends Readable implements CaptureSource {
   private lastError = '';
   private remaining: number;
   private readonly onBatch = (records: Buffer): void => this.decode(records);
-  private readonly onError = (message: string): void => this.ended(message);
+  private readonly onError = (message: string, exception?: unknown): void => {
+    if (exception === undefined) this.ended(message);
+    else this.crashed(exception);
+  };
 
   constructor(private readonly o: LiveSourceOptions) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
@@ -236,8 +239,7 @@ export class LiveSource extends Readable implements CaptureSource {
   }
 
   private openFailed(message: string): void {
-    this.failures++;
-    this.retryAt = Date.now() + RETRY_MS[Math.min(this.failures, RETRY_MS.length) - 1]!;
+    this.backOff();
     if (message !== this.lastError) this.o.log.error(`cannot capture on ${this.o.device}: ${message}; retrying`);
     this.lastError = message;
     this.lastState = 'stopped';
@@ -282,6 +284,24 @@ export class LiveSource extends Readable implements CaptureSource {
     this.sampleStats(h);
     pcap.close(h);
     this.handle = null;
+  }
+
+  /** Waits longer after each failure in a row before the next open. */
+  private backOff(): void {
+    this.failures++;
+    this.retryAt = Date.now() + RETRY_MS[Math.min(this.failures, RETRY_MS.length) - 1]!;
+  }
+
+  /**
+   * Our own handling of a batch threw (a bug): the addon stopped the capture. What the kernel still
+   * holds is not decoded (it could throw again); the fault is logged with its stack and capture
+   * starts again after a back-off, so the process survives.
+   */
+  private crashed(exception: unknown): void {
+    this.closeCapture(false);
+    this.o.log.error(`capture on ${this.o.device} stopped by an internal error; restarting: ${(exception as Error)?.stack ?? String(exception)}`);
+    this.backOff();
+    this.lastState = 'stopped';
   }
 
   /** Capture stopped on its own (the interface went down or away): wait for it to come back. */

@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { collect, FIXTURES, startCli, waitForStderr, type CliResult } from '../helpers/cli.js';
+import { collect, FIXTURES, ROOT, startCli, waitForStderr, type CliResult } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 
 const ROOT_ONLY = process.getuid?.() !== 0 && 'needs root (live capture, mounts)';
@@ -84,6 +84,24 @@ describe('a channel that cannot start stops the whole process at once', () => {
     assert.equal(statSync(open).mode & 0o777, 0o777);
     assert.deepEqual(readdirSync(open), []);
   });
+});
+
+test('capture without permission is an error naming the capability, not an endless retry', { skip: ROOT_ONLY }, async (t) => {
+  const dump = tmp();
+  chmodSync(dump, 0o1777);
+  const started = Date.now();
+  const out = (() => {
+    try {
+      execFileSync('runuser', ['-u', 'nobody', '--', process.execPath, join(ROOT, 'dist/cli/pktminerg.js'), '-i', 'lo', '--dump', dump], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000, cwd: '/' });
+      return { code: 0, stderr: '' };
+    } catch (e) {
+      const err = e as { status: number | null; stderr: Buffer };
+      return { code: err.status, stderr: err.stderr.toString() };
+    }
+  })();
+  t.diagnostic(`${Date.now() - started} ms`);
+  assert.equal(out.code, 1);
+  assert.deepEqual(errorLines(out.stderr), ['pktminerg: cannot capture on lo: permission denied (capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)']);
 });
 
 test('an offline run that loses packets to a full disk: whole files only, exit 1 with the count', { skip: ROOT_ONLY }, async (t) => {
