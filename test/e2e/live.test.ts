@@ -217,4 +217,31 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const g = await runCli(t, 'gredump', ['-f', wire, '-o', join(tmp(), 'inner.pcap')]);
     assert.match(g.stderr, /16 written: 0 no direction, 8 in, 8 out/);
   });
+
+  test('-i any (Linux cooked frames) forwarded over ZMQ arrives as Ethernet; the dump keeps the cooked frames', LIVE, async (t) => {
+    veth('y0', 'y1', PEER, NS);
+    const out = join(tmp(), 'zmq.pcap');
+    const rx = startCli(t, 'zmqdump', ['--port', '5601', '--bind', '127.0.0.1', '-o', out], { netns: NS });
+    const rxDone = collect(rx);
+    await waitForStderr(rx, /listening/i);
+    const dump = tmp();
+    // The forwarded batches cross lo to 127.0.0.1, which the automatic filter keeps out of the capture.
+    const agent = pktminerg(t, ['-i', 'any', '-r', '127.0.0.1', '-z', '5601', '-c', '8', '--dump', dump, '--uuid-file', '/nonexistent']);
+    const done = collect(agent);
+    await waitForStderr(agent, /capturing on any/);
+    replay('y0', SAMPLE, PEER);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /zmq: delivered 8 packets/);
+    const { records: sent } = await readPcapFile(SAMPLE);
+    // Cooked capture records the source MAC, not the destination: receivers see zeros there.
+    const expected = sent.map((p) => Buffer.concat([Buffer.alloc(6), p.data.subarray(6)]).toString('hex'));
+    await waitForSize(out, 24 + expected.reduce((n, f) => n + 16 + f.length / 2, 0));
+    rx.kill('SIGTERM');
+    await rxDone;
+    assert.deepEqual((await readPcapFile(out)).records.map((p) => p.data.toString('hex')), expected);
+    const dumped = await readPcapFile(join(dump, 'any', 'pktminerg_dump.pcap'));
+    assert.equal(dumped.header.linktype, 113);
+    assert.deepEqual(dumped.records.map((p) => p.data.subarray(16).toString('hex')), sent.map((p) => p.data.subarray(14).toString('hex')));
+  });
 });
