@@ -15,6 +15,7 @@ import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
 import { FileSource } from './sources/file-source.js';
+import { HostTarget } from './sources/capture-target.js';
 import { LiveSource } from './sources/live-source.js';
 import type { CaptureSource } from './sources/source.js';
 import { BatchStage, type BatchFn } from './stages/batch-stage.js';
@@ -140,10 +141,10 @@ export class Channel {
     const src = this.opts.source;
     const o = this.opts;
     if (src.kind === 'interface') {
-      const filter = buildCaptureFilter(o.expression, o.nofilter ? [] : excludeHosts);
+      const exclude = o.nofilter ? [] : excludeHosts;
       return new LiveSource({
-        device: src.name,
-        filter,
+        target: new HostTarget(src.name),
+        filter: (addresses) => buildCaptureFilter(o.expression, exclude, addresses),
         bufferBytes: o.bufferMiB * 1048576,
         timeoutMs: o.timeoutMs,
         counters: this.counters,

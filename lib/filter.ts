@@ -4,13 +4,8 @@
  * interface's addresses, in parentheses, then `not host <remote>` for every
  * remote of every group so that forwarded packets are not captured again.
  */
-import { networkInterfaces } from 'node:os';
 import { UserError } from './errors.js';
-
-/** Every IPv4 and IPv6 address of an interface; undefined when there is no such interface. */
-export function interfaceAddresses(name: string): string[] | undefined {
-  return networkInterfaces()[name]?.map((a) => a.address);
-}
+import { hostAddresses } from './sources/capture-target.js';
 
 const QUALIFIERS = new Set(['src', 'dst']);
 
@@ -18,7 +13,7 @@ const QUALIFIERS = new Set(['src', 'dst']);
  * `[src|dst] host nic.eth0` → `([src|dst] host A or [src|dst] host B)`; works
  * after `not` too. An unknown interface, or one without addresses, is an error.
  */
-export function expandNicHosts(expression: string, resolve: (name: string) => string[] | undefined = interfaceAddresses): string {
+export function expandNicHosts(expression: string, resolve: (name: string) => string[] | undefined = hostAddresses): string {
   const tokens = expression.split(/\s+/).filter((t) => t !== '');
   const out: string[] = [];
   for (let i = 0; i < tokens.length; i++) {

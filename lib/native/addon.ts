@@ -18,16 +18,31 @@ export type PcapHandle = { readonly __pcapHandle: unique symbol };
  * - 'PERM': no permission (capture and raw sockets need root or CAP_NET_RAW); retrying will not help.
  * - 'NODEV': open() names a device that does not exist (now).
  * - 'FILTER': open()'s filter does not compile.
+ * - 'NETNS': the network namespace named cannot be entered (the container's process is gone).
  * - 'OPEN': anything else.
  */
-export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'OPEN' | 'RANGE';
+export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'NETNS' | 'OPEN' | 'RANGE';
+
+/** One interface as getifaddrs(3) sees it in a network namespace (lib/native/netns.c). */
+export interface LinkEntry {
+  name: string;
+  /** 0 when the kernel gave no link-layer entry for it. */
+  ifindex: number;
+  up: boolean;
+  /** 6 bytes, or null (no Ethernet address). */
+  mac: Buffer | null;
+  /** IPv4 and IPv6 addresses, as text. */
+  addresses: string[];
+}
 
 export interface PacketIoAddon {
   /**
    * Throws an Error with `code` (AddonErrorCode). snaplen 0..262144 (0: whole frames), bufferBytes
    * 1..2^31-1, timeoutMs 0..2^31-1 (0: immediate mode). Exceptions thrown by onBatch do not escape
    * to the process: the capture stops and onError gets them as `exception` (see pcap_capture.c).
-   * A handle that is garbage-collected without close() is closed then.
+   * A handle that is garbage-collected without close() is closed then. `netns` (a path such as
+   * /proc/PID/ns/net): open the capture inside that network namespace; the calling thread
+   * returns to its own at once, on every path.
    */
   open(
     device: string,
@@ -38,6 +53,7 @@ export interface PacketIoAddon {
     promisc: boolean,
     onBatch: (records: Buffer) => void,
     onError: (message: string, exception?: unknown) => void,
+    netns?: string | null,
   ): {
     handle: PcapHandle;
     linktype: number;
@@ -65,6 +81,9 @@ export interface PacketIoAddon {
    */
   rawSend(fd: number, datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number;
   rawClose(fd: number): void;
+
+  /** The interfaces of the network namespace at `netns` (null: ours). Throws code 'NETNS'. */
+  links(netns: string | null): LinkEntry[];
 }
 
 /** libpcap's largest snaplen (MAXIMUM_SNAPLEN): "whole frames". */

@@ -7,6 +7,14 @@
 
 napi_status register_pcap_capture(napi_env env, napi_value exports);
 napi_status register_raw_sender(napi_env env, napi_value exports);
+napi_status register_netns(napi_env env, napi_value exports);
+
+/* netns.c: enter the namespace at `path` (NULL: stay) on this thread, saving ours in *saved; 0, or -1 with
+ * `message` filled. netns_leave always returns (or ends the process: it must not stay elsewhere). */
+int netns_enter(const char *path, int *saved, char *message, size_t size);
+void netns_leave(int saved);
+/* The optional namespace argument: undefined or null → *path NULL, else a malloc'ed path; -1 after throwing. */
+int get_netns_arg(napi_env env, napi_value value, char **path);
 
 /* args.c: each returns 0 (or the string, to free) or throws and returns -1 (NULL). */
 

@@ -328,10 +328,10 @@ static const char *start_pcap(pcap_t *p, const char *filter, int snaplen, int bu
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) {
-    napi_throw_type_error(env, NULL, "open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError)");
+    napi_throw_type_error(env, NULL, "open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError[, netns])");
     return NULL;
   }
   /* Every argument is checked before anything is acquired. */
@@ -353,17 +353,34 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     free(device);
     return NULL;
   }
-
-  char message[PCAP_ERRBUF_SIZE + 128] = "";
-  pcap_t *p = pcap_create(device, message);
-  free(device);
-  if (p == NULL) {
+  char *netns = NULL;
+  if (argc >= 9 && get_netns_arg(env, argv[8], &netns) < 0) {
+    free(device);
     free(filter);
-    throw_coded(env, "OPEN", message);
     return NULL;
   }
-  const char *code = start_pcap(p, filter, (int)snaplen, (int)buffer_bytes, (int)timeout_ms, promisc, message, sizeof message);
+
+  /* The socket is created and bound to the device inside `netns` (a container's); it keeps capturing
+   * there after this thread returns to ours, right after activation. */
+  char message[PCAP_ERRBUF_SIZE + 4096 + 128] = "";
+  int saved;
+  if (netns_enter(netns, &saved, message, sizeof message) < 0) {
+    free(netns);
+    free(device);
+    free(filter);
+    throw_coded(env, "NETNS", message);
+    return NULL;
+  }
+  free(netns);
+  pcap_t *p = pcap_create(device, message);
+  free(device);
+  const char *code = p == NULL ? "OPEN" : start_pcap(p, filter, (int)snaplen, (int)buffer_bytes, (int)timeout_ms, promisc, message, sizeof message);
+  netns_leave(saved);
   free(filter);
+  if (p == NULL) {
+    throw_coded(env, code, message);
+    return NULL;
+  }
   capture_t *c = NULL;
   if (code == NULL && ((c = calloc(1, sizeof *c)) == NULL || (c->out = malloc(2 * BATCH_BYTES)) == NULL)) {
     code = "OPEN";

@@ -12,7 +12,6 @@
  * compile, a missing permission or an unusable link type is a start-up error.
  * The same faults on a later reopen end the source with `failure`.
  */
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
 import type { Logger } from '../log.js';
@@ -21,6 +20,7 @@ import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { encodeFileHeader } from '../proto/pcap.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
 import { UserError } from '../errors.js';
+import type { CaptureTarget, TargetLink } from './capture-target.js';
 import type { CaptureSource } from './source.js';
 
 const WATCH_MS = 250;
@@ -30,16 +30,19 @@ const RETRY_MS = [1000, 2000, 5000, 10000];
 const LAST_BLOCK_MARGIN_MS = 20;
 /** The longest stop() waits for that block: pktminerg gives a stop 10 s in all. */
 const LAST_BLOCK_MAX_WAIT_MS = 5000;
-const IFF_UP = 0x1;
 /** pcap_stats counters are 32-bit: sampled every WATCH_MS, so they cannot wrap unseen below ~17 G frames/s. */
 const UINT32 = 2 ** 32;
 /** Link types the stages can read (decodeLinkLayer). */
 const LINKTYPES = new Set([LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL]);
 
 export interface LiveSourceOptions {
-  device: string;
-  /** The complete BPF filter ('' = none). */
-  filter: string;
+  /** Where to capture: an interface, one inside a container, a guest's tap (capture-target.ts). */
+  target: CaptureTarget;
+  /**
+   * The complete BPF filter ('' = none), built at every open with the addresses of the target's
+   * namespace (`host nic.<if>` inside a container means the container's address); throws UserError.
+   */
+  filter: (addresses: TargetLink['addresses']) => string;
   bufferBytes: number;
   /** Longest a frame waits in the kernel ring before it is handed over; 0 = at once (immediate mode). */
   timeoutMs: number;
@@ -47,41 +50,12 @@ export interface LiveSourceOptions {
   log: Logger;
   snaplen?: number;
   count?: number;
-  /** Filled with the interface's MAC at every open (for `--dir auto`). */
+  /** Filled with the target's MAC at every open (for `--dir auto`). */
   mac?: Buffer;
   /** Called when capture starts again after a gap (a dump continues in a new file). */
   onReopen?: () => void;
-  /** Tests give fakes; by default our addon and sysfs. */
+  /** Tests give a fake; by default our addon. */
   addon?: PacketIoAddon;
-  link?: (device: string) => LinkInfo;
-}
-
-export interface LinkInfo {
-  state: 'up' | 'down' | 'absent';
-  /** Changes when the interface is deleted and created again under the same name; 0 for `any`. */
-  ifindex: number;
-}
-
-/** Administrative state and index of an interface, from sysfs (which `ip netns exec` mounts per namespace). */
-export function readLink(device: string): LinkInfo {
-  if (device === 'any') return { state: 'up', ifindex: 0 };
-  try {
-    const up = parseInt(readFileSync(`/sys/class/net/${device}/flags`, 'utf8'), 16) & IFF_UP;
-    const ifindex = parseInt(readFileSync(`/sys/class/net/${device}/ifindex`, 'utf8'), 10);
-    return { state: up ? 'up' : 'down', ifindex };
-  } catch {
-    return { state: 'absent', ifindex: -1 };
-  }
-}
-
-export function readMac(device: string): Buffer | null {
-  try {
-    const text = readFileSync(`/sys/class/net/${device}/address`, 'utf8').trim();
-    const mac = Buffer.from(text.replace(/:/g, ''), 'hex');
-    return mac.length === 6 ? mac : null;
-  } catch {
-    return null;
-  }
 }
 
 export class LiveSource extends Readable implements CaptureSource {
@@ -90,10 +64,12 @@ export class LiveSource extends Readable implements CaptureSource {
   readonly snaplen: number;
   private _failure: Error | null = null;
   private pcap: PacketIoAddon | null = null;
-  private readonly link: (device: string) => LinkInfo;
+  private readonly target: CaptureTarget;
   private handle: PcapHandle | null = null;
-  /** The interface index capture was opened on. */
-  private ifindex = -1;
+  /** The instance of the link capture was opened on (TargetLink.instance). */
+  private instance = '';
+  /** What the log lines call the capture: the target, and the device when that moved (a guest's tap). */
+  private where: string;
   /** The handle's last pcap_stats, to accumulate 32-bit deltas. */
   private readonly lastStats = [0, 0, 0];
   private decoder: CaptureFileDecoder | null = null;
@@ -113,21 +89,22 @@ export class LiveSource extends Readable implements CaptureSource {
 
   constructor(private readonly o: LiveSourceOptions) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
-    this.name = o.device;
+    this.target = o.target;
+    this.name = o.target.name;
+    this.where = o.target.label;
     this.snaplen = o.snaplen || PCAP_MAX_SNAPLEN;
     this.remaining = o.count || Infinity;
-    this.link = o.link ?? readLink;
   }
 
   /** Loads the addon and starts capture if the interface is up (else waits for it); throws UserError for what cannot work. */
   open(): void {
     this.pcap = this.o.addon ?? loadAddon();
-    const { state } = this.link(this.o.device);
-    if (state === 'up') {
-      const fatal = this.start();
+    const link = this.target.look();
+    if (link.state === 'up') {
+      const fatal = this.start(link);
       if (fatal) throw new UserError(fatal);
     } else {
-      this.report(state);
+      this.report(link);
     }
     this.watch = setInterval(() => this.tick(), WATCH_MS);
   }
@@ -167,56 +144,60 @@ export class LiveSource extends Readable implements CaptureSource {
   }
 
   private tick(): void {
-    const { state, ifindex } = this.link(this.o.device);
+    const link = this.target.look();
     if (this.handle) {
-      if (state !== 'up') this.ended(`interface ${state}`);
-      // Deleted and created again between two looks: the old socket is bound to an interface that is gone.
-      else if (ifindex !== this.ifindex) this.ended('interface was re-created');
+      if (link.state !== 'up') this.ended(link.why);
+      // Re-created between two looks (deleted and added again, a restarted container or guest): the
+      // old socket is bound to an interface that is gone.
+      else if (link.instance !== this.instance) this.ended('re-created');
       else this.sampleStats(this.handle);
-      if (this.handle || state !== 'up') return;
+      if (this.handle || link.state !== 'up') return;
     }
-    this.report(state);
-    if (state === 'up' && Date.now() >= this.retryAt) {
-      const fatal = this.start();
+    this.report(link);
+    if (link.state === 'up' && Date.now() >= this.retryAt) {
+      const fatal = this.start(link);
       if (fatal) this.fail(fatal);
     }
   }
 
-  private report(state: LinkInfo['state']): void {
-    const line = state === 'up' ? '' : `waiting for ${this.o.device}: ${state === 'absent' ? 'no such interface' : 'interface is down'}`;
+  private report(link: TargetLink): void {
+    const line = link.state === 'up' ? '' : `waiting for ${this.target.label}: ${link.why}`;
     if (line === this.lastState) return;
     this.lastState = line;
     if (line) this.o.log.warn(line);
   }
 
   /** Opens capture; returns why it can never work (the caller decides how to end), or null when open or worth a retry. */
-  private start(): string | null {
-    if (this.o.mac) {
-      const mac = readMac(this.o.device);
-      if (mac) mac.copy(this.o.mac);
-    }
+  private start(link: TargetLink): string | null {
     const o = this.o;
+    if (o.mac && link.mac) link.mac.copy(o.mac);
+    this.where = link.device === this.target.label ? link.device : `${this.target.label} (${link.device})`;
+    let filter: string;
+    try {
+      filter = o.filter(link.addresses);
+    } catch (e) {
+      return (e as Error).message;
+    }
     const pcap = this.pcap!;
-    const ifindex = this.link(o.device).ifindex;
     let opened: ReturnType<PacketIoAddon['open']>;
     try {
       // Promiscuous like tcpdump: a host agent also sees what a bridge or a mirror port floods to it.
-      opened = pcap.open(o.device, o.filter, this.snaplen, o.bufferBytes, o.timeoutMs, true, this.onBatch, this.onError);
+      opened = pcap.open(link.device, filter, this.snaplen, o.bufferBytes, o.timeoutMs, true, this.onBatch, this.onError, link.netns);
     } catch (e) {
       const err = e as Error & { code?: string };
-      if (err.code === 'FILTER') return `filter '${o.filter}': ${err.message}`;
+      if (err.code === 'FILTER') return `filter '${filter}': ${err.message}`;
       // Waiting cannot give a permission: say what is needed, as tcpdump does.
-      if (err.code === 'PERM') return `cannot capture on ${o.device}: permission denied (capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)`;
-      if (err.code === 'RANGE') return `cannot capture on ${o.device}: ${err.message}`;
+      if (err.code === 'PERM') return `cannot capture on ${this.where}: permission denied (capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)`;
+      if (err.code === 'RANGE') return `cannot capture on ${this.where}: ${err.message}`;
       this.openFailed(err.message);
       return null;
     }
     if (!LINKTYPES.has(opened.linktype)) {
       pcap.close(opened.handle);
-      return `${o.device}: link type ${opened.linktype} is not supported (Ethernet and Linux cooked capture are)`;
+      return `${this.where}: link type ${opened.linktype} is not supported (Ethernet and Linux cooked capture are)`;
     }
     this.handle = opened.handle;
-    this.ifindex = ifindex;
+    this.instance = link.instance;
     this.lastStats.fill(0);
     this.decoder = new CaptureFileDecoder(this.snaplen);
     // The addon writes nanoseconds even where the kernel gave microseconds.
@@ -224,7 +205,7 @@ export class LiveSource extends Readable implements CaptureSource {
     this.failures = 0;
     this.lastState = '';
     this.lastError = '';
-    o.log.info(`capturing on ${o.device}${o.filter ? ` with filter '${o.filter}'` : ''}`);
+    o.log.info(`capturing on ${this.where}${filter ? ` with filter '${filter}'` : ''}`);
     if (++this.opens > 1) o.onReopen?.();
     pcap.resume(this.handle);
     return null;
@@ -240,7 +221,7 @@ export class LiveSource extends Readable implements CaptureSource {
 
   private openFailed(message: string): void {
     this.backOff();
-    if (message !== this.lastError) this.o.log.error(`cannot capture on ${this.o.device}: ${message}; retrying`);
+    if (message !== this.lastError) this.o.log.error(`cannot capture on ${this.where}: ${message}; retrying`);
     this.lastError = message;
     this.lastState = 'stopped';
   }
@@ -299,7 +280,7 @@ export class LiveSource extends Readable implements CaptureSource {
    */
   private crashed(exception: unknown): void {
     this.closeCapture(false);
-    this.o.log.error(`capture on ${this.o.device} stopped by an internal error; restarting: ${(exception as Error)?.stack ?? String(exception)}`);
+    this.o.log.error(`capture on ${this.where} stopped by an internal error; restarting: ${(exception as Error)?.stack ?? String(exception)}`);
     this.backOff();
     this.lastState = 'stopped';
   }
@@ -308,7 +289,7 @@ export class LiveSource extends Readable implements CaptureSource {
   private ended(reason: string): void {
     this.closeCapture(true);
     if (this.stopping) return;
-    this.o.log.warn(`capture on ${this.o.device} stopped (${reason})`);
+    this.o.log.warn(`capture on ${this.where} stopped (${reason})`);
     this.lastState = 'stopped';
   }
 }

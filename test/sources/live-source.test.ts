@@ -11,7 +11,8 @@ import type { Logger } from '../../lib/log.js';
 import type { PacketIoAddon, PcapHandle } from '../../lib/native/addon.js';
 import { Packet, type Batch } from '../../lib/packet.js';
 import { PcapRecordEncoder } from '../../lib/proto/pcap.js';
-import { LiveSource, type LinkInfo } from '../../lib/sources/live-source.js';
+import type { CaptureTarget, TargetLink } from '../../lib/sources/capture-target.js';
+import { LiveSource } from '../../lib/sources/live-source.js';
 
 type OpenError = { code: string; message: string } | null;
 
@@ -51,23 +52,41 @@ class FakeCapture {
   }
 }
 
-function setup(o: { state?: LinkInfo['state']; count?: number; timeoutMs?: number } = {}) {
+/** The interface as the source sees it at each look; tests change its fields. */
+interface FakeLink {
+  state: TargetLink['state'];
+  ifindex: number;
+}
+
+function setup(o: { state?: TargetLink['state']; count?: number; timeoutMs?: number } = {}) {
   const fake = new FakeCapture();
-  const link: LinkInfo = { state: o.state ?? 'up', ifindex: 7 };
+  const link: FakeLink = { state: o.state ?? 'up', ifindex: 7 };
+  const target: CaptureTarget = {
+    name: 'eth9',
+    label: 'eth9',
+    look: () => ({
+      state: link.state,
+      why: link.state === 'absent' ? 'no such interface' : 'interface is down',
+      instance: String(link.ifindex),
+      device: 'eth9',
+      netns: null,
+      mac: null,
+      addresses: () => undefined,
+    }),
+  };
   const counters = new ChannelCounters();
   const lines: string[] = [];
   const log: Logger = { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
   let reopens = 0;
   const src = new LiveSource({
-    device: 'eth9',
-    filter: 'tcp',
+    target,
+    filter: () => 'tcp',
     bufferBytes: 1 << 20,
     timeoutMs: o.timeoutMs ?? 100,
     counters,
     log,
     count: o.count,
     addon: fake.addon,
-    link: () => ({ ...link }),
     onReopen: () => reopens++,
   });
   return { fake, link, counters, lines, src, reopens: () => reopens };
@@ -136,7 +155,7 @@ describe('LiveSource', () => {
     assert.equal(fake.closed, 1, 'the socket bound to the old interface is closed');
     assert.equal(fake.opens, 2);
     assert.equal(reopens(), 1);
-    assert.ok(lines.some((l) => l === 'capture on eth9 stopped (interface was re-created)'), lines.join('\n'));
+    assert.ok(lines.some((l) => l === 'capture on eth9 stopped (re-created)'), lines.join('\n'));
     src.destroy();
   });
 
