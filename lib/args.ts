@@ -12,9 +12,9 @@ import { checkGroup, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_V
 const GROUP_OPTIONS: Record<string, Options> = {
   pcapfile: { alias: 'f', type: 'string', group: 'Source:', describe: "read packets from a pcap or pcapng file ('-' = standard input) instead of an interface" },
   interface: { alias: 'i', type: 'string', group: 'Source:', describe: "live capture on this interface ('any' = all); waits while it is absent or down" },
-  container: { type: 'string', group: 'Source:', describe: 'capture inside this container\'s network namespace (not implemented yet)' },
+  container: { alias: 'c', type: 'string', group: 'Source:', describe: "capture inside this container's network namespace: its id (12+ hex), docker://ID, containerd://ID, cri-o://ID, or the manager's ID_if1_if2; -i names the interface inside (default eth0)" },
   kvm: { alias: 'm', type: 'string', group: 'Source:', describe: 'capture on the host tap of this libvirt guest (not implemented yet)' },
-  count: { alias: 'c', type: 'string', group: 'Source:', describe: 'stop after N packets (0 = no limit)' },
+  count: { type: 'string', group: 'Source:', describe: 'stop after N packets (0 = no limit; long form only: -c is the container, as in pktminerg)' },
   snaplen: { alias: 's', type: 'string', group: 'Source:', describe: 'keep at most N bytes of each frame (default: whole frames)' },
   timeout: { alias: 't', type: 'string', group: 'Source:', describe: `live capture read timeout, ms (default ${DEFAULT_TIMEOUT_MS})` },
   buffsize: { alias: 'b', type: 'string', group: 'Source:', describe: `live capture kernel buffer, MiB (default ${DEFAULT_BUFFER_MIB})` },
@@ -96,10 +96,12 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const logConfig = li >= 0 ? globals[li + 1]! : null;
   if (help || version) return { help, version, logConfig, channels: [] };
   if (groups.length === 0) throw new UserError('no capture group given (try --help)');
-  const channels = groups.map((tokens, i) => {
+  const channels: ChannelOptions[] = [];
+  groups.forEach((tokens, i) => {
     const args = groupParser().parseSync(tokens) as unknown as GroupArgs;
     try {
-      return checkGroup(args, i + 1);
+      // Channels are numbered in order; a group may make several (-c ID_eth0_eth1).
+      channels.push(...checkGroup(args, channels.length + 1));
     } catch (e) {
       if (e instanceof UserError && groups.length > 1) throw new UserError(`group ${i + 1}: ${e.message}`);
       throw e;

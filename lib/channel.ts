@@ -15,7 +15,7 @@ import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
 import { FileSource } from './sources/file-source.js';
-import { HostTarget } from './sources/capture-target.js';
+import { ContainerTarget, HostTarget } from './sources/capture-target.js';
 import { LiveSource } from './sources/live-source.js';
 import type { CaptureSource } from './sources/source.js';
 import { BatchStage, type BatchFn } from './stages/batch-stage.js';
@@ -61,7 +61,7 @@ export class Channel {
   constructor(readonly opts: ChannelOptions, log: Logger, excludeHosts: string[] = []) {
     this.log = prefixedLogger(log, `[-${String(opts.index).padStart(2, '0')}-] `);
     notImplemented(opts);
-    if (opts.dir === 'auto' && opts.source.kind !== 'interface') throw new UserError('--dir auto needs a live interface (its MAC decides the direction); use a host/port expression with -f');
+    if (opts.dir === 'auto' && opts.source.kind === 'file') throw new UserError('--dir auto needs live capture (the interface\'s MAC decides the direction); use a host/port expression with -f');
     if (opts.source.kind === 'file' && opts.expression) throw new UserError('BPF filters (--expression) apply to live capture (-i) only');
     this.autoMac = opts.dir === 'auto' ? Buffer.alloc(6) : undefined;
     this.source = this.makeSource(excludeHosts);
@@ -140,10 +140,10 @@ export class Channel {
   private makeSource(excludeHosts: string[]): CaptureSource {
     const src = this.opts.source;
     const o = this.opts;
-    if (src.kind === 'interface') {
+    if (src.kind === 'interface' || src.kind === 'container') {
       const exclude = o.nofilter ? [] : excludeHosts;
       return new LiveSource({
-        target: new HostTarget(src.name),
+        target: src.kind === 'interface' ? new HostTarget(src.name) : new ContainerTarget(src.id, src.iface),
         filter: (addresses) => buildCaptureFilter(o.expression, exclude, addresses),
         bufferBytes: o.bufferMiB * 1048576,
         timeoutMs: o.timeoutMs,
@@ -211,7 +211,6 @@ export function refuseSharedDumpDirs(channels: Channel[]): void {
 /** Options whose sources or sinks land in later issues; a clear refusal beats a silent no-op. */
 function notImplemented(o: ChannelOptions): void {
   const missing: string[] = [];
-  if (o.source.kind === 'container') missing.push('container capture (--container)');
   if (o.source.kind === 'kvm') missing.push('KVM capture (-m/--kvm)');
   if (o.control) missing.push('the status port (--control)');
   if (o.cpu !== null) missing.push('CPU pinning (--cpu)');

@@ -5,11 +5,16 @@
  * network: checks that need I/O happen when a channel is built.
  */
 import { UserError } from './errors.js';
+import { checkInterfaceName } from './interface-name.js';
+import { parseContainerRef } from './sources/container.js';
+
+export { checkInterfaceName } from './interface-name.js';
 import { ETHERNET_HEADER_LEN } from './proto/ethernet.js';
 
 export type SourceOptions =
   | { kind: 'file'; path: string }
   | { kind: 'interface'; name: string }
+  /** `id`: 12..64 lower-case hex digits (parseContainerRef); `iface`: inside the container. */
   | { kind: 'container'; id: string; iface: string }
   | { kind: 'kvm'; domain: string };
 
@@ -122,28 +127,6 @@ function int(flag: string, text: string | undefined, min: number, max: number, f
 /** The ring size crosses into C (napi int32, then libpcap's and the kernel's int) as bytes: 2047 MiB is the most that fits. */
 const MAX_BUFFER_MIB = 2047;
 
-/** Linux's IFNAMSIZ (16) less the terminating NUL. */
-const MAX_IFNAME_BYTES = 15;
-/** `/`, `:`, the kernel's isspace() (\t \n \v \f \r, space and Latin-1 NBSP 0xA0), and NUL, which ends a C string early. */
-const IFNAME_BAD_BYTE = new Set([0x2f, 0x3a, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x00]);
-
-/**
- * Refuses a name that no Linux interface can have, by the kernel's own rule
- * (dev_valid_name() in net/core/dev.c): 1..15 bytes, not `.` or `..`, none
- * of `/`, `:` or whitespace. Checked here because the name is also a
- * directory under --dump (`../x` would leave it) and an absent interface is
- * waited for, forever for one that cannot exist. `eth0:1` is refused too:
- * it is an address label, not a device, and the interface ioctls cut the
- * name at `:`, so it would capture the whole of eth0. `any` passes (a libpcap
- * pseudo-device, and a valid name).
- */
-export function checkInterfaceName(flag: string, name: string): string {
-  const bytes = Buffer.from(name, 'utf8');
-  if (bytes.length === 0 || bytes.length > MAX_IFNAME_BYTES || name === '.' || name === '..' || bytes.some((b) => IFNAME_BAD_BYTE.has(b))) {
-    throw new UserError(`${flag}: ${JSON.stringify(name)} cannot be a Linux interface name (1..${MAX_IFNAME_BYTES} bytes, not . or .., no /, : or white space)`);
-  }
-  return name;
-}
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
@@ -185,15 +168,16 @@ export function parseSize(flag: string, text: string): number {
 
 /**
  * Validates one group's raw arguments (spec §1.2/§1.3, with the deliberate
- * differences listed in the README) and returns its typed options. Every
- * error is a UserError whose message names the flag.
+ * differences listed in the README) and returns the typed options of its
+ * channels: one, or one per interface of the manager's `-c ID_if1_if2`,
+ * numbered from `index`. Every error is a UserError whose message names the flag.
  */
-export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
+export function checkGroup(a: GroupArgs, index: number): ChannelOptions[] {
   for (const [k, v] of Object.entries(a)) {
     if (k !== '_' && k !== 'expression' && Array.isArray(v)) throw new UserError(`--${k} given more than once`);
   }
 
-  const source = checkSource(a);
+  const sources = checkSources(a);
   const dump = checkDump(a);
   const forward = checkForward(a);
   if (!dump && !forward) throw new UserError('nothing to do: give --dump DIR to record, or -r IP to forward');
@@ -216,6 +200,8 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
     throw new UserError('-B/--bind_device and -M/--pmtudisc_option apply to GRE and VXLAN forwarding only');
   }
   if (a.bind_device !== undefined) checkInterfaceName('-B/--bind_device', a.bind_device);
+  // Only a host interface can be where forwarded packets leave: a container's or a guest's cannot.
+  const source = sources[0]!;
   if (a.nofilter && source.kind === 'interface' && rawSocketTransport) {
     // Without the automatic `not host <remote>` filter, forwarded packets leaving through the
     // captured interface would be captured again (spec §1.3 step 10).
@@ -226,11 +212,11 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
   int('--macRefreshInterval', a.macRefreshInterval, 0, 2 ** 31 - 1, 0);
 
   const words = [...(a.expression ?? []), ...a._.map(String)];
-  return {
-    index,
+  return sources.map((source, k) => ({
+    index: index + k,
     source,
     snaplen: int('-s/--snaplen', a.snaplen, 0, 262144, 0),
-    count: int('-c/--count', a.count, 0, Number.MAX_SAFE_INTEGER, 0),
+    count: int('--count', a.count, 0, Number.MAX_SAFE_INTEGER, 0),
     timeoutMs: int('-t/--timeout', a.timeout, 0, 2 ** 31 - 1, DEFAULT_TIMEOUT_MS),
     bufferMiB: int('-b/--buffsize', a.buffsize, 1, MAX_BUFFER_MIB, DEFAULT_BUFFER_MIB, 'MiB; the kernel ring size is a C int of bytes'),
     expression: words.join(' ').trim(),
@@ -245,22 +231,27 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions {
     control: int('--control', a.control, 0, 65535, 0),
     priority: a.priority ?? false,
     cpu: a.cpu === undefined ? null : int('--cpu', a.cpu, 0, 4095, 0),
-  };
+  }));
 }
 
-function checkSource(a: GroupArgs): SourceOptions {
-  const given = [a.pcapfile !== undefined && '-f', a.interface !== undefined && '-i', a.container !== undefined && '--container', a.kvm !== undefined && '--kvm'].filter(Boolean);
+function checkSources(a: GroupArgs): SourceOptions[] {
+  const given = [a.pcapfile !== undefined && '-f', a.interface !== undefined && '-i', a.container !== undefined && '-c/--container', a.kvm !== undefined && '-m/--kvm'].filter(Boolean);
   const containerWithInterface = given.length === 2 && a.container !== undefined && a.interface !== undefined;
-  if (given.length === 0) throw new UserError('no capture source: give -f FILE or -i INTERFACE');
+  if (given.length === 0) throw new UserError('no capture source: give -f FILE, -i INTERFACE, -c CONTAINER or -m GUEST');
   if (given.length > 1 && !containerWithInterface) throw new UserError(`choose one capture source, not ${given.join(' and ')}`);
   if (a.pcapfile !== undefined) {
     if (a.pcapfile === '') throw new UserError('-f/--pcapfile: empty file name');
-    return { kind: 'file', path: a.pcapfile };
+    return [{ kind: 'file', path: a.pcapfile }];
   }
   const iface = a.interface === undefined ? undefined : checkInterfaceName('-i/--interface', a.interface);
-  if (a.container !== undefined) return { kind: 'container', id: a.container.replace(/^[a-z]+:\/\//, ''), iface: iface ?? 'eth0' };
-  if (a.kvm !== undefined) return { kind: 'kvm', domain: a.kvm };
-  return { kind: 'interface', name: iface! };
+  if (a.container !== undefined) {
+    const ref = parseContainerRef(a.container);
+    if (ref.ifaces.length > 0 && iface !== undefined) throw new UserError('-c/--container: name the interfaces either in the id (ID_eth0_eth1) or with -i, not both');
+    const ifaces = ref.ifaces.length > 0 ? ref.ifaces : [iface ?? 'eth0'];
+    return ifaces.map((name) => ({ kind: 'container', id: ref.id, iface: name }));
+  }
+  if (a.kvm !== undefined) return [{ kind: 'kvm', domain: a.kvm }];
+  return [{ kind: 'interface', name: iface! }];
 }
 
 function checkDump(a: GroupArgs): DumpOptions | null {

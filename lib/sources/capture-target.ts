@@ -4,8 +4,10 @@
  * down or is re-created, a container restarted with a new process and
  * network namespace, a guest restarted onto another tap.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { loadAddon, type LinkEntry } from '../native/addon.js';
+import { findContainerProcess, type ContainerProcess } from './container.js';
 
 export interface TargetLink {
   state: 'up' | 'down' | 'absent';
@@ -66,5 +68,92 @@ export class HostTarget implements CaptureTarget {
   }
   look(): TargetLink {
     return hostLink(this.name);
+  }
+}
+
+/** How a container target looks at the system (tests give fakes). */
+export interface ContainerDeps {
+  find(id: string): ContainerProcess | null;
+  /** The inode of /proc/PID/ns/net, or null when the process is gone: it names the namespace. */
+  netnsInode(pid: number): number | null;
+  links(netns: string): LinkEntry[];
+  now(): number;
+}
+
+/** A container that is not running is looked for again at most this often: a /proc scan reads every process. */
+const CONTAINER_SCAN_MS = 1000;
+
+const realContainerDeps: ContainerDeps = {
+  find: (id) => findContainerProcess(id),
+  netnsInode: (pid) => statSync(`/proc/${pid}/ns/net`, { throwIfNoEntry: false })?.ino ?? null,
+  links: (netns) => loadAddon().links(netns),
+  now: () => Date.now(),
+};
+
+/**
+ * An interface inside a container (-c): the container's init process is
+ * found by its cgroup (container.ts); capture opens in that process's
+ * network namespace. While capturing, each look only checks that the
+ * process and its namespace are still there and reads the interface in it;
+ * a container that stopped, or restarted with a new process and namespace,
+ * is looked for again (at most once a second) and the source reopens in
+ * the new one.
+ */
+export class ContainerTarget implements CaptureTarget {
+  readonly name: string;
+  private pid: number | null = null;
+  private nsInode = 0;
+  private nextScan = 0;
+
+  constructor(
+    private readonly id: string,
+    private readonly iface: string,
+    private readonly deps: ContainerDeps = realContainerDeps,
+  ) {
+    this.name = `${id.slice(0, 12)}_${iface}`;
+  }
+
+  get label(): string {
+    return `container ${this.id.slice(0, 12)}${this.pid === null ? '' : ` (pid ${this.pid})`} ${this.iface}`;
+  }
+
+  look(): TargetLink {
+    const { deps } = this;
+    if (this.pid !== null && deps.netnsInode(this.pid) !== this.nsInode) this.pid = null;
+    if (this.pid === null) {
+      const now = deps.now();
+      if (now < this.nextScan) return this.absent('container not running');
+      this.nextScan = now + CONTAINER_SCAN_MS;
+      // Throws UserError when the id prefix has become ambiguous.
+      const found = deps.find(this.id);
+      const inode = found === null ? null : deps.netnsInode(found.pid);
+      if (found === null || inode === null) return this.absent('container not running');
+      this.pid = found.pid;
+      this.nsInode = inode;
+    }
+    const netns = `/proc/${this.pid}/ns/net`;
+    let links: LinkEntry[];
+    try {
+      links = deps.links(netns);
+    } catch {
+      // The process exited between the two looks.
+      this.pid = null;
+      return this.absent('container not running');
+    }
+    const link = links.find((l) => l.name === this.iface);
+    if (!link) return this.absent(`no interface ${this.iface} in the container`);
+    return {
+      state: link.up ? 'up' : 'down',
+      why: link.up ? '' : 'interface is down',
+      instance: `${this.nsInode}:${link.ifindex}`,
+      device: this.iface,
+      netns,
+      mac: link.mac,
+      addresses: (name) => links.find((l) => l.name === name)?.addresses,
+    };
+  }
+
+  private absent(why: string): TargetLink {
+    return { state: 'absent', why, instance: '', device: this.iface, netns: null, mac: null, addresses: () => undefined };
   }
 }

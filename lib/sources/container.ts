@@ -7,7 +7,7 @@
  * the same answer for docker, containerd, CRI-O and podman.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { checkInterfaceName } from '../config.js';
+import { checkInterfaceName } from '../interface-name.js';
 import { UserError } from '../errors.js';
 
 const FLAG = '-c/--container';

@@ -144,7 +144,15 @@ export class LiveSource extends Readable implements CaptureSource {
   }
 
   private tick(): void {
-    const link = this.target.look();
+    let link: TargetLink;
+    try {
+      link = this.target.look();
+    } catch (e) {
+      // The target can no longer be named (a container id prefix that became ambiguous).
+      this.closeCapture(true);
+      this.fail((e as Error).message);
+      return;
+    }
     if (this.handle) {
       if (link.state !== 'up') this.ended(link.why);
       // Re-created between two looks (deleted and added again, a restarted container or guest): the

@@ -33,7 +33,7 @@ test('defaults follow the reference except snaplen (whole frames), control (off)
 });
 
 test('every option of a group is parsed into typed options', () => {
-  const o = one('-f - -c 10 -s 128 --slice 64 -r 10.1.1.1 --mbps 2.5 --dir host_10.0.0.5 --dump /tmp/d --interval 15 --dump-max-files 4 --dump-max-size 100M -p');
+  const o = one('-f - --count 10 -s 128 --slice 64 -r 10.1.1.1 --mbps 2.5 --dir host_10.0.0.5 --dump /tmp/d --interval 15 --dump-max-files 4 --dump-max-size 100M -p');
   assert.equal(o.count, 10);
   assert.equal(o.snaplen, 128);
   assert.equal(o.slice, 64);

@@ -61,7 +61,7 @@ test('--interval 15 over a 60 s capture: >= 4 files, tcpdump reads each, joined 
 
 test('-f - reads standard input; -c stops after N packets', async (t) => {
   const out = tmp();
-  const child = startCli(t, 'pktminerg', ['-f', '-', '--dump', out, '-c', '5'], { stdin: 'pipe' });
+  const child = startCli(t, 'pktminerg', ['-f', '-', '--dump', out, '--count', '5'], { stdin: 'pipe' });
   child.stdin!.on('error', () => {}); // it stops reading after 5 packets: EPIPE is expected
   child.stdin!.end(readFileSync(join(FIXTURES, 'xml.pcap')));
   const r = await collect(child);

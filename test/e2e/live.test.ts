@@ -66,7 +66,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
   test('tcpreplay into a veth: the dump holds exactly the replayed frames, in order', LIVE, async (t) => {
     veth('r0', 'r1');
     const out = tmp();
-    const agent = pktminerg(t, ['-i', 'r1', '--dump', out, '-c', '1200']);
+    const agent = pktminerg(t, ['-i', 'r1', '--dump', out, '--count', '1200']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on r1/);
     replay('r0', XML);
@@ -83,7 +83,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const n = (await readPcapFile(expected)).records.length;
     assert.ok(n > 0 && n < 1200);
     const out = tmp();
-    const agent = pktminerg(t, ['-i', 'e1', '--dump', out, '-c', String(n), '--expression', ...expr.split(' ')]);
+    const agent = pktminerg(t, ['-i', 'e1', '--dump', out, '--count', String(n), '--expression', ...expr.split(' ')]);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on e1 with filter 'tcp and port 22 or arp'/);
     replay('e0', XML);
@@ -99,7 +99,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const expected = tcpdumpFilter(XML, 'host 172.16.11.180');
     const n = (await readPcapFile(expected)).records.length;
     const out = tmp();
-    const agent = pktminerg(t, ['-i', 'h1', '--dump', out, '-c', String(n), 'host', 'nic.h1']);
+    const agent = pktminerg(t, ['-i', 'h1', '--dump', out, '--count', String(n), 'host', 'nic.h1']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on h1 with filter '\(host 172\.16\.11\.180\)'/);
     replay('h0', XML);
@@ -120,7 +120,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
 
   test('an absent interface is waited for; capture starts when it appears', LIVE, async (t) => {
     const out = tmp();
-    const agent = pktminerg(t, ['-i', 'late1', '--dump', out, '-c', '8']);
+    const agent = pktminerg(t, ['-i', 'late1', '--dump', out, '--count', '8']);
     const done = collect(agent);
     await waitForStderr(agent, /waiting for late1: no such interface/);
     await sleep(600);
@@ -203,7 +203,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const capture = startProcess(t, 'tcpdump', ['-i', 'a0', '--immediate-mode', '-U', '-n', '-w', wire, 'ip proto 47'], { netns: PEER });
     const captured = collect(capture);
     await waitForStderr(capture, /listening on/);
-    const agent = pktminerg(t, ['-i', 'a1', '--dir', 'auto', '-r', '10.253.8.2', '-k', '1', '-c', '16']);
+    const agent = pktminerg(t, ['-i', 'a1', '--dir', 'auto', '-r', '10.253.8.2', '-k', '1', '--count', '16']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on a1/);
     replay('a0', mine, PEER);
@@ -226,7 +226,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     await waitForStderr(rx, /listening/i);
     const dump = tmp();
     // The forwarded batches cross lo to 127.0.0.1, which the automatic filter keeps out of the capture.
-    const agent = pktminerg(t, ['-i', 'any', '-r', '127.0.0.1', '-z', '5601', '-c', '8', '--dump', dump, '--uuid-file', '/nonexistent']);
+    const agent = pktminerg(t, ['-i', 'any', '-r', '127.0.0.1', '-z', '5601', '--count', '8', '--dump', dump, '--uuid-file', '/nonexistent']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on any/);
     replay('y0', SAMPLE, PEER);
