@@ -13,7 +13,7 @@ const GROUP_OPTIONS: Record<string, Options> = {
   pcapfile: { alias: 'f', type: 'string', group: 'Source:', describe: "read packets from a pcap or pcapng file ('-' = standard input) instead of an interface" },
   interface: { alias: 'i', type: 'string', group: 'Source:', describe: "live capture on this interface ('any' = all); waits while it is absent or down" },
   container: { alias: 'c', type: 'string', group: 'Source:', describe: "capture inside this container's network namespace: its id (12+ hex), docker://ID, containerd://ID, cri-o://ID, or the manager's ID_if1_if2; -i names the interface inside (default eth0)" },
-  kvm: { alias: 'm', type: 'string', group: 'Source:', describe: 'capture on the host tap of this libvirt guest (not implemented yet)' },
+  kvm: { alias: 'm', type: 'string', group: 'Source:', describe: "capture on the host tap of this libvirt guest's first NIC (--dir auto: the guest's MAC is out)" },
   count: { type: 'string', group: 'Source:', describe: 'stop after N packets (0 = no limit; long form only: -c is the container, as in pktminerg)' },
   snaplen: { alias: 's', type: 'string', group: 'Source:', describe: 'keep at most N bytes of each frame (default: whole frames)' },
   timeout: { alias: 't', type: 'string', group: 'Source:', describe: `live capture read timeout, ms (default ${DEFAULT_TIMEOUT_MS})` },

@@ -15,7 +15,7 @@ import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
 import { FileSource } from './sources/file-source.js';
-import { ContainerTarget, HostTarget } from './sources/capture-target.js';
+import { ContainerTarget, HostTarget, KvmTarget } from './sources/capture-target.js';
 import { LiveSource } from './sources/live-source.js';
 import type { CaptureSource } from './sources/source.js';
 import { BatchStage, type BatchFn } from './stages/batch-stage.js';
@@ -140,10 +140,11 @@ export class Channel {
   private makeSource(excludeHosts: string[]): CaptureSource {
     const src = this.opts.source;
     const o = this.opts;
-    if (src.kind === 'interface' || src.kind === 'container') {
+    if (src.kind !== 'file') {
       const exclude = o.nofilter ? [] : excludeHosts;
+      const target = src.kind === 'interface' ? new HostTarget(src.name) : src.kind === 'container' ? new ContainerTarget(src.id, src.iface) : new KvmTarget(src.domain);
       return new LiveSource({
-        target: src.kind === 'interface' ? new HostTarget(src.name) : new ContainerTarget(src.id, src.iface),
+        target,
         filter: (addresses) => buildCaptureFilter(o.expression, exclude, addresses),
         bufferBytes: o.bufferMiB * 1048576,
         timeoutMs: o.timeoutMs,
@@ -155,7 +156,6 @@ export class Channel {
         onReopen: () => this.dump?.reopen(),
       });
     }
-    if (src.kind !== 'file') throw new Error(`unreachable: ${src.kind}`);
     return new FileSource({ path: src.path, counters: this.counters, snaplen: this.opts.snaplen || undefined, count: this.opts.count || undefined });
   }
 
@@ -211,7 +211,6 @@ export function refuseSharedDumpDirs(channels: Channel[]): void {
 /** Options whose sources or sinks land in later issues; a clear refusal beats a silent no-op. */
 function notImplemented(o: ChannelOptions): void {
   const missing: string[] = [];
-  if (o.source.kind === 'kvm') missing.push('KVM capture (-m/--kvm)');
   if (o.control) missing.push('the status port (--control)');
   if (o.cpu !== null) missing.push('CPU pinning (--cpu)');
   if (missing.length) throw new UserError(`not implemented yet: ${missing.join(', ')}`);

@@ -7,6 +7,7 @@
 import { UserError } from './errors.js';
 import { checkInterfaceName } from './interface-name.js';
 import { parseContainerRef } from './sources/container.js';
+import { checkKvmName } from './sources/kvm.js';
 
 export { checkInterfaceName } from './interface-name.js';
 import { ETHERNET_HEADER_LEN } from './proto/ethernet.js';
@@ -250,7 +251,7 @@ function checkSources(a: GroupArgs): SourceOptions[] {
     const ifaces = ref.ifaces.length > 0 ? ref.ifaces : [iface ?? 'eth0'];
     return ifaces.map((name) => ({ kind: 'container', id: ref.id, iface: name }));
   }
-  if (a.kvm !== undefined) return [{ kind: 'kvm', domain: a.kvm }];
+  if (a.kvm !== undefined) return [{ kind: 'kvm', domain: checkKvmName(a.kvm) }];
   return [{ kind: 'interface', name: iface! }];
 }
 

@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { loadAddon, type LinkEntry } from '../native/addon.js';
 import { findContainerProcess, type ContainerProcess } from './container.js';
+import { resolveKvmGuest, type KvmNic } from './kvm.js';
 
 export interface TargetLink {
   state: 'up' | 'down' | 'absent';
@@ -119,7 +120,11 @@ export class ContainerTarget implements CaptureTarget {
 
   look(): TargetLink {
     const { deps } = this;
-    if (this.pid !== null && deps.netnsInode(this.pid) !== this.nsInode) this.pid = null;
+    if (this.pid !== null && deps.netnsInode(this.pid) !== this.nsInode) {
+      // Gone or replaced: look for the container's new process at once (a restart may be done already).
+      this.pid = null;
+      this.nextScan = 0;
+    }
     if (this.pid === null) {
       const now = deps.now();
       if (now < this.nextScan) return this.absent('container not running');
@@ -155,5 +160,43 @@ export class ContainerTarget implements CaptureTarget {
 
   private absent(why: string): TargetLink {
     return { state: 'absent', why, instance: '', device: this.iface, netns: null, mac: null, addresses: () => undefined };
+  }
+}
+
+/** How a guest target looks at the system (tests give fakes). */
+export interface KvmDeps {
+  resolve(guest: string): KvmNic | null;
+  now(): number;
+}
+
+/** A guest that is not running is looked for again at most this often: the fallback runs virsh. */
+const GUEST_RESOLVE_MS = 1000;
+
+/**
+ * The host-side tap of a libvirt guest's first NIC (-m). The guest's live
+ * XML is read at every look (one small file), so a guest restarted onto
+ * another tap is followed; `--dir auto` compares with the guest's MAC, not
+ * the tap's.
+ */
+export class KvmTarget implements CaptureTarget {
+  readonly label: string;
+  private nextResolve = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly deps: KvmDeps = { resolve: (guest) => resolveKvmGuest(guest), now: () => Date.now() },
+  ) {
+    this.label = `guest ${name}`;
+  }
+
+  look(): TargetLink {
+    const now = this.deps.now();
+    const nic = now < this.nextResolve ? null : this.deps.resolve(this.name);
+    if (nic === null) {
+      if (now >= this.nextResolve) this.nextResolve = now + GUEST_RESOLVE_MS;
+      return { state: 'absent', why: 'guest not running (or without a tap)', instance: '', device: '', netns: null, mac: null, addresses: () => undefined };
+    }
+    const tap = hostLink(nic.tap);
+    return { ...tap, why: tap.state === 'absent' ? `no tap ${nic.tap}` : tap.why, instance: `${nic.tap}:${tap.instance}`, mac: nic.mac };
   }
 }

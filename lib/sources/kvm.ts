@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkInterfaceName } from '../config.js';
+import { checkInterfaceName } from '../interface-name.js';
 import { UserError } from '../errors.js';
 
 export interface KvmNic {
