@@ -29,7 +29,7 @@ export interface TargetLink {
 export interface CaptureTarget {
   /** Names the dump sub-directory: the interface, the container, the guest. */
   readonly name: string;
-  /** For log lines: `eth0`, `container 3f2a1b2c3d4e eth0`, `guest web1`. */
+  /** For log lines, as of the last look: `eth0`, `container 3f2a1b2c3d4e (pid 1234) eth0`, `guest web1 (vnet3)`. */
   readonly label: string;
   look(): TargetLink;
 }
@@ -179,19 +179,22 @@ const GUEST_RESOLVE_MS = 1000;
  * the tap's.
  */
 export class KvmTarget implements CaptureTarget {
-  readonly label: string;
   private nextResolve = 0;
+  private tap = '';
 
   constructor(
     readonly name: string,
     private readonly deps: KvmDeps = { resolve: (guest) => resolveKvmGuest(guest), now: () => Date.now() },
-  ) {
-    this.label = `guest ${name}`;
+  ) {}
+
+  get label(): string {
+    return `guest ${this.name}${this.tap && ` (${this.tap})`}`;
   }
 
   look(): TargetLink {
     const now = this.deps.now();
     const nic = now < this.nextResolve ? null : this.deps.resolve(this.name);
+    this.tap = nic?.tap ?? '';
     if (nic === null) {
       if (now >= this.nextResolve) this.nextResolve = now + GUEST_RESOLVE_MS;
       return { state: 'absent', why: 'guest not running (or without a tap)', instance: '', device: '', netns: null, mac: null, addresses: () => undefined };

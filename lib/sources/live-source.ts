@@ -68,7 +68,7 @@ export class LiveSource extends Readable implements CaptureSource {
   private handle: PcapHandle | null = null;
   /** The instance of the link capture was opened on (TargetLink.instance). */
   private instance = '';
-  /** What the log lines call the capture: the target, and the device when that moved (a guest's tap). */
+  /** What the log lines call the capture (the target's label at the last open). */
   private where: string;
   /** The handle's last pcap_stats, to accumulate 32-bit deltas. */
   private readonly lastStats = [0, 0, 0];
@@ -179,7 +179,7 @@ export class LiveSource extends Readable implements CaptureSource {
   private start(link: TargetLink): string | null {
     const o = this.o;
     if (o.mac && link.mac) link.mac.copy(o.mac);
-    this.where = link.device === this.target.label ? link.device : `${this.target.label} (${link.device})`;
+    this.where = this.target.label;
     let filter: string;
     try {
       filter = o.filter(link.addresses);

@@ -103,7 +103,7 @@ describe('KvmTarget', () => {
     assert.notEqual(moved.instance, l.instance);
     assert.deepEqual([moved.state, moved.why], ['absent', 'no tap nosuchtap0']);
     assert.equal(t.name, 'web1');
-    assert.equal(t.label, 'guest web1');
+    assert.equal(t.label, 'guest web1 (nosuchtap0)');
   });
 
   it('not running: absent, and resolved again at most once a second (the fallback runs virsh)', () => {

@@ -1,0 +1,270 @@
+/**
+ * Containers and guests for real, played by the test: a "container" is a
+ * network namespace with a veth whose other end is in a peer namespace (the
+ * host side, where tcpreplay sends), a long-running process inside it, moved
+ * into a cgroup named the way docker names its own. A "guest" is a veth named
+ * like a tap and a libvirt live XML file naming it. Everything is removed
+ * when each test ends, however it ends.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { collect, FIXTURES, runCli, startCli, startProcess, waitForSize, waitForStderr } from '../helpers/cli.js';
+import { readPcapFile } from '../helpers/capture-files.js';
+import { makeCgroup, moveInto, until, v2Root } from '../helpers/cgroups.js';
+import { deleteNetns, ip, macOf, netnsAvailable } from '../helpers/netns.js';
+import { assertPrerequisites } from '../helpers/prerequisites.js';
+
+const SAMPLE = join(FIXTURES, 'sample.pcap');
+const LIVE = { timeout: 60_000 };
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-ctr-'));
+let made = 0;
+
+interface FakeContainer {
+  id: string;
+  ns: string;
+  /** The host side: a namespace holding the peer ends, where tcpreplay sends from. */
+  host: string;
+  init: ChildProcess;
+}
+
+function noIpv6(ns: string, dev: string): void {
+  // Router solicitations would be captured along with the replay.
+  execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=1`]);
+}
+
+/** Namespace `ns` with interfaces `ifaces` (10.254.<n>.<k+1>/24), each a veth to `h<k>` in `host`. */
+function network(t: TestContext, ns: string, host: string, ifaces: string[], n: number): void {
+  ip('netns', 'add', ns);
+  t.after(() => deleteNetns(ns));
+  ifaces.forEach((dev, k) => {
+    ip('-n', ns, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `h${k}`, 'netns', host);
+    noIpv6(ns, dev);
+    noIpv6(host, `h${k}`);
+    ip('-n', ns, 'addr', 'add', `10.254.${n}.${k + 1}/24`, 'dev', dev);
+    ip('-n', ns, 'link', 'set', dev, 'up');
+    ip('-n', host, 'link', 'set', `h${k}`, 'up');
+  });
+}
+
+/** Starts the container's init process in `ns`, in the cgroup `dir`. */
+async function startInit(t: TestContext, ns: string, dir: string): Promise<ChildProcess> {
+  const init = startProcess(t, 'sh', ['-c', 'echo ready >&2; exec sleep 300'], { netns: ns });
+  await waitForStderr(init, /ready/);
+  moveInto(dir, init);
+  return init;
+}
+
+async function fakeContainer(t: TestContext, ifaces = ['eth0']): Promise<FakeContainer & { cgroup: string; n: number }> {
+  const n = (process.pid + made++) % 250;
+  const id = randomBytes(32).toString('hex');
+  const ns = `pac${process.pid}x${made}`;
+  const host = `${ns}h`;
+  ip('netns', 'add', host);
+  t.after(() => deleteNetns(host));
+  network(t, ns, host, ifaces, n);
+  const cgroup = makeCgroup(t, v2Root(), `docker-${id}.scope`);
+  return { id, ns, host, cgroup, n, init: await startInit(t, ns, cgroup) };
+}
+
+function replay(host: string, dev: string, file = SAMPLE): void {
+  execFileSync('ip', ['netns', 'exec', host, 'tcpreplay', '-q', '--topspeed', '-i', dev, file], { stdio: 'ignore' });
+}
+
+async function sameFrames(t: TestContext, expected: string, got: string): Promise<void> {
+  const r = await runCli(t, 'pcapcompare', [expected, got]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+}
+
+describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAvailable() && 'needs root' }, () => {
+  test('before', () => assertPrerequisites());
+
+  for (const form of ['full id', 'docker://id', '12-digit prefix'] as const) {
+    test(`-c with the ${form}: the dump holds exactly the frames replayed into the container's eth0`, LIVE, async (t) => {
+      const c = await fakeContainer(t);
+      const arg = form === 'full id' ? c.id : form === 'docker://id' ? `docker://${c.id}` : c.id.slice(0, 12);
+      const out = tmp();
+      const agent = startCli(t, 'pktminerg', ['-c', arg, '--dump', out, '--count', '8']);
+      const done = collect(agent);
+      await waitForStderr(agent, new RegExp(`capturing on container ${c.id.slice(0, 12)} \\(pid ${c.init.pid}\\) eth0`));
+      replay(c.host, 'h0');
+      const r = await done;
+      assert.equal(r.code, 0, r.stderr);
+      await sameFrames(t, SAMPLE, join(out, `${c.id.slice(0, 12)}_eth0`, 'pktminerg_dump.pcap'));
+    });
+  }
+
+  test("the manager's ID_eth0_eth1: one channel per interface, each dump its own", LIVE, async (t) => {
+    const c = await fakeContainer(t, ['eth0', 'eth1']);
+    const out = tmp();
+    const agent = startCli(t, 'pktminerg', ['-c', `${c.id}_eth0_eth1`, '--dump', out, '--count', '8']);
+    const done = collect(agent);
+    await waitForStderr(agent, /\[-02-\] capturing on container .* eth1/);
+    replay(c.host, 'h0');
+    replay(c.host, 'h1');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    for (const dev of ['eth0', 'eth1']) await sameFrames(t, SAMPLE, join(out, `${c.id.slice(0, 12)}_${dev}`, 'pktminerg_dump.pcap'));
+  });
+
+  test("--expression 'host nic.eth0' means the container's address, not the host's", LIVE, async (t) => {
+    const c = await fakeContainer(t);
+    const agent = startCli(t, 'pktminerg', ['-c', c.id, '--dump', tmp(), '--expression', 'host', 'nic.eth0']);
+    await waitForStderr(agent, new RegExp(`capturing on container .* eth0 with filter '\\(host 10\\.254\\.${c.n}\\.1\\)'`));
+  });
+
+  test('--dir auto inside a container: frames from the container\'s MAC are out, the others in', LIVE, async (t) => {
+    const c = await fakeContainer(t);
+    const mine = join(tmp(), 'mine.pcap');
+    execFileSync('tcprewrite', [`--enet-smac=${macOf(c.ns, 'eth0')}`, `--infile=${SAMPLE}`, `--outfile=${mine}`], { stdio: 'ignore' });
+    const out = join(tmp(), 'zmq.pcap');
+    const rx = startCli(t, 'zmqdump', ['--port', '0', '--bind', '127.0.0.1', '-o', out]);
+    const rxDone = collect(rx);
+    const port = (await waitForStderr(rx, /listening on \S*?127\.0\.0\.1:(\d+)/))[1]!;
+    const agent = startCli(t, 'pktminerg', ['-c', c.id, '--dir', 'auto', '-r', '127.0.0.1', '-z', port, '--count', '16', '--uuid-file', '/nonexistent']);
+    const done = collect(agent);
+    await waitForStderr(agent, /capturing on container/);
+    replay(c.host, 'h0', mine);
+    replay(c.host, 'h0');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /zmq: delivered 16 packets/);
+    await waitForSize(out, 24 + 16 * 16 + 2 * 5496);
+    rx.kill('SIGTERM');
+    const z = await rxDone;
+    assert.match(z.stderr, /16 packets received/);
+    assert.match(z.stderr, /received by direction: none 0, in 8, out 8,/);
+  });
+
+  test('a restarted container (new process, new namespace, same id): capture resumes in a new dump file, nothing before it lost', LIVE, async (t) => {
+    const c = await fakeContainer(t);
+    const out = tmp();
+    const agent = startCli(t, 'pktminerg', ['-c', c.id, '--dump', out]);
+    const done = collect(agent);
+    await waitForStderr(agent, /capturing on container/);
+    const dir = join(out, `${c.id.slice(0, 12)}_eth0`);
+    replay(c.host, 'h0');
+    await waitForSize(join(dir, 'pktminerg_dump.pcap'), 24 + 8 * 16 + 5496);
+    // The container stops: its process exits and its namespace goes away.
+    const stopped = waitForStderr(agent, /stopped|waiting for container/);
+    c.init.kill('SIGKILL');
+    deleteNetns(c.ns);
+    await stopped;
+    // The namespace (and with it the veth pair) goes once the agent has let go of it.
+    await until('the old veth is gone', () => {
+      try {
+        ip('-n', c.host, 'link', 'show', 'h0');
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    // ...and starts again under the same id.
+    network(t, c.ns, c.host, ['eth0'], c.n);
+    const started = Date.now();
+    const init = await startInit(t, c.ns, c.cgroup);
+    await waitForStderr(agent, new RegExp(`capturing on container ${c.id.slice(0, 12)} \\(pid ${init.pid}\\) eth0`));
+    t.diagnostic(`capture resumed ${Date.now() - started} ms after the new container process started`);
+    replay(c.host, 'h0');
+    await waitForSize(join(dir, 'pktminerg_dump.1.pcap'), 24 + 8 * 16 + 5496);
+    agent.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /captured 16 packets/);
+    await sameFrames(t, SAMPLE, join(dir, 'pktminerg_dump.pcap'));
+    await sameFrames(t, SAMPLE, join(dir, 'pktminerg_dump.1.pcap'));
+  });
+
+  test('an unknown container is waited for, said once; bad forms are one line and exit 1', LIVE, async (t) => {
+    const ghost = randomBytes(32).toString('hex');
+    const agent = startCli(t, 'pktminerg', ['-c', ghost, '--dump', tmp()]);
+    const done = collect(agent);
+    await waitForStderr(agent, /waiting for container/);
+    await new Promise((r) => setTimeout(r, 1500));
+    agent.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.match(/waiting for container/g)?.length, 1, r.stderr);
+    for (const [args, message] of [
+      [['-c', 'abc;rm -rf /', '--dump', tmp()], /^pktminerg: -c\/--container: /],
+      [['-c', ghost, '-f', SAMPLE, '--dump', tmp()], /^pktminerg: choose one capture source, not -f and -c\/--container$/],
+      [['-c', ghost, '-m', 'web1', '--dump', tmp()], /^pktminerg: choose one capture source, not -c\/--container and -m\/--kvm$/],
+      [['-c', `${ghost}_eth0`, '-i', 'eth1', '--dump', tmp()], /^pktminerg: -c\/--container: name the interfaces either in the id/],
+    ] as const) {
+      const bad = await runCli(t, 'pktminerg', [...args]);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr.trim(), message);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    }
+  });
+
+  test('-m: a guest on a tap (its libvirt live XML), --dir auto by the guest MAC, and a restart onto another tap', LIVE, async (t) => {
+    const ns = `pam${process.pid}`;
+    const host = `${ns}h`;
+    for (const n of [ns, host]) {
+      ip('netns', 'add', n);
+      t.after(() => deleteNetns(n));
+    }
+    const tap = (name: string, peer: string): void => {
+      ip('-n', ns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', peer, 'netns', host);
+      noIpv6(ns, name);
+      noIpv6(host, peer);
+      ip('-n', ns, 'link', 'set', name, 'up');
+      ip('-n', host, 'link', 'set', peer, 'up');
+    };
+    tap('vnet40', 'g0');
+    tap('vnet41', 'g1');
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+    const guestMac = macOf(host, 'g0');
+    // libvirt keeps the live XML here while the guest runs; made (and removed) by the test when absent.
+    const made: string[] = [];
+    for (const d of ['/run/libvirt', '/run/libvirt/qemu']) {
+      if (!existsSync(d)) {
+        mkdirSync(d);
+        made.unshift(d);
+      }
+    }
+    const guest = `pa-test-${process.pid}`;
+    const xml = join('/run/libvirt/qemu', `${guest}.xml`);
+    const liveXml = (dev: string): void =>
+      writeFileSync(xml, `<domstatus><domain type='kvm' id='7'><name>${guest}</name><devices><interface type='bridge'><mac address='${guestMac}'/><target dev='${dev}'/></interface></devices></domain></domstatus>\n`);
+    t.after(() => {
+      rmSync(xml, { force: true });
+      for (const d of made) rmdirSync(d);
+    });
+    liveXml('vnet40');
+    const mine = join(tmp(), 'mine.pcap');
+    execFileSync('tcprewrite', [`--enet-smac=${guestMac}`, `--infile=${SAMPLE}`, `--outfile=${mine}`], { stdio: 'ignore' });
+    const out = tmp();
+    const zmq = join(tmp(), 'zmq.pcap');
+    const rx = startCli(t, 'zmqdump', ['--port', '0', '--bind', '127.0.0.1', '-o', zmq], { netns: ns });
+    const rxDone = collect(rx);
+    const port = (await waitForStderr(rx, /listening on \S*?127\.0\.0\.1:(\d+)/))[1]!;
+    const agent = startCli(t, 'pktminerg', ['-m', guest, '--dir', 'auto', '--dump', out, '-r', '127.0.0.1', '-z', port, '--uuid-file', '/nonexistent'], { netns: ns });
+    const done = collect(agent);
+    await waitForStderr(agent, new RegExp(`capturing on guest ${guest} \\(vnet40\\)`));
+    replay(host, 'g0', mine);
+    const dir = join(out, guest);
+    await waitForSize(join(dir, 'pktminerg_dump.pcap'), 24 + 8 * 16 + 5496);
+    // The guest restarts onto another tap.
+    liveXml('vnet41');
+    await waitForStderr(agent, new RegExp(`capturing on guest ${guest} \\(vnet41\\)`));
+    replay(host, 'g1');
+    await waitForSize(join(dir, 'pktminerg_dump.1.pcap'), 24 + 8 * 16 + 5496);
+    agent.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /captured 16 packets/);
+    assert.deepEqual(readdirSync(dir).sort(), ['pktminerg_dump.1.pcap', 'pktminerg_dump.pcap']);
+    assert.equal((await readPcapFile(join(dir, 'pktminerg_dump.1.pcap'))).records.length, 8);
+    // Sent by the guest (its MAC as source) → out; the plain sample, to it → in.
+    assert.match(r.stderr, /zmq: delivered 16 packets/);
+    await waitForSize(zmq, 24 + 16 * 16 + 2 * 5496);
+    rx.kill('SIGTERM');
+    assert.match((await rxDone).stderr, /received by direction: none 0, in 8, out 8,/);
+  });
+});
