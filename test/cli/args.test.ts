@@ -99,7 +99,7 @@ const bad: [string, RegExp][] = [
   ['-i . --dump d', /-i\/--interface: "\."/],
   ['-i eth0:1 --dump d', /-i\/--interface: "eth0:1"/],
   ['-i abcdefghijklmnop --dump d', /-i\/--interface: "abcdefghijklmnop" cannot be .*1\.\.15 bytes/],
-  ['--container c1 -i a/b --dump d', /-i\/--interface: "a\/b"/],
+  ['--container 0123456789ab -i a/b --dump d', /-i\/--interface: "a\/b"/],
   ['-i eth0 -r 10.1.1.1 -B ../eth1', /^-B\/--bind_device: "\.\.\/eth1" cannot be/],
   ['-i eth0 -r 10.1.1.1 -B abcdefghijklmnop', /-B\/--bind_device/],
   // The ring size crosses into C as an int of bytes.
@@ -140,7 +140,7 @@ test('interface names: the kernel rule (dev_valid_name), for -i, -i in a contain
     assert.equal(checkInterfaceName('-i/--interface', name), name, name);
   }
   assert.deepEqual(one('-i abcdefghijklmno --dump d').source, { kind: 'interface', name: 'abcdefghijklmno' });
-  assert.deepEqual(one('--container c1 -i eth1 --dump d').source, { kind: 'container', id: 'c1', iface: 'eth1' });
+  assert.deepEqual(one('--container 0123456789AB -i eth1 --dump d').source, { kind: 'container', id: '0123456789ab', iface: 'eth1' });
   assert.equal(one('-i eth0 -r 10.1.1.1 -B eth1').bindDevice, 'eth1');
   // 15 bytes counted in UTF-8, as the kernel counts them; 0xA0 is white space to the kernel's isspace().
   for (const name of ['', 'a b', 'a\tb', 'a\nb', 'a\0b', 'éééééééé', '\u00e0', 'x/y', 'x:y']) {
@@ -163,4 +163,22 @@ test('sizes', () => {
   assert.equal(parseSize('x', '500K'), 512000);
   assert.equal(parseSize('x', '2G'), 2 * 2 ** 30);
   assert.throws(() => parseSize('x', '0M'), UserError);
+});
+
+test("-c is the container: the manager's ID_eth0_eth1 makes one channel per interface, numbered on from the group's", () => {
+  const id = 'ab'.repeat(32);
+  const c = parseCommandLine(['-f x.pcap --dump d', `-c containerd://${id}_eth0_eth1 --dump e`]).channels;
+  assert.deepEqual(
+    c.map((ch) => [ch.index, ch.source]),
+    [
+      [1, { kind: 'file', path: 'x.pcap' }],
+      [2, { kind: 'container', id, iface: 'eth0' }],
+      [3, { kind: 'container', id, iface: 'eth1' }],
+    ],
+  );
+  assert.equal(one(`-c ${id.slice(0, 12)} --dump d`).source.kind, 'container');
+  assert.deepEqual(one(`-m web1 --dump d`).source, { kind: 'kvm', domain: 'web1' });
+  assert.equal(one('-f x.pcap --count 7 --dump d').count, 7);
+  assert.throws(() => one(`-c ${id}_eth0 -i eth1 --dump d`), /name the interfaces either in the id/);
+  assert.throws(() => one('-m web;1 --dump d'), /^UserError: -m\/--kvm: /);
 });

@@ -163,7 +163,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     veth('m0', 'm1');
     veth('n0', 'n1');
     const out = tmp();
-    const agent = pktminerg(t, [`-i m1 --dump ${out} -c 1200`, `-i n1 --dump ${out} -c 8`]);
+    const agent = pktminerg(t, [`-i m1 --dump ${out} --count 1200`, `-i n1 --dump ${out} --count 8`]);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on m1[\s\S]*capturing on n1|capturing on n1[\s\S]*capturing on m1/);
     replay('m0', XML);
