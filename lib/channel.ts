@@ -186,7 +186,9 @@ export class Channel {
     ];
     for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
     return [
-      `captured ${c.captured} packets (${c.capturedBytes} bytes)${this.source instanceof LiveSource ? `; ${describeKernelCounts(c)}` : ''}`,
+      this.source instanceof LiveSource
+        ? `captured ${c.captured} packets (${c.capturedBytes} bytes) on ${this.source.label}; ${describeKernelCounts(c)}`
+        : `captured ${c.captured} packets (${c.capturedBytes} bytes)`,
       ...this.sinks.map((s) => s.describe()),
       `dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`,
     ];

@@ -109,6 +109,11 @@ export class LiveSource extends Readable implements CaptureSource {
     this.watch = setInterval(() => this.tick(), WATCH_MS);
   }
 
+  /** What is captured, as of the last open: `eth0`, `container 3f2a1b2c3d4e (pid 1234) eth0`, `guest web1 (vnet3)`. */
+  get label(): string {
+    return this.where;
+  }
+
   get failure(): Error | null {
     return this._failure;
   }

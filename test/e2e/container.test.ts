@@ -59,7 +59,11 @@ async function startInit(t: TestContext, ns: string, dir: string): Promise<Child
   return init;
 }
 
-async function fakeContainer(t: TestContext, ifaces = ['eth0']): Promise<FakeContainer & { cgroup: string; n: number }> {
+/** The cgroup a runtime makes for container `id`: docker's by default. */
+type CgroupShape = (id: string) => string;
+const DOCKER: CgroupShape = (id) => `docker-${id}.scope`;
+
+async function fakeContainer(t: TestContext, ifaces = ['eth0'], shape = DOCKER): Promise<FakeContainer & { cgroup: string; n: number }> {
   const n = (process.pid + made++) % 250;
   const id = randomBytes(32).toString('hex');
   const ns = `pac${process.pid}x${made}`;
@@ -67,7 +71,7 @@ async function fakeContainer(t: TestContext, ifaces = ['eth0']): Promise<FakeCon
   ip('netns', 'add', host);
   t.after(() => deleteNetns(host));
   network(t, ns, host, ifaces, n);
-  const cgroup = makeCgroup(t, v2Root(), `docker-${id}.scope`);
+  const cgroup = makeCgroup(t, v2Root(), shape(id));
   return { id, ns, host, cgroup, n, init: await startInit(t, ns, cgroup) };
 }
 
@@ -97,6 +101,20 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
       await sameFrames(t, SAMPLE, join(out, `${c.id.slice(0, 12)}_eth0`, 'pktminerg_dump.pcap'));
     });
   }
+
+  test('a Kubernetes pod container (containerd, systemd driver: kubepods…/cri-containerd-<id>.scope), named as Kubernetes reports it', LIVE, async (t) => {
+    const uid = randomBytes(16).toString('hex');
+    const c = await fakeContainer(t, ['eth0'], (id) => `kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uid}.slice/cri-containerd-${id}.scope`);
+    const out = tmp();
+    const agent = startCli(t, 'pktminerg', ['-c', `containerd://${c.id}`, '--dump', out, '--count', '8']);
+    const done = collect(agent);
+    await waitForStderr(agent, /capturing on container/);
+    replay(c.host, 'h0');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`captured 8 packets \\(5496 bytes\\) on container ${c.id.slice(0, 12)} \\(pid ${c.init.pid}\\) eth0`));
+    await sameFrames(t, SAMPLE, join(out, `${c.id.slice(0, 12)}_eth0`, 'pktminerg_dump.pcap'));
+  });
 
   test("the manager's ID_eth0_eth1: one channel per interface, each dump its own", LIVE, async (t) => {
     const c = await fakeContainer(t, ['eth0', 'eth1']);
