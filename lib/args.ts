@@ -5,7 +5,7 @@
  */
 import type { Options } from 'yargs';
 import { strictParser } from './cli-parser.js';
-import { UserError } from './errors.js';
+import { UsageError, UserError } from './errors.js';
 import { checkGroup, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
 
 /** Every value is read as a string and converted by checkGroup, so errors can name the flag. */
@@ -88,14 +88,24 @@ export function splitGroups(argv: string[]): { globals: string[]; groups: string
   };
 }
 
+/** Every UserError from here is about the command line: it points to --help. */
 export function parseCommandLine(argv: string[]): CommandLine {
+  try {
+    return parseGroups(argv);
+  } catch (e) {
+    if (e instanceof UserError && !(e instanceof UsageError)) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function parseGroups(argv: string[]): CommandLine {
   const { globals, groups } = splitGroups(argv);
   const help = globals.includes('-h') || globals.includes('--help');
   const version = globals.includes('-v') || globals.includes('--version');
   const li = globals.indexOf(LOG_CONFIG);
   const logConfig = li >= 0 ? globals[li + 1]! : null;
   if (help || version) return { help, version, logConfig, channels: [] };
-  if (groups.length === 0) throw new UserError('no capture group given (try --help)');
+  if (groups.length === 0) throw new UserError('no capture group given');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
     const args = groupParser().parseSync(tokens) as unknown as GroupArgs;

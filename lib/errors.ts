@@ -24,6 +24,14 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
+/** A UserError in the command line itself: its message ends with a pointer to --help, as tcpdump's usage errors do. */
+export class UsageError extends UserError {
+  override name = 'UsageError';
+  constructor(message: string) {
+    super(`${message} (try --help)`);
+  }
+}
+
 export type DecodeError = TruncatedError | CorruptError;
 
 export function isDecodeError(e: unknown): e is DecodeError {
@@ -44,6 +52,8 @@ const REASONS: Record<string, string> = {
   EISDIR: 'is a directory',
   EIO: 'input/output error',
   ENAMETOOLONG: 'file name too long',
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available',
 };
 
 /** A system error in words ("no space left on device"), else its message. */

@@ -8,7 +8,7 @@
  * (1) from a file that cannot be compared (2), as cmp(1) does.
  */
 import { createReadStream } from 'node:fs';
-import { isDecodeError, UserError } from '../errors.js';
+import { isDecodeError, describeErrno, UserError } from '../errors.js';
 import type { Packet } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { flagOption, parseToolArgs, stringOption, type ToolArgs, type ToolSpec } from './receiver.js';
@@ -71,7 +71,7 @@ class PacketReader {
       try {
         chunk = await this.chunks.next();
       } catch (e) {
-        throw new UserError(`cannot read ${this.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new UserError(`cannot read ${this.path}: ${describeErrno(e)}`);
       }
       try {
         if (chunk.done === true) {

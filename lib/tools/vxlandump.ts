@@ -7,7 +7,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { DEFAULT_VXLAN_PORT } from '../config.js';
-import { CorruptError, UserError } from '../errors.js';
+import { CorruptError, describeErrno, UserError } from '../errors.js';
 import { LINKTYPE_ETHERNET, Packet } from '../packet.js';
 import { ETHERNET_HEADER_LEN } from '../proto/ethernet.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, decodeVxlanHeader, v1MatchesVni, type VxlanHeader } from '../proto/vxlan.js';
@@ -139,7 +139,7 @@ export class VxlanReceiver implements Receiver {
       const onBindError = (e: NodeJS.ErrnoException): void => {
         socket.close();
         this.socket = null;
-        reject(new UserError(`cannot listen on udp ${host}:${this.opts.port}: ${e.code ?? e.message}`));
+        reject(new UserError(`cannot listen on udp ${host}:${this.opts.port}: ${describeErrno(e)}`));
       };
       socket.once('error', onBindError);
       socket.bind(this.opts.port, host, () => {

@@ -5,7 +5,7 @@
  * writes the original frames, MPLS label removed, to one pcap file.
  */
 import { Pull } from 'zeromq';
-import { CorruptError, isDecodeError, UserError } from '../errors.js';
+import { CorruptError, isDecodeError, describeErrno, UserError } from '../errors.js';
 import { LINKTYPE_ETHERNET, Packet, type Batch } from '../packet.js';
 import { ETHERTYPE_VLAN, VLAN_TAG_LEN } from '../proto/ethernet.js';
 import { MPLS_ENTRY_LEN, mplsDirection } from '../proto/mpls.js';
@@ -97,8 +97,7 @@ export class ZmqReceiver implements Receiver {
       await socket.bind(endpoint);
     } catch (e) {
       socket.close();
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(`cannot listen on ${endpoint}: ${code ?? (e as Error).message}`);
+      throw new UserError(`cannot listen on ${endpoint}: ${describeErrno(e)}`);
     }
     this.socket = socket;
     this.loop = this.receive(socket, recorder).catch((e: Error) => recorder.fail(e));

@@ -116,7 +116,7 @@ const bad: [string, RegExp][] = [
   ['-f x -r 224.0.0.1', /224\.0\.0\.1 is multicast/],
   ['-f x -r 10.1.1.1,239.255.255.255', /239\.255\.255\.255 is multicast/],
   ['-f x -r 240.0.0.1', /240\.0\.0\.1 is reserved \(240\.0\.0\.0\/4, class E\)/],
-  ['-f x --dump d --mbps 5', /^--mbps limits forwarding; this group has no -r$/],
+  ['-f x --dump d --mbps 5', /^--mbps limits forwarding; this group has no -r \(try --help\)$/],
   ['-f x --dump d --mbps 0.001', /--mbps limits forwarding/],
 ];
 for (const [line, re] of bad) {
@@ -149,7 +149,7 @@ test('interface names: the kernel rule (dev_valid_name), for -i, -i in a contain
 });
 
 test('group errors name the group in multi-group form', () => {
-  assert.throws(() => parseCommandLine(['-f a --dump d', '-f b --slice x --dump d']), /^UserError: group 2: --slice/);
+  assert.throws(() => parseCommandLine(['-f a --dump d', '-f b --slice x --dump d']), /^UsageError: group 2: --slice/);
 });
 
 test('help, version and no groups', () => {
@@ -180,5 +180,12 @@ test("-c is the container: the manager's ID_eth0_eth1 makes one channel per inte
   assert.deepEqual(one(`-m web1 --dump d`).source, { kind: 'kvm', domain: 'web1' });
   assert.equal(one('-f x.pcap --count 7 --dump d').count, 7);
   assert.throws(() => one(`-c ${id}_eth0 -i eth1 --dump d`), /name the interfaces either in the id/);
-  assert.throws(() => one('-m web;1 --dump d'), /^UserError: -m\/--kvm: /);
+  assert.throws(() => one('-m web;1 --dump d'), /^UsageError: -m\/--kvm: /);
+});
+
+test('command-line errors point to --help, as tcpdump usage errors do; other errors do not', () => {
+  for (const line of ['--nosuch', '-f x.pcap', '-f x.pcap --dump d --slice 5', '-f x.pcap -i eth0 --dump d']) {
+    assert.throws(() => parseCommandLine(line.split(' ')), (e: unknown) => e instanceof UserError && e.message.endsWith(' (try --help)'), line);
+  }
+  assert.throws(() => parseCommandLine([]), { message: 'no capture group given (try --help)' });
 });

@@ -209,8 +209,8 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
     assert.equal(r.stderr.match(/waiting for container/g)?.length, 1, r.stderr);
     for (const [args, message] of [
       [['-c', 'abc;rm -rf /', '--dump', tmp()], /^pktminerg: -c\/--container: /],
-      [['-c', ghost, '-f', SAMPLE, '--dump', tmp()], /^pktminerg: choose one capture source, not -f and -c\/--container$/],
-      [['-c', ghost, '-m', 'web1', '--dump', tmp()], /^pktminerg: choose one capture source, not -c\/--container and -m\/--kvm$/],
+      [['-c', ghost, '-f', SAMPLE, '--dump', tmp()], /^pktminerg: choose one capture source, not -f and -c\/--container \(try --help\)$/],
+      [['-c', ghost, '-m', 'web1', '--dump', tmp()], /^pktminerg: choose one capture source, not -c\/--container and -m\/--kvm \(try --help\)$/],
       [['-c', `${ghost}_eth0`, '-i', 'eth1', '--dump', tmp()], /^pktminerg: -c\/--container: name the interfaces either in the id/],
     ] as const) {
       const bad = await runCli(t, 'pktminerg', [...args]);

@@ -138,7 +138,7 @@ test('damage is reported only after the packets before it: an earlier difference
 test('trouble is exit 2 with one line: missing file, corrupt magic, bad options', async (t) => {
   const missing = join(dir, 'nope.pcap');
   const cases: [string[], RegExp][] = [
-    [[SAMPLE, missing], new RegExp(`^pcapcompare: cannot read ${missing}: ENOENT\\n$`)],
+    [[SAMPLE, missing], new RegExp(`^pcapcompare: cannot read ${missing}: no such file or directory\\n$`)],
     [[SAMPLE, write('junk.pcap', Buffer.alloc(100, 0x41))], /^pcapcompare: \S+junk.pcap: unknown capture file magic 0x41414141 at byte offset 0\n$/],
     [[SAMPLE], /^pcapcompare: need two capture files, got 1\n$/],
     [['--lpcap', SAMPLE], /^pcapcompare: give both --lpcap and --rpcap, or two files\n$/],

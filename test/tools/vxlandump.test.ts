@@ -132,7 +132,7 @@ test('port in use: one line, exit 1, no output file left', { timeout: 30_000 }, 
   const out = output();
   const r = await runCli(t, 'vxlandump', ['--port', String(port), '--bind', '127.0.0.1', '-o', out]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `vxlandump: cannot listen on udp 127.0.0.1:${port}: EADDRINUSE\n`);
+  assert.equal(r.stderr, `vxlandump: cannot listen on udp 127.0.0.1:${port}: address already in use\n`);
   assert.equal(existsSync(out), false);
 });
 

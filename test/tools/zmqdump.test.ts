@@ -163,7 +163,7 @@ test('port in use: one line, exit 1, no output file left', { timeout: 30_000 }, 
   const out = output();
   const r = await runCli(t, 'zmqdump', ['--port', port!, '--bind', '127.0.0.1', '-o', out]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `zmqdump: cannot listen on tcp://127.0.0.1:${port}: EADDRINUSE\n`);
+  assert.equal(r.stderr, `zmqdump: cannot listen on tcp://127.0.0.1:${port}: address already in use\n`);
   assert.equal(existsSync(out), false);
 });
 
