@@ -57,16 +57,18 @@ export class DumpDirError extends Error {
 
 /**
  * Makes `--dump DIR` exist and checks that it is safe to write below it;
- * returns its absolute path. Missing levels are created one at a time.
+ * returns its absolute path. Missing levels are created one at a time, and
+ * added to `created` (outermost first) so that a channel that writes nothing
+ * can take them away again.
  */
-export function prepareDumpRoot(dir: string): string {
+export function prepareDumpRoot(dir: string, created: string[]): string {
   const abs = resolve(dir);
   let st: Stats;
   try {
     st = statSync(abs);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DumpDirError(`cannot use ${abs}: ${describeErrno(e)}`);
-    createLevels(abs);
+    createLevels(abs, created);
     st = statSync(abs);
   }
   if (!st.isDirectory()) throw new DumpDirError(`cannot use ${abs}: not a directory`);
@@ -75,7 +77,7 @@ export function prepareDumpRoot(dir: string): string {
   return abs;
 }
 
-function createLevels(abs: string): void {
+function createLevels(abs: string, created: string[]): void {
   const parent = dirname(abs);
   if (parent !== abs) {
     let exists = true;
@@ -85,10 +87,11 @@ function createLevels(abs: string): void {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DumpDirError(`cannot create ${abs}: ${describeErrno(e)}`);
       exists = false;
     }
-    if (!exists) createLevels(parent);
+    if (!exists) createLevels(parent, created);
   }
   try {
     mkdirSync(abs, { mode: DIR_MODE });
+    created.push(abs);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new DumpDirError(`cannot create ${abs}: ${describeErrno(e)}`);
   }
@@ -96,11 +99,13 @@ function createLevels(abs: string): void {
 
 /**
  * Makes the agent's own directory `path` (one level below a checked one):
- * created if missing, else it must be a real directory of the agent's user.
+ * created if missing (and then added to `created`), else it must be a real
+ * directory of the agent's user.
  */
-export function ownDirectory(path: string): void {
+export function ownDirectory(path: string, created?: string[]): void {
   try {
     mkdirSync(path, { mode: DIR_MODE });
+    created?.push(path);
     return;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new DumpDirError(`cannot create ${path}: ${describeErrno(e)}`);
@@ -188,6 +193,18 @@ export function removeDumpFile(sourceDir: string, name: string): void {
       rmdirSync(hourDir);
     } catch {
       // Not empty (the current hour, or files that are not ours): keep it.
+    }
+  }
+}
+
+/** Removes the directories in `created` (outermost first) that are empty, innermost first; never anything else. */
+export function removeEmptyDirectories(created: string[]): void {
+  for (let i = created.length - 1; i >= 0; i--) {
+    try {
+      rmdirSync(created[i]!);
+    } catch {
+      // Not empty (someone else's files, or ours): it stays, and so do its parents.
+      return;
     }
   }
 }

@@ -16,7 +16,7 @@ import { describeErrno, UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
 import { encodeFileHeader, PcapRecordEncoder } from '../proto/pcap.js';
-import { DumpDirError, dumpFileName, listPeriodFiles, ownDirectory, periodStamps, prepareDumpRoot, removeDumpFile, retentionVictims } from './dump-directory.js';
+import { DumpDirError, dumpFileName, listPeriodFiles, ownDirectory, periodStamps, prepareDumpRoot, removeDumpFile, removeEmptyDirectories, retentionVictims } from './dump-directory.js';
 import { DumpFile, DumpWriteError } from './dump-file.js';
 
 export { dumpFileName } from './dump-directory.js';
@@ -53,6 +53,8 @@ export class DumpSink extends Writable {
   private newFile = false;
   /** Packets of the current batch that go to the current file; reused across batches. */
   private readonly pending: Packet[] = [];
+  /** Directories open() created: a channel that ends without writing a file leaves none behind. */
+  private readonly createdDirs: string[] = [];
 
   constructor(private readonly opts: DumpOptions, private readonly sourceName: string, private readonly format: DumpFormat, private readonly log: Logger) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
@@ -65,8 +67,8 @@ export class DumpSink extends Writable {
     const name = this.sourceName;
     if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new UserError(`cannot name a dump directory after the source '${name}'`);
     try {
-      this.dir = join(prepareDumpRoot(this.opts.dir), name);
-      ownDirectory(this.dir);
+      this.dir = join(prepareDumpRoot(this.opts.dir, this.createdDirs), name);
+      ownDirectory(this.dir, this.createdDirs);
     } catch (e) {
       if (e instanceof DumpDirError) throw new UserError(`--dump: ${e.message}`);
       throw e;
@@ -78,15 +80,27 @@ export class DumpSink extends Writable {
   }
 
   override _final(done: (e?: Error | null) => void): void {
-    this.finishFile().then(() => done(), done);
+    this.finishFile().then(() => {
+      this.removeUnused();
+      done();
+    }, done);
   }
 
   override _destroy(err: Error | null, done: (e?: Error | null) => void): void {
     // Whatever is in the file is whole records: closing is all there is to do.
     const file = this.file;
     this.file = null;
-    if (file) file.close().then(() => done(err), () => done(err));
-    else done(err);
+    const closed = (): void => {
+      this.removeUnused();
+      done(err);
+    };
+    if (file) file.close().then(closed, closed);
+    else closed();
+  }
+
+  /** A channel that wrote no file (it failed to start, or saw no packet) leaves no empty directories behind. */
+  private removeUnused(): void {
+    if (this.files === 0) removeEmptyDirectories(this.createdDirs);
   }
 
   /** The source restarted capture after a gap (interface flap): continue in a new file. */

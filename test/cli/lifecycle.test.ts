@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -50,11 +50,22 @@ describe('a channel that cannot start stops the whole process at once', () => {
     assert.deepEqual(errorLines(r.stderr), [`pktminerg: --dump: cannot create ${join(ro, 'x')}: read-only file system`]);
   });
 
-  test('capture opened, then the forwarder fails (-B nosuchdev0): exit 1 within a second of the error', { skip: ROOT_ONLY }, async (t) => {
-    const r = await pktminerg(t, ['-i', 'lo', '--dump', tmp(), '-r', '127.0.0.2', '-B', 'nosuchdev0']);
+  test('capture opened, then the forwarder fails (-B nosuchdev0): exit 1 within a second of the error, no directory left behind', { skip: ROOT_ONLY }, async (t) => {
+    const base = tmp();
+    const r = await pktminerg(t, ['-i', 'lo', '--dump', join(base, 'new', 'deeper'), '-r', '127.0.0.2', '-B', 'nosuchdev0']);
     assert.equal(r.code, 1);
     assert.deepEqual(errorLines(r.stderr), ['pktminerg: -B nosuchdev0: No such device']);
     assert.ok(r.ms < 2000, `took ${r.ms} ms`);
+    assert.deepEqual(readdirSync(base), [], 'the dump directories it had made are gone');
+  });
+
+  test('a run that writes no packet leaves no empty directories', async (t) => {
+    const base = tmp();
+    const empty = join(base, 'empty.pcap');
+    writeFileSync(empty, readFileSync(join(FIXTURES, 'sample.pcap')).subarray(0, 24));
+    const r = await pktminerg(t, ['-f', empty, '--dump', join(base, 'out')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(base), ['empty.pcap']);
   });
 
   test('the second group has a missing file: the first group (live, already capturing) is stopped too', { skip: ROOT_ONLY }, async (t) => {
