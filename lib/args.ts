@@ -9,7 +9,7 @@ import { UsageError, UserError } from './errors.js';
 import { checkGroup, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
 
 /** Every value is read as a string and converted by checkGroup, so errors can name the flag. */
-const GROUP_OPTIONS: Record<string, Options> = {
+export const GROUP_OPTIONS: Record<string, Options> = {
   pcapfile: { alias: 'f', type: 'string', group: 'Source:', describe: "read packets from a pcap or pcapng file ('-' = standard input) instead of an interface" },
   interface: { alias: 'i', type: 'string', group: 'Source:', describe: "live capture on this interface ('any' = all); waits while it is absent or down" },
   container: { alias: 'c', type: 'string', group: 'Source:', describe: "capture inside this container's network namespace: its id (12+ hex), docker://ID, containerd://ID, cri-o://ID, or the manager's ID_if1_if2; -i names the interface inside (default eth0)" },
@@ -120,19 +120,36 @@ function parseGroups(argv: string[]): CommandLine {
   return { help, version, logConfig, channels };
 }
 
+/** Options before the groups; --help, README and the man page list them with the group options. */
+export const GLOBAL_OPTIONS: Record<string, Options> = {
+  help: { alias: 'h', type: 'boolean', group: 'Global:', describe: 'show this help' },
+  version: { alias: 'v', type: 'boolean', group: 'Global:', describe: 'show the version' },
+  'log-config': { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' },
+};
+
+/** One example per common task, in --help and the man page. */
+export const EXAMPLES: [command: string, what: string][] = [
+  ['pktminerg -f capture.pcap --dump /root/tmp --interval 15', 'record a capture file into 15 s pcap files under /root/tmp/capture/'],
+  ['pktminerg -i eth0 --dump /var/capture --interval 60 --dump-max-files 24', 'record an interface, keeping the last 24 files'],
+  ['pktminerg -i eth0 -r 10.1.1.1 -k 12', 'forward everything eth0 sees to a GRE collector, key 12'],
+  ['pktminerg -i eth0 -r 10.1.1.1 -n 100 tcp port 443', 'forward HTTPS only, over VXLAN (VNI 100)'],
+  ['pktminerg -i eth0 -r 10.1.1.1 -z 5555', 'forward in ZeroMQ batches (receive with zmqdump)'],
+  ['pktminerg -c containerd://ID -r 10.1.1.1', 'capture eth0 inside a container (ID as Kubernetes reports it: 64 hex digits)'],
+  ['pktminerg -m web1 --dir auto -r 10.1.1.1', "capture a libvirt guest's tap, tagging directions by its MAC"],
+  ['pktminerg "-i eth0 -r 10.1.1.1 -k 1" "-i eth1 -r 10.1.1.1 -k 2"', 'two channels in one process'],
+];
+
+export const USAGE = [
+  'Usage: pktminerg [--log-config FILE] OPTIONS...',
+  '       pktminerg [--log-config FILE] "OPTIONS..." "OPTIONS..."   (one quoted group per channel)',
+];
+export const DESCRIPTION = 'Capture packets and record them to rotating pcap files or forward them to analysers (GRE, VXLAN, ZeroMQ).';
+
 export async function helpText(): Promise<string> {
-  const usage = [
-    'Usage: pktminerg [--log-config FILE] OPTIONS...',
-    '       pktminerg [--log-config FILE] "OPTIONS..." "OPTIONS..."   (one quoted group per channel)',
-    '',
-    'Capture packets and record them to rotating pcap files or forward them to analysers.',
-    'Example: pktminerg -f capture.pcap --dump /root/tmp --interval 15',
-  ].join('\n');
-  return groupParser()
-    .usage(usage)
-    .option('help', { alias: 'h', type: 'boolean', group: 'Global:', describe: 'show this help' })
-    .option('version', { alias: 'v', type: 'boolean', group: 'Global:', describe: 'show the version' })
-    .option('log-config', { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' })
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .getHelp();
+  let parser = groupParser()
+    .usage([...USAGE, '', DESCRIPTION].join('\n'))
+    .options(GLOBAL_OPTIONS)
+    .wrap(Math.min(110, process.stdout.columns || 100));
+  for (const [command, what] of EXAMPLES) parser = parser.example(command, what);
+  return parser.getHelp();
 }

@@ -155,6 +155,8 @@ function helpOptions(help: string): { group: OptionList; global: OptionList } {
   const entries: { heading: string; long: string; short?: string; text: string }[] = [];
   let heading = '';
   for (const line of help.split('\n')) {
+    // The examples after the options hold option words too.
+    if (line === 'Examples:') break;
     const entry = /^\s+(?:-(\w), )?\s*--([\w-]+)\s+(.*)$/.exec(line);
     if (entry) entries.push({ heading, short: entry[1], long: entry[2]!, text: entry[3]! });
     else if (/^\S.*:$/.test(line)) heading = line;

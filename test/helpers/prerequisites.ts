@@ -13,6 +13,7 @@ const PROGRAMS: { program: string; pkg: string }[] = [
   { program: 'tcpdump', pkg: 'tcpdump' },
   { program: 'tcpreplay', pkg: 'tcpreplay' },
   { program: 'tcprewrite', pkg: 'tcpreplay' },
+  { program: 'groff', pkg: 'groff-base' },
 ];
 
 export const PREREQUISITE_PACKAGES = [...new Set(PROGRAMS.map((p) => p.pkg))];
