@@ -26,6 +26,7 @@ const GROUP_OPTIONS: Record<string, Options> = {
   slice: { type: 'string', group: 'Stages:', describe: 'cut frames to N bytes before dumping and forwarding (0 = whole)' },
   mbps: { type: 'string', group: 'Stages:', describe: 'forwarding rate limit, Mbit/s; excess frames are dropped and counted (0 = unlimited)' },
   dump: { type: 'string', group: 'Dump:', describe: 'record to pcap files under DIR/<source>/' },
+  write: { alias: 'w', type: 'string', group: 'Dump:', describe: "write one plain pcap file, as tcpdump -w ('-' = standard output, for | tcpdump -r -); never overwrites a file" },
   interval: { type: 'string', group: 'Dump:', describe: 'start a new file every N seconds of capture time (0 = one file)' },
   'dump-max-files': { type: 'string', group: 'Dump:', describe: 'keep at most N files, removing the oldest (needs --interval)' },
   'dump-max-size': { type: 'string', group: 'Dump:', describe: 'keep at most SIZE (e.g. 500M, 2G) of finished files (needs --interval)' },
