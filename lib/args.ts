@@ -89,6 +89,20 @@ export function splitGroups(argv: string[]): { globals: string[]; groups: string
   };
 }
 
+/**
+ * yargs takes a lone '-' as the value of a short option (`-f -`, `-w -`) but
+ * not of a long one (`--pcapfile -` gave ''); `--name=-` it does take.
+ */
+function joinDashValues(tokens: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (tokens[i + 1] === '-' && t.startsWith('--') && GROUP_OPTIONS[t.slice(2)]?.type === 'string') out.push(`${t}=${tokens[++i]}`);
+    else out.push(t);
+  }
+  return out;
+}
+
 export function parseCommandLine(argv: string[]): CommandLine {
   const { globals, groups } = splitGroups(argv);
   const help = globals.includes('-h') || globals.includes('--help');
@@ -99,7 +113,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
   if (groups.length === 0) throw new UserError('no capture group given (try --help)');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
-    const args = groupParser().parseSync(tokens) as unknown as GroupArgs;
+    const args = groupParser().parseSync(joinDashValues(tokens)) as unknown as GroupArgs;
     try {
       // Channels are numbered in order; a group may make several (-c ID_eth0_eth1).
       channels.push(...checkGroup(args, channels.length + 1));
