@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { helpText, parseCommandLine } from '../lib/args.js';
-import { Channel, refuseSharedDumpDirs } from '../lib/channel.js';
+import { Channel, refuseSharedDumpDirs, refuseSharedWriteFiles } from '../lib/channel.js';
 import { configureLogging, getLogger, shutdownLogging } from '../lib/log.js';
 import { UserError } from '../lib/errors.js';
 import { runCli } from './run.js';
@@ -28,12 +28,14 @@ runCli('pktminerg', async (argv) => {
     process.stdout.write(`~ pktminerg version ${pkg.version} (packet-agent, node ${process.version})\n`);
     return 0;
   }
-  configureLogging(cmd.logConfig);
+  // `-w -` owns standard output: no log line may land in the pcap stream.
+  configureLogging(cmd.logConfig, cmd.channels.some((o) => o.write === '-'));
   const log = getLogger('pktminerg');
   // Every group's remotes stay out of every live capture (spec §2.2).
   const remotes = cmd.channels.flatMap((o) => o.forward?.remotes ?? []);
   channels = cmd.channels.map((o) => new Channel(o, log, remotes));
   refuseSharedDumpDirs(channels);
+  refuseSharedWriteFiles(channels);
   // All or nothing: a group that cannot start stops the others, which release what they acquired.
   for (const c of channels) {
     try {

@@ -26,6 +26,7 @@ export const GROUP_OPTIONS: Record<string, Options> = {
   slice: { type: 'string', group: 'Stages:', describe: 'cut frames to N bytes before dumping and forwarding (0 = whole)' },
   mbps: { type: 'string', group: 'Stages:', describe: 'forwarding rate limit, Mbit/s; excess frames are dropped and counted (0 = unlimited)' },
   dump: { type: 'string', group: 'Dump:', describe: 'record to pcap files under DIR/<source>/' },
+  write: { alias: 'w', type: 'string', group: 'Dump:', describe: "write one plain pcap file, as tcpdump -w ('-' = standard output, for | tcpdump -r -); never overwrites a file" },
   interval: { type: 'string', group: 'Dump:', describe: 'start a new file every N seconds of capture time (0 = one file)' },
   'dump-max-files': { type: 'string', group: 'Dump:', describe: 'keep at most N files, removing the oldest (needs --interval)' },
   'dump-max-size': { type: 'string', group: 'Dump:', describe: 'keep at most SIZE (e.g. 500M, 2G) of finished files (needs --interval)' },
@@ -88,6 +89,20 @@ export function splitGroups(argv: string[]): { globals: string[]; groups: string
   };
 }
 
+/**
+ * yargs takes a lone '-' as the value of a short option (`-f -`, `-w -`) but
+ * not of a long one (`--pcapfile -` gave ''); `--name=-` it does take.
+ */
+function joinDashValues(tokens: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (tokens[i + 1] === '-' && t.startsWith('--') && GROUP_OPTIONS[t.slice(2)]?.type === 'string') out.push(`${t}=${tokens[++i]}`);
+    else out.push(t);
+  }
+  return out;
+}
+
 /** Every UserError from here is about the command line: it points to --help. */
 export function parseCommandLine(argv: string[]): CommandLine {
   try {
@@ -108,7 +123,7 @@ function parseGroups(argv: string[]): CommandLine {
   if (groups.length === 0) throw new UserError('no capture group given');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
-    const args = groupParser().parseSync(tokens) as unknown as GroupArgs;
+    const args = groupParser().parseSync(joinDashValues(tokens)) as unknown as GroupArgs;
     try {
       // Channels are numbered in order; a group may make several (-c ID_eth0_eth1).
       channels.push(...checkGroup(args, channels.length + 1));

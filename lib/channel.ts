@@ -26,6 +26,7 @@ import { makeThrottleFn } from './stages/throttle.js';
 import { makeToEthernetFn } from './stages/to-ethernet.js';
 import { DumpSink } from './sinks/dump-sink.js';
 import { FanOut, type Branch } from './sinks/fan-out.js';
+import { FileOutput, PcapOutSink, StreamOutput } from './sinks/pcap-out-sink.js';
 import { GreSink } from './sinks/gre-sink.js';
 import { VxlanSink } from './sinks/vxlan-sink.js';
 import { ZmqSink } from './sinks/zmq-sink.js';
@@ -49,6 +50,7 @@ export class Channel {
   private readonly branches: Branch[] = [];
 
   private dump: DumpSink | null = null;
+  private pcapOut: PcapOutSink | null = null;
   /** `--dir auto`: the interface's MAC, filled by the source at every open. */
   private readonly autoMac: Buffer | undefined;
 
@@ -68,6 +70,12 @@ export class Channel {
     if (opts.dump) {
       this.dump = new DumpSink(opts.dump, this.source.name, this.source, this.log);
       this.addSink(this.dump);
+    }
+    if (opts.write !== null) {
+      const output = opts.write === '-' ? new StreamOutput(process.stdout) : new FileOutput(opts.write);
+      // A reader that went away (`| head`) ends the channel, as SIGPIPE ends tcpdump.
+      this.pcapOut = new PcapOutSink(output, this.source, this.log, () => this.source.stop());
+      this.addSink(this.pcapOut);
     }
     if (opts.forward) {
       // The rate limit and the conversion to Ethernet apply to forwarding only: the local record stays complete
@@ -170,6 +178,8 @@ export class Channel {
     if (this.source.failure) throw this.source.failure;
     const lost = this.dump?.lostToErrors ?? 0;
     if (lost > 0 && this.opts.source.kind === 'file') throw new Error(`${lost} packets were not written to the dump files (write errors, see above)`);
+    const lostW = this.pcapOut?.lostToErrors ?? 0;
+    if (lostW > 0 && this.opts.source.kind === 'file') throw new Error(`${lostW} packets were not written to ${this.opts.write} (write errors, see above)`);
   }
 
   /** Graceful stop: the source ends, everything read so far is written. */
@@ -207,6 +217,24 @@ export function refuseSharedDumpDirs(channels: Channel[]): void {
     const other = seen.get(dir);
     if (other !== undefined) throw new UserError(`groups ${other} and ${c.opts.index} would both write dump files to ${dir}; give them different --dump directories`);
     seen.set(dir, c.opts.index);
+  }
+}
+
+/**
+ * Two channels must never write one -w file, and only one can have standard
+ * output (`-w -`): their records would interleave into an unreadable stream.
+ */
+export function refuseSharedWriteFiles(channels: Channel[]): void {
+  const seen = new Map<string, number>();
+  for (const c of channels) {
+    const w = c.opts.write;
+    if (w === null) continue;
+    const key = w === '-' ? w : resolve(w);
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new UserError(w === '-' ? `groups ${other} and ${c.opts.index} both use -w -: only one group can write to standard output` : `groups ${other} and ${c.opts.index} would both write to ${key} (-w)`);
+    }
+    seen.set(key, c.opts.index);
   }
 }
 

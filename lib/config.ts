@@ -56,6 +56,8 @@ export interface ChannelOptions {
   /** Forwarding rate limit in Mbit/s; 0 = unlimited. */
   mbps: number;
   dump: DumpOptions | null;
+  /** `-w`: one plain pcap file, or '-' for standard output; null without -w. */
+  write: string | null;
   forward: ForwardOptions | null;
   bindDevice: string | null;
   pmtudisc: 'do' | 'dont' | 'want' | null;
@@ -89,6 +91,7 @@ export interface GroupArgs {
   cpu?: string;
   expression?: string[];
   dump?: string;
+  write?: string;
   interval?: string;
   'dump-max-files'?: string;
   'dump-max-size'?: string;
@@ -181,7 +184,9 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions[] {
   const sources = checkSources(a);
   const dump = checkDump(a);
   const forward = checkForward(a);
-  if (!dump && !forward) throw new UserError('nothing to do: give --dump DIR to record, or -r IP to forward');
+  if (a.write === '') throw new UserError("-w/--write: empty file name ('-' is standard output)");
+  const write = a.write ?? null;
+  if (!dump && write === null && !forward) throw new UserError('nothing to do: give --dump DIR or -w FILE to record, or -r IP to forward');
   const mbps = checkMbps(a.mbps);
   // 0 (unlimited) is accepted without -r: it asks for nothing, and generated command lines may always carry it.
   if (mbps > 0 && !forward) throw new UserError('--mbps limits forwarding; this group has no -r');
@@ -226,6 +231,7 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions[] {
     slice: checkSlice(a.slice),
     mbps,
     dump,
+    write,
     forward,
     bindDevice: a.bind_device ?? null,
     pmtudisc: pmtu ?? null,
@@ -258,7 +264,7 @@ function checkSources(a: GroupArgs): SourceOptions[] {
 function checkDump(a: GroupArgs): DumpOptions | null {
   if (a.dump === undefined) {
     for (const flag of ['interval', 'dump-max-files', 'dump-max-size'] as const) {
-      if (a[flag] !== undefined) throw new UserError(`--${flag} needs --dump DIR`);
+      if (a[flag] !== undefined) throw new UserError(`--${flag} needs --dump DIR${a.write === undefined ? '' : ' (-w writes one file, without rotation or retention)'}`);
     }
     return null;
   }

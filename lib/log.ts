@@ -26,7 +26,8 @@ export interface Logger {
 export const DEFAULT_LOG_CONFIG = fileURLToPath(new URL('../../logconfig.json', import.meta.url));
 export const LOG_CONFIG_ENV = 'PKTMINERG_LOG_CONFIG';
 
-export function configureLogging(path: string | null): void {
+/** `stdoutTaken`: standard output carries data (`-w -`); appenders writing there are refused. */
+export function configureLogging(path: string | null, stdoutTaken = false): void {
   const file = path ?? process.env[LOG_CONFIG_ENV] ?? DEFAULT_LOG_CONFIG;
   let config: log4js.Configuration;
   try {
@@ -34,8 +35,12 @@ export function configureLogging(path: string | null): void {
   } catch (e) {
     throw new UserError(`cannot use log configuration ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
-  for (const appender of Object.values(config.appenders ?? {}) as { filename?: unknown }[]) {
+  for (const appender of Object.values(config.appenders ?? {}) as { type?: unknown; filename?: unknown }[]) {
     if (typeof appender.filename === 'string') checkLogFile(file, appender.filename);
+    // log4js's console appender is console.log, i.e. standard output too.
+    if (stdoutTaken && (appender.type === 'stdout' || appender.type === 'console')) {
+      throw new UserError(`log configuration ${file}: its '${appender.type}' appender writes to standard output, which -w - uses for packets; log to stderr or a file`);
+    }
   }
   try {
     log4js.configure(config);

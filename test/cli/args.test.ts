@@ -189,3 +189,18 @@ test('command-line errors point to --help, as tcpdump usage errors do; other err
   }
   assert.throws(() => parseCommandLine([]), { message: 'no capture group given (try --help)' });
 });
+
+test('-w FILE and -w -: a sink of its own, one plain file (no dump rotation or retention)', () => {
+  assert.equal(one('-f x -w out.pcap').write, 'out.pcap');
+  assert.equal(one('-f x --write -').write, '-');
+  assert.equal(one('-f x --dump d').write, null);
+  assert.equal(one('-f x -w - --dump d --interval 5').dump?.intervalSec, 5, '--interval with --dump still rotates the dump');
+  assert.throws(() => one('-f x -w'), /-w\/--write: empty file name/);
+  assert.throws(() => one('-f x -w out.pcap --dump-max-files 3'), /--dump-max-files needs --dump DIR \(-w writes one file, without rotation or retention\)/);
+  assert.throws(() => one('-f x'), /nothing to do: give --dump DIR or -w FILE to record, or -r IP to forward/);
+});
+
+test("a lone '-' is the value of a long option as of a short one (standard input and output)", () => {
+  assert.deepEqual(one('--pcapfile - --dump d').source, { kind: 'file', path: '-' });
+  assert.equal(one('--pcapfile - --write -').write, '-');
+});
