@@ -98,7 +98,7 @@ test('-w refusals at start-up: two groups on -w -, two groups on one file, -w wi
 
   const rotation = await runCli(t, 'pktminerg', ['-f', XML, '-w', join(dir, 'b.pcap'), '--interval', '15']);
   assert.equal(rotation.code, 1);
-  assert.match(rotation.stderr, /^pktminerg: --interval needs --dump DIR \(-w writes one file, without rotation or retention\)$/m);
+  assert.match(rotation.stderr, /^pktminerg: --interval needs --dump DIR \(-w writes one file, without rotation or retention\) \(try --help\)$/m);
 
   const logConfig = join(dir, 'log.json');
   writeFileSync(logConfig, JSON.stringify({ appenders: { out: { type: 'stdout' } }, categories: { default: { appenders: ['out'], level: 'info' } } }));
