@@ -45,13 +45,18 @@ const GROUP_OPTIONS: Record<string, Options> = {
   cpu: { type: 'string', group: 'Process:', describe: 'pin the process to this CPU (not implemented yet)' },
 };
 
-const GLOBAL_FLAGS = new Set(['-h', '--help', '-v', '--version']);
+const GLOBAL_FLAGS = new Set(['-h', '--help', '-v', '--version', '-D', '--list-interfaces', '--json', '-q', '--quiet']);
 const LOG_CONFIG = '--log-config';
 
 export interface CommandLine {
   help: boolean;
   version: boolean;
   logConfig: string | null;
+  /** -D: list what can be captured and exit; `json`: as one JSON document. */
+  listInterfaces: boolean;
+  json: boolean;
+  /** -q: no live packet counter on a terminal. */
+  quiet: boolean;
   channels: ChannelOptions[];
 }
 
@@ -94,7 +99,11 @@ export function parseCommandLine(argv: string[]): CommandLine {
   const version = globals.includes('-v') || globals.includes('--version');
   const li = globals.indexOf(LOG_CONFIG);
   const logConfig = li >= 0 ? globals[li + 1]! : null;
-  if (help || version) return { help, version, logConfig, channels: [] };
+  const listInterfaces = globals.includes('-D') || globals.includes('--list-interfaces');
+  const json = globals.includes('--json');
+  const quiet = globals.includes('-q') || globals.includes('--quiet');
+  if (json && !listInterfaces && !help && !version) throw new UserError('--json goes with -D/--list-interfaces');
+  if (help || version || listInterfaces) return { help, version, logConfig, listInterfaces, json, quiet, channels: [] };
   if (groups.length === 0) throw new UserError('no capture group given (try --help)');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
@@ -107,13 +116,14 @@ export function parseCommandLine(argv: string[]): CommandLine {
       throw e;
     }
   });
-  return { help, version, logConfig, channels };
+  return { help, version, logConfig, listInterfaces, json, quiet, channels };
 }
 
 export async function helpText(): Promise<string> {
   const usage = [
     'Usage: pktminerg [--log-config FILE] OPTIONS...',
     '       pktminerg [--log-config FILE] "OPTIONS..." "OPTIONS..."   (one quoted group per channel)',
+    '       pktminerg -D [--json]   (what can be captured: interfaces, containers, KVM guests)',
     '',
     'Capture packets and record them to rotating pcap files or forward them to analysers.',
     'Example: pktminerg -f capture.pcap --dump /root/tmp --interval 15',
@@ -122,6 +132,9 @@ export async function helpText(): Promise<string> {
     .usage(usage)
     .option('help', { alias: 'h', type: 'boolean', group: 'Global:', describe: 'show this help' })
     .option('version', { alias: 'v', type: 'boolean', group: 'Global:', describe: 'show the version' })
+    .option('list-interfaces', { alias: 'D', type: 'boolean', group: 'Global:', describe: 'list the interfaces, containers and KVM guests that can be captured, and exit' })
+    .option('json', { type: 'boolean', group: 'Global:', describe: 'with -D: one JSON document {interfaces, containers, guests}' })
+    .option('quiet', { alias: 'q', type: 'boolean', group: 'Global:', describe: 'no live packet counter on a terminal' })
     .option('log-config', { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' })
     .wrap(Math.min(110, process.stdout.columns || 100))
     .getHelp();
