@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { helpText, parseCommandLine } from '../lib/args.js';
 import { Channel, refuseSharedDumpDirs, refuseSharedWriteFiles } from '../lib/channel.js';
+import { formatListing, gatherListing } from '../lib/list-interfaces.js';
+import { startStatusLine, statusText } from '../lib/progress.js';
 import { configureLogging, getLogger, shutdownLogging } from '../lib/log.js';
 import { UserError } from '../lib/errors.js';
 import { runCli } from './run.js';
@@ -26,6 +28,11 @@ runCli('pktminerg', async (argv) => {
   if (cmd.version) {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     process.stdout.write(`~ pktminerg version ${pkg.version} (packet-agent, node ${process.version})\n`);
+    return 0;
+  }
+  if (cmd.listInterfaces) {
+    const listing = gatherListing();
+    process.stdout.write(cmd.json ? `${JSON.stringify(listing, null, 2)}\n` : formatListing(listing).map((l) => `${l}\n`).join(''));
     return 0;
   }
   // `-w -` owns standard output: no log line may land in the pcap stream.
@@ -67,7 +74,9 @@ runCli('pktminerg', async (argv) => {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const stopStatus = startStatusLine(() => statusText(channels.map((c) => c.progress())), cmd.quiet);
   const results = await Promise.allSettled(channels.map((c) => c.run()));
+  stopStatus();
   let failed = 0;
   results.forEach((r, i) => {
     const c = channels[i]!;

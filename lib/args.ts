@@ -46,13 +46,17 @@ export const GROUP_OPTIONS: Record<string, Options> = {
   cpu: { type: 'string', group: 'Process:', describe: 'pin the process to this CPU (not implemented yet)' },
 };
 
-const GLOBAL_FLAGS = new Set(['-h', '--help', '-v', '--version']);
 const LOG_CONFIG = '--log-config';
 
 export interface CommandLine {
   help: boolean;
   version: boolean;
   logConfig: string | null;
+  /** -D: list what can be captured and exit; `json`: as one JSON document. */
+  listInterfaces: boolean;
+  json: boolean;
+  /** -q: no live packet counter on a terminal. */
+  quiet: boolean;
   channels: ChannelOptions[];
 }
 
@@ -119,7 +123,11 @@ function parseGroups(argv: string[]): CommandLine {
   const version = globals.includes('-v') || globals.includes('--version');
   const li = globals.indexOf(LOG_CONFIG);
   const logConfig = li >= 0 ? globals[li + 1]! : null;
-  if (help || version) return { help, version, logConfig, channels: [] };
+  const listInterfaces = globals.includes('-D') || globals.includes('--list-interfaces');
+  const json = globals.includes('--json');
+  const quiet = globals.includes('-q') || globals.includes('--quiet');
+  if (json && !listInterfaces && !help && !version) throw new UserError('--json goes with -D/--list-interfaces');
+  if (help || version || listInterfaces) return { help, version, logConfig, listInterfaces, json, quiet, channels: [] };
   if (groups.length === 0) throw new UserError('no capture group given');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
@@ -132,18 +140,30 @@ function parseGroups(argv: string[]): CommandLine {
       throw e;
     }
   });
-  return { help, version, logConfig, channels };
+  return { help, version, logConfig, listInterfaces, json, quiet, channels };
 }
 
 /** Options before the groups; --help, README and the man page list them with the group options. */
 export const GLOBAL_OPTIONS: Record<string, Options> = {
   help: { alias: 'h', type: 'boolean', group: 'Global:', describe: 'show this help' },
   version: { alias: 'v', type: 'boolean', group: 'Global:', describe: 'show the version' },
+  'list-interfaces': { alias: 'D', type: 'boolean', group: 'Global:', describe: 'list the interfaces, containers and KVM guests that can be captured, and exit' },
+  json: { type: 'boolean', group: 'Global:', describe: 'with -D: one JSON document {interfaces, containers, guests}' },
+  quiet: { alias: 'q', type: 'boolean', group: 'Global:', describe: 'no live packet counter on a terminal' },
   'log-config': { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' },
 };
 
+/** The boolean global options as they are typed (`-D`, `--list-interfaces`), taken out before groups are split. */
+const GLOBAL_FLAGS = new Set(
+  Object.entries(GLOBAL_OPTIONS)
+    .filter(([, o]) => o.type === 'boolean')
+    .flatMap(([name, o]) => [`--${name}`, ...(typeof o.alias === 'string' ? [`-${o.alias}`] : [])]),
+);
+
 /** One example per common task, in --help and the man page. */
 export const EXAMPLES: [command: string, what: string][] = [
+  ['pktminerg -D', 'list the interfaces, containers and KVM guests that can be captured'],
+  ['pktminerg -i eth0 -w - | tcpdump -n -r -', 'watch live traffic with tcpdump (or | wireshark -k -i -)'],
   ['pktminerg -f capture.pcap --dump /root/tmp --interval 15', 'record a capture file into 15 s pcap files under /root/tmp/capture/'],
   ['pktminerg -i eth0 --dump /var/capture --interval 60 --dump-max-files 24', 'record an interface, keeping the last 24 files'],
   ['pktminerg -i eth0 -r 10.1.1.1 -k 12', 'forward everything eth0 sees to a GRE collector, key 12'],
@@ -157,6 +177,7 @@ export const EXAMPLES: [command: string, what: string][] = [
 export const USAGE = [
   'Usage: pktminerg [--log-config FILE] OPTIONS...',
   '       pktminerg [--log-config FILE] "OPTIONS..." "OPTIONS..."   (one quoted group per channel)',
+  '       pktminerg -D [--json]   (what can be captured: interfaces, containers, KVM guests)',
 ];
 export const DESCRIPTION = 'Capture packets and record them to rotating pcap files or forward them to analysers (GRE, VXLAN, ZeroMQ).';
 

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChannelOptions } from './config.js';
-import { ChannelCounters, describeKernelCounts, type SinkCounters } from './counters.js';
+import { ChannelCounters, describeDirections, describeKernelCounts, type SinkCounters } from './counters.js';
 import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
@@ -39,6 +39,14 @@ interface Sink extends Writable {
   /** Acquires the sink's files or sockets; throws UserError for what cannot work. */
   open(): void | Promise<void>;
   describe(): string;
+}
+
+/** A channel's totals so far (Channel.progress). */
+export interface ChannelProgress {
+  captured: number;
+  /** Packets each sink has written or sent, by its label (dump, gre, vxlan, zmq). */
+  sinks: [string, number][];
+  dropped: number;
 }
 
 export class Channel {
@@ -187,7 +195,8 @@ export class Channel {
     this.source.stop();
   }
 
-  summary(): string[] {
+  /** Every drop reason of the channel and its sinks, with its count, as the summary's `dropped:` line names them. */
+  private drops(): [string, number][] {
     const c = this.counters;
     const drops: [string, number][] = [
       ['direction unknown', c.droppedDirection],
@@ -195,10 +204,27 @@ export class Channel {
       ['link type not carried as Ethernet', c.droppedLinkType],
     ];
     for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
+    return drops;
+  }
+
+  /** The totals so far, for the live counter on a terminal (lib/progress.ts); kernel drops count as dropped. */
+  progress(): ChannelProgress {
+    const c = this.counters;
+    return {
+      captured: c.captured,
+      sinks: this.sinks.map((s) => [s.label, s.counters.packets]),
+      dropped: this.drops().reduce((sum, [, n]) => sum + n, c.kernelDropped + c.interfaceDropped),
+    };
+  }
+
+  summary(): string[] {
+    const c = this.counters;
+    const drops = this.drops();
     return [
       this.source instanceof LiveSource
         ? `captured ${c.captured} packets (${c.capturedBytes} bytes) on ${this.source.label}; ${describeKernelCounts(c)}`
         : `captured ${c.captured} packets (${c.capturedBytes} bytes)`,
+      ...(this.opts.dir === null ? [] : [describeDirections(c)]),
       ...this.sinks.map((s) => s.describe()),
       `dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`,
     ];

@@ -18,11 +18,25 @@ export class ChannelCounters {
   droppedThrottled = 0;
   /** Not forwarded: a link type that cannot be carried as Ethernet (the dump still records them). */
   droppedLinkType = 0;
+  /**
+   * `--dir`: frames per direction code, at index code + 1 (DIR_UNKNOWN -1, none 0, in 1, out 2): one typed-array
+   * increment per frame. Float64 so that a long run cannot wrap, as 32-bit counters would after 4 Gi frames.
+   */
+  readonly directions = new Float64Array(4);
 }
 
 /** The kernel's counts for live capture, worded as tcpdump's end-of-capture lines. */
 export function describeKernelCounts(c: ChannelCounters): string {
   return `kernel: ${c.kernelReceived} received by filter, ${c.kernelDropped} dropped (ring full), ${c.interfaceDropped} dropped by interface`;
+}
+
+/**
+ * `--dir`'s counts: `direction: in 8, out 8, unknown 0 (dropped)`. No `none`: with --dir the stage gives every
+ * frame in, out or unknown.
+ */
+export function describeDirections(c: ChannelCounters): string {
+  const [unknown, , inward, outward] = c.directions;
+  return `direction: in ${inward}, out ${outward}, unknown ${unknown} (dropped)`;
 }
 
 /** Counters every sink keeps; the final summary prints them per sink. */

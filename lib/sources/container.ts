@@ -130,16 +130,12 @@ function parentPid(procRoot: string, pid: number): number | null {
 }
 
 /**
- * Finds the container's init process by reading every `/proc/<pid>/cgroup`
- * once. Each line is `hierarchy:controllers:path`; a process belongs to the
- * container named by any of its lines (cgroup v1, v2 and hybrid hosts list
- * one or many). Returns null when no process of that container runs; throws
- * UserError when a prefix matches two containers. The init process is the
- * one whose parent is outside the container (`docker exec` processes are
- * too, hence the lowest pid); all of them share its network namespace.
+ * Reads every `/proc/<pid>/cgroup` once and returns the processes of each
+ * container whose full id starts with `prefix` ('' for all of them). Each
+ * line is `hierarchy:controllers:path`; a process belongs to the container
+ * named by any of its lines (cgroup v1, v2 and hybrid hosts list one or many).
  */
-export function findContainerProcess(id: string, procRoot = '/proc'): ContainerProcess | null {
-  const prefix = checkId(id, id);
+function scanContainers(procRoot: string, prefix: string): Map<string, number[]> {
   const members = new Map<string, number[]>();
   for (const name of readdirSync(procRoot)) {
     if (!/^\d+$/.test(name)) continue;
@@ -164,17 +160,48 @@ export function findContainerProcess(id: string, procRoot = '/proc'): ContainerP
       members.set(full, pids);
     }
   }
-  if (members.size > 1) {
-    throw new UserError(`${FLAG}: ${JSON.stringify(id)} matches more than one container (${[...members.keys()].join(', ')}); give more of the id`);
-  }
-  const [entry] = members;
-  if (entry === undefined) return null;
-  const [full, pids] = entry;
+  return members;
+}
+
+/**
+ * The init process among a container's processes: the one whose parent is
+ * outside the container (`docker exec` processes are too, hence the lowest
+ * pid); all of them share its network namespace. Null when every one of
+ * them has exited meanwhile.
+ */
+function initProcess(procRoot: string, pids: number[]): number | null {
   const inside = new Set(pids);
   let init: number | null = null;
   for (const pid of pids) {
     const ppid = parentPid(procRoot, pid);
     if (ppid !== null && !inside.has(ppid) && (init === null || pid < init)) init = pid;
   }
+  return init;
+}
+
+/**
+ * Finds the container's init process (scanContainers, initProcess). Returns
+ * null when no process of that container runs; throws UserError when a
+ * prefix matches two containers.
+ */
+export function findContainerProcess(id: string, procRoot = '/proc'): ContainerProcess | null {
+  const members = scanContainers(procRoot, checkId(id, id));
+  if (members.size > 1) {
+    throw new UserError(`${FLAG}: ${JSON.stringify(id)} matches more than one container (${[...members.keys()].join(', ')}); give more of the id`);
+  }
+  const [entry] = members;
+  if (entry === undefined) return null;
+  const [full, pids] = entry;
+  const init = initProcess(procRoot, pids);
   return init === null ? null : { pid: init, id: full };
+}
+
+/** Every running container, by id, with its init process (`-D`): one scan of /proc, as findContainerProcess. */
+export function listContainers(procRoot = '/proc'): ContainerProcess[] {
+  const found: ContainerProcess[] = [];
+  for (const [id, pids] of scanContainers(procRoot, '')) {
+    const pid = initProcess(procRoot, pids);
+    if (pid !== null) found.push({ pid, id });
+  }
+  return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

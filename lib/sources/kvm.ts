@@ -12,7 +12,7 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkInterfaceName } from '../interface-name.js';
 import { UserError } from '../errors.js';
@@ -184,6 +184,53 @@ export function resolveKvmGuest(
   if (xml !== null) return naming(name, file, () => parseDomainXml(xml));
   const table = (opts.virsh ?? runVirsh)(['--readonly', 'domiflist', '--domain', name]);
   return table === null ? null : naming(name, 'virsh domiflist', () => parseDomiflist(table));
+}
+
+/** A running guest as `-D` lists it: its first NIC with a tap, or why there is none to capture on. */
+export interface KvmGuest {
+  name: string;
+  /** null: no NIC with a tap, or (with `problem`) a live XML this agent refuses. */
+  nic: KvmNic | null;
+  problem?: string;
+}
+
+/**
+ * Every running guest of libvirt's QEMU driver (`-D`): one per live XML file
+ * in `runDir`, read as resolveKvmGuest reads it, sorted by name. A file whose
+ * name is not one -m accepts (it could not be captured by name) or that
+ * cannot be read (the guest stopped meanwhile) is left out; virsh is not
+ * asked, so a listing never blocks. [] when the directory does not exist.
+ */
+export function listKvmGuests(runDir = LIBVIRT_QEMU_RUN_DIR): KvmGuest[] {
+  let names: string[];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return [];
+  }
+  const guests: KvmGuest[] = [];
+  for (const file of names.sort()) {
+    if (!file.endsWith('.xml')) continue;
+    const name = file.slice(0, -'.xml'.length);
+    try {
+      checkKvmName(name);
+    } catch {
+      continue;
+    }
+    let xml: string;
+    try {
+      xml = readFileSync(path.join(runDir, file), 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      guests.push({ name, nic: naming(name, path.join(runDir, file), () => parseDomainXml(xml)) });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      guests.push({ name, nic: null, problem: e.message });
+    }
+  }
+  return guests;
 }
 
 /** Runs a parser; its UserError gains which guest and which libvirt source it was about. */

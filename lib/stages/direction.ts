@@ -1,6 +1,7 @@
 /**
  * `--dir` (spec §3): tags each frame in (1) or out (2) and removes the frames
- * it cannot classify, counting them in counters.droppedDirection.
+ * it cannot classify, counting them in counters.droppedDirection; every frame is
+ * also counted by its direction in counters.directions.
  *
  * Deliberate differences from the reference:
  * - no `--dir`: every frame passes with direction 0 (ARP, IPv6, QinQ … too);
@@ -234,8 +235,10 @@ export function makeDirectionFn(spec: DirectionSpec, counters: ChannelCounters):
 }
 
 function dropUnknown(classify: (p: Packet) => number, counters: ChannelCounters): BatchFn {
+  const { directions } = counters;
   const keep = (p: Packet): boolean => {
     p.direction = classify(p);
+    directions[p.direction + 1]!++;
     return p.direction !== DIR_UNKNOWN;
   };
   return (batch: Batch) => {

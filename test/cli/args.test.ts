@@ -204,3 +204,22 @@ test("a lone '-' is the value of a long option as of a short one (standard input
   assert.deepEqual(one('--pcapfile - --dump d').source, { kind: 'file', path: '-' });
   assert.equal(one('--pcapfile - --write -').write, '-');
 });
+
+test('-D/--list-interfaces, --json and -q/--quiet are global flags; -D needs no group; --json only with -D', () => {
+  for (const flag of ['-D', '--list-interfaces']) {
+    const c = parseCommandLine([flag]);
+    assert.equal(c.listInterfaces, true);
+    assert.equal(c.json, false);
+    assert.deepEqual(c.channels, []);
+  }
+  assert.equal(parseCommandLine(['--json', '-D']).json, true);
+  assert.throws(() => parseCommandLine(['--json', '-f', 'a.pcap', '--dump', 'd']), (e: unknown) => e instanceof UserError && /--json goes with -D/.test(e.message));
+  for (const flag of ['-q', '--quiet']) {
+    const c = parseCommandLine([flag, '-f', 'a.pcap', '--dump', 'd']);
+    assert.equal(c.quiet, true);
+    assert.equal(c.channels.length, 1);
+  }
+  assert.equal(parseCommandLine(['-f', 'a.pcap', '--dump', 'd']).quiet, false);
+  // As a quoted group's neighbour too.
+  assert.equal(parseCommandLine(['-q', '-f a.pcap --dump d1', '-f b.pcap --dump d2']).channels.length, 2);
+});

@@ -196,3 +196,15 @@ test('--version prints the version', async (t) => {
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^~ pktminerg version \d+\.\d+\.\d+/);
 });
+
+test('--dir: the summary counts frames per direction, and the unknown ones are the dropped ones', async (t) => {
+  // sample.pcap: 8 TCP frames between 10.200.175.83 (client, 3 frames) and 10.100.161.50 (server, 5 frames).
+  const r = await runCli(t, 'pktminerg', ['-f', join(FIXTURES, 'sample.pcap'), '--dump', tmp(), '--dir', 'host_10.200.175.83']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[-01-\] direction: in 5, out 3, unknown 0 \(dropped\)\n/);
+  const none = await runCli(t, 'pktminerg', ['-f', join(FIXTURES, 'xml.pcap'), '--dump', tmp(), '--dir', 'port_1']);
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stderr, /direction: in 0, out 0, unknown 1200 \(dropped\)\n.*\n.*dropped: direction unknown 1200,/);
+  const plain = await runCli(t, 'pktminerg', ['-f', join(FIXTURES, 'sample.pcap'), '--dump', tmp()]);
+  assert.doesNotMatch(plain.stderr, /direction:/);
+});

@@ -14,6 +14,7 @@ const PROGRAMS: { program: string; pkg: string }[] = [
   { program: 'tcpreplay', pkg: 'tcpreplay' },
   { program: 'tcprewrite', pkg: 'tcpreplay' },
   { program: 'groff', pkg: 'groff-base' },
+  { program: 'script', pkg: 'bsdutils' },
 ];
 
 export const PREREQUISITE_PACKAGES = [...new Set(PROGRAMS.map((p) => p.pkg))];

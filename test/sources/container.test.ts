@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { UserError } from '../../lib/errors.js';
-import { findContainerProcess, parseContainerRef, type ContainerRef } from '../../lib/sources/container.js';
+import { findContainerProcess, listContainers, parseContainerRef, type ContainerRef } from '../../lib/sources/container.js';
 
 const A = '3f1a5b7c9d2e4f6a8b0c1d3e5f7a9b2c4d6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a';
 const B = '3f1a5b7c9d2e000000000000000000000000000000000000000000000000ffff';
@@ -239,5 +239,36 @@ describe('findContainerProcess over a fake /proc', () => {
   it('refuses an id the parser would refuse', (t) => {
     const proc = fakeProc(t, []);
     for (const id of ['', 'abc', 'webserver-01']) assert.throws(() => findContainerProcess(id, proc), UserError);
+  });
+});
+
+describe('listContainers (-D): every running container from one scan', () => {
+  it('lists each container once with its init process, sorted by id; conmon, host processes and exited ones are not containers', (t) => {
+    const proc = fakeProc(t, [
+      { pid: 1, ppid: 0, cgroup: v2('/init.scope') },
+      { pid: 300, ppid: 1, cgroup: v2(`/system.slice/docker-${C}.scope`) },
+      { pid: 301, ppid: 300, cgroup: v2(`/system.slice/docker-${C}.scope`) },
+      { pid: 200, ppid: 1, cgroup: hybrid(`/docker/${A}`) },
+      // docker exec: parent outside, but a higher pid than the init process.
+      { pid: 250, ppid: 1, cgroup: hybrid(`/docker/${A}`) },
+      { pid: 400, ppid: 1, cgroup: v2(`/machine.slice/libpod-conmon-${B}.scope`) },
+      { pid: 500, ppid: 1 },
+    ]);
+    assert.deepEqual(listContainers(proc), [
+      { id: A, pid: 200 },
+      { id: C, pid: 300 },
+    ]);
+  });
+
+  it('two containers sharing a 12-digit prefix are two entries (no ambiguity to refuse when listing)', (t) => {
+    const proc = fakeProc(t, [
+      { pid: 100, ppid: 1, cgroup: v2(`/docker/${A}`) },
+      { pid: 110, ppid: 1, cgroup: v2(`/docker/${B}`) },
+    ]);
+    assert.deepEqual(listContainers(proc).map((c) => c.id), [B, A]);
+  });
+
+  it('an empty /proc lists nothing', (t) => {
+    assert.deepEqual(listContainers(fakeProc(t, [])), []);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../lib/errors.js';
-import { checkKvmName, parseDomainXml, parseDomiflist, resolveKvmGuest, type KvmNic } from '../../lib/sources/kvm.js';
+import { checkKvmName, listKvmGuests, parseDomainXml, parseDomiflist, resolveKvmGuest, type KvmNic } from '../../lib/sources/kvm.js';
 
 /** The live status file of guest web1 (see test/fixtures-kvm/README.md). */
 const WEB1_XML = readFileSync(fileURLToPath(new URL('../../../test/fixtures-kvm/web1.xml', import.meta.url)), 'utf8');
@@ -268,5 +268,37 @@ printf ' Interface   Type     Source   Model    MAC\\n--------------------------
       process.env.PATH = path.join(dir, 'run');
       assert.equal(resolveKvmGuest('web7', { runDir }), null);
     });
+  });
+});
+
+describe('listKvmGuests (-D)', () => {
+  let runDir = '';
+  before(() => {
+    runDir = mkdtempSync(path.join(tmpdir(), 'kvm-list-'));
+    writeFileSync(path.join(runDir, 'web1.xml'), WEB1_XML);
+    writeFileSync(path.join(runDir, 'db-2.xml'), domain(`<interface type='hostdev'><mac address='52:54:00:11:22:33'/></interface>`));
+    writeFileSync(path.join(runDir, 'bad1.xml'), domain(`<interface type='bridge'><target dev='vnet3'/><mac address='52:54:00:aa:bb'/></interface>`));
+    // libvirt's other files there: pid files and per-guest directories; and a name -m would refuse.
+    writeFileSync(path.join(runDir, 'web1.pid'), '1234\n');
+    mkdirSync(path.join(runDir, 'channel'));
+    writeFileSync(path.join(runDir, 'we b.xml'), WEB1_XML);
+  });
+  after(() => rmSync(runDir, { recursive: true, force: true }));
+
+  it('one entry per live XML, by name: the first NIC with a tap, none, or what was refused', () => {
+    const guests = listKvmGuests(runDir);
+    assert.deepEqual(
+      guests.map((g) => ({ name: g.name, nic: plain(g.nic), problem: g.problem })),
+      [
+        { name: 'bad1', nic: null, problem: guests[0]!.problem },
+        { name: 'db-2', nic: null, problem: undefined },
+        { name: 'web1', nic: nic('vnet3', '52:54:00:aa:bb:cc'), problem: undefined },
+      ],
+    );
+    assert.match(guests[0]!.problem!, /^-m\/--kvm: the guest's MAC "52:54:00:aa:bb" .* \(guest bad1, from .*bad1\.xml\)$/);
+  });
+
+  it('no run directory (libvirt not installed): no guests', () => {
+    assert.deepEqual(listKvmGuests(path.join(runDir, 'no', 'such')), []);
   });
 });

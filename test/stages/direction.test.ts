@@ -506,3 +506,34 @@ describe('fuzz: VLAN stage + every direction mode', () => {
     for (const name of ['host+port', 'hosts', 'vxlan outer']) assert.ok(kept[name]! > 10 && kept[name]! < total, JSON.stringify(kept));
   });
 });
+
+describe('per-direction counts', () => {
+  it('counts every frame by the code it gets, at code + 1 (unknown, none, in, out)', () => {
+    const counters = new ChannelCounters();
+    const fn = makeDirectionFn(expr('host_192.0.2.1'), counters);
+    const frame = (src: string, dst: string): Packet => {
+      const data = Buffer.alloc(34);
+      data.writeUInt16BE(0x0800, 12);
+      data[14] = 0x45;
+      data.writeUInt16BE(20, 16);
+      data[22] = 64;
+      data[23] = 6;
+      Buffer.from(src.split('.').map(Number)).copy(data, 26);
+      Buffer.from(dst.split('.').map(Number)).copy(data, 30);
+      return packet(data);
+    };
+    for (let round = 0; round < 2; round++) {
+      const batch = [frame('192.0.2.1', '198.51.100.1'), frame('198.51.100.1', '192.0.2.1'), frame('198.51.100.1', '192.0.2.1'), frame('198.51.100.1', '198.51.100.2')];
+      vlanDecodeBatch(batch);
+      fn(batch);
+    }
+    assert.deepEqual([...counters.directions], [2, 0, 4, 2]);
+    assert.equal(counters.droppedDirection, counters.directions[0]);
+  });
+
+  it('without --dir nothing is counted', () => {
+    const counters = new ChannelCounters();
+    makeDirectionFn({ mode: 'none' }, counters)([packet(Buffer.alloc(60))]);
+    assert.deepEqual([...counters.directions], [0, 0, 0, 0]);
+  });
+});
