@@ -7,7 +7,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DumpSink, dumpFileName } from '../../lib/sinks/dump-sink.js';
+import { DumpSink } from '../../lib/sinks/dump-sink.js';
+import { defaultDumpName, DumpNames } from '../../lib/sinks/dump-name.js';
 import { Packet, type Batch } from '../../lib/packet.js';
 import type { DumpOptions } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
@@ -56,9 +57,9 @@ function pcapFiles(dir: string): string[] {
   return out.sort();
 }
 
-test('file names follow spec §6 with proper path joining', () => {
-  assert.equal(dumpFileName(0, T0), 'pktminerg_dump.pcap');
-  assert.equal(dumpFileName(15, 1700000000), join('2023111422', 'pktminerg_dump_20231114221320.pcap'));
+test('the default names follow spec §6 with proper path joining', () => {
+  assert.equal(new DumpNames(defaultDumpName(0), 'cap').name(T0, 0), 'pktminerg_dump.pcap');
+  assert.equal(new DumpNames(defaultDumpName(15), 'cap').name(1700000000, 0), join('2023111422', 'pktminerg_dump_20231114221320.pcap'));
 });
 
 test('--interval 15 over 60 s of capture time: files on 15 s boundaries, each valid, together exactly the input', async () => {
