@@ -22,7 +22,7 @@ type Conversion = TimeConversion | 'source';
 type Token = { literal: string } | { conversion: Conversion };
 
 const SUFFIX = '.pcap';
-const DIGITS: Record<TimeConversion, string> = { Y: '\\d{4}', m: '\\d{2}', d: '\\d{2}', H: '\\d{2}', M: '\\d{2}', S: '\\d{2}', s: '\\d+' };
+const DIGITS: Record<TimeConversion, string> = { Y: '\\d{4}', m: '\\d{2}', d: '\\d{2}', H: '\\d{2}', M: '\\d{2}', S: '\\d{2}', s: '(?:0|[1-9]\\d*)' };
 /** Retention sorts by these fields, most significant first (epoch seconds, when the template has them, decide). */
 const SORT_FIELDS = ['s', 'Y', 'm', 'd', 'H', 'M', 'S'] as const;
 

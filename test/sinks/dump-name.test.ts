@@ -59,6 +59,10 @@ test('the pattern matches every name the template generates, and foreign names n
   ];
   for (const name of foreign) assert.equal(n.sortKey(name), null, name);
   assert.deepEqual(n.componentPatterns.map((p) => p.test('2023111422')), [true, false]);
+  // %s writes no leading zero, so a zero-padded number is someone else's.
+  const epoch = new DumpNames('x_%s.pcap', 'c');
+  assert.ok(epoch.sortKey(epoch.name(T, 0)));
+  assert.equal(epoch.sortKey('x_01700000007.pcap'), null);
 });
 
 test('retention lists our files oldest first by their time, then k, whatever the order of the fields in the name', () => {
