@@ -8,6 +8,7 @@ import { UserError } from './errors.js';
 import { checkInterfaceName } from './interface-name.js';
 import { parseContainerRef } from './sources/container.js';
 import { checkKvmName } from './sources/kvm.js';
+import { checkDumpName } from './sinks/dump-name.js';
 
 export { checkInterfaceName } from './interface-name.js';
 import { ETHERNET_HEADER_LEN } from './proto/ethernet.js';
@@ -28,6 +29,10 @@ export interface DumpOptions {
   maxFiles: number;
   /** Keep at most this many bytes of finished files; 0 = no limit. */
   maxBytes: number;
+  /** -C: start a new file before a record would make the current one larger; absent = no limit. */
+  maxFileBytes?: number;
+  /** --dump-name: file name template (sinks/dump-name.ts); absent = the spec §6 layout. */
+  nameTemplate?: string;
 }
 
 export type ForwardOptions =
@@ -95,6 +100,8 @@ export interface GroupArgs {
   interval?: string;
   'dump-max-files'?: string;
   'dump-max-size'?: string;
+  'dump-file-size'?: string;
+  'dump-name'?: string;
   control?: string;
   slice?: string;
   nofilter?: boolean;
@@ -261,9 +268,26 @@ function checkSources(a: GroupArgs): SourceOptions[] {
   return [{ kind: 'interface', name: iface! }];
 }
 
+/** Below this a file holds a record or two: most likely a unit left out (`-C 100B`). */
+const MIN_FILE_BYTES = 1024;
+
+/**
+ * -C: a bare number counts millions of bytes, as tcpdump's -C does (people
+ * type `-C 100` for 100 MB, and must not get a file per packet); with a unit
+ * it is a SIZE like --dump-max-size's (`500K`, `100M`, `65536B`).
+ */
+function fileSize(text: string): number {
+  const flag = '-C/--dump-file-size';
+  const bytes = /^\s*\d+\s*$/.test(text) ? Number(text) * 1_000_000 : parseSize(flag, text);
+  if (!Number.isSafeInteger(bytes) || bytes < MIN_FILE_BYTES) {
+    throw new UserError(`${flag}: '${text}' is not a file size of at least 1K (a bare number is millions of bytes, as tcpdump's -C)`);
+  }
+  return bytes;
+}
+
 function checkDump(a: GroupArgs): DumpOptions | null {
   if (a.dump === undefined) {
-    for (const flag of ['interval', 'dump-max-files', 'dump-max-size'] as const) {
+    for (const flag of ['interval', 'dump-max-files', 'dump-max-size', 'dump-file-size', 'dump-name'] as const) {
       if (a[flag] !== undefined) throw new UserError(`--${flag} needs --dump DIR${a.write === undefined ? '' : ' (-w writes one file, without rotation or retention)'}`);
     }
     return null;
@@ -272,10 +296,14 @@ function checkDump(a: GroupArgs): DumpOptions | null {
   const intervalSec = int('--interval', a.interval, 0, 2 ** 31 - 1, 0);
   const maxFiles = int('--dump-max-files', a['dump-max-files'], 2, 2 ** 31 - 1, 0);
   const maxBytes = a['dump-max-size'] === undefined ? 0 : parseSize('--dump-max-size', a['dump-max-size']);
-  if ((maxFiles || maxBytes) && intervalSec === 0) {
-    throw new UserError('--dump-max-files/--dump-max-size need --interval N > 0 (with one file there is nothing to remove)');
+  const dump: DumpOptions = { dir: a.dump, intervalSec, maxFiles, maxBytes };
+  // Absent unless given, so that DumpOptions written before -C and --dump-name existed still mean the same.
+  if (a['dump-file-size'] !== undefined) dump.maxFileBytes = fileSize(a['dump-file-size']);
+  if (a['dump-name'] !== undefined) dump.nameTemplate = checkDumpName('--dump-name', a['dump-name']);
+  if ((maxFiles || maxBytes) && intervalSec === 0 && dump.maxFileBytes === undefined) {
+    throw new UserError('-W/--dump-max-files and --dump-max-size need --interval N > 0 or -C SIZE (with one file there is nothing to remove)');
   }
-  return { dir: a.dump, intervalSec, maxFiles, maxBytes };
+  return dump;
 }
 
 function checkForward(a: GroupArgs): ForwardOptions | null {

@@ -6,44 +6,22 @@
  * - `--dump DIR` may be reached through links (the user chose the path), but
  *   must be a directory owned by the agent's user or root that others cannot
  *   rename things in (writable by its owner only, or sticky like /tmp);
- * - the `<source>` and `<YYYYMMDDHH>` directories below it are created by the
- *   agent; existing ones must be real directories (not links) of its user;
+ * - the `<source>` directory below it, and the directories of the name
+ *   template (`<YYYYMMDDHH>` by default), are created by the agent; existing
+ *   ones must be real directories (not links) of its user;
  * - files are created with O_CREAT|O_EXCL|O_NOFOLLOW: never an existing file,
  *   never through a link;
  * - retention lists the directory and removes only regular files of the
- *   agent's user whose names follow our scheme (no history file to trust).
+ *   agent's user whose names the template generates (no history file to trust).
  * Directories are created one level at a time: Node's recursive mkdir spins
  * on procfs (`--dump /proc/x`).
  */
 import { constants, lstatSync, mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { describeErrno } from '../errors.js';
 import { euid, untrustedDirectory } from '../trusted-path.js';
-
-/** Local-time `YYYYMMDDHH` and `YYYYMMDDHHMMSS` of an epoch second (spec §6). */
-export function periodStamps(sec: number): { hour: string; second: string } {
-  const d = new Date(sec * 1000);
-  const hour = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}${pad(d.getHours())}`;
-  return { hour, second: `${hour}${pad(d.getMinutes())}${pad(d.getSeconds())}` };
-}
-
-const pad = (n: number): string => String(n).padStart(2, '0');
-
-/**
- * The file name, relative to the source directory, of a period's file; 0-interval
- * dumps have one fixed name. `k` > 0 names the k-th file of the same period (a
- * restart or a capture gap never appends to, or truncates, an existing file).
- */
-export function dumpFileName(intervalSec: number, periodStart: number, k = 0): string {
-  const suffix = k > 0 ? `.${k}.pcap` : '.pcap';
-  if (intervalSec === 0) return `pktminerg_dump${suffix}`;
-  const { hour, second } = periodStamps(periodStart);
-  return join(hour, `pktminerg_dump_${second}${suffix}`);
-}
-
-const HOUR_DIR = /^\d{10}$/;
-const PERIOD_FILE = /^pktminerg_dump_(\d{14})(?:\.(\d+))?\.pcap$/;
+import { DumpNames } from './dump-name.js';
 
 /** Mode of the directories we create: readable by analysts, writable by the agent only. */
 const DIR_MODE = 0o755;
@@ -116,12 +94,38 @@ export function ownDirectory(path: string, created?: string[]): void {
   if (st.uid !== euid()) throw new DumpDirError(`refusing ${path}: owned by uid ${st.uid}, not by the agent's user`);
 }
 
+/** Makes the directories of `name` (relative to the checked `sourceDir`), each one our own (ownDirectory). */
+export function ownDirectories(sourceDir: string, name: string): void {
+  const dir = dirname(name);
+  if (dir === '.') return;
+  let path = sourceDir;
+  for (const component of dir.split('/')) {
+    path = join(path, component);
+    ownDirectory(path);
+  }
+}
+
 /** Creates `path` for writing; EEXIST when it exists (also as a link), never follows a link. */
 export function createExclusive(path: string): Promise<FileHandle> {
   return open(path, CREATE_FLAGS, FILE_MODE);
 }
 
-/** One of our period files, as retention sees it. */
+/**
+ * The first k for a new file named like `base` (a `names.name(sec, 0)`): one
+ * past every existing `base`/`base.k`, so that k order stays the order files
+ * were written in across restarts, even after retention removed lower ones.
+ */
+export function nextSuffix(sourceDir: string, base: string): number {
+  const file = basename(base);
+  let next = 0;
+  for (const entry of safeReaddir(join(sourceDir, dirname(base)))) {
+    const k = DumpNames.suffixOf(file, entry);
+    if (k !== null && k >= next) next = k + 1;
+  }
+  return next;
+}
+
+/** One of our dump files, as retention sees it. */
 export interface DumpFileEntry {
   /** Relative to the source directory. */
   name: string;
@@ -129,27 +133,38 @@ export interface DumpFileEntry {
 }
 
 /**
- * The period files in a source directory, oldest first: only regular files of
- * the agent's user, named by our scheme, in hour directories of that user.
+ * Our dump files in a source directory, oldest first: only regular files of
+ * the agent's user whose names the template generates, reached through
+ * directories of that user (not links) that the template's directory
+ * components match.
  */
-export function listPeriodFiles(sourceDir: string): DumpFileEntry[] {
+export function listDumpFiles(sourceDir: string, names: DumpNames): DumpFileEntry[] {
   const me = euid();
-  const found: { name: string; size: number; stamp: string; k: number }[] = [];
-  for (const hour of safeReaddir(sourceDir)) {
-    if (!HOUR_DIR.test(hour)) continue;
-    const hourPath = join(sourceDir, hour);
-    const hst = lstatSync(hourPath, { throwIfNoEntry: false });
-    if (!hst?.isDirectory() || hst.uid !== me) continue;
-    for (const file of safeReaddir(hourPath)) {
-      const m = PERIOD_FILE.exec(file);
-      if (!m || !m[1]!.startsWith(hour)) continue;
-      const st = lstatSync(join(hourPath, file), { throwIfNoEntry: false });
-      if (!st?.isFile() || st.uid !== me) continue;
-      found.push({ name: join(hour, file), size: st.size, stamp: m[1]!, k: Number(m[2] ?? 0) });
+  const patterns = names.componentPatterns;
+  const found: { name: string; size: number; key: number[] }[] = [];
+  const walk = (dir: string, depth: number): void => {
+    const last = depth === patterns.length - 1;
+    for (const entry of safeReaddir(join(sourceDir, dir))) {
+      if (!patterns[depth]!.test(entry)) continue;
+      const name = join(dir, entry);
+      const st = lstatSync(join(sourceDir, name), { throwIfNoEntry: false });
+      if (!st || st.uid !== me) continue;
+      if (!last) {
+        if (st.isDirectory()) walk(name, depth + 1);
+        continue;
+      }
+      const key = st.isFile() ? names.sortKey(name) : null;
+      if (key) found.push({ name, size: st.size, key });
     }
-  }
-  found.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.k - b.k));
+  };
+  walk('', 0);
+  found.sort((a, b) => compareKeys(a.key, b.key));
   return found.map(({ name, size }) => ({ name, size }));
+}
+
+function compareKeys(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
 }
 
 function safeReaddir(dir: string): string[] {
@@ -184,15 +199,15 @@ export function retentionVictims(files: DumpFileEntry[], current: string | null,
   return victims.reverse();
 }
 
-/** Removes a file of ours, and its hour directory if that is now empty. */
+/** Removes a file of ours, and the directories of its name that are now empty. */
 export function removeDumpFile(sourceDir: string, name: string): void {
   unlinkSync(join(sourceDir, name));
-  const hourDir = dirname(join(sourceDir, name));
-  if (hourDir !== sourceDir) {
+  for (let dir = dirname(name); dir !== '.'; dir = dirname(dir)) {
     try {
-      rmdirSync(hourDir);
+      rmdirSync(join(sourceDir, dir));
     } catch {
-      // Not empty (the current hour, or files that are not ours): keep it.
+      // Not empty (the current hour, or files that are not ours): keep it and its parents.
+      return;
     }
   }
 }

@@ -31,6 +31,10 @@ export class DumpFile {
   records = 0;
   /** Bytes in the file: always the end of a whole record (or of the header). */
   private size = 0;
+  /** Size rotation (-C) decides on it. */
+  get bytes(): number {
+    return this.size;
+  }
   private closed = false;
 
   constructor(readonly path: string, private readonly file: WritableFile) {}

@@ -1,6 +1,8 @@
 /**
  * Records batches to pcap files under `<dir>/<source>/`, one file per
- * `intervalSec` of capture time (spec §6, with the fixes listed in the README).
+ * `intervalSec` of capture time (spec §6, with the fixes listed in the README)
+ * and, with `maxFileBytes` (-C), a new file before a record would make the
+ * current one larger; whichever comes first. Names: dump-name.ts.
  *
  * Rotation is ours rather than rotating-file-stream's: it follows capture
  * time, must fall between whole records, must survive a full disk without
@@ -15,11 +17,10 @@ import { SinkCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
-import { encodeFileHeader, PcapRecordEncoder } from '../proto/pcap.js';
-import { DumpDirError, dumpFileName, listPeriodFiles, ownDirectory, periodStamps, prepareDumpRoot, removeDumpFile, removeEmptyDirectories, retentionVictims } from './dump-directory.js';
+import { encodeFileHeader, PcapRecordEncoder, RECORD_HEADER_LEN } from '../proto/pcap.js';
+import { DumpDirError, listDumpFiles, nextSuffix, ownDirectories, ownDirectory, prepareDumpRoot, removeDumpFile, removeEmptyDirectories, retentionVictims } from './dump-directory.js';
 import { DumpFile, DumpWriteError } from './dump-file.js';
-
-export { dumpFileName } from './dump-directory.js';
+import { defaultDumpName, DumpNames } from './dump-name.js';
 
 /** What a dump file header records; read from the source when the first batch arrives. */
 export interface DumpFormat {
@@ -46,6 +47,13 @@ export class DumpSink extends Writable {
   private encoder: PcapRecordEncoder | null = null;
   private linktype = -1;
   private header: Buffer | null = null;
+  private readonly names: DumpNames;
+  /** Infinity without -C: the per-packet comparison then never rotates. */
+  private readonly maxFileBytes: number;
+  /** The name (k = 0) of the last file opened and its k: the next file of that name takes k + 1. */
+  private lastBase = '';
+  private lastK = 0;
+  /** The capture time names are evaluated on: the period start, or the run's first record without --interval. */
   private periodStart = 0;
   private periodEnd = Infinity;
   private retryAt = 0;
@@ -55,10 +63,14 @@ export class DumpSink extends Writable {
   private readonly pending: Packet[] = [];
   /** Directories open() created: a channel that ends without writing a file leaves none behind. */
   private readonly createdDirs: string[] = [];
+  /** Their record bytes. */
+  private pendingBytes = 0;
 
   constructor(private readonly opts: DumpOptions, private readonly sourceName: string, private readonly format: DumpFormat, private readonly log: Logger) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.dir = join(opts.dir, sourceName);
+    this.names = new DumpNames(opts.nameTemplate ?? defaultDumpName(opts.intervalSec), sourceName);
+    this.maxFileBytes = opts.maxFileBytes ?? Infinity;
     this.errors = new RateLimitedLog(log);
   }
 
@@ -127,7 +139,15 @@ export class DumpSink extends Writable {
         await this.finishFile();
         this.setPeriod(p.tsSec);
       }
+      const len = RECORD_HEADER_LEN + p.caplen;
+      const size = (this.file?.bytes ?? this.header!.length) + this.pendingBytes;
+      // Never split a record; one larger than the limit goes alone into a file of its own.
+      if (size + len > this.maxFileBytes && size > this.header!.length) {
+        await this.flush();
+        await this.finishFile();
+      }
       pending.push(p);
+      this.pendingBytes += len;
     }
     await this.flush();
   }
@@ -141,7 +161,10 @@ export class DumpSink extends Writable {
 
   private setPeriod(sec: number): void {
     const n = this.opts.intervalSec;
-    if (n === 0) return;
+    if (n === 0) {
+      this.periodStart = sec;
+      return;
+    }
     // Boundaries at multiples of the interval, like dumpcap's `-b interval`: files start at :00, :15, ...
     this.periodStart = Math.floor(sec / n) * n;
     this.periodEnd = this.periodStart + n;
@@ -171,15 +194,17 @@ export class DumpSink extends Writable {
       await this.broken(partial?.cause ?? (e as Error));
     } finally {
       pending.length = 0;
+      this.pendingBytes = 0;
     }
   }
 
   /** Opens the current period's file under a name no file has yet, then applies retention. */
   private async openFile(): Promise<void> {
-    const interval = this.opts.intervalSec;
-    if (interval > 0) ownDirectory(join(this.dir, periodStamps(this.periodStart).hour));
-    for (let k = 0; ; k++) {
-      const name = dumpFileName(interval, this.periodStart, k);
+    const base = this.names.name(this.periodStart, 0);
+    ownDirectories(this.dir, base);
+    // Scan the directory once per name; then count on (the EEXIST loop still guards against files made meanwhile).
+    for (let k = base === this.lastBase ? this.lastK + 1 : nextSuffix(this.dir, base); ; k++) {
+      const name = this.names.name(this.periodStart, k);
       try {
         this.file = await DumpFile.create(join(this.dir, name), this.header!);
       } catch (e) {
@@ -187,6 +212,8 @@ export class DumpSink extends Writable {
         throw e;
       }
       this.fileName = name;
+      this.lastBase = base;
+      this.lastK = k;
       this.files++;
       this.log.info(`dump file ${this.file.path}`);
       this.applyRetention(name);
@@ -211,7 +238,7 @@ export class DumpSink extends Writable {
   private applyRetention(current: string | null): void {
     const { maxFiles, maxBytes } = this.opts;
     if (maxFiles === 0 && maxBytes === 0) return;
-    for (const name of retentionVictims(listPeriodFiles(this.dir), current, maxFiles, maxBytes)) {
+    for (const name of retentionVictims(listDumpFiles(this.dir, this.names), current, maxFiles, maxBytes)) {
       try {
         removeDumpFile(this.dir, name);
         this.log.info(`removed old dump file ${join(this.dir, name)}`);

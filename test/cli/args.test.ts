@@ -223,3 +223,39 @@ test('-D/--list-interfaces, --json and -q/--quiet are global flags; -D needs no 
   // As a quoted group's neighbour too.
   assert.equal(parseCommandLine(['-q', '-f a.pcap --dump d1', '-f b.pcap --dump d2']).channels.length, 2);
 });
+
+test('-C SIZE: a bare number is millions of bytes as tcpdump -C, units as --dump-max-size; it allows retention without --interval', () => {
+  assert.equal(one('-f x --dump d -C 100').dump!.maxFileBytes, 100_000_000);
+  assert.equal(one('-f x --dump d --dump-file-size 500K').dump!.maxFileBytes, 512_000);
+  assert.equal(one('-f x --dump d -C 4096B').dump!.maxFileBytes, 4096);
+  assert.deepEqual(one('-f x --dump d -C 1G -W 5 --dump-max-size 10G').dump, { dir: 'd', intervalSec: 0, maxFiles: 5, maxBytes: 10 * 2 ** 30, maxFileBytes: 2 ** 30 });
+  assert.equal(one('-f x --dump d --interval 60 -C 2M').dump!.maxFileBytes, 2 * 2 ** 20);
+});
+
+test('-W N is --dump-max-files N; --dump-name keeps its template', () => {
+  assert.equal(one('-f x --dump d --interval 5 -W 3').dump!.maxFiles, 3);
+  assert.equal(one('-f x --dump d --dump-name %{source}/%Y%m%d/%H%M%S.pcap').dump!.nameTemplate, '%{source}/%Y%m%d/%H%M%S.pcap');
+  assert.equal(one('-f x --dump d').dump!.nameTemplate, undefined);
+});
+
+const badDump: [string, RegExp][] = [
+  ['-f x --dump d -C 0', /^-C\/--dump-file-size: '0' is not a file size of at least 1K/],
+  ['-f x --dump d -C 100B', /^-C\/--dump-file-size: '100B' is not a file size of at least 1K/],
+  ['-f x --dump d -C 12Q', /^-C\/--dump-file-size: '12Q' is not a size/],
+  ['-f x --dump d -C -5', /-C\/--dump-file-size/],
+  ['-f x -C 100', /^--dump-file-size needs --dump DIR/],
+  ['-f x -r 10.1.1.1 --dump-name x.pcap', /^--dump-name needs --dump DIR/],
+  ['-f x --dump d -W 3', /^-W\/--dump-max-files and --dump-max-size need --interval N > 0 or -C SIZE/],
+  ['-f x --dump d --dump-max-size 1G', /need --interval N > 0 or -C SIZE/],
+  ['-f x --dump d -C 1M -W 1', /^--dump-max-files: '1' is not an integer in 2\.\./],
+  ['-f x --dump d --interval 5 -W 3 --dump-max-files 3', /--dump-max-files given more than once/],
+  ['-f x --dump d --dump-name ../x.pcap', /^--dump-name: '\.\.\/x\.pcap' must stay inside the source directory/],
+  ['-f x --dump d --dump-name /x.pcap', /^--dump-name: '\/x\.pcap' is absolute/],
+  ['-f x --dump d --dump-name x_%j.pcap', /^--dump-name: '%j' in 'x_%j\.pcap' is not one of/],
+  ['-f x --dump d --dump-name x.pcapng', /^--dump-name: 'x\.pcapng' must end in a name ending in \.pcap/],
+];
+for (const [line, re] of badDump) {
+  test(`refused: ${line}`, () => {
+    assert.throws(() => one(line), (e: Error) => e instanceof UserError && re.test(e.message));
+  });
+}

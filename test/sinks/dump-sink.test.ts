@@ -7,7 +7,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DumpSink, dumpFileName } from '../../lib/sinks/dump-sink.js';
+import { DumpSink } from '../../lib/sinks/dump-sink.js';
+import { defaultDumpName, DumpNames } from '../../lib/sinks/dump-name.js';
 import { Packet, type Batch } from '../../lib/packet.js';
 import type { DumpOptions } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
@@ -56,9 +57,9 @@ function pcapFiles(dir: string): string[] {
   return out.sort();
 }
 
-test('file names follow spec §6 with proper path joining', () => {
-  assert.equal(dumpFileName(0, T0), 'pktminerg_dump.pcap');
-  assert.equal(dumpFileName(15, 1700000000), join('2023111422', 'pktminerg_dump_20231114221320.pcap'));
+test('the default names follow spec §6 with proper path joining', () => {
+  assert.equal(new DumpNames(defaultDumpName(0), 'cap').name(T0, 0), 'pktminerg_dump.pcap');
+  assert.equal(new DumpNames(defaultDumpName(15), 'cap').name(1700000000, 0), join('2023111422', 'pktminerg_dump_20231114221320.pcap'));
 });
 
 test('--interval 15 over 60 s of capture time: files on 15 s boundaries, each valid, together exactly the input', async () => {
@@ -247,4 +248,129 @@ test('a full disk: every file is whole and non-empty, the counts are what the fi
   assert.equal(sink.counters.packets + (sink.counters.dropped.get('dump file error') ?? 0), sent);
   // tcpdump exits non-zero on a torn record ("truncated dump file"): execFileSync would throw.
   for (const f of files) execFileSync('tcpdump', ['-r', join(dir, f)], { stdio: 'ignore' });
+});
+
+/** The records of `files` (relative to `dir`, in writing order) back to back, and each file's size. */
+async function readAll(dir: string, files: string[]): Promise<{ records: Awaited<ReturnType<typeof readPcapFile>>['records']; sizes: number[]; firsts: number[] }> {
+  const records = [];
+  const sizes = [];
+  const firsts = [];
+  for (const f of files) {
+    const r = (await readPcapFile(join(dir, f))).records;
+    assert.ok(r.length > 0, `${f} holds no record`);
+    sizes.push(lstatSync(join(dir, f)).size);
+    firsts.push(16 + r[0]!.caplen);
+    records.push(...r);
+  }
+  return { records, sizes, firsts };
+}
+
+function assertSameRecords(got: Awaited<ReturnType<typeof readAll>>['records'], input: Packet[]): void {
+  assert.equal(got.length, input.length);
+  got.forEach((r, i) => {
+    assert.equal(r.tsSec, input[i]!.tsSec);
+    assert.ok(r.data.equals(input[i]!.data), `record ${i}`);
+  });
+}
+
+/** Size-rotated files are at most `limit`, and the next file's first record would not have fitted: within one record of it. */
+function assertSizeRotated(sizes: number[], firsts: number[], limit: number): void {
+  sizes.forEach((size, i) => {
+    assert.ok(size <= limit, `file ${i}: ${size} > ${limit}`);
+    if (i + 1 < sizes.length) assert.ok(size + firsts[i + 1]! > limit, `file ${i}: ${size} bytes, the next record (${firsts[i + 1]}) would have fitted`);
+  });
+}
+
+const kName = (k: number): string => (k === 0 ? 'pktminerg_dump.pcap' : `pktminerg_dump.${k}.pcap`);
+
+test('-C without --interval: files of at most SIZE, each within one record of it, named .k in order, together exactly the input', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const limit = 1024;
+  const batches = sixtySeconds(7);
+  const sink = await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0, maxFileBytes: limit }, batches);
+  const dir = join(base, 'cap');
+  // 120 records of 76..82 bytes after a 24-byte header: 12 fit in 1024 bytes, so 10 files.
+  const files = Array.from({ length: 10 }, (_, k) => kName(k));
+  assert.deepEqual(pcapFiles(dir), [...files].sort());
+  assert.equal(sink.files, 10);
+  const { records, sizes, firsts } = await readAll(dir, files);
+  assertSameRecords(records, batches.flat());
+  assertSizeRotated(sizes, firsts, limit);
+});
+
+test('-C: a record larger than SIZE goes alone into a file of its own; the records around it are not held back', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const pkt = (i: number, len: number): Packet => {
+    const data = Buffer.alloc(len, i);
+    return new Packet(T0 + i, 0, len, len, data, 1);
+  };
+  const input = [pkt(0, 100), pkt(1, 3000), pkt(2, 100), pkt(3, 100)];
+  await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0, maxFileBytes: 2048 }, [input]);
+  const dir = join(base, 'cap');
+  const { records, sizes } = await readAll(dir, [kName(0), kName(1), kName(2)]);
+  assert.deepEqual(sizes, [24 + 116, 24 + 3016, 24 + 2 * 116]);
+  assertSameRecords(records, input);
+});
+
+test('-C with --interval: a new file at each period and whenever the size would be exceeded, whichever comes first', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const limit = 1400;
+  const batches = sixtySeconds(5);
+  await runBatches({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0, maxFileBytes: limit }, batches);
+  const dir = join(base, 'cap');
+  // About 17 records fit in 1400 bytes: two files for each period but the first (22:13:27..29, 6 records).
+  const periods = ['1315', '1330', '1345', '1400', '1415'];
+  const names = periods.flatMap((mmss, i) => (i === 0 ? [0] : [0, 1]).map((k) => join('2023111422', `pktminerg_dump_2023111422${mmss}${k ? `.${k}` : ''}.pcap`)));
+  assert.deepEqual(pcapFiles(dir), [...names].sort());
+  const { records, sizes, firsts } = await readAll(dir, names);
+  assertSameRecords(records, batches.flat());
+  // Within a period the files are size-rotated; each period's last file just ends with the period.
+  for (let i = 0; i < names.length; i++) {
+    assert.ok(sizes[i]! <= limit, names[i]);
+    if (names[i + 1]?.endsWith('.1.pcap')) assert.ok(sizes[i]! + firsts[i + 1]! > limit, names[i]);
+  }
+});
+
+test('-W with -C across restarts: each run continues the .k numbers, the newest files of the last run remain', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const opts = { dir: base, intervalSec: 0, maxFiles: 3, maxBytes: 0, maxFileBytes: 1024 };
+  const input = sixtySeconds().flat();
+  for (let run = 0; run < 3; run++) await runBatches(opts, sixtySeconds()); // 10 files a run
+  const dir = join(base, 'cap');
+  // Had a run restarted at k = 0 (free after retention), its files would sort before the older .27..29.
+  assert.deepEqual(pcapFiles(dir), [27, 28, 29].map(kName).sort());
+  const { records } = await readAll(dir, [27, 28, 29].map(kName));
+  assertSameRecords(records, input.slice(input.length - records.length));
+});
+
+test('--dump-max-size with -C and --interval across restarts keeps the newest finished files within the size', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const opts = { dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 3000, maxFileBytes: 1400 };
+  const later = (b: Batch): Batch => b.map((p) => new Packet(p.tsSec + 3600, p.tsNsec, p.caplen, p.wirelen, p.data, 1));
+  await runBatches(opts, sixtySeconds());
+  await runBatches(opts, sixtySeconds().map(later));
+  const dir = join(base, 'cap');
+  const files = pcapFiles(dir);
+  // The second run's last file (23:14:15.1) and, within 3000 bytes, the two before it (~1.4 kB and ~1 kB);
+  // the first run's hour directory went with its last file.
+  assert.deepEqual(files, ['231400.1', '231415', '231415.1'].map((s) => join('2023111423', `pktminerg_dump_20231114${s}.pcap`)).sort());
+  const finished = files.filter((f) => !f.endsWith('231415.1.pcap')).reduce((n, f) => n + lstatSync(join(dir, f)).size, 0);
+  assert.ok(finished <= 3000, `${finished}`);
+  assert.ok(!existsSync(join(dir, '2023111422')));
+});
+
+test('--dump-name: the template names the files, retention removes only what matches it', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const dir = join(base, 'cap');
+  const outside = mkdtempSync(join(tmpdir(), 'outside-'));
+  mkdirSync(join(dir, 'cap'), { recursive: true });
+  // Older (epoch 1) than anything the run writes: retention would take them first if they matched.
+  const foreign = ['cap_1.txt', 'other_1.pcap', 'cap_x.pcap', 'cap_1.0.pcap', 'cap_01.pcap'];
+  for (const f of foreign) writeFileSync(join(dir, 'cap', f), 'not a dump');
+  writeFileSync(join(outside, 'precious'), 'keep me');
+  symlinkSync(join(outside, 'precious'), join(dir, 'cap', 'cap_1.pcap'));
+  await runBatches({ dir: base, intervalSec: 0, maxFiles: 2, maxBytes: 0, maxFileBytes: 1024, nameTemplate: '%{source}/%{source}_%s.pcap' }, sixtySeconds());
+  // Every file carries the run's start (its first record, T0); -C numbers them.
+  assert.deepEqual(readdirSync(join(dir, 'cap')).sort(), [...foreign, 'cap_1.pcap', `cap_${T0}.8.pcap`, `cap_${T0}.9.pcap`].sort());
+  assert.equal(readFileSync(join(outside, 'precious'), 'utf8'), 'keep me');
 });
