@@ -9,13 +9,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { collect, FIXTURES, runCli, startCli, startProcess, waitForSize, waitForStderr } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { makeCgroup, moveInto, until, v2Root } from '../helpers/cgroups.js';
+import { fakeGuest } from '../helpers/libvirt.js';
 import { deleteNetns, ip, macOf, netnsAvailable } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
 
@@ -238,22 +239,9 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
     tap('vnet41', 'g1');
     ip('-n', ns, 'link', 'set', 'lo', 'up');
     const guestMac = macOf(host, 'g0');
-    // libvirt keeps the live XML here while the guest runs; made (and removed) by the test when absent.
-    const made: string[] = [];
-    for (const d of ['/run/libvirt', '/run/libvirt/qemu']) {
-      if (!existsSync(d)) {
-        mkdirSync(d);
-        made.unshift(d);
-      }
-    }
     const guest = `pa-test-${process.pid}`;
-    const xml = join('/run/libvirt/qemu', `${guest}.xml`);
-    const liveXml = (dev: string): void =>
-      writeFileSync(xml, `<domstatus><domain type='kvm' id='7'><name>${guest}</name><devices><interface type='bridge'><mac address='${guestMac}'/><target dev='${dev}'/></interface></devices></domain></domstatus>\n`);
-    t.after(() => {
-      rmSync(xml, { force: true });
-      for (const d of made) rmdirSync(d);
-    });
+    const writeXml = fakeGuest(t, guest);
+    const liveXml = (tap: string): void => writeXml(tap, guestMac);
     liveXml('vnet40');
     const mine = join(tmp(), 'mine.pcap');
     execFileSync('tcprewrite', [`--enet-smac=${guestMac}`, `--infile=${SAMPLE}`, `--outfile=${mine}`], { stdio: 'ignore' });

@@ -8,13 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Listing } from '../../lib/list-interfaces.js';
 import { runCli, startProcess, waitForStderr } from '../helpers/cli.js';
 import { makeCgroup, moveInto, v2Root } from '../helpers/cgroups.js';
 import { deleteNetns, ip, netnsAvailable } from '../helpers/netns.js';
+import { fakeGuest } from '../helpers/libvirt.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
 
 let made = 0;
@@ -97,21 +96,8 @@ describe('-D, --list-interfaces', { skip: !netnsAvailable() && 'needs root' }, (
     await waitForStderr(init, /ready/);
     moveInto(makeCgroup(t, v2Root(), `docker-${id}.scope`), init);
 
-    // libvirt keeps the live XML here while the guest runs; made (and removed) by the test when absent.
-    const madeDirs: string[] = [];
-    for (const d of ['/run/libvirt', '/run/libvirt/qemu']) {
-      if (!existsSync(d)) {
-        mkdirSync(d);
-        madeDirs.unshift(d);
-      }
-    }
     const guest = `pa-list-${process.pid}`;
-    const xml = join('/run/libvirt/qemu', `${guest}.xml`);
-    t.after(() => {
-      rmSync(xml, { force: true });
-      for (const d of madeDirs) rmdirSync(d);
-    });
-    writeFileSync(xml, `<domstatus><domain type='kvm' id='7'><name>${guest}</name><devices><interface type='bridge'><mac address='52:54:00:12:34:56'/><target dev='vnet77'/></interface></devices></domain></domstatus>\n`);
+    fakeGuest(t, guest)('vnet77', '52:54:00:12:34:56');
 
     const text = await runCli(t, 'pktminerg', ['-D']);
     assert.equal(text.code, 0, text.stderr);
