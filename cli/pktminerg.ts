@@ -74,7 +74,7 @@ runCli('pktminerg', async (argv) => {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const stopStatus = startStatusLine(() => statusText(channels.map((c) => c.progress())), cmd.quiet);
+  const stopStatus = startStatusLine(() => statusText(channels.map((c) => c.snapshot())), cmd.quiet);
   const results = await Promise.allSettled(channels.map((c) => c.run()));
   stopStatus();
   let failed = 0;

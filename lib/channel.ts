@@ -41,12 +41,39 @@ interface Sink extends Writable {
   describe(): string;
 }
 
-/** A channel's totals so far (Channel.progress). */
-export interface ChannelProgress {
-  captured: number;
-  /** Packets each sink has written or sent, by its label (dump, gre, vxlan, zmq). */
-  sinks: [string, number][];
-  dropped: number;
+/**
+ * A channel's counters at one moment (Channel.snapshot): what the live
+ * counter, the status port and the metrics endpoint read while it runs.
+ */
+export interface ChannelSnapshot {
+  index: number;
+  /** What is captured: a file name, `eth0`, `container … eth0`, `guest web1 (vnet3)`. */
+  source: string;
+  captured: { packets: number; bytes: number };
+  /** Capture time (seconds) of the first and the latest packet; 0 before the first. */
+  firstPacketSec: number;
+  lastPacketSec: number;
+  /** pcap_stats of live capture, accumulated (all 0 for files). */
+  kernel: { received: number; dropped: number; interfaceDropped: number };
+  /** Each sink: label (dump, -w, gre, vxlan, zmq), whether it forwards, what it wrote or sent. */
+  sinks: { label: string; forwards: boolean; packets: number; bytes: number }[];
+  /** Every drop reason with its count (sink reasons prefixed with the sink's label), zeros included. */
+  drops: { reason: string; packets: number }[];
+}
+
+/** Sinks that send to a remote (the reference's "forwarded"). */
+const FORWARDING = new Set(['gre', 'vxlan', 'zmq']);
+
+/** Packets and bytes the forwarding sinks of a snapshot sent. */
+export function forwarded(s: ChannelSnapshot): { packets: number; bytes: number } {
+  let packets = 0;
+  let bytes = 0;
+  for (const k of s.sinks) {
+    if (!k.forwards) continue;
+    packets += k.packets;
+    bytes += k.bytes;
+  }
+  return { packets, bytes };
 }
 
 export class Channel {
@@ -207,13 +234,17 @@ export class Channel {
     return drops;
   }
 
-  /** The totals so far, for the live counter on a terminal (lib/progress.ts); kernel drops count as dropped. */
-  progress(): ChannelProgress {
+  snapshot(): ChannelSnapshot {
     const c = this.counters;
     return {
-      captured: c.captured,
-      sinks: this.sinks.map((s) => [s.label, s.counters.packets]),
-      dropped: this.drops().reduce((sum, [, n]) => sum + n, c.kernelDropped + c.interfaceDropped),
+      index: this.opts.index,
+      source: this.source instanceof LiveSource ? this.source.label : this.source.name,
+      captured: { packets: c.captured, bytes: c.capturedBytes },
+      firstPacketSec: c.firstTsSec,
+      lastPacketSec: c.lastTsSec,
+      kernel: { received: c.kernelReceived, dropped: c.kernelDropped, interfaceDropped: c.interfaceDropped },
+      sinks: this.sinks.map((k) => ({ label: k.label, forwards: FORWARDING.has(k.label), packets: k.counters.packets, bytes: k.counters.bytes })),
+      drops: this.drops().map(([reason, packets]) => ({ reason, packets })),
     };
   }
 

@@ -2,10 +2,15 @@
  * Per-channel counters. Every packet a channel takes in is either written by
  * its sinks or counted here under a drop reason: nothing disappears silently.
  */
+import type { Batch } from './packet.js';
+
 export class ChannelCounters {
   /** Packets and bytes (original caplen) delivered by the source. */
   captured = 0;
   capturedBytes = 0;
+  /** Capture time (seconds) of the first and the latest packet delivered; 0 before the first. */
+  firstTsSec = 0;
+  lastTsSec = 0;
   /** Live capture, from pcap_stats of every capture handle the channel opened. */
   kernelReceived = 0;
   /** Frames the kernel dropped because the capture ring was full (or the addon out of memory). */
@@ -23,6 +28,15 @@ export class ChannelCounters {
    * increment per frame. Float64 so that a long run cannot wrap, as 32-bit counters would after 4 Gi frames.
    */
   readonly directions = new Float64Array(4);
+
+  /** A source delivered `batch`, `bytes` bytes of it: counted, and its capture times noted (once per batch). */
+  addCaptured(batch: Batch, bytes: number): void {
+    if (batch.length === 0) return;
+    this.captured += batch.length;
+    this.capturedBytes += bytes;
+    if (this.firstTsSec === 0) this.firstTsSec = batch[0]!.tsSec;
+    this.lastTsSec = batch[batch.length - 1]!.tsSec;
+  }
 }
 
 /** The kernel's counts for live capture, worded as tcpdump's end-of-capture lines. */

@@ -15,7 +15,7 @@
  * Writes to a terminal are synchronous in Node, so the erase always lands
  * just before the text it makes room for.
  */
-import type { ChannelProgress } from './channel.js';
+import type { ChannelSnapshot } from './channel.js';
 
 /** At most this often: dumpcap updates about as often; more would only flicker. */
 export const STATUS_PERIOD_MS = 250;
@@ -23,15 +23,19 @@ export const STATUS_PERIOD_MS = 250;
 /** Return to column 0 and clear to the end of the line (ECMA-48 EL). */
 const ERASE = '\r\x1b[K';
 
-/** The status text for the channels' totals, summed over channels; sinks by label, in first-seen order. */
-export function statusText(progress: ChannelProgress[]): string {
+/**
+ * The status text for the channels' totals, summed over channels; sinks by label, in first-seen
+ * order; dropped: every drop reason and the kernel's drops.
+ */
+export function statusText(snapshots: ChannelSnapshot[]): string {
   let captured = 0;
   let dropped = 0;
   const sinks = new Map<string, number>();
-  for (const p of progress) {
-    captured += p.captured;
-    dropped += p.dropped;
-    for (const [label, n] of p.sinks) sinks.set(label, (sinks.get(label) ?? 0) + n);
+  for (const s of snapshots) {
+    captured += s.captured.packets;
+    dropped += s.kernel.dropped + s.kernel.interfaceDropped;
+    for (const d of s.drops) dropped += d.packets;
+    for (const k of s.sinks) sinks.set(k.label, (sinks.get(k.label) ?? 0) + k.packets);
   }
   return [`Packets: ${captured} captured`, ...[...sinks].map(([label, n]) => `${n} to ${label}`), `${dropped} dropped`].join(', ');
 }

@@ -1,13 +1,28 @@
 /** The live counter's text and its hold on a terminal stream, with a stand-in terminal (end to end: test/cli/progress.test.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ChannelSnapshot } from '../lib/channel.js';
 import { startStatusLine, STATUS_PERIOD_MS, statusText } from '../lib/progress.js';
 
-test('summed over channels; sinks by label in first-seen order; dropped last', () => {
+/** A channel's snapshot with these totals: `dropped` under one reason, `kernel` dropped by the kernel. */
+function snapshot(captured: number, sinks: [string, number][], dropped: number, kernel: number): ChannelSnapshot {
+  return {
+    index: 1,
+    source: 'eth0',
+    captured: { packets: captured, bytes: captured * 60 },
+    firstPacketSec: 0,
+    lastPacketSec: 0,
+    kernel: { received: captured + kernel, dropped: kernel, interfaceDropped: 0 },
+    sinks: sinks.map(([label, packets]) => ({ label, forwards: label !== 'dump', packets, bytes: packets * 60 })),
+    drops: [{ reason: 'throttled', packets: dropped }],
+  };
+}
+
+test('summed over channels; sinks by label in first-seen order; dropped (every reason and the kernel\'s) last', () => {
   assert.equal(
     statusText([
-      { captured: 10, sinks: [['dump', 10]], dropped: 0 },
-      { captured: 7, sinks: [['gre', 5], ['dump', 7]], dropped: 2 },
+      snapshot(10, [['dump', 10]], 0, 0),
+      snapshot(7, [['gre', 5], ['dump', 7]], 1, 1),
     ]),
     'Packets: 17 captured, 17 to dump, 5 to gre, 2 dropped',
   );

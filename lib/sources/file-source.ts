@@ -124,8 +124,7 @@ export class FileSource extends Readable implements CaptureSource {
       const batch: Batch = packets.length <= MAX_BATCH ? packets : packets.slice(i, i + MAX_BATCH);
       let bytes = 0;
       for (let j = 0; j < batch.length; j++) bytes += batch[j]!.caplen;
-      this.counters.captured += batch.length;
-      this.counters.capturedBytes += bytes;
+      this.counters.addCaptured(batch, bytes);
       this.remaining -= batch.length;
       wantMore = this.push(batch);
     }

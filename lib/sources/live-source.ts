@@ -247,8 +247,7 @@ export class LiveSource extends Readable implements CaptureSource {
     this.remaining -= packets.length;
     let bytes = 0;
     for (let i = 0; i < packets.length; i++) bytes += packets[i]!.caplen;
-    this.o.counters.captured += packets.length;
-    this.o.counters.capturedBytes += bytes;
+    this.o.counters.addCaptured(packets, bytes);
     const batch: Batch = packets;
     if (!this.push(batch) && this.handle) this.pcap!.pause(this.handle);
     if (this.remaining === 0) this.stop();
