@@ -6,7 +6,7 @@ import { helpText, parseCommandLine } from '../lib/args.js';
 import { Channel, refuseSharedDumpDirs, refuseSharedWriteFiles } from '../lib/channel.js';
 import { formatListing, gatherListing } from '../lib/list-interfaces.js';
 import { startStatusLine, statusText } from '../lib/progress.js';
-import { configureLogging, getLogger, shutdownLogging } from '../lib/log.js';
+import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../lib/log.js';
 import { UserError } from '../lib/errors.js';
 import { runCli } from './run.js';
 
@@ -19,6 +19,10 @@ runCli('pktminerg', async (argv) => {
   // its inspector on 127.0.0.1:9229 (its default for SIGUSR1), which would hand a root process to any local user.
   process.on('SIGUSR1', () => {
     for (const c of channels) for (const line of c.summary()) c.log.info(line);
+  });
+  // As daemons do: SIGHUP reopens the log files (for logrotate) instead of ending the process.
+  process.on('SIGHUP', () => {
+    reopenLogging().catch((e: Error) => process.stderr.write(`pktminerg: SIGHUP: cannot reopen the log files: ${e.message}\n`));
   });
   const cmd = parseCommandLine(argv);
   if (cmd.help) {

@@ -27,7 +27,11 @@ export const DEFAULT_LOG_CONFIG = fileURLToPath(new URL('../../logconfig.json', 
 export const LOG_CONFIG_ENV = 'PKTMINERG_LOG_CONFIG';
 
 /** `stdoutTaken`: standard output carries data (`-w -`); appenders writing there are refused. */
+/** What configureLogging was last given, so that reopenLogging can do it again. */
+let configuredWith: { path: string | null; stdoutTaken: boolean } | null = null;
+
 export function configureLogging(path: string | null, stdoutTaken = false): void {
+  configuredWith = { path, stdoutTaken };
   const file = path ?? process.env[LOG_CONFIG_ENV] ?? DEFAULT_LOG_CONFIG;
   let config: log4js.Configuration;
   try {
@@ -76,6 +80,18 @@ export function prefixedLogger(log: Logger, prefix: string): Logger {
     warn: (m) => log.warn(prefix + m),
     error: (m) => log.error(prefix + m),
   };
+}
+
+/**
+ * SIGHUP, after logrotate moved the files: closes every appender and opens
+ * them again from the same configuration, so new lines go to new files at the
+ * configured paths (checked again as at start-up). Capture is not touched;
+ * only log lines written during the switch may be lost.
+ */
+export async function reopenLogging(): Promise<void> {
+  if (configuredWith === null) return;
+  await shutdownLogging();
+  configureLogging(configuredWith.path, configuredWith.stdoutTaken);
 }
 
 /** Flushes file appenders; call before exiting. */
