@@ -15,6 +15,7 @@ import { createExclusive } from './dump-directory.js';
 export interface WritableFile {
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
   truncate(length: number): Promise<void>;
+  stat(): Promise<{ nlink: number }>;
   close(): Promise<void>;
 }
 
@@ -72,6 +73,11 @@ export class DumpFile {
       throw new DumpWriteError(e as Error, whole, end);
     }
     this.records += packets.length;
+  }
+
+  /** False once the file was removed (its directory deleted, a cleanup script): what is written then is lost. */
+  async linked(): Promise<boolean> {
+    return (await this.file.stat()).nlink > 0;
   }
 
   /** Closes the file; removes it if it holds no record. */

@@ -10,7 +10,8 @@
  * trusting a history file others could plant (README "Dependencies").
  * Directory and file rules: dump-directory.ts; one file: dump-file.ts.
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { DumpOptions } from '../config.js';
 import { SinkCounters } from '../counters.js';
@@ -32,6 +33,10 @@ export interface DumpFormat {
 const REOPEN_DELAY_MS = 1000;
 /** The drop reason of every packet a dump file did not take. */
 export const DUMP_WRITE_DROP = 'dump file error';
+/** The drop reason of packets written to a file someone removed meanwhile. */
+export const DUMP_REMOVED_DROP = 'dump file removed while written';
+/** How often the file being written is checked for removal. */
+const LINK_CHECK_MS = 1000;
 
 export class DumpSink extends Writable {
   readonly label = 'dump';
@@ -61,6 +66,7 @@ export class DumpSink extends Writable {
   private newFile = false;
   /** Packets of the current batch that go to the current file; reused across batches. */
   private readonly pending: Packet[] = [];
+  private nextLinkCheck = 0;
   /** Directories open() created: a channel that ends without writing a file leaves none behind. */
   private readonly createdDirs: string[] = [];
   /** Their record bytes. */
@@ -175,6 +181,7 @@ export class DumpSink extends Writable {
     const n = pending.length;
     if (n === 0) return;
     try {
+      if (this.file && Date.now() >= this.nextLinkCheck) await this.checkLinked();
       if (!this.file) {
         if (Date.now() < this.retryAt) {
           this.counters.drop(DUMP_WRITE_DROP, n);
@@ -198,8 +205,24 @@ export class DumpSink extends Writable {
     }
   }
 
+  /**
+   * Someone removed the file being written (or its directory): the records in it are gone, so they
+   * are counted as dropped rather than written, and writing goes on in a new file. Checked once a
+   * second, not per batch (an fstat).
+   */
+  private async checkLinked(): Promise<void> {
+    this.nextLinkCheck = Date.now() + LINK_CHECK_MS;
+    const file = this.file!;
+    if (await file.linked()) return;
+    this.counters.packets -= file.records;
+    this.counters.drop(DUMP_REMOVED_DROP, file.records);
+    this.errors.error('dump-removed', `dump: ${file.path} was removed while being written; its ${file.records} packets are counted as dropped, writing goes on in a new file`);
+    await this.finishFile();
+  }
+
   /** Opens the current period's file under a name no file has yet, then applies retention. */
   private async openFile(): Promise<void> {
+    this.ensureSourceDir();
     const base = this.names.name(this.periodStart, 0);
     ownDirectories(this.dir, base);
     // Scan the directory once per name; then count on (the EEXIST loop still guards against files made meanwhile).
@@ -219,6 +242,14 @@ export class DumpSink extends Writable {
       this.applyRetention(name);
       return;
     }
+  }
+
+  /** `<dir>/<source>` again if it was deleted (with --dump DIR itself, as after an unmount); checked again either way. */
+  private ensureSourceDir(): void {
+    const made: string[] = [];
+    if (!existsSync(dirname(this.dir))) prepareDumpRoot(this.opts.dir, made);
+    ownDirectory(this.dir, made);
+    if (made.length > 0) this.log.warn(`dump directory ${this.dir} was gone; created it again`);
   }
 
   /** Closes the current file (the next batch opens a new one); an empty one is removed. */
@@ -255,9 +286,9 @@ export class DumpSink extends Writable {
     this.retryAt = Date.now() + REOPEN_DELAY_MS;
   }
 
-  /** Packets lost to write errors. */
+  /** Packets lost to write errors, or to a file removed while it was written. */
   get lostToErrors(): number {
-    return this.counters.dropped.get(DUMP_WRITE_DROP) ?? 0;
+    return (this.counters.dropped.get(DUMP_WRITE_DROP) ?? 0) + (this.counters.dropped.get(DUMP_REMOVED_DROP) ?? 0);
   }
 
   describe(): string {

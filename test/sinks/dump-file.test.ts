@@ -26,6 +26,9 @@ class FakeDisk implements WritableFile {
   async truncate(length: number): Promise<void> {
     this.bytes = this.bytes.subarray(0, length);
   }
+  async stat(): Promise<{ nlink: number }> {
+    return { nlink: 1 };
+  }
   async close(): Promise<void> {
     this.closed = true;
   }

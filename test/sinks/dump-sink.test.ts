@@ -374,3 +374,25 @@ test('--dump-name: the template names the files, retention removes only what mat
   assert.deepEqual(readdirSync(join(dir, 'cap')).sort(), [...foreign, 'cap_1.pcap', `cap_${T0}.8.pcap`, `cap_${T0}.9.pcap`].sort());
   assert.equal(readFileSync(join(outside, 'precious'), 'utf8'), 'keep me');
 });
+
+test('the dump directory deleted while running: the lost file is counted as dropped, the directory made again, writing goes on', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const sink = new DumpSink({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: false, snaplen: 0 }, quiet);
+  sink.open();
+  const write = (b: Batch) => new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
+  const batches = sixtySeconds(10);
+  await write(batches[0]!);
+  await write(batches[1]!);
+  rmSync(join(base, 'cap'), { recursive: true });
+  await sleep(1100); // the file is looked at once a second
+  await write(batches[2]!);
+  await write(batches[3]!);
+  await new Promise<void>((res) => sink.end(res));
+  assert.equal(sink.counters.dropped.get('dump file removed while written'), 20);
+  assert.equal(sink.counters.packets, 20);
+  assert.equal(sink.lostToErrors, 20);
+  // Numbered on from the lost file, as after any gap.
+  const files = pcapFiles(join(base, 'cap'));
+  assert.deepEqual(files, ['pktminerg_dump.1.pcap']);
+  assert.equal((await readPcapFile(join(base, 'cap', files[0]!))).records.length, 20);
+});
