@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { helpText, parseCommandLine } from '../lib/args.js';
 import { Channel, refuseSharedDumpDirs, refuseSharedWriteFiles } from '../lib/channel.js';
+import { pinProcess, processCpu } from '../lib/cpu.js';
 import { formatListing, gatherListing } from '../lib/list-interfaces.js';
 import { startStatusLine, statusText } from '../lib/progress.js';
 import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../lib/log.js';
@@ -42,6 +43,9 @@ runCli('pktminerg', async (argv) => {
   // `-w -` owns standard output: no log line may land in the pcap stream.
   configureLogging(cmd.logConfig, cmd.channels.some((o) => o.write === '-'));
   const log = getLogger('pktminerg');
+  // Before any channel opens: threads started from now on (capture, libuv's pool) inherit the CPU.
+  const cpu = processCpu(cmd.channels);
+  if (cpu !== null) pinProcess(cpu);
   // Every group's remotes stay out of every live capture (spec §2.2).
   const remotes = cmd.channels.flatMap((o) => o.forward?.remotes ?? []);
   channels = cmd.channels.map((o) => new Channel(o, log, remotes));

@@ -45,7 +45,7 @@ export const GROUP_OPTIONS: Record<string, Options> = {
   pmtudisc_option: { alias: 'M', type: 'string', group: 'Forward:', describe: 'path MTU discovery for GRE/VXLAN: do, dont or want' },
   control: { type: 'string', group: 'Process:', describe: 'status port on 127.0.0.1 (default off; not implemented yet)' },
   priority: { alias: 'p', type: 'boolean', group: 'Process:', describe: 'raise the process priority' },
-  cpu: { type: 'string', group: 'Process:', describe: 'pin the process to this CPU (not implemented yet)' },
+  cpu: { type: 'string', group: 'Process:', describe: 'pin the process (every thread) to this CPU' },
 };
 
 const LOG_CONFIG = '--log-config';

@@ -299,6 +299,5 @@ export function refuseSharedWriteFiles(channels: Channel[]): void {
 function notImplemented(o: ChannelOptions): void {
   const missing: string[] = [];
   if (o.control) missing.push('the status port (--control)');
-  if (o.cpu !== null) missing.push('CPU pinning (--cpu)');
   if (missing.length) throw new UserError(`not implemented yet: ${missing.join(', ')}`);
 }

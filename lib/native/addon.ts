@@ -1,7 +1,8 @@
 /**
  * Typed face of our native addon `packet_io` (this directory's C files, built
  * by `npm ci` through the package's install script): live capture
- * (pcap_capture.c) and batched raw IPv4 sending (raw_sender.c). Loaded on
+ * (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), other network
+ * namespaces (netns.c) and CPU pinning (affinity.c). Loaded on
  * first use only: reading files and writing dumps need no native code.
  */
 import { createRequire } from 'node:module';
@@ -19,9 +20,10 @@ export type PcapHandle = { readonly __pcapHandle: unique symbol };
  * - 'NODEV': open() names a device that does not exist (now).
  * - 'FILTER': open()'s filter does not compile.
  * - 'NETNS': the network namespace named cannot be entered (the container's process is gone).
+ * - 'AFFINITY': setAffinity()'s CPU is not one this process may run on, or pinning failed.
  * - 'OPEN': anything else.
  */
-export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'NETNS' | 'OPEN' | 'RANGE';
+export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'NETNS' | 'AFFINITY' | 'OPEN' | 'RANGE';
 
 /** One interface as getifaddrs(3) sees it in a network namespace (lib/native/netns.c). */
 export interface LinkEntry {
@@ -84,6 +86,13 @@ export interface PacketIoAddon {
 
   /** The interfaces of the network namespace at `netns` (null: ours). Throws code 'NETNS'. */
   links(netns: string | null): LinkEntry[];
+
+  /**
+   * Pins every thread of the process, and so every thread created later, to CPU `cpu`. RANGE unless
+   * 0 <= cpu < the CPUs configured (sysconf _SC_NPROCESSORS_CONF, at most CPU_SETSIZE); 'AFFINITY'
+   * when the CPU is outside the set this process may use (taskset, cgroup cpuset, offline).
+   */
+  setAffinity(cpu: number): void;
 }
 
 /** libpcap's largest snaplen (MAXIMUM_SNAPLEN): "whole frames". */

@@ -17,7 +17,7 @@ import { ROOT } from '../helpers/cli.js';
 
 const SANITIZE = '-fsanitize=address,undefined';
 // Every test file of this directory but this one.
-const TESTS = ['addon.test.js', 'handles.test.js', 'netns.test.js'].map((f) => join(ROOT, 'dist', 'test', 'native', f));
+const TESTS = ['addon.test.js', 'affinity.test.js', 'handles.test.js', 'netns.test.js'].map((f) => join(ROOT, 'dist', 'test', 'native', f));
 
 function run(command: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
