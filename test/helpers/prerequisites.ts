@@ -15,6 +15,7 @@ const PROGRAMS: { program: string; pkg: string }[] = [
   { program: 'tcprewrite', pkg: 'tcpreplay' },
   { program: 'groff', pkg: 'groff-base' },
   { program: 'script', pkg: 'bsdutils' },
+  { program: 'systemd-analyze', pkg: 'systemd' },
 ];
 
 export const PREREQUISITE_PACKAGES = [...new Set(PROGRAMS.map((p) => p.pkg))];
