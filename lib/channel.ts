@@ -298,7 +298,6 @@ export function refuseSharedWriteFiles(channels: Channel[]): void {
 /** Options whose sources or sinks land in later issues; a clear refusal beats a silent no-op. */
 function notImplemented(o: ChannelOptions): void {
   const missing: string[] = [];
-  if (o.control) missing.push('the status port (--control)');
   if (o.cpu !== null) missing.push('CPU pinning (--cpu)');
   if (missing.length) throw new UserError(`not implemented yet: ${missing.join(', ')}`);
 }
