@@ -9,6 +9,7 @@ import { formatListing, gatherListing } from '../lib/list-interfaces.js';
 import { startStatusLine, statusText } from '../lib/progress.js';
 import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../lib/log.js';
 import { UserError } from '../lib/errors.js';
+import { processTotals, StatusPort, statusPortOf } from '../lib/status-port.js';
 import { runCli } from './run.js';
 
 /** A stop (SIGINT/SIGTERM) drains and flushes within this time, or the process exits anyway. */
@@ -51,12 +52,16 @@ runCli('pktminerg', async (argv) => {
   channels = cmd.channels.map((o) => new Channel(o, log, remotes));
   refuseSharedDumpDirs(channels);
   refuseSharedWriteFiles(channels);
+  const controlPort = statusPortOf(cmd.channels);
+  const statusPort = controlPort ? new StatusPort(controlPort, () => processTotals(channels.map((c) => c.snapshot())), log) : null;
+  await statusPort?.open();
   // All or nothing: a group that cannot start stops the others, which release what they acquired.
   for (const c of channels) {
     try {
       await c.open();
     } catch (e) {
       for (const other of channels) other.destroy();
+      await statusPort?.close();
       if (e instanceof UserError && channels.length > 1) throw new UserError(`group ${c.opts.index}: ${e.message}`);
       throw e;
     }
@@ -85,6 +90,7 @@ runCli('pktminerg', async (argv) => {
   const stopStatus = startStatusLine(() => statusText(channels.map((c) => c.snapshot())), cmd.quiet);
   const results = await Promise.allSettled(channels.map((c) => c.run()));
   stopStatus();
+  await statusPort?.close();
   let failed = 0;
   results.forEach((r, i) => {
     const c = channels[i]!;

@@ -97,7 +97,6 @@ export class Channel {
    */
   constructor(readonly opts: ChannelOptions, log: Logger, excludeHosts: string[] = []) {
     this.log = prefixedLogger(log, `[-${String(opts.index).padStart(2, '0')}-] `);
-    notImplemented(opts);
     if (opts.dir === 'auto' && opts.source.kind === 'file') throw new UserError('--dir auto needs live capture (the interface\'s MAC decides the direction); use a host/port expression with -f');
     if (opts.source.kind === 'file' && opts.expression) throw new UserError('BPF filters (--expression) apply to live capture (-i) only');
     this.autoMac = opts.dir === 'auto' ? Buffer.alloc(6) : undefined;
@@ -293,11 +292,4 @@ export function refuseSharedWriteFiles(channels: Channel[]): void {
     }
     seen.set(key, c.opts.index);
   }
-}
-
-/** Options whose sources or sinks land in later issues; a clear refusal beats a silent no-op. */
-function notImplemented(o: ChannelOptions): void {
-  const missing: string[] = [];
-  if (o.control) missing.push('the status port (--control)');
-  if (missing.length) throw new UserError(`not implemented yet: ${missing.join(', ')}`);
 }

@@ -118,7 +118,6 @@ const errors: [string, () => string[], RegExp][] = [
   ['unwritable dump dir', () => ['-f', join(FIXTURES, 'sample.pcap'), '--dump', join(FIXTURES, 'sample.pcap', 'sub')], /--dump: cannot use .*sample\.pcap\/sub: a path component is not a directory/],
   ['not a capture file', () => ['-f', join(FIXTURES, '..', 'package.json'), '--dump', tmp()], /package\.json: .*at byte offset 0/],
   ['bad log config', () => ['--log-config', '/nonexistent.json', '-f', join(FIXTURES, 'sample.pcap'), '--dump', tmp()], /cannot use log configuration \/nonexistent.json/],
-  ['not implemented yet', () => ['-f', join(FIXTURES, 'sample.pcap'), '--control', '5555', '--dump', tmp()], /not implemented yet: the status port \(--control\)/],
 ];
 for (const [what, args, re] of errors) {
   test(`bad input (${what}): one clear line, exit 1, no stack trace`, async (t) => {
