@@ -10,6 +10,7 @@ import { startStatusLine, statusText } from '../lib/progress.js';
 import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../lib/log.js';
 import { UserError } from '../lib/errors.js';
 import { processTotals, StatusPort, statusPortOf } from '../lib/status-port.js';
+import type { MetricsServer } from '../lib/metrics.js';
 import { runCli } from './run.js';
 
 /** A stop (SIGINT/SIGTERM) drains and flushes within this time, or the process exits anyway. */
@@ -52,14 +53,28 @@ runCli('pktminerg', async (argv) => {
   channels = cmd.channels.map((o) => new Channel(o, log, remotes));
   refuseSharedDumpDirs(channels);
   refuseSharedWriteFiles(channels);
+  // All or nothing: the status port and the metrics endpoint listen first; a group that cannot start stops
+  // them and the others, which release what they acquired.
   const controlPort = statusPortOf(cmd.channels);
   const statusPort = controlPort ? new StatusPort(controlPort, () => processTotals(channels.map((c) => c.snapshot())), log) : null;
   await statusPort?.open();
-  // All or nothing: a group that cannot start stops the others, which release what they acquired.
+  let metrics: MetricsServer | null = null;
+  if (cmd.metrics) {
+    // Loaded only when asked for: prom-client takes about 0.1 s to load.
+    const { MetricsServer } = await import('../lib/metrics.js');
+    metrics = new MetricsServer(cmd.metrics, () => channels.map((c) => c.snapshot()), log);
+    try {
+      await metrics.listen();
+    } catch (e) {
+      await statusPort?.close();
+      throw e;
+    }
+  }
   for (const c of channels) {
     try {
       await c.open();
     } catch (e) {
+      metrics?.close();
       for (const other of channels) other.destroy();
       await statusPort?.close();
       if (e instanceof UserError && channels.length > 1) throw new UserError(`group ${c.opts.index}: ${e.message}`);
@@ -100,6 +115,7 @@ runCli('pktminerg', async (argv) => {
     }
     for (const line of c.summary()) c.log.info(line);
   });
+  metrics?.close();
   await shutdownLogging();
   return failed ? 1 : 0;
 });

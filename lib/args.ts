@@ -3,6 +3,7 @@
  * group one channel (spec §1.1). Declarative yargs options; the validation is
  * `checkGroup` in config.ts.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Options } from 'yargs';
 import { strictParser } from './cli-parser.js';
 import { UsageError, UserError } from './errors.js';
@@ -48,12 +49,12 @@ export const GROUP_OPTIONS: Record<string, Options> = {
   cpu: { type: 'string', group: 'Process:', describe: 'pin the process (every thread) to this CPU' },
 };
 
-const LOG_CONFIG = '--log-config';
-
 export interface CommandLine {
   help: boolean;
   version: boolean;
   logConfig: string | null;
+  /** --metrics: where the Prometheus endpoint listens; null: off. */
+  metrics: ListenAddress | null;
   /** -D: list what can be captured and exit; `json`: as one JSON document. */
   listInterfaces: boolean;
   json: boolean;
@@ -77,11 +78,12 @@ export function splitGroups(argv: string[]): { globals: string[]; groups: string
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    const eq = a.indexOf('=');
     if (GLOBAL_FLAGS.has(a)) globals.push(a);
-    else if (a === LOG_CONFIG) {
-      if (i + 1 >= argv.length) throw new UserError(`${LOG_CONFIG} needs a file name`);
+    else if (GLOBAL_VALUES.has(a)) {
+      if (i + 1 >= argv.length) throw new UserError(`${a} needs a value`);
       globals.push(a, argv[++i]!);
-    } else if (a.startsWith(`${LOG_CONFIG}=`)) globals.push(LOG_CONFIG, a.slice(LOG_CONFIG.length + 1));
+    } else if (eq > 0 && GLOBAL_VALUES.has(a.slice(0, eq))) globals.push(a.slice(0, eq), a.slice(eq + 1));
     else rest.push(a);
   }
   const quoted = rest.some((a) => a.startsWith('-') && /\s/.test(a));
@@ -123,13 +125,18 @@ function parseGroups(argv: string[]): CommandLine {
   const { globals, groups } = splitGroups(argv);
   const help = globals.includes('-h') || globals.includes('--help');
   const version = globals.includes('-v') || globals.includes('--version');
-  const li = globals.indexOf(LOG_CONFIG);
-  const logConfig = li >= 0 ? globals[li + 1]! : null;
+  const value = (flag: string): string | null => {
+    const i = globals.indexOf(flag);
+    return i >= 0 ? globals[i + 1]! : null;
+  };
+  const logConfig = value('--log-config');
+  const metricsArg = value('--metrics');
+  const metrics = metricsArg === null ? null : parseListenAddress('--metrics', metricsArg, METRICS_DEFAULT_HOST);
   const listInterfaces = globals.includes('-D') || globals.includes('--list-interfaces');
   const json = globals.includes('--json');
   const quiet = globals.includes('-q') || globals.includes('--quiet');
   if (json && !listInterfaces && !help && !version) throw new UserError('--json goes with -D/--list-interfaces');
-  if (help || version || listInterfaces) return { help, version, logConfig, listInterfaces, json, quiet, channels: [] };
+  if (help || version || listInterfaces) return { help, version, logConfig, metrics, listInterfaces, json, quiet, channels: [] };
   if (groups.length === 0) throw new UserError('no capture group given');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
@@ -142,8 +149,11 @@ function parseGroups(argv: string[]): CommandLine {
       throw e;
     }
   });
-  return { help, version, logConfig, listInterfaces, json, quiet, channels };
+  return { help, version, logConfig, metrics, listInterfaces, json, quiet, channels };
 }
+
+/** Loopback only unless asked: the endpoint has no authentication. */
+const METRICS_DEFAULT_HOST = '127.0.0.1';
 
 /** Options before the groups; --help, README and the man page list them with the group options. */
 export const GLOBAL_OPTIONS: Record<string, Options> = {
@@ -153,7 +163,40 @@ export const GLOBAL_OPTIONS: Record<string, Options> = {
   json: { type: 'boolean', group: 'Global:', describe: 'with -D: one JSON document {interfaces, containers, guests}' },
   quiet: { alias: 'q', type: 'boolean', group: 'Global:', describe: 'no live packet counter on a terminal' },
   'log-config': { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' },
+  metrics: { type: 'string', group: 'Global:', describe: `[ADDR:]PORT: serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR default ${METRICS_DEFAULT_HOST}; IPv6 in brackets, [::1]:9100; PORT 0: any free one, logged)` },
 };
+
+/** The global options that take a value (`--log-config FILE`, `--metrics PORT`, or `--name=value`), taken out likewise. */
+const GLOBAL_VALUES = new Set(
+  Object.entries(GLOBAL_OPTIONS)
+    .filter(([, o]) => o.type === 'string')
+    .map(([name]) => `--${name}`),
+);
+
+/** Where a TCP server listens. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * `[ADDR:]PORT` of a listening option: ADDR an IPv4 literal, `localhost` or
+ * a bracketed IPv6 literal (`[::1]:9100`), else `defaultHost`; PORT 0..65535,
+ * 0 letting the system pick (the server logs which).
+ */
+export function parseListenAddress(flag: string, value: string, defaultHost: string): ListenAddress {
+  const m = /^(?:(?:\[([^\]]*)\]|(.*)):)?(\d{1,5})$/.exec(value);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new UserError(`${flag} ${value}: expected [ADDR:]PORT with PORT 0..65535 (e.g. 9100, 127.0.0.1:9100, [::1]:9100)`);
+  const [, v6, other] = m;
+  if (v6 !== undefined) {
+    if (!isIPv6(v6)) throw new UserError(`${flag} ${value}: '${v6}' is not an IPv6 address`);
+    return { host: v6, port };
+  }
+  if (other === undefined) return { host: defaultHost, port };
+  if (other !== 'localhost' && !isIPv4(other)) throw new UserError(`${flag} ${value}: '${other}' is not an IPv4 address or localhost (IPv6 goes in brackets: [::1]:${port})`);
+  return { host: other, port };
+}
 
 /** The boolean global options as they are typed (`-D`, `--list-interfaces`), taken out before groups are split. */
 const GLOBAL_FLAGS = new Set(
@@ -177,8 +220,8 @@ export const EXAMPLES: [command: string, what: string][] = [
 ];
 
 export const USAGE = [
-  'Usage: pktminerg [--log-config FILE] OPTIONS...',
-  '       pktminerg [--log-config FILE] "OPTIONS..." "OPTIONS..."   (one quoted group per channel)',
+  'Usage: pktminerg [--log-config FILE] [--metrics [ADDR:]PORT] OPTIONS...',
+  '       pktminerg [--log-config FILE] [--metrics [ADDR:]PORT] "OPTIONS..." "OPTIONS..."   (one quoted group per channel)',
   '       pktminerg -D [--json]   (what can be captured: interfaces, containers, KVM guests)',
 ];
 export const DESCRIPTION = 'Capture packets and record them to rotating pcap files or forward them to analysers (GRE, VXLAN, ZeroMQ).';

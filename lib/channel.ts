@@ -15,7 +15,7 @@ import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
 import { FileSource } from './sources/file-source.js';
-import { ContainerTarget, HostTarget, KvmTarget } from './sources/capture-target.js';
+import { ContainerTarget, HostTarget, KvmTarget, type TargetLink } from './sources/capture-target.js';
 import { LiveSource } from './sources/live-source.js';
 import type { CaptureSource } from './sources/source.js';
 import { BatchStage, type BatchFn } from './stages/batch-stage.js';
@@ -39,6 +39,10 @@ interface Sink extends Writable {
   /** Acquires the sink's files or sockets; throws UserError for what cannot work. */
   open(): void | Promise<void>;
   describe(): string;
+  /** The dump sink: files written so far. */
+  readonly files?: number;
+  /** The ZeroMQ sink: batches queued and not yet confirmed delivered. */
+  readonly queued?: number;
 }
 
 /**
@@ -49,6 +53,10 @@ export interface ChannelSnapshot {
   index: number;
   /** What is captured: a file name, `eth0`, `container … eth0`, `guest web1 (vnet3)`. */
   source: string;
+  /** The source's stable name (its dump sub-directory: `eth0`, `3f2a1b2c3d4e_eth0`, `web1`, a file's base name): labels that must not change with a pid or a tap. */
+  name: string;
+  /** Live capture: the interface's state at the last look (absent for files). */
+  linkState?: TargetLink['state'];
   captured: { packets: number; bytes: number };
   /** Capture time (seconds) of the first and the latest packet; 0 before the first. */
   firstPacketSec: number;
@@ -56,7 +64,7 @@ export interface ChannelSnapshot {
   /** pcap_stats of live capture, accumulated (all 0 for files). */
   kernel: { received: number; dropped: number; interfaceDropped: number };
   /** Each sink: label (dump, -w, gre, vxlan, zmq), whether it forwards, what it wrote or sent. */
-  sinks: { label: string; forwards: boolean; packets: number; bytes: number }[];
+  sinks: { label: string; forwards: boolean; packets: number; bytes: number; files?: number; queued?: number }[];
   /** Every drop reason with its count (sink reasons prefixed with the sink's label), zeros included. */
   drops: { reason: string; packets: number }[];
 }
@@ -235,14 +243,24 @@ export class Channel {
 
   snapshot(): ChannelSnapshot {
     const c = this.counters;
+    const live = this.source instanceof LiveSource ? this.source : null;
     return {
       index: this.opts.index,
-      source: this.source instanceof LiveSource ? this.source.label : this.source.name,
+      source: live ? live.label : this.source.name,
+      name: this.source.name,
+      ...(live && { linkState: live.linkState }),
       captured: { packets: c.captured, bytes: c.capturedBytes },
       firstPacketSec: c.firstTsSec,
       lastPacketSec: c.lastTsSec,
       kernel: { received: c.kernelReceived, dropped: c.kernelDropped, interfaceDropped: c.interfaceDropped },
-      sinks: this.sinks.map((k) => ({ label: k.label, forwards: FORWARDING.has(k.label), packets: k.counters.packets, bytes: k.counters.bytes })),
+      sinks: this.sinks.map((k) => ({
+        label: k.label,
+        forwards: FORWARDING.has(k.label),
+        packets: k.counters.packets,
+        bytes: k.counters.bytes,
+        ...(k.files !== undefined && { files: k.files }),
+        ...(k.queued !== undefined && { queued: k.queued }),
+      })),
       drops: this.drops().map(([reason, packets]) => ({ reason, packets })),
     };
   }

@@ -9,6 +9,7 @@ function snapshot(captured: number, sinks: [string, number][], dropped: number, 
   return {
     index: 1,
     source: 'eth0',
+    name: 'eth0',
     captured: { packets: captured, bytes: captured * 60 },
     firstPacketSec: 0,
     lastPacketSec: 0,

@@ -8,6 +8,7 @@ function snap(packets: number, bytes: number, sent: number, extra: Partial<Chann
   return {
     index: 1,
     source: 'eth0',
+    name: 'eth0',
     captured: { packets, bytes },
     firstPacketSec: 1700000000,
     lastPacketSec: 1700000000 + packets,

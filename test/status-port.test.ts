@@ -8,6 +8,7 @@ function snapshot(index: number, first: number, last: number, base: number): Cha
   return {
     index,
     source: `eth${index}`,
+    name: `eth${index}`,
     captured: { packets: base, bytes: base * 100 },
     firstPacketSec: first,
     lastPacketSec: last,

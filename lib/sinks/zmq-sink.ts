@@ -111,6 +111,11 @@ export class ZmqSink extends Writable {
     this.errors = new RateLimitedLog(log);
   }
 
+  /** Batches ZeroMQ accepted that are not confirmed delivered yet (in its queues or the kernel's): the queue depth. */
+  get queued(): number {
+    return this.remotes.reduce((n, r) => n + r.inFlight.length, 0);
+  }
+
   /** Reads the agent UUID and connects a PUSH socket to every remote. */
   open(): void {
     const { o, log } = this;

@@ -79,6 +79,8 @@ export class LiveSource extends Readable implements CaptureSource {
   private failures = 0;
   private retryAt = 0;
   private lastState = '';
+  /** The interface's state at the last look, for the metrics endpoint. */
+  linkState: TargetLink['state'] = 'absent';
   private lastError = '';
   private remaining: number;
   private readonly onBatch = (records: Buffer): void => this.decode(records);
@@ -100,6 +102,7 @@ export class LiveSource extends Readable implements CaptureSource {
   open(): void {
     this.pcap = this.o.addon ?? loadAddon();
     const link = this.target.look();
+    this.linkState = link.state;
     if (link.state === 'up') {
       const fatal = this.start(link);
       if (fatal) throw new UserError(fatal);
@@ -158,6 +161,7 @@ export class LiveSource extends Readable implements CaptureSource {
       this.fail((e as Error).message);
       return;
     }
+    this.linkState = link.state;
     if (this.handle) {
       if (link.state !== 'up') this.ended(link.why);
       // Re-created between two looks (deleted and added again, a restarted container or guest): the

@@ -259,3 +259,28 @@ for (const [line, re] of badDump) {
     assert.throws(() => one(line), (e: Error) => e instanceof UserError && re.test(e.message));
   });
 }
+
+test('--metrics [ADDR:]PORT: a global option with a value, in either form; loopback unless an address is given', () => {
+  assert.deepEqual(splitGroups(['--metrics', '9100', '-f', 'a', '--dump', 'd']).globals, ['--metrics', '9100']);
+  assert.deepEqual(splitGroups(['--metrics=[::1]:9100', '-f a --dump d']).globals, ['--metrics', '[::1]:9100']);
+  assert.throws(() => splitGroups(['-f', 'a', '--metrics']), /^UserError: --metrics needs a value$/);
+  const metrics = (value: string) => parseCommandLine(['--metrics', value, '-f', 'a', '--dump', 'd']).metrics;
+  assert.equal(parseCommandLine(['-f', 'a', '--dump', 'd']).metrics, null);
+  const good: [string, { host: string; port: number }][] = [
+    ['9100', { host: '127.0.0.1', port: 9100 }],
+    ['0.0.0.0:9100', { host: '0.0.0.0', port: 9100 }],
+    ['localhost:1', { host: 'localhost', port: 1 }],
+    ['[::1]:65535', { host: '::1', port: 65535 }],
+    ['127.0.0.1:0', { host: '127.0.0.1', port: 0 }],
+  ];
+  for (const [value, address] of good) assert.deepEqual(metrics(value), address, value);
+  const bad: [string, RegExp][] = [
+    ['65536', /--metrics 65536: expected \[ADDR:\]PORT with PORT 0\.\.65535/],
+    ['http', /expected \[ADDR:\]PORT/],
+    ['10.0.0.1:', /expected \[ADDR:\]PORT/],
+    ['::1:9100', /'::1' is not an IPv4 address or localhost \(IPv6 goes in brackets: \[::1\]:9100\)/],
+    ['[10.0.0.1]:9100', /'10\.0\.0\.1' is not an IPv6 address/],
+    ['example.com:9100', /'example\.com' is not an IPv4 address or localhost/],
+  ];
+  for (const [value, re] of bad) assert.throws(() => metrics(value), (e: Error) => e instanceof UserError && re.test(e.message) && e.message.endsWith('(try --help)'), value);
+});

@@ -140,9 +140,14 @@ describe('LiveSource', () => {
     t.mock.timers.tick(1000);
     assert.equal(fake.opens, 0);
     assert.deepEqual(lines, ['waiting for eth9: no such interface']);
+    assert.equal(src.linkState, 'absent');
     link.state = 'up';
     t.mock.timers.tick(250);
     assert.equal(fake.opens, 1);
+    assert.equal(src.linkState, 'up', 'the metrics endpoint reads the state of the last look');
+    link.state = 'down';
+    t.mock.timers.tick(250);
+    assert.equal(src.linkState, 'down');
     src.destroy();
   });
 
