@@ -11,6 +11,7 @@ import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../
 import { UserError } from '../lib/errors.js';
 import { processTotals, StatusPort, statusPortOf } from '../lib/status-port.js';
 import type { MetricsServer } from '../lib/metrics.js';
+import { StatsReporter } from '../lib/stats.js';
 import { runCli } from './run.js';
 
 /** A stop (SIGINT/SIGTERM) drains and flushes within this time, or the process exits anyway. */
@@ -103,7 +104,10 @@ runCli('pktminerg', async (argv) => {
   process.on('SIGTERM', onSignal);
 
   const stopStatus = startStatusLine(() => statusText(channels.map((c) => c.snapshot())), cmd.quiet);
+  const stats = cmd.statsInterval > 0 ? new StatsReporter(() => channels.map((c) => c.snapshot()), getLogger('stats'), cmd.statsInterval) : null;
+  stats?.start();
   const results = await Promise.allSettled(channels.map((c) => c.run()));
+  stats?.stop();
   stopStatus();
   await statusPort?.close();
   let failed = 0;

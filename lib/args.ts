@@ -7,7 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { Options } from 'yargs';
 import { strictParser } from './cli-parser.js';
 import { UsageError, UserError } from './errors.js';
-import { checkGroup, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
+import { checkGroup, int, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
 
 /** Every value is read as a string and converted by checkGroup, so errors can name the flag. */
 export const GROUP_OPTIONS: Record<string, Options> = {
@@ -55,6 +55,8 @@ export interface CommandLine {
   logConfig: string | null;
   /** --metrics: where the Prometheus endpoint listens; null: off. */
   metrics: ListenAddress | null;
+  /** --stats-interval: seconds between statistics lines (log4js category `stats`); 0: off. */
+  statsInterval: number;
   /** -D: list what can be captured and exit; `json`: as one JSON document. */
   listInterfaces: boolean;
   json: boolean;
@@ -132,11 +134,12 @@ function parseGroups(argv: string[]): CommandLine {
   const logConfig = value('--log-config');
   const metricsArg = value('--metrics');
   const metrics = metricsArg === null ? null : parseListenAddress('--metrics', metricsArg, METRICS_DEFAULT_HOST);
+  const statsInterval = int('--stats-interval', value('--stats-interval') ?? undefined, 0, 86400, DEFAULT_STATS_INTERVAL_SEC);
   const listInterfaces = globals.includes('-D') || globals.includes('--list-interfaces');
   const json = globals.includes('--json');
   const quiet = globals.includes('-q') || globals.includes('--quiet');
   if (json && !listInterfaces && !help && !version) throw new UserError('--json goes with -D/--list-interfaces');
-  if (help || version || listInterfaces) return { help, version, logConfig, metrics, listInterfaces, json, quiet, channels: [] };
+  if (help || version || listInterfaces) return { help, version, logConfig, metrics, statsInterval, listInterfaces, json, quiet, channels: [] };
   if (groups.length === 0) throw new UserError('no capture group given');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
@@ -149,8 +152,11 @@ function parseGroups(argv: string[]): CommandLine {
       throw e;
     }
   });
-  return { help, version, logConfig, metrics, listInterfaces, json, quiet, channels };
+  return { help, version, logConfig, metrics, statsInterval, listInterfaces, json, quiet, channels };
 }
+
+/** A minute: often enough to see a trend in a service's log, rare enough not to drown it. */
+const DEFAULT_STATS_INTERVAL_SEC = 60;
 
 /** Loopback only unless asked: the endpoint has no authentication. */
 const METRICS_DEFAULT_HOST = '127.0.0.1';
@@ -164,6 +170,7 @@ export const GLOBAL_OPTIONS: Record<string, Options> = {
   quiet: { alias: 'q', type: 'boolean', group: 'Global:', describe: 'no live packet counter on a terminal' },
   'log-config': { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' },
   metrics: { type: 'string', group: 'Global:', describe: `[ADDR:]PORT: serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR default ${METRICS_DEFAULT_HOST}; IPv6 in brackets, [::1]:9100; PORT 0: any free one, logged)` },
+  'stats-interval': { type: 'string', group: 'Global:', describe: `log a statistics line per channel every N seconds, to the log4js category "stats" (default ${DEFAULT_STATS_INTERVAL_SEC}; 0 = off)` },
 };
 
 /** The global options that take a value (`--log-config FILE`, `--metrics PORT`, or `--name=value`), taken out likewise. */

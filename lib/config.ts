@@ -125,7 +125,7 @@ export const DEFAULT_BUFFER_MIB = 32;
 export const DEFAULT_UUID_FILE = '/usr/local/bin/uuid';
 
 /** `why`, when given, is appended to the message: the reason for a limit that is not obvious. */
-function int(flag: string, text: string | undefined, min: number, max: number, fallback: number, why = ''): number {
+export function int(flag: string, text: string | undefined, min: number, max: number, fallback: number, why = ''): number {
   if (text === undefined) return fallback;
   const t = text.trim();
   const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^[+-]?\d+$/.test(t) ? Number(t) : NaN;

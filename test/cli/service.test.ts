@@ -43,3 +43,23 @@ test('SIGHUP reopens the log files: after logrotate moved the file, new lines go
   assert.match(readFileSync(`${log}.1`, 'utf8'), /reading standard input/);
   assert.doesNotMatch(readFileSync(`${log}.1`, 'utf8'), /captured 16 packets/);
 });
+
+test('--stats-interval: a header, then a statistics line per channel every N seconds (spec §8.2 columns first); 0 turns it off', async (t) => {
+  const sample = readFileSync(join(FIXTURES, 'sample.pcap'));
+  const agent = startCli(t, 'pktminerg', ['--stats-interval', '1', '-f', '-', '--dump', mkdtempSync(join(tmpdir(), 'pa-stats-'))], { stdin: 'pipe' });
+  const done = collect(agent);
+  agent.stdin!.write(sample);
+  await waitForStderr(agent, /# \[[^\]]+\] first_time,pkt_time,ps_recv,ps_drop,ps_ifdrop,filter_drop,,live_time,bps,pps,,recvd_num,total_send:send_drop/);
+  // sample.pcap: capture seconds 1300888755 (first and last), 8 packets, nothing forwarded.
+  await waitForStderr(agent, /\[-01-\] \d+,\d+,0,0,0,0,,\d+,\d+,\d+,,8,0:8, sinks: dump 8; dropped: none/);
+  agent.stdin!.end();
+  assert.equal((await done).code, 0);
+
+  const off = startCli(t, 'pktminerg', ['--stats-interval', '0', '-f', join(FIXTURES, 'sample.pcap'), '--dump', mkdtempSync(join(tmpdir(), 'pa-stats-'))]);
+  const r = await collect(off);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /first_time,pkt_time/);
+  const bad = await collect(startCli(t, 'pktminerg', ['--stats-interval', 'soon', '-f', join(FIXTURES, 'sample.pcap'), '--dump', mkdtempSync(join(tmpdir(), 'pa-stats-'))]));
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^pktminerg: --stats-interval: 'soon' is not an integer in 0\.\.86400 \(try --help\)\n$/);
+});
