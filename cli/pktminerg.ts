@@ -11,7 +11,9 @@ import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../
 import { UserError } from '../lib/errors.js';
 import { processTotals, StatusPort, statusPortOf } from '../lib/status-port.js';
 import type { MetricsServer } from '../lib/metrics.js';
+import { becomeAgentUser, lookupAgentUser } from '../lib/privileges.js';
 import { StatsReporter } from '../lib/stats.js';
+import { setAgentUser } from '../lib/trusted-path.js';
 import { runCli } from './run.js';
 
 /** A stop (SIGINT/SIGTERM) drains and flushes within this time, or the process exits anyway. */
@@ -56,6 +58,9 @@ runCli('pktminerg', async (argv) => {
   refuseSharedWriteFiles(channels);
   // All or nothing: the status port and the metrics endpoint listen first; a group that cannot start stops
   // them and the others, which release what they acquired.
+  // -Z: what start-up creates (dump directories, -w files) already belongs to the user the agent becomes.
+  const agentUser = cmd.user === null ? null : lookupAgentUser(cmd.user);
+  setAgentUser(agentUser);
   const controlPort = statusPortOf(cmd.channels);
   const statusPort = controlPort ? new StatusPort(controlPort, () => processTotals(channels.map((c) => c.snapshot())), log) : null;
   await statusPort?.open();
@@ -71,13 +76,17 @@ runCli('pktminerg', async (argv) => {
       throw e;
     }
   }
+  /** A start-up step failed: everything opened so far is released, nothing keeps running. */
+  const rollback = async (): Promise<void> => {
+    metrics?.close();
+    for (const other of channels) other.destroy();
+    await statusPort?.close();
+  };
   for (const c of channels) {
     try {
       await c.open();
     } catch (e) {
-      metrics?.close();
-      for (const other of channels) other.destroy();
-      await statusPort?.close();
+      await rollback();
       if (e instanceof UserError && channels.length > 1) throw new UserError(`group ${c.opts.index}: ${e.message}`);
       throw e;
     }
@@ -88,6 +97,17 @@ runCli('pktminerg', async (argv) => {
     } catch (e) {
       log.warn(`-p/--priority: cannot raise the priority: ${(e as Error).message}`);
     }
+  }
+  // Last, after -p: raising the priority needs root too.
+  if (agentUser) {
+    let kept: string[];
+    try {
+      kept = becomeAgentUser(agentUser, cmd.channels.some((o) => o.source.kind === 'container'));
+    } catch (e) {
+      await rollback();
+      throw e;
+    }
+    log.info(`running as ${agentUser.name} (uid ${agentUser.uid}, gid ${agentUser.gid}), keeping ${kept.join(', ')}`);
   }
 
   let signals = 0;

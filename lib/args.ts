@@ -57,6 +57,8 @@ export interface CommandLine {
   metrics: ListenAddress | null;
   /** --stats-interval: seconds between statistics lines (log4js category `stats`); 0: off. */
   statsInterval: number;
+  /** -Z/--user: the user to become once everything is open (as tcpdump -Z); null: stay. */
+  user: string | null;
   /** -D: list what can be captured and exit; `json`: as one JSON document. */
   listInterfaces: boolean;
   json: boolean;
@@ -84,8 +86,8 @@ export function splitGroups(argv: string[]): { globals: string[]; groups: string
     if (GLOBAL_FLAGS.has(a)) globals.push(a);
     else if (GLOBAL_VALUES.has(a)) {
       if (i + 1 >= argv.length) throw new UserError(`${a} needs a value`);
-      globals.push(a, argv[++i]!);
-    } else if (eq > 0 && GLOBAL_VALUES.has(a.slice(0, eq))) globals.push(a.slice(0, eq), a.slice(eq + 1));
+      globals.push(GLOBAL_VALUES.get(a)!, argv[++i]!);
+    } else if (eq > 0 && GLOBAL_VALUES.has(a.slice(0, eq))) globals.push(GLOBAL_VALUES.get(a.slice(0, eq))!, a.slice(eq + 1));
     else rest.push(a);
   }
   const quoted = rest.some((a) => a.startsWith('-') && /\s/.test(a));
@@ -135,11 +137,13 @@ function parseGroups(argv: string[]): CommandLine {
   const metricsArg = value('--metrics');
   const metrics = metricsArg === null ? null : parseListenAddress('--metrics', metricsArg, METRICS_DEFAULT_HOST);
   const statsInterval = int('--stats-interval', value('--stats-interval') ?? undefined, 0, 86400, DEFAULT_STATS_INTERVAL_SEC);
+  const user = value('--user');
+  if (user === '') throw new UserError('-Z/--user: empty user name');
   const listInterfaces = globals.includes('-D') || globals.includes('--list-interfaces');
   const json = globals.includes('--json');
   const quiet = globals.includes('-q') || globals.includes('--quiet');
   if (json && !listInterfaces && !help && !version) throw new UserError('--json goes with -D/--list-interfaces');
-  if (help || version || listInterfaces) return { help, version, logConfig, metrics, statsInterval, listInterfaces, json, quiet, channels: [] };
+  if (help || version || listInterfaces) return { help, version, logConfig, metrics, statsInterval, user, listInterfaces, json, quiet, channels: [] };
   if (groups.length === 0) throw new UserError('no capture group given');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
@@ -152,7 +156,7 @@ function parseGroups(argv: string[]): CommandLine {
       throw e;
     }
   });
-  return { help, version, logConfig, metrics, statsInterval, listInterfaces, json, quiet, channels };
+  return { help, version, logConfig, metrics, statsInterval, user, listInterfaces, json, quiet, channels };
 }
 
 /** A minute: often enough to see a trend in a service's log, rare enough not to drown it. */
@@ -171,13 +175,17 @@ export const GLOBAL_OPTIONS: Record<string, Options> = {
   'log-config': { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' },
   metrics: { type: 'string', group: 'Global:', describe: `[ADDR:]PORT: serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR default ${METRICS_DEFAULT_HOST}; IPv6 in brackets, [::1]:9100; PORT 0: any free one, logged)` },
   'stats-interval': { type: 'string', group: 'Global:', describe: `log a statistics line per channel every N seconds, to the log4js category "stats" (default ${DEFAULT_STATS_INTERVAL_SEC}; 0 = off)` },
+  user: { alias: 'Z', type: 'string', group: 'Global:', describe: 'once every capture, socket and file is open, run as USER keeping only the capabilities capture still needs (as tcpdump -Z); dump files belong to USER' },
 };
 
-/** The global options that take a value (`--log-config FILE`, `--metrics PORT`, or `--name=value`), taken out likewise. */
-const GLOBAL_VALUES = new Set(
+/**
+ * The global options that take a value (`--log-config FILE`, `-Z USER`, or `--name=value`), taken out
+ * likewise; each spelling maps to the long name.
+ */
+const GLOBAL_VALUES = new Map<string, string>(
   Object.entries(GLOBAL_OPTIONS)
     .filter(([, o]) => o.type === 'string')
-    .map(([name]) => `--${name}`),
+    .flatMap(([name, o]) => [[`--${name}`, `--${name}`] as const, ...(typeof o.alias === 'string' ? [[`-${o.alias}`, `--${name}`] as const] : [])]),
 );
 
 /** Where a TCP server listens. */

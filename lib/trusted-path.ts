@@ -4,11 +4,24 @@
  * local user could plant a link where the agent is about to create a file
  * (README "Dump files and safety").
  */
-import type { Stats } from 'node:fs';
+import { lchownSync, type Stats } from 'node:fs';
 
 const S_ISVTX = 0o1000;
 
-export const euid = (): number => process.geteuid?.() ?? 0;
+/** -Z: the user the agent becomes once start-up has opened everything; null: it stays who it is. */
+let runAs: { uid: number; gid: number } | null = null;
+
+export function setAgentUser(user: { uid: number; gid: number } | null): void {
+  runAs = user;
+}
+
+/** The agent's user: what it creates belongs to it, and only what belongs to it is trusted. */
+export const euid = (): number => runAs?.uid ?? process.geteuid?.() ?? 0;
+
+/** A directory or file the agent just created, given to the -Z user while still root (it writes there later). */
+export function giveToAgentUser(path: string): void {
+  if (runAs !== null && process.geteuid?.() === 0) lchownSync(path, runAs.uid, runAs.gid);
+}
 
 /**
  * Why `st` (a directory, links followed) is not trusted, or null. `sticky`:

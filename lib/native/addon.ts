@@ -21,9 +21,10 @@ export type PcapHandle = { readonly __pcapHandle: unique symbol };
  * - 'FILTER': open()'s filter does not compile.
  * - 'NETNS': the network namespace named cannot be entered (the container's process is gone).
  * - 'AFFINITY': setAffinity()'s CPU is not one this process may run on, or pinning failed.
+ * - 'NOUSER': lookupUser()'s user does not exist; 'PRIV': dropPrivileges() failed otherwise.
  * - 'OPEN': anything else.
  */
-export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'NETNS' | 'AFFINITY' | 'OPEN' | 'RANGE';
+export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'NETNS' | 'AFFINITY' | 'OPEN' | 'RANGE' | 'NOUSER' | 'PRIV';
 
 /** One interface as getifaddrs(3) sees it in a network namespace (lib/native/netns.c). */
 export interface LinkEntry {
@@ -83,6 +84,14 @@ export interface PacketIoAddon {
    */
   rawSend(fd: number, datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number;
   rawClose(fd: number): void;
+
+  /** A user's uid and primary gid (getpwnam); throws code 'NOUSER'. */
+  lookupUser(name: string): { uid: number; gid: number };
+  /**
+   * -Z: become uid/gid (every thread) keeping only `capabilities` (CAP_* numbers), effective, on the
+   * calling thread; the other threads keep none. Throws code 'PERM' or 'PRIV'.
+   */
+  dropPrivileges(uid: number, gid: number, capabilities: number[]): { uid: number; gid: number };
 
   /** The interfaces of the network namespace at `netns` (null: ours). Throws code 'NETNS'. */
   links(netns: string | null): LinkEntry[];

@@ -4,6 +4,7 @@
 
 NAPI_MODULE_INIT() {
   if (register_pcap_capture(env, exports) != napi_ok || register_raw_sender(env, exports) != napi_ok || register_netns(env, exports) != napi_ok ||
-      register_affinity(env, exports) != napi_ok) return NULL;
+      register_affinity(env, exports) != napi_ok || register_privileges(env, exports) != napi_ok)
+    return NULL;
   return exports;
 }

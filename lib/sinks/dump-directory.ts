@@ -20,7 +20,7 @@ import { constants, lstatSync, mkdirSync, readdirSync, rmdirSync, statSync, unli
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describeErrno } from '../errors.js';
-import { euid, untrustedDirectory } from '../trusted-path.js';
+import { euid, giveToAgentUser, untrustedDirectory } from '../trusted-path.js';
 import { DumpNames } from './dump-name.js';
 
 /** Mode of the directories we create: readable by analysts, writable by the agent only. */
@@ -83,6 +83,7 @@ function createLevels(abs: string, created: string[]): void {
 export function ownDirectory(path: string, created?: string[]): void {
   try {
     mkdirSync(path, { mode: DIR_MODE });
+    giveToAgentUser(path);
     created?.push(path);
     return;
   } catch (e) {
@@ -106,8 +107,10 @@ export function ownDirectories(sourceDir: string, name: string): void {
 }
 
 /** Creates `path` for writing; EEXIST when it exists (also as a link), never follows a link. */
-export function createExclusive(path: string): Promise<FileHandle> {
-  return open(path, CREATE_FLAGS, FILE_MODE);
+export async function createExclusive(path: string): Promise<FileHandle> {
+  const file = await open(path, CREATE_FLAGS, FILE_MODE);
+  giveToAgentUser(path);
+  return file;
 }
 
 /**
