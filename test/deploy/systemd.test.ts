@@ -138,7 +138,7 @@ test('lib/log.ts accepts the log configuration in a directory like LogsDirectory
   mkdirSync(logDir, { mode: 0o755 });
   chmodSync(logDir, 0o755);
   const config = JSON.parse(readFileSync(join(DIR, 'logconfig.json'), 'utf8')) as { appenders: Record<string, { filename: string }> };
-  config.appenders['file']!.filename = config.appenders['file']!.filename.replace('/var/log/pktminerg', logDir);
+  for (const appender of Object.values(config.appenders)) appender.filename = appender.filename.replace('/var/log/pktminerg', logDir);
   const configFile = join(dir, 'logconfig.json');
   writeFileSync(configFile, JSON.stringify(config));
   configureLogging(configFile);
