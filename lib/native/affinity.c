@@ -72,13 +72,9 @@ static int pin_tasks(const cpu_set_t *target, int *changed) {
 }
 
 static napi_value SetAffinity(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   int64_t cpu;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
-    napi_throw_type_error(env, NULL, "setAffinity(cpu)");
-    return NULL;
-  }
+  if (get_args(env, info, argv, 1, 1, "setAffinity(cpu)") < 0) return NULL;
   /* CPUs the kernel was configured with (online or not): a larger number names no CPU of this machine. */
   long configured = sysconf(_SC_NPROCESSORS_CONF);
   int64_t max = configured > 0 && configured < CPU_SETSIZE ? configured - 1 : CPU_SETSIZE - 1;

@@ -81,3 +81,12 @@ int check_function(napi_env env, napi_value value, const char *name) {
   napi_throw_type_error(env, NULL, message);
   return -1;
 }
+
+int get_args(napi_env env, napi_callback_info info, napi_value *argv, size_t max, size_t min, const char *usage) {
+  size_t argc = max;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < min) {
+    napi_throw_type_error(env, NULL, usage);
+    return -1;
+  }
+  return 0;
+}

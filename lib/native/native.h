@@ -25,6 +25,8 @@ int get_integer(napi_env env, napi_value value, const char *name, int64_t min, i
 /* A string of at most max_len bytes (UTF-8) without NUL characters, malloc'ed. */
 char *get_string(napi_env env, napi_value value, const char *name, size_t max_len);
 int check_function(napi_env env, napi_value value, const char *name);
+/* The call's arguments into argv[0..max) (missing ones undefined); fewer than `min`: a TypeError showing `usage`, -1. */
+int get_args(napi_env env, napi_callback_info info, napi_value *argv, size_t max, size_t min, const char *usage);
 /* Throws an Error whose `code` property is `code`. */
 void throw_coded(napi_env env, const char *code, const char *message);
 

@@ -134,11 +134,9 @@ static napi_status describe_address(napi_env env, napi_value entry, const struct
 }
 
 static napi_value Links(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   char *path = NULL;
-  if (argc >= 1 && get_netns_arg(env, argv[0], &path) < 0) return NULL;
+  if (get_args(env, info, argv, 1, 0, "links([netns])") < 0 || get_netns_arg(env, argv[0], &path) < 0) return NULL;
   char message[NETNS_PATH_MAX + 128];
   int saved;
   if (netns_enter(path, &saved, message, sizeof message) < 0) {

@@ -328,12 +328,8 @@ static const char *start_pcap(pcap_t *p, const char *filter, int snaplen, int bu
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) {
-    napi_throw_type_error(env, NULL, "open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError[, netns])");
-    return NULL;
-  }
+  if (get_args(env, info, argv, 9, 8, "open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError[, netns])") < 0) return NULL;
   /* Every argument is checked before anything is acquired. */
   int64_t snaplen, buffer_bytes, timeout_ms;
   bool promisc;
@@ -354,7 +350,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   char *netns = NULL;
-  if (argc >= 9 && get_netns_arg(env, argv[8], &netns) < 0) {
+  if (get_netns_arg(env, argv[8], &netns) < 0) {
     free(device);
     free(filter);
     return NULL;

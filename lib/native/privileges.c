@@ -53,12 +53,8 @@ static int lookup(napi_env env, const char *name, uid_t *uid, gid_t *gid) {
 }
 
 static napi_value LookupUser(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
-    napi_throw_type_error(env, NULL, "lookupUser(name)");
-    return NULL;
-  }
+  if (get_args(env, info, argv, 1, 1, "lookupUser(name)") < 0) return NULL;
   char *name = get_string(env, argv[0], "name", USER_MAX);
   if (name == NULL) return NULL;
   uid_t uid;
@@ -76,12 +72,8 @@ static napi_value fail(napi_env env, const char *what) {
 }
 
 static napi_value DropPrivileges(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
-    napi_throw_type_error(env, NULL, "dropPrivileges(uid, gid, capabilities)");
-    return NULL;
-  }
+  if (get_args(env, info, argv, 3, 3, "dropPrivileges(uid, gid, capabilities)") < 0) return NULL;
   int64_t uid, gid;
   if (get_integer(env, argv[0], "uid", 0, 0xfffffffe, &uid) < 0 || get_integer(env, argv[1], "gid", 0, 0xfffffffe, &gid) < 0) return NULL;
   uint32_t count;

@@ -178,13 +178,9 @@ static napi_value RawSend(napi_env env, napi_callback_info info) {
 }
 
 static napi_value RawClose(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   int64_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
-    napi_throw_type_error(env, NULL, "rawClose(fd)");
-    return NULL;
-  }
+  if (get_args(env, info, argv, 1, 1, "rawClose(fd)") < 0) return NULL;
   if (get_integer(env, argv[0], "fd", 0, INT32_MAX, &fd) < 0) return NULL;
   close((int)fd);
   return NULL;
