@@ -5,6 +5,7 @@
  * network: checks that need I/O happen when a channel is built.
  */
 import { UserError } from './errors.js';
+import { parseIPv4 } from './proto/ipv4.js';
 import { checkInterfaceName } from './interface-name.js';
 import { parseContainerRef } from './sources/container.js';
 import { checkKvmName } from './sources/kvm.js';
@@ -139,8 +140,6 @@ export function int(flag: string, text: string | undefined, min: number, max: nu
 const MAX_BUFFER_MIB = 2047;
 
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 /** Why `ip` (a valid dotted quad) cannot be a forwarding destination, or null. Loopback can: tests forward to it. */
 function notUnicast(ip: string): string | null {
   const first = Number(ip.slice(0, ip.indexOf('.')));
@@ -155,7 +154,7 @@ function remotes(text: string): string[] {
   const seen = new Set<string>();
   return text.split(',').map((r) => {
     const ip = r.trim();
-    if (!IPV4.test(ip)) throw new UserError(`-r/--remoteip: '${r}' is not an IPv4 address`);
+    if (parseIPv4(ip) === null) throw new UserError(`-r/--remoteip: '${r}' is not an IPv4 address`);
     const why = notUnicast(ip);
     if (why !== null) throw new UserError(`-r/--remoteip: ${ip} is ${why}, not a unicast address to forward to`);
     // The dotted quad is canonical (no leading zeros), so equal text is an equal address.

@@ -24,6 +24,7 @@ import { IPv4Datagram, IPv4Reassembler, type ReassemblyLimits, type ReassemblySt
 import {
   checkReceiverArgs,
   flagOption,
+  integerOption,
   parseToolArgs,
   runReceiver,
   stringOption,
@@ -60,10 +61,7 @@ export interface GredumpOptions extends ReceiverOptions {
 
 /** `-k`: decimal or 0x hex; 0, as in the reference, means no key filter. */
 function keyOption(args: ToolArgs): number | null {
-  const v = stringOption(args, 'keybit');
-  if (v === undefined) return null;
-  const n = /^0x[0-9a-f]{1,8}$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!(n >= 0 && n <= MAX_KEY)) throw new UserError(`--keybit must be an integer from 0 to ${MAX_KEY} (decimal or 0x hex), got '${v}'`);
+  const n = integerOption(args, 'keybit', 0, MAX_KEY, 0);
   return n === 0 ? null : n;
 }
 

@@ -5,11 +5,12 @@
  * socket, close the file, print the counters.
  */
 import { rmSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
 import type { Options } from 'yargs';
 import { strictParser } from '../cli-parser.js';
+import { int } from '../config.js';
 import { UserError } from '../errors.js';
 import { LINKTYPE_ETHERNET, type Batch } from '../packet.js';
+import { parseIPv4 } from '../proto/ipv4.js';
 import { PcapFileWriter } from './pcap-file-writer.js';
 
 /** A tool's command line as its cli/ file declares it. */
@@ -66,13 +67,9 @@ export function flagOption(args: ToolArgs, key: string): boolean {
   return oneValue(args, key) === true;
 }
 
-/** A decimal integer in [min, max]; `fallback` when absent. */
+/** An integer in [min, max], decimal or 0x hex, read as pktminerg reads its options; `fallback` when absent. */
 export function integerOption(args: ToolArgs, key: string, min: number, max: number, fallback: number): number {
-  const v = stringOption(args, key);
-  if (v === undefined) return fallback;
-  const n = /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!(n >= min && n <= max)) throw new UserError(`--${key} must be an integer from ${min} to ${max}, got '${v}'`);
-  return n;
+  return int(`--${key}`, stringOption(args, key), min, max, fallback);
 }
 
 export function noPositionals(args: ToolArgs): void {
@@ -107,7 +104,7 @@ export function checkReceiverArgs(args: ToolArgs, defaultPort: number | null): R
   if (output === undefined) throw new UserError('--output is required');
   if (defaultPort === null && args.port === undefined) throw new UserError('--port is required');
   const bind = stringOption(args, 'bind') ?? null;
-  if (bind !== null && !isIPv4(bind)) throw new UserError(`--bind must be an IPv4 address, got '${bind}'`);
+  if (bind !== null && parseIPv4(bind) === null) throw new UserError(`--bind must be an IPv4 address, got '${bind}'`);
   return {
     port: integerOption(args, 'port', 0, 65535, defaultPort ?? 0),
     bind,

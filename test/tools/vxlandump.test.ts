@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { FIXTURES, runCli, startReceiver, waitForSize } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../../lib/proto/vxlan.js';
+import { checkVxlandumpArgs } from '../../lib/tools/vxlandump.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vxlandump-'));
 let outputs = 0;
@@ -141,10 +142,10 @@ test('bad options and an existing output file: one line naming the problem, exit
   writeFileSync(existing, 'x');
   const cases: [string[], string][] = [
     [['--port', '0'], 'vxlandump: --output is required\n'],
-    [['-o', output(), '--port', '70000'], "vxlandump: --port must be an integer from 0 to 65535, got '70000'\n"],
-    [['-o', output(), '--vni', '16777216'], "vxlandump: --vni must be an integer from 0 to 16777215, got '16777216'\n"],
+    [['-o', output(), '--port', '70000'], "vxlandump: --port: '70000' is not an integer in 0..65535\n"],
+    [['-o', output(), '--vni', '16777216'], "vxlandump: --vni: '16777216' is not an integer in 0..16777215\n"],
     [['-o', output(), '--bind', 'localhost'], "vxlandump: --bind must be an IPv4 address, got 'localhost'\n"],
-    [['-o', output(), '-c', '-1'], "vxlandump: --count must be an integer from 0 to 9007199254740991, got '-1'\n"],
+    [['-o', output(), '-c', '-1'], "vxlandump: --count: '-1' is not an integer in 0..9007199254740991\n"],
     [['-o', output(), '--vni', '1', '--vni', '2'], 'vxlandump: --vni given more than once\n'],
     [['-o', output(), 'extra'], "vxlandump: unexpected argument 'extra'\n"],
     [['-o', output(), '--nope'], 'vxlandump: Unknown argument: nope\n'],
@@ -155,4 +156,9 @@ test('bad options and an existing output file: one line naming the problem, exit
     assert.equal(r.code, 1, args.join(' '));
     assert.equal(r.stderr, expected);
   }
+});
+
+test('numbers are read as pktminerg reads them: 0x hex too (one parser for every command)', () => {
+  const opts = checkVxlandumpArgs({ _: [], output: 'x.pcap', vni: '0x0c', port: '0x12b5' } as never);
+  assert.deepEqual([opts.vni, opts.port], [12, 4789]);
 });
