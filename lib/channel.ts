@@ -15,11 +15,11 @@ import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
 import { FileSource } from './sources/file-source.js';
-import { ContainerTarget, HostTarget, KvmTarget, type TargetLink } from './sources/capture-target.js';
+import { ContainerTarget, HostTarget, hostIPv4Addresses, KvmTarget, type TargetLink } from './sources/capture-target.js';
 import { LiveSource } from './sources/live-source.js';
 import type { CaptureSource } from './sources/source.js';
 import { BatchStage, type BatchFn } from './stages/batch-stage.js';
-import { makeDirectionFn, parseDirExpression, resolveNicIPv4 } from './stages/direction.js';
+import { makeDirectionFn, parseDirExpression } from './stages/direction.js';
 import { makeSliceFn } from './stages/slice.js';
 import { vlanDecodeBatch } from './stages/vlan.js';
 import { makeThrottleFn } from './stages/throttle.js';
@@ -147,7 +147,7 @@ export class Channel {
   async open(): Promise<void> {
     try {
       const o = this.opts;
-      const spec = o.dir === null ? null : parseDirExpression(o.dir, resolveNicIPv4);
+      const spec = o.dir === null ? null : parseDirExpression(o.dir, hostIPv4Addresses);
       if (spec?.mode === 'auto') spec.mac = this.autoMac!;
       this.stages.push(new BatchStage(vlanDecodeBatch));
       if (spec) this.stages.push(new BatchStage(makeDirectionFn(spec, this.counters)));

@@ -26,7 +26,6 @@
  * original caplen/len"; the field order and widths are those recvzmq.py
  * unpacks (`>HIIII`: N, seconds, microseconds, caplen, wire length).
  */
-import { readFileSync } from 'node:fs';
 import { CorruptError, TruncatedError } from '../errors.js';
 import type { Packet } from '../packet.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, VLAN_TAG_LEN } from './ethernet.js';
@@ -212,22 +211,6 @@ export function parseUuidText(text: string): UuidResult {
     return { uuid: Buffer.alloc(UUID_LEN), problem: `first line is not 32 hex digits and hyphens: ${JSON.stringify(line)}` };
   }
   return { uuid: Buffer.from(digits, 'hex'), problem: null };
-}
-
-/**
- * Reads the uuid file once per exporter. A missing or invalid file is not
- * fatal (the reference sends zeros); the caller reports `problem`.
- */
-export function readUuidFile(path: string): UuidResult {
-  let text: string;
-  try {
-    // latin1: one character per byte, so the 36-character rule counts bytes like the reference.
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    return { uuid: Buffer.alloc(UUID_LEN), problem: `cannot read ${path}: ${(e as Error).message}` };
-  }
-  const result = parseUuidText(text);
-  return result.problem === null ? result : { uuid: result.uuid, problem: `${path}: ${result.problem}` };
 }
 
 export interface ZmqRecord {

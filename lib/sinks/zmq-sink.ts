@@ -18,13 +18,14 @@
  * it hung up). Both are upper bounds, never a silent loss. Memory held for a slow receiver: at most --zmq_hwm batches of at
  * most 1 MiB each per remote, plus the kernel's TCP buffers.
  */
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Push } from 'zeromq';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
-import { readUuidFile, ZmqBatchBuilder } from '../proto/zmq-batch.js';
+import { parseUuidText, UUID_LEN, ZmqBatchBuilder, type UuidResult } from '../proto/zmq-batch.js';
 import { RemoteCounters } from './datagram-sink.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
 
@@ -269,4 +270,20 @@ export class ZmqSink extends Writable {
     const inFlight = this.remotes.reduce((n, r) => n + r.inFlight.reduce((sum, b) => sum + b.packets, 0), 0);
     return `zmq: delivered ${this.counters.packets} packets (${per})${inFlight ? `, ${inFlight} in flight` : ''}`;
   }
+}
+
+/**
+ * Reads the uuid file once per exporter. A missing or invalid file is not
+ * fatal (the reference sends zeros); the caller reports `problem`.
+ */
+export function readUuidFile(path: string): UuidResult {
+  let text: string;
+  try {
+    // latin1: one character per byte, so the 36-character rule counts bytes like the reference.
+    text = readFileSync(path, 'latin1');
+  } catch (e) {
+    return { uuid: Buffer.alloc(UUID_LEN), problem: `cannot read ${path}: ${(e as Error).message}` };
+  }
+  const result = parseUuidText(text);
+  return result.problem === null ? result : { uuid: result.uuid, problem: `${path}: ${result.problem}` };
 }

@@ -7,6 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { loadAddon, type LinkEntry } from '../native/addon.js';
+import { parseIPv4 } from '../proto/ipv4.js';
 import { findContainerProcess, type ContainerProcess } from './container.js';
 import { resolveKvmGuest, type KvmNic } from './kvm.js';
 
@@ -36,9 +37,14 @@ export interface CaptureTarget {
 
 const IFF_UP = 0x1;
 
-/** Addresses of one of the agent's own interfaces. */
+/** Addresses of one of the agent's own interfaces (IPv4 and IPv6); undefined when there is no such interface. */
 export function hostAddresses(name: string): string[] | undefined {
   return networkInterfaces()[name]?.map((a) => a.address);
+}
+
+/** Its IPv4 addresses only: what `--dir nic.<if>` compares. */
+export function hostIPv4Addresses(name: string): string[] | undefined {
+  return hostAddresses(name)?.filter((a) => parseIPv4(a) !== null);
 }
 
 /** An interface of the agent's own network namespace, read from sysfs (which `ip netns exec` mounts per namespace). */

@@ -12,7 +12,6 @@
  *   two sets;
  * - mistakes in the expression are UserErrors at parse time, not silence.
  */
-import { networkInterfaces } from 'node:os';
 import type { ChannelCounters } from '../counters.js';
 import { UserError } from '../errors.js';
 import { compactBatch, DIR_IN, DIR_OUT, DIR_UNKNOWN, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, type Batch, type Packet } from '../packet.js';
@@ -214,12 +213,6 @@ function parsePort(arg: string): number {
   const port = /^\d{1,5}$/.test(arg) ? Number(arg) : -1;
   if (port < 0 || port > 65535) throw new UserError(`--dir: port ${JSON.stringify(arg)} is not an integer 0-65535`);
   return port;
-}
-
-/** The IPv4 addresses of interface `name`; undefined when there is no such interface. */
-export function resolveNicIPv4(name: string): string[] | undefined {
-  const addrs = networkInterfaces()[name];
-  return addrs?.filter((a) => a.family === 'IPv4').map((a) => a.address);
 }
 
 /** Builds the direction stage once per configuration (STYLE 11); mode none is a no-op function. */

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import { CorruptError, isDecodeError, TruncatedError } from '../../lib/errors.js';
 import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
 import {
   decodeZmqBatch,
   parseUuidText,
-  readUuidFile,
   unlabelFrame,
   UUID_LEN,
   ZMQ_BATCH_HEADER_LEN,
@@ -402,37 +399,7 @@ describe('unlabelFrame', () => {
   });
 });
 
-describe('agent UUID file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'packet-agent-uuid-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = (name: string, text: string): string => {
-    const path = join(dir, name);
-    writeFileSync(path, text, 'latin1');
-    return path;
-  };
-
-  it('the first line, hyphens removed, as 16 bytes', () => {
-    assert.deepEqual(readUuidFile(file('ok', `${UUID_TEXT}\nsecond line\n`)), { uuid: UUID, problem: null });
-    assert.deepEqual(readUuidFile(file('upper', UUID_TEXT.toUpperCase())), { uuid: UUID, problem: null });
-  });
-
-  it('missing or invalid: 16 zero bytes and the reason', () => {
-    const cases: [string, RegExp][] = [
-      [join(dir, 'absent'), /cannot read .*absent/],
-      [file('short', `${UUID_TEXT.slice(1)}\n`), /35 characters, expected 36/],
-      [file('crlf', `${UUID_TEXT}\r\n`), /37 characters, expected 36/],
-      [file('empty', ''), /0 characters/],
-      [file('nonhex', `${UUID_TEXT.slice(0, 35)}g`), /not 32 hex digits/],
-      [file('hyphens', `${UUID_TEXT.slice(0, 35)}-`), /not 32 hex digits/],
-      [file('spaces', UUID_TEXT.replaceAll('-', ' ')), /not 32 hex digits/],
-    ];
-    for (const [path, reason] of cases) {
-      const { uuid, problem } = readUuidFile(path);
-      assert.ok(uuid.equals(ZERO_UUID), path);
-      assert.match(problem ?? '', reason);
-    }
-  });
-
+describe('agent UUID text', () => {
   it('parseUuidText is the same rule without the file', () => {
     assert.deepEqual(parseUuidText(UUID_TEXT), { uuid: UUID, problem: null });
     assert.ok(parseUuidText('x').uuid.equals(ZERO_UUID));

@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, describe, it } from 'node:test';
 import type { Logger } from '../../lib/log.js';
 import { Packet, type Batch } from '../../lib/packet.js';
-import { NOT_DELIVERED_AT_CLOSE, UNCONFIRMED_AT_DISCONNECT, ZmqSink, type PushSocket } from '../../lib/sinks/zmq-sink.js';
+import { NOT_DELIVERED_AT_CLOSE, readUuidFile, UNCONFIRMED_AT_DISCONNECT, ZmqSink, type PushSocket } from '../../lib/sinks/zmq-sink.js';
 import { FIXTURES, readPcapFile } from '../helpers/capture-files.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -92,5 +94,41 @@ describe('ZmqSink delivery accounting', () => {
     await end(sink);
     assert.equal(sink.counters.dropped.get('receiver slow or absent (ZeroMQ queue full)'), 8);
     assert.equal(sink.counters.packets, 0);
+  });
+});
+
+const UUID_TEXT = '123e4567-e89b-12d3-a456-426614174000';
+const UUID = Buffer.from(UUID_TEXT.replaceAll('-', ''), 'hex');
+const ZERO_UUID = Buffer.alloc(16);
+
+describe('agent UUID file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'packet-agent-uuid-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text, 'latin1');
+    return path;
+  };
+
+  it('the first line, hyphens removed, as 16 bytes', () => {
+    assert.deepEqual(readUuidFile(file('ok', `${UUID_TEXT}\nsecond line\n`)), { uuid: UUID, problem: null });
+    assert.deepEqual(readUuidFile(file('upper', UUID_TEXT.toUpperCase())), { uuid: UUID, problem: null });
+  });
+
+  it('missing or invalid: 16 zero bytes and the reason', () => {
+    const cases: [string, RegExp][] = [
+      [join(dir, 'absent'), /cannot read .*absent/],
+      [file('short', `${UUID_TEXT.slice(1)}\n`), /35 characters, expected 36/],
+      [file('crlf', `${UUID_TEXT}\r\n`), /37 characters, expected 36/],
+      [file('empty', ''), /0 characters/],
+      [file('nonhex', `${UUID_TEXT.slice(0, 35)}g`), /not 32 hex digits/],
+      [file('hyphens', `${UUID_TEXT.slice(0, 35)}-`), /not 32 hex digits/],
+      [file('spaces', UUID_TEXT.replaceAll('-', ' ')), /not 32 hex digits/],
+    ];
+    for (const [path, reason] of cases) {
+      const { uuid, problem } = readUuidFile(path);
+      assert.ok(uuid.equals(ZERO_UUID), path);
+      assert.match(problem ?? '', reason);
+    }
   });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { ChannelCounters } from '../../lib/counters.js';
 import { UserError } from '../../lib/errors.js';
 import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, Packet } from '../../lib/packet.js';
-import { makeDirectionFn, parseDirExpression, resolveNicIPv4, type DirectionSpec } from '../../lib/stages/direction.js';
+import { hostIPv4Addresses } from '../../lib/sources/capture-target.js';
+import { makeDirectionFn, parseDirExpression, type DirectionSpec } from '../../lib/stages/direction.js';
 import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
 import { hex } from '../helpers/hex.js';
 import { seededRandom } from '../helpers/capture-files.js';
@@ -123,10 +124,10 @@ describe('parseDirExpression', () => {
     assert.deepEqual(asked, ['lo', 'br']);
   });
 
-  it('resolveNicIPv4 reads the real interfaces', () => {
-    assert.ok(resolveNicIPv4('lo')?.includes('127.0.0.1'));
-    assert.equal(resolveNicIPv4('no-such-nic0'), undefined);
-    assert.deepEqual(parseDirExpression('host_nic.lo', resolveNicIPv4).mode, 'expr');
+  it('hostIPv4Addresses reads the real interfaces, IPv4 only', () => {
+    assert.deepEqual(hostIPv4Addresses('lo'), ['127.0.0.1']);
+    assert.equal(hostIPv4Addresses('no-such-nic0'), undefined);
+    assert.deepEqual(parseDirExpression('host_nic.lo', hostIPv4Addresses).mode, 'expr');
   });
 
   const resolver = (name: string): string[] | undefined => (name === 'dummy0' ? [] : name === 'br' ? ['192.0.2.9'] : undefined);
