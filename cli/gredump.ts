@@ -2,7 +2,7 @@
 /** gredump: write the Ethernet frames pktminerg sends as GRE to a pcap file (README "Tools"). */
 import { gredump } from '../lib/tools/gredump.js';
 import type { ToolSpec } from '../lib/tools/receiver.js';
-import { runCli } from './run.js';
+import { runCli, stopOnSignals } from './run.js';
 
 const SPEC: ToolSpec = {
   name: 'gredump',
@@ -31,4 +31,4 @@ const SPEC: ToolSpec = {
   ].join('\n'),
 };
 
-runCli(SPEC.name, (argv) => gredump(argv, SPEC));
+runCli(SPEC.name, (argv) => gredump(argv, SPEC, stopOnSignals()));

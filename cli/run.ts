@@ -5,6 +5,16 @@
  */
 import { UserError, isDecodeError } from '../lib/errors.js';
 
+/**
+ * SIGINT and SIGTERM as an AbortSignal, whose reason says which (`by SIGTERM`): the receiving tools
+ * stop on it; the process-wide handlers belong here, in the command, not in lib/.
+ */
+export function stopOnSignals(): AbortSignal {
+  const stop = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => stop.abort(`by ${sig}`));
+  return stop.signal;
+}
+
 export function runCli(name: string, main: (argv: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(
     (code) => {

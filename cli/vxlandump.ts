@@ -3,7 +3,7 @@
 import { DEFAULT_VXLAN_PORT } from '../lib/config.js';
 import { receiverOptionSpecs, type ToolSpec } from '../lib/tools/receiver.js';
 import { vxlandump } from '../lib/tools/vxlandump.js';
-import { runCli } from './run.js';
+import { runCli, stopOnSignals } from './run.js';
 
 const SPEC: ToolSpec = {
   name: 'vxlandump',
@@ -27,4 +27,4 @@ const SPEC: ToolSpec = {
   ].join('\n'),
 };
 
-runCli(SPEC.name, (argv) => vxlandump(argv, SPEC));
+runCli(SPEC.name, (argv) => vxlandump(argv, SPEC, stopOnSignals()));

@@ -2,7 +2,7 @@
 /** zmqdump: receive pktminerg's ZeroMQ export into a pcap file (README "Tools"). */
 import { receiverOptionSpecs, type ToolSpec } from '../lib/tools/receiver.js';
 import { zmqdump } from '../lib/tools/zmqdump.js';
-import { runCli } from './run.js';
+import { runCli, stopOnSignals } from './run.js';
 
 const SPEC: ToolSpec = {
   name: 'zmqdump',
@@ -16,4 +16,4 @@ const SPEC: ToolSpec = {
   options: receiverOptionSpecs(null, 'all addresses, tcp://*:P'),
 };
 
-runCli(SPEC.name, (argv) => zmqdump(argv, SPEC));
+runCli(SPEC.name, (argv) => zmqdump(argv, SPEC, stopOnSignals()));

@@ -296,10 +296,10 @@ export class GreReceiver implements Receiver {
 }
 
 /** The whole tool, from argv to exit status. */
-export async function gredump(argv: string[], spec: ToolSpec): Promise<number> {
+export async function gredump(argv: string[], spec: ToolSpec, stop: AbortSignal): Promise<number> {
   const args = await parseToolArgs(argv, spec);
   if (args === null) return 0;
   const opts = checkGredumpArgs(args);
   // Files and the kernel give nanoseconds: the output keeps them.
-  return runReceiver(spec.name, opts, true, new GreReceiver(opts, spec.name));
+  return runReceiver(spec.name, opts, true, new GreReceiver(opts, spec.name), stop);
 }

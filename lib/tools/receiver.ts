@@ -196,6 +196,8 @@ export async function runReceiver(
   opts: ReceiverOptions,
   nanos: boolean,
   receiver: Receiver,
+  /** Aborted (SIGINT/SIGTERM, by the command): stop, its reason saying why. */
+  stop: AbortSignal,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   // Created before binding so that a bad path fails fast; removed again if binding fails, since then it holds only our header.
@@ -210,9 +212,9 @@ export async function runReceiver(
     throw e;
   }
 
-  const onSignal = (sig: NodeJS.Signals): void => recorder.stop(`by ${sig}`);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onStop = (): void => recorder.stop(String(stop.reason));
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
   const report = (): string => `${name}: ${receiver.summary().join(`\n${name}: `)}\n`;
   let last = '';
   const progress = setInterval(() => {
@@ -228,8 +230,7 @@ export async function runReceiver(
     await receiver.close();
   } finally {
     writer.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.removeEventListener('abort', onStop);
   }
   err.write(`${name}: stopped ${reason}\n${report()}`);
   if (recorder.failure !== null) throw recorder.failure;

@@ -178,10 +178,10 @@ export class VxlanReceiver implements Receiver {
 }
 
 /** The whole tool, from argv to exit status. */
-export async function vxlandump(argv: string[], spec: ToolSpec): Promise<number> {
+export async function vxlandump(argv: string[], spec: ToolSpec, stop: AbortSignal): Promise<number> {
   const args = await parseToolArgs(argv, spec);
   if (args === null) return 0;
   const opts = checkVxlandumpArgs(args);
   // capTime carries nanoseconds (µs × 1000 from the reference, finer from others): keep them all.
-  return runReceiver(spec.name, opts, opts.capTime, new VxlanReceiver(opts));
+  return runReceiver(spec.name, opts, opts.capTime, new VxlanReceiver(opts), stop);
 }

@@ -151,9 +151,9 @@ export class ZmqReceiver implements Receiver {
 }
 
 /** The whole tool, from argv to exit status. */
-export async function zmqdump(argv: string[], spec: ToolSpec): Promise<number> {
+export async function zmqdump(argv: string[], spec: ToolSpec, stop: AbortSignal): Promise<number> {
   const args = await parseToolArgs(argv, spec);
   if (args === null) return 0;
   const opts = checkReceiverArgs(args, null);
-  return runReceiver(spec.name, opts, false, new ZmqReceiver(opts, process.stderr, spec.name));
+  return runReceiver(spec.name, opts, false, new ZmqReceiver(opts, process.stderr, spec.name), stop);
 }
