@@ -279,19 +279,28 @@ export class Channel {
   }
 }
 
+/** Refuses two channels whose `target` (undefined: none) is the same, with the message `clash` gives. */
+function refuseShared(channels: Channel[], target: (c: Channel) => string | undefined, clash: (key: string, first: number, second: number) => string): void {
+  const seen = new Map<string, number>();
+  for (const c of channels) {
+    const key = target(c);
+    if (key === undefined) continue;
+    const other = seen.get(key);
+    if (other !== undefined) throw new UserError(clash(key, other, c.opts.index));
+    seen.set(key, c.opts.index);
+  }
+}
+
 /**
  * Two channels must never write into one directory: their files would
  * collide or interleave. Refused at start-up, naming both groups.
  */
 export function refuseSharedDumpDirs(channels: Channel[]): void {
-  const seen = new Map<string, number>();
-  for (const c of channels) {
-    if (c.dumpDir === null) continue;
-    const dir = resolve(c.dumpDir);
-    const other = seen.get(dir);
-    if (other !== undefined) throw new UserError(`groups ${other} and ${c.opts.index} would both write dump files to ${dir}; give them different --dump directories`);
-    seen.set(dir, c.opts.index);
-  }
+  refuseShared(
+    channels,
+    (c) => (c.dumpDir === null ? undefined : resolve(c.dumpDir)),
+    (dir, a, b) => `groups ${a} and ${b} would both write dump files to ${dir}; give them different --dump directories`,
+  );
 }
 
 /**
@@ -299,15 +308,9 @@ export function refuseSharedDumpDirs(channels: Channel[]): void {
  * output (`-w -`): their records would interleave into an unreadable stream.
  */
 export function refuseSharedWriteFiles(channels: Channel[]): void {
-  const seen = new Map<string, number>();
-  for (const c of channels) {
-    const w = c.opts.write;
-    if (w === null) continue;
-    const key = w === '-' ? w : resolve(w);
-    const other = seen.get(key);
-    if (other !== undefined) {
-      throw new UserError(w === '-' ? `groups ${other} and ${c.opts.index} both use -w -: only one group can write to standard output` : `groups ${other} and ${c.opts.index} would both write to ${key} (-w)`);
-    }
-    seen.set(key, c.opts.index);
-  }
+  refuseShared(
+    channels,
+    (c) => (c.opts.write === null ? undefined : c.opts.write === '-' ? '-' : resolve(c.opts.write)),
+    (key, a, b) => (key === '-' ? `groups ${a} and ${b} both use -w -: only one group can write to standard output` : `groups ${a} and ${b} would both write to ${key} (-w)`),
+  );
 }

@@ -7,9 +7,34 @@
  * no empty or header-only files are left behind.
  */
 import { unlink } from 'node:fs/promises';
+import type { SinkCounters } from '../counters.js';
 import type { Batch } from '../packet.js';
-import { RECORD_HEADER_LEN } from '../proto/pcap.js';
+import { encodeFileHeader, RECORD_HEADER_LEN } from '../proto/pcap.js';
 import { createExclusive } from './dump-directory.js';
+
+/** What a pcap file header records; read from the source when the first batch arrives. */
+export interface DumpFormat {
+  readonly nanos: boolean;
+  /** 0: whole frames, recorded as libpcap's largest snaplen. */
+  readonly snaplen: number;
+}
+
+/** The header of a dump or -w file of `linktype` frames. */
+export function dumpFileHeader(format: DumpFormat, linktype: number): Buffer {
+  return encodeFileHeader({ nanos: format.nanos, snaplen: format.snaplen || 262144, linktype });
+}
+
+/**
+ * After DumpFile.append of `packets` records threw `e`: the whole records that got in are counted as
+ * written, the others as dropped for `reason`. Returns the error to report (the cause of a partial write).
+ */
+export function countFailedAppend(counters: SinkCounters, e: unknown, packets: number, reason: string): Error {
+  const partial = e instanceof DumpWriteError ? e : null;
+  counters.packets += partial?.records ?? 0;
+  counters.bytes += partial?.bytes ?? 0;
+  counters.drop(reason, packets - (partial?.records ?? 0));
+  return partial?.cause ?? (e as Error);
+}
 
 /** What DumpFile needs of an open file (node:fs/promises FileHandle; tests give a fake disk). */
 export interface WritableFile {

@@ -18,16 +18,10 @@ import { SinkCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
-import { encodeFileHeader, PcapRecordEncoder, RECORD_HEADER_LEN } from '../proto/pcap.js';
+import { PcapRecordEncoder, RECORD_HEADER_LEN } from '../proto/pcap.js';
 import { DumpDirError, listDumpFiles, nextSuffix, ownDirectories, ownDirectory, prepareDumpRoot, removeDumpFile, removeEmptyDirectories, retentionVictims } from './dump-directory.js';
-import { DumpFile, DumpWriteError } from './dump-file.js';
+import { countFailedAppend, DumpFile, dumpFileHeader, type DumpFormat } from './dump-file.js';
 import { defaultDumpName, DumpNames } from './dump-name.js';
-
-/** What a dump file header records; read from the source when the first batch arrives. */
-export interface DumpFormat {
-  readonly nanos: boolean;
-  readonly snaplen: number;
-}
 
 /** After a write error, drop (and count) batches for this long before opening a new file. */
 const REOPEN_DELAY_MS = 1000;
@@ -161,7 +155,7 @@ export class DumpSink extends Writable {
   private start(first: Packet): void {
     this.linktype = first.linktype;
     this.encoder = new PcapRecordEncoder(this.format.nanos);
-    this.header = encodeFileHeader({ nanos: this.format.nanos, snaplen: this.format.snaplen || 262144, linktype: this.linktype });
+    this.header = dumpFileHeader(this.format, this.linktype);
     this.setPeriod(first.tsSec);
   }
 
@@ -194,11 +188,7 @@ export class DumpSink extends Writable {
       this.counters.packets += n;
       this.counters.bytes += records.length;
     } catch (e) {
-      const partial = e instanceof DumpWriteError ? e : null;
-      this.counters.packets += partial?.records ?? 0;
-      this.counters.bytes += partial?.bytes ?? 0;
-      this.counters.drop(DUMP_WRITE_DROP, n - (partial?.records ?? 0));
-      await this.broken(partial?.cause ?? (e as Error));
+      await this.broken(countFailedAppend(this.counters, e, n, DUMP_WRITE_DROP));
     } finally {
       pending.length = 0;
       this.pendingBytes = 0;

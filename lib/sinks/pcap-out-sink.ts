@@ -27,10 +27,9 @@ import { SinkCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
-import { encodeFileHeader, PcapRecordEncoder } from '../proto/pcap.js';
+import { PcapRecordEncoder } from '../proto/pcap.js';
 import { createExclusive } from './dump-directory.js';
-import { DumpFile, DumpWriteError } from './dump-file.js';
-import type { DumpFormat } from './dump-sink.js';
+import { countFailedAppend, DumpFile, dumpFileHeader, type DumpFormat } from './dump-file.js';
 
 /** Where the pcap bytes go: a file (FileOutput) or a stream such as standard output (StreamOutput). */
 export interface PcapOutput {
@@ -115,7 +114,7 @@ export class PcapOutSink extends Writable {
     }
     if (this.encoder === null) {
       // The header is all or nothing: a failure leaves the file empty and the next batch tries again.
-      const header = encodeFileHeader({ nanos: this.format.nanos, snaplen: this.format.snaplen || 262144, linktype: batch[0]!.linktype });
+      const header = dumpFileHeader(this.format, batch[0]!.linktype);
       if (!(await this.attempt(() => this.output.append(header, []), batch))) return;
       this.linktype = batch[0]!.linktype;
       this.encoder = new PcapRecordEncoder(this.format.nanos);
@@ -158,11 +157,8 @@ export class PcapOutSink extends Writable {
         this.onClosed();
         return false;
       }
-      const partial = e instanceof DumpWriteError ? e : null;
-      this.counters.packets += partial?.records ?? 0;
-      this.counters.bytes += partial?.bytes ?? 0;
-      this.counters.drop(FILE_ERROR_DROP, packets.length - (partial?.records ?? 0));
-      this.errors.error('pcap-write', `writing to ${this.output.name} failed: ${describeErrno(partial?.cause ?? e)}; packets are dropped and counted, writing is tried again in a second`);
+      const cause = countFailedAppend(this.counters, e, packets.length, FILE_ERROR_DROP);
+      this.errors.error('pcap-write', `writing to ${this.output.name} failed: ${describeErrno(cause)}; packets are dropped and counted, writing is tried again in a second`);
       this.retryAt = Date.now() + RETRY_DELAY_MS;
       return false;
     }

@@ -92,6 +92,11 @@ interface Remote {
   inFlight: InFlight[];
 }
 
+/** Packets in the batches `r` has in flight. */
+function inFlightPackets(r: Remote): number {
+  return r.inFlight.reduce((sum, b) => sum + b.packets, 0);
+}
+
 export class ZmqSink extends Writable {
   readonly label = 'zmq';
   readonly counters = new SinkCounters();
@@ -180,7 +185,7 @@ export class ZmqSink extends Writable {
 
   /** Counts what `r` still has in flight as dropped for `reason`. */
   private giveUp(r: Remote, reason: string): void {
-    const packets = r.inFlight.reduce((sum, b) => sum + b.packets, 0);
+    const packets = inFlightPackets(r);
     r.inFlight.length = 0;
     if (packets === 0) return;
     this.counters.drop(reason, packets);
@@ -267,7 +272,7 @@ export class ZmqSink extends Writable {
 
   describe(): string {
     const per = this.remotes.map((r) => `${r.address} ${r.counters.packets} packets ${r.counters.bytes} bytes`).join(', ');
-    const inFlight = this.remotes.reduce((n, r) => n + r.inFlight.reduce((sum, b) => sum + b.packets, 0), 0);
+    const inFlight = this.remotes.reduce((n, r) => n + inFlightPackets(r), 0);
     return `zmq: delivered ${this.counters.packets} packets (${per})${inFlight ? `, ${inFlight} in flight` : ''}`;
   }
 }
