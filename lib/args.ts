@@ -71,25 +71,42 @@ function groupParser() {
   return strictParser().options(GROUP_OPTIONS);
 }
 
+/** Global options and groups, split but not yet parsed. */
+export interface SplitArgs {
+  /** Normalised: boolean flags as typed, valued ones as `--long`, value. */
+  globals: string[];
+  /** Each group's tokens, one argv element each. */
+  groups: string[][];
+}
+
+/**
+ * Takes the global options out of `tokens`, wherever they stand (`--log-config FILE`, `-Z USER` and
+ * `--name=value` become `--long`, value); `rest` is everything else, in order.
+ */
+function takeGlobals(tokens: string[]): { globals: string[]; rest: string[] } {
+  const globals: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const a = tokens[i]!;
+    const eq = a.indexOf('=');
+    if (GLOBAL_FLAGS.has(a)) globals.push(a);
+    else if (GLOBAL_VALUES.has(a)) {
+      if (i + 1 >= tokens.length) throw new UserError(`${a} needs a value`);
+      globals.push(GLOBAL_VALUES.get(a)!, tokens[++i]!);
+    } else if (eq > 0 && GLOBAL_VALUES.has(a.slice(0, eq))) globals.push(GLOBAL_VALUES.get(a.slice(0, eq))!, a.slice(eq + 1));
+    else rest.push(a);
+  }
+  return { globals, rest };
+}
+
 /**
  * Splits argv into global options and groups. A quoted group is an element
  * that starts with '-' and contains whitespace (`pktminerg "-f a --dump d"
  * "-f b --dump e"`); without any such element the whole argv is one group,
  * so the plain `pktminerg -f a.pcap --dump d` works (the reference rejects it).
  */
-export function splitGroups(argv: string[]): { globals: string[]; groups: string[][] } {
-  const globals: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.indexOf('=');
-    if (GLOBAL_FLAGS.has(a)) globals.push(a);
-    else if (GLOBAL_VALUES.has(a)) {
-      if (i + 1 >= argv.length) throw new UserError(`${a} needs a value`);
-      globals.push(GLOBAL_VALUES.get(a)!, argv[++i]!);
-    } else if (eq > 0 && GLOBAL_VALUES.has(a.slice(0, eq))) globals.push(GLOBAL_VALUES.get(a.slice(0, eq))!, a.slice(eq + 1));
-    else rest.push(a);
-  }
+export function splitGroups(argv: string[]): SplitArgs {
+  const { globals, rest } = takeGlobals(argv);
   const quoted = rest.some((a) => a.startsWith('-') && /\s/.test(a));
   if (!quoted) return { globals, groups: rest.length ? [rest] : [] };
   return {
@@ -117,22 +134,40 @@ function joinDashValues(tokens: string[]): string[] {
 
 /** Every UserError from here is about the command line: it points to --help. */
 export function parseCommandLine(argv: string[]): CommandLine {
+  return asUsage(() => parseGroups(splitGroups(argv)));
+}
+
+/** Runs `parse`; a UserError it throws is a usage error, pointing to --help. */
+function asUsage<T>(parse: () => T): T {
   try {
-    return parseGroups(argv);
+    return parse();
   } catch (e) {
     if (e instanceof UserError && !(e instanceof UsageError)) throw new UsageError(e.message);
     throw e;
   }
 }
 
-function parseGroups(argv: string[]): CommandLine {
-  const { globals, groups } = splitGroups(argv);
+/** Runs `f`, putting `context` (`group 2: `) before the message of a UserError it throws. */
+function within<T>(context: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof UserError && context !== '') throw new UserError(`${context}${e.message}`);
+    throw e;
+  }
+}
+
+/** The value of a valued global option (normalised by takeGlobals), the first if it is given twice. */
+function globalValue(globals: string[], flag: string): string | null {
+  const i = globals.indexOf(flag);
+  return i >= 0 ? globals[i + 1]! : null;
+}
+
+/** The one parser of split arguments: global options, then each group into its channels. */
+function parseGroups({ globals, groups }: SplitArgs): CommandLine {
   const help = globals.includes('-h') || globals.includes('--help');
   const version = globals.includes('-v') || globals.includes('--version');
-  const value = (flag: string): string | null => {
-    const i = globals.indexOf(flag);
-    return i >= 0 ? globals[i + 1]! : null;
-  };
+  const value = (flag: string): string | null => globalValue(globals, flag);
   const logConfig = value('--log-config');
   const metricsArg = value('--metrics');
   const metrics = metricsArg === null ? null : parseListenAddress('--metrics', metricsArg, METRICS_DEFAULT_HOST);
@@ -147,14 +182,11 @@ function parseGroups(argv: string[]): CommandLine {
   if (groups.length === 0) throw new UserError('no capture group given');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
-    const args = groupParser().parseSync(joinDashValues(tokens)) as unknown as GroupArgs;
-    try {
+    within(groups.length > 1 ? `group ${i + 1}: ` : '', () => {
+      const args = groupParser().parseSync(joinDashValues(tokens)) as unknown as GroupArgs;
       // Channels are numbered in order; a group may make several (-c ID_eth0_eth1).
       channels.push(...checkGroup(args, channels.length + 1));
-    } catch (e) {
-      if (e instanceof UserError && groups.length > 1) throw new UserError(`group ${i + 1}: ${e.message}`);
-      throw e;
-    }
+    });
   });
   return { help, version, logConfig, metrics, statsInterval, user, listInterfaces, json, quiet, channels };
 }
