@@ -1,12 +1,15 @@
 /**
  * pktminerg's command line: global options, then one or more groups, each
- * group one channel (spec §1.1). Declarative yargs options; the validation is
- * `checkGroup` in config.ts.
+ * group one channel (spec §1.1), or the same as JSON from `--config FILE`.
+ * Declarative yargs options; the validation is `checkGroup` in config.ts.
  */
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Options } from 'yargs';
+import { z } from 'zod';
 import { strictParser } from './cli-parser.js';
-import { UsageError, UserError } from './errors.js';
+import { UsageError, UserError, describeErrno } from './errors.js';
+import { euid } from './trusted-path.js';
 import { checkGroup, int, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
 
 /** Every value is read as a string and converted by checkGroup, so errors can name the flag. */
@@ -71,7 +74,7 @@ function groupParser() {
   return strictParser().options(GROUP_OPTIONS);
 }
 
-/** Global options and groups, split but not yet parsed. */
+/** Global options and groups, split but not yet parsed: from the command line (splitGroups) or a --config file (readConfig). */
 export interface SplitArgs {
   /** Normalised: boolean flags as typed, valued ones as `--long`, value. */
   globals: string[];
@@ -132,9 +135,23 @@ function joinDashValues(tokens: string[]): string[] {
   return out;
 }
 
-/** Every UserError from here is about the command line: it points to --help. */
+/**
+ * pktminerg's arguments: the groups from the command line or, with `--config FILE`, from FILE
+ * (README "Configuration file (--config)"). Mistakes in the options point to --help, as tcpdump's
+ * usage errors do; a configuration file that cannot be read, trusted or understood does not.
+ */
 export function parseCommandLine(argv: string[]): CommandLine {
-  return asUsage(() => parseGroups(splitGroups(argv)));
+  const line = asUsage(() => splitGroups(argv));
+  const file = globalValue(line.globals, '--config');
+  if (file === null) return asUsage(() => parseGroups(line));
+  if (line.groups.length > 0) throw new UsageError(`--config: the groups come from ${file}, not from the command line ('${line.groups[0]!.join(' ')}')`);
+  const config = readConfig(file);
+  // The first value of an option is the one taken: the command line's wins over the file's.
+  const cmd = asUsage(() => parseGroups({ globals: [...line.globals, ...config.globals], groups: config.groups }, `config ${file}`));
+  if (file === '-' && cmd.channels.some((c) => c.source.kind === 'file' && c.source.path === '-')) {
+    throw new UsageError('-f -: standard input holds the configuration (--config -), not packets');
+  }
+  return cmd;
 }
 
 /** Runs `parse`; a UserError it throws is a usage error, pointing to --help. */
@@ -163,8 +180,11 @@ function globalValue(globals: string[], flag: string): string | null {
   return i >= 0 ? globals[i + 1]! : null;
 }
 
-/** The one parser of split arguments: global options, then each group into its channels. */
-function parseGroups({ globals, groups }: SplitArgs): CommandLine {
+/**
+ * The one parser of split arguments, for the command line and for --config alike. `origin` (`config
+ * /x.json`) names where the groups came from: their errors then name it and the group, always.
+ */
+function parseGroups({ globals, groups }: SplitArgs, origin?: string): CommandLine {
   const help = globals.includes('-h') || globals.includes('--help');
   const version = globals.includes('-v') || globals.includes('--version');
   const value = (flag: string): string | null => globalValue(globals, flag);
@@ -180,15 +200,111 @@ function parseGroups({ globals, groups }: SplitArgs): CommandLine {
   if (json && !listInterfaces && !help && !version) throw new UserError('--json goes with -D/--list-interfaces');
   if (help || version || listInterfaces) return { help, version, logConfig, metrics, statsInterval, user, listInterfaces, json, quiet, channels: [] };
   if (groups.length === 0) throw new UserError('no capture group given');
+  const where = (i: number): string => (origin !== undefined ? `${origin}: group ${i + 1}: ` : groups.length > 1 ? `group ${i + 1}: ` : '');
   const channels: ChannelOptions[] = [];
   groups.forEach((tokens, i) => {
-    within(groups.length > 1 ? `group ${i + 1}: ` : '', () => {
+    within(where(i), () => {
       const args = groupParser().parseSync(joinDashValues(tokens)) as unknown as GroupArgs;
       // Channels are numbered in order; a group may make several (-c ID_eth0_eth1).
       channels.push(...checkGroup(args, channels.length + 1));
     });
   });
   return { help, version, logConfig, metrics, statsInterval, user, listInterfaces, json, quiet, channels };
+}
+
+/**
+ * --config bounds: a daemon's configuration is a few KiB; a runaway writer must not make a root
+ * process read or parse without end.
+ */
+const MAX_CONFIG_BYTES = 1 << 20;
+const MAX_CONFIG_GROUPS = 256;
+const MAX_GROUP_TOKENS = 1024;
+
+/** One argv element each; argv cannot hold NUL, and file names with one would reach fs as a TypeError. */
+const Tokens = z
+  .array(z.string().refine((t) => !t.includes('\0'), 'a NUL character cannot be in an argument'))
+  .max(MAX_GROUP_TOKENS, `at most ${MAX_GROUP_TOKENS} tokens`);
+
+/** The --config document: global option tokens and groups of tokens, exactly as typed on a command line. */
+const ConfigDocument = z.strictObject({
+  options: Tokens.optional(),
+  groups: z.array(Tokens).min(1, 'at least one group').max(MAX_CONFIG_GROUPS, `at most ${MAX_CONFIG_GROUPS} groups`),
+});
+
+/** `--config FILE` (`-` standard input) as split arguments; every error names the file. */
+function readConfig(file: string): SplitArgs {
+  const name = `config ${file}`;
+  const text = file === '-' ? readAtMost(0, name) : readTrustedFile(file, name);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    // V8 quotes the text around the fault, line breaks included: one line, always.
+    throw new UserError(`${name}: not JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`);
+  }
+  const doc = ConfigDocument.safeParse(json);
+  if (!doc.success) throw new UserError(`${name}: ${summarizeIssues(doc.error.issues)}`);
+  const { globals, rest } = within(`${name}: options: `, () => takeGlobals(doc.data.options ?? []));
+  if (rest.length > 0) throw new UserError(`${name}: options: '${rest[0]}' is not a global option (a group's options go in "groups")`);
+  if (globals.includes('--config')) throw new UserError(`${name}: options: --config cannot name another configuration`);
+  return { globals, groups: doc.data.groups };
+}
+
+/** The first few zod issues on one line, each with where it is (`groups[1][3]: ...`). */
+function summarizeIssues(issues: z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 3).map((issue) => (issue.path.length > 0 ? `${jsonPath(issue.path)}: ${issue.message}` : issue.message));
+  return `${shown.join('; ')}${issues.length > 3 ? `; and ${issues.length - 3} more` : ''}`;
+}
+
+/** `["groups", 1, 3]` as `groups[1][3]` (indices from 0, as in JSON and JavaScript). */
+function jsonPath(path: PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+}
+
+/**
+ * A configuration FILE decides what a root process captures and where it writes, so, like a dump
+ * directory (trusted-path.ts), it must belong to root or the agent's user and be writable by nobody
+ * else. Opened without following a link (nor blocking on a FIFO) and checked on the open descriptor,
+ * so it cannot be swapped between check and read.
+ */
+function readTrustedFile(file: string, name: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new UserError(`${name}: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'refused: it is a symbolic link' : describeErrno(e)}`);
+  }
+  try {
+    const why = untrustedConfig(fstatSync(fd));
+    if (why !== null) throw new UserError(`${name}: refused: ${why}`);
+    return readAtMost(fd, name);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function untrustedConfig(st: Stats): string | null {
+  if (!st.isFile()) return 'not a regular file';
+  if (st.uid !== euid() && st.uid !== 0) return `owned by uid ${st.uid}, not by the agent's user or root`;
+  if ((st.mode & 0o022) !== 0) return 'group or others can write to it';
+  return null;
+}
+
+/** Reads `fd` to its end, refusing more than MAX_CONFIG_BYTES before holding more than that. */
+function readAtMost(fd: number, name: string): string {
+  const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+  let length = 0;
+  let n: number;
+  try {
+    do {
+      n = readSync(fd, buf, length, buf.length - length, null);
+      length += n;
+    } while (n > 0 && length < buf.length);
+  } catch (e) {
+    throw new UserError(`${name}: cannot read: ${describeErrno(e)}`);
+  }
+  if (length > MAX_CONFIG_BYTES) throw new UserError(`${name}: larger than 1 MiB`);
+  return buf.toString('utf8', 0, length);
 }
 
 /** A minute: often enough to see a trend in a service's log, rare enough not to drown it. */
@@ -204,6 +320,13 @@ export const GLOBAL_OPTIONS: Record<string, Options> = {
   'list-interfaces': { alias: 'D', type: 'boolean', group: 'Global:', describe: 'list the interfaces, containers and KVM guests that can be captured, and exit' },
   json: { type: 'boolean', group: 'Global:', describe: 'with -D: one JSON document {interfaces, containers, guests}' },
   quiet: { alias: 'q', type: 'boolean', group: 'Global:', describe: 'no live packet counter on a terminal' },
+  config: {
+    type: 'string',
+    group: 'Global:',
+    describe:
+      'take the groups (and global options) from this JSON file (\'-\' = standard input): {"options": [...], "groups": [[...], ...]}, one argument per string; ' +
+      "global options on the command line win. FILE: a regular file of root or the agent's user that nobody else can write",
+  },
   'log-config': { type: 'string', group: 'Global:', describe: 'log4js JSON configuration (default: PKTMINERG_LOG_CONFIG, else logconfig.json of the package)' },
   metrics: { type: 'string', group: 'Global:', describe: `[ADDR:]PORT: serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR default ${METRICS_DEFAULT_HOST}; IPv6 in brackets, [::1]:9100; PORT 0: any free one, logged)` },
   'stats-interval': { type: 'string', group: 'Global:', describe: `log a statistics line per channel every N seconds, to the log4js category "stats" (default ${DEFAULT_STATS_INTERVAL_SEC}; 0 = off)` },
@@ -264,11 +387,13 @@ export const EXAMPLES: [command: string, what: string][] = [
   ['pktminerg -c containerd://ID -r 10.1.1.1', 'capture eth0 inside a container (ID as Kubernetes reports it: 64 hex digits)'],
   ['pktminerg -m web1 --dir auto -r 10.1.1.1', "capture a libvirt guest's tap, tagging directions by its MAC"],
   ['pktminerg "-i eth0 -r 10.1.1.1 -k 1" "-i eth1 -r 10.1.1.1 -k 2"', 'two channels in one process'],
+  ['pktminerg --config /etc/packet-agent/capture.json', 'channels from a JSON file, {"groups": [["-i", "eth0", "--dump", "/var/cap dir"]]}: values may hold spaces and quotes'],
 ];
 
 export const USAGE = [
   'Usage: pktminerg [--log-config FILE] [--metrics [ADDR:]PORT] OPTIONS...',
   '       pktminerg [--log-config FILE] [--metrics [ADDR:]PORT] "OPTIONS..." "OPTIONS..."   (one quoted group per channel)',
+  '       pktminerg [--log-config FILE] [--metrics [ADDR:]PORT] --config FILE|-   (the groups as JSON, from FILE or standard input)',
   '       pktminerg -D [--json]   (what can be captured: interfaces, containers, KVM guests)',
 ];
 export const DESCRIPTION = 'Capture packets and record them to rotating pcap files or forward them to analysers (GRE, VXLAN, ZeroMQ).';
