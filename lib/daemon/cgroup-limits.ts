@@ -184,9 +184,10 @@ export class CaptureCgroup {
   private created: string[] = [];
 
   constructor(private readonly opts: CaptureCgroupOptions) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(opts.name) || opts.name === '.' || opts.name === '..' || opts.name === DAEMON_LEAF) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(opts.name) || opts.name === '.' || opts.name === '..') {
       throw new Error(`cgroup name ${JSON.stringify(opts.name)} is not one plain path component`);
     }
+    if (opts.name === DAEMON_LEAF) throw new Error(`cgroup name "${DAEMON_LEAF}" is the daemon's own leaf on cgroup v2`);
   }
 
   /**
