@@ -221,7 +221,9 @@ describe('queryStatusPort', () => {
     assert.ok(took >= 950 && took < 1500, `took ${took} ms`);
     const fds = readdirSync('/proc/self/fd').length;
     for (let i = 0; i < 20; i++) await assert.rejects(queryStatusPort(port, 20), /no answer within 20 ms/);
-    assert.equal(readdirSync('/proc/self/fd').length, fds, 'every socket closed');
+    // A socket left open holds 3 descriptors: 20 would add 60. Others may close meanwhile (an earlier test's child), so no exact count.
+    const after = readdirSync('/proc/self/fd').length;
+    assert.ok(after < fds + 10, `every socket closed: ${fds} descriptors before, ${after} after`);
   });
 
   it('nobody listening: the same timeout', async () => {
