@@ -124,6 +124,13 @@ function writeHeader(b: Buffer, order: ByteOrder, length: number, action: number
   writeU32(b, 12, queryId, order);
 }
 
+/** A client's request (the daemon's side): little-endian, as the reference's daemon and Python client send it. */
+export function encodeStatusRequest(queryId: number): Buffer {
+  const b = Buffer.alloc(STATUS_REQUEST_LEN);
+  writeHeader(b, 'le', STATUS_REQUEST_LEN, ACTION_QUERY_STATUS, queryId);
+  return b;
+}
+
 /** The 72-byte answer to a valid request, in the request's byte order. */
 export function encodeStatusResponse(req: StatusRequest, v: StatusValues): Buffer {
   const o = req.magicOrder;

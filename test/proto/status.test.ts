@@ -5,6 +5,7 @@ import {
   decodeStatusRequest,
   decodeStatusResponse,
   encodeStatusError,
+  encodeStatusRequest,
   encodeStatusResponse,
   StatusErrors,
   type StatusValues,
@@ -75,6 +76,18 @@ describe('status request', () => {
   it('decodes both byte orders of the magic, every field in the magic\'s order', () => {
     assert.deepEqual(decodeStatusRequest(REQUEST_LE), { ok: true, magicOrder: 'le', action: 1, queryId: 0x0f0f });
     assert.deepEqual(decodeStatusRequest(REQUEST_BE), { ok: true, magicOrder: 'be', action: 1, queryId: 0x0f0f });
+  });
+
+  it('a client\'s request is the table\'s 16 bytes, little-endian, and decodes back', () => {
+    const golden = hex(`
+      30 32 4d 50  # magic 0x504D3230, little-endian
+      10 00 00 00  # length 16
+      01 00 00 00  # action 1: query status
+      78 56 34 12  # query id 0x12345678
+    `);
+    assert.ok(encodeStatusRequest(0x12345678).equals(golden));
+    assert.ok(encodeStatusRequest(0x0f0f).equals(REQUEST_LE));
+    assert.deepEqual(decodeStatusRequest(encodeStatusRequest(0xffffffff)), { ok: true, magicOrder: 'le', action: 1, queryId: 0xffffffff });
   });
 
   const refused: [string, Buffer, number, 'le' | 'be', number][] = [
