@@ -3,13 +3,12 @@
  * group one channel (spec §1.1), or the same as JSON from `--config FILE`.
  * Declarative yargs options; the validation is `checkGroup` in config.ts.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Options } from 'yargs';
 import { z } from 'zod';
 import { strictParser } from './cli-parser.js';
-import { UsageError, UserError, describeErrno } from './errors.js';
-import { euid } from './trusted-path.js';
+import { UsageError, UserError } from './errors.js';
+import { readAtMost, readTrustedFile } from './trusted-path.js';
 import { checkGroup, int, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
 
 /** Every value is read as a string and converted by checkGroup, so errors can name the flag. */
@@ -234,7 +233,7 @@ const ConfigDocument = z.strictObject({
 /** `--config FILE` (`-` standard input) as split arguments; every error names the file. */
 function readConfig(file: string): SplitArgs {
   const name = `config ${file}`;
-  const text = file === '-' ? readAtMost(0, name) : readTrustedFile(file, name);
+  const text = file === '-' ? readAtMost(0, name, MAX_CONFIG_BYTES) : readTrustedFile(file, name, MAX_CONFIG_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -259,52 +258,6 @@ function summarizeIssues(issues: z.core.$ZodIssue[]): string {
 /** `["groups", 1, 3]` as `groups[1][3]` (indices from 0, as in JSON and JavaScript). */
 function jsonPath(path: PropertyKey[]): string {
   return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
-}
-
-/**
- * A configuration FILE decides what a root process captures and where it writes, so, like a dump
- * directory (trusted-path.ts), it must belong to root or the agent's user and be writable by nobody
- * else. Opened without following a link (nor blocking on a FIFO) and checked on the open descriptor,
- * so it cannot be swapped between check and read.
- */
-function readTrustedFile(file: string, name: string): string {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (e) {
-    throw new UserError(`${name}: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'refused: it is a symbolic link' : describeErrno(e)}`);
-  }
-  try {
-    const why = untrustedConfig(fstatSync(fd));
-    if (why !== null) throw new UserError(`${name}: refused: ${why}`);
-    return readAtMost(fd, name);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function untrustedConfig(st: Stats): string | null {
-  if (!st.isFile()) return 'not a regular file';
-  if (st.uid !== euid() && st.uid !== 0) return `owned by uid ${st.uid}, not by the agent's user or root`;
-  if ((st.mode & 0o022) !== 0) return 'group or others can write to it';
-  return null;
-}
-
-/** Reads `fd` to its end, refusing more than MAX_CONFIG_BYTES before holding more than that. */
-function readAtMost(fd: number, name: string): string {
-  const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-  let length = 0;
-  let n: number;
-  try {
-    do {
-      n = readSync(fd, buf, length, buf.length - length, null);
-      length += n;
-    } while (n > 0 && length < buf.length);
-  } catch (e) {
-    throw new UserError(`${name}: cannot read: ${describeErrno(e)}`);
-  }
-  if (length > MAX_CONFIG_BYTES) throw new UserError(`${name}: larger than 1 MiB`);
-  return buf.toString('utf8', 0, length);
 }
 
 /** A minute: often enough to see a trend in a service's log, rare enough not to drown it. */

@@ -4,7 +4,8 @@
  * local user could plant a link where the agent is about to create a file
  * (README "Dump files and safety").
  */
-import { lchownSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lchownSync, openSync, readSync, type Stats } from 'node:fs';
+import { describeErrno, UserError } from './errors.js';
 
 const S_ISVTX = 0o1000;
 
@@ -36,4 +37,50 @@ export function untrustedDirectory(st: Stats, sticky: 'sticky allowed' | 'no oth
   // Sticky: others may add entries but cannot rename or remove ours.
   if (sticky === 'sticky allowed' && st.mode & S_ISVTX) return null;
   return sticky === 'sticky allowed' ? 'others can write to it (make it sticky, like /tmp, or writable by its owner only)' : 'others can write to it';
+}
+
+/**
+ * A configuration file decides what a root process captures, where it writes and whom it trusts,
+ * so, like a dump directory, it must belong to root or the agent's user and be writable by nobody
+ * else. Opened without following a link (nor blocking on a FIFO) and checked on the open
+ * descriptor, so it cannot be swapped between check and read. `name` starts each error line.
+ */
+export function readTrustedFile(file: string, name: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new UserError(`${name}: ${(e as NodeJS.ErrnoException).code === 'ELOOP' ? 'refused: it is a symbolic link' : describeErrno(e)}`);
+  }
+  try {
+    const why = untrustedFile(fstatSync(fd));
+    if (why !== null) throw new UserError(`${name}: refused: ${why}`);
+    return readAtMost(fd, name, maxBytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function untrustedFile(st: Stats): string | null {
+  if (!st.isFile()) return 'not a regular file';
+  if (st.uid !== euid() && st.uid !== 0) return `owned by uid ${st.uid}, not by the agent's user or root`;
+  if ((st.mode & 0o022) !== 0) return 'group or others can write to it';
+  return null;
+}
+
+/** Reads `fd` to its end, refusing more than `maxBytes` before holding more than that. */
+export function readAtMost(fd: number, name: string, maxBytes: number): string {
+  const buf = Buffer.alloc(maxBytes + 1);
+  let length = 0;
+  let n: number;
+  try {
+    do {
+      n = readSync(fd, buf, length, buf.length - length, null);
+      length += n;
+    } while (n > 0 && length < buf.length);
+  } catch (e) {
+    throw new UserError(`${name}: cannot read: ${describeErrno(e)}`);
+  }
+  if (length > maxBytes) throw new UserError(`${name}: larger than ${maxBytes % 1048576 === 0 ? `${maxBytes / 1048576} MiB` : `${maxBytes / 1024} KiB`}`);
+  return buf.toString('utf8', 0, length);
 }
