@@ -1,46 +1,20 @@
 /**
- * deploy/systemd/: the unit, its container drop-in, the example environment file and the
- * log configuration, checked offline. `systemd-analyze verify` (package `systemd`) reads
- * them as systemd would, without a running systemd; this file then holds the unit to what
+ * deploy/systemd/pktminerg@.service, its container drop-in, the example environment file and
+ * the log configuration, checked offline with `systemd-analyze verify` (helpers/systemd.ts);
+ * this file then holds the unit to what
  * this agent needs (capabilities, stop timing, writable directories) and checks that the
  * paths it names exist in a built tree and that lib/log.ts accepts its log file.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { configureLogging, shutdownLogging } from '../../lib/log.js';
 import { ROOT } from '../helpers/cli.js';
+import { APP_DIR, capabilities, DIR, parseUnit, verify } from '../helpers/systemd.js';
 
-const DIR = join(ROOT, 'deploy', 'systemd');
 const UNIT = 'pktminerg@.service';
-const APP_DIR = '/opt/packet-agent';
-const ANALYZE = '/usr/bin/systemd-analyze';
-
-type Section = Map<string, string[]>;
-
-/** A unit file's sections: each key with its values in order (systemd lets many keys repeat). */
-function parseUnit(text: string): Map<string, Section> {
-  const sections = new Map<string, Section>();
-  let current: Section | null = null;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    assert.ok(!line.endsWith('\\'), `continued lines are not used: ${line}`);
-    const header = /^\[(\w+)\]$/.exec(line);
-    if (header) {
-      current = new Map();
-      sections.set(header[1]!, current);
-      continue;
-    }
-    const kv = /^(\w+)=(.*)$/.exec(line);
-    assert.ok(kv && current, `not a key=value line in a section: ${line}`);
-    current.set(kv[1]!, [...(current.get(kv[1]!) ?? []), kv[2]!]);
-  }
-  return sections;
-}
 
 const unit = parseUnit(readFileSync(join(DIR, UNIT), 'utf8'));
 const service = unit.get('Service')!;
@@ -49,38 +23,16 @@ const one = (key: string): string | undefined => {
   assert.ok(!values || values.length === 1, `${key} is set more than once`);
   return values?.[0];
 };
-const capabilities = (s: Section): string[] => (s.get('CapabilityBoundingSet') ?? []).flatMap((v) => v.split(/\s+/)).sort();
-
-/**
- * `systemd-analyze verify` on instance `x` of the unit copied into a temporary directory (and
- * its drop-ins beside it), with /opt/packet-agent read as this tree and /usr/bin/node as the
- * node running the tests (verify checks that the command is executable).
- */
-function verify(unitText: string, dropIns: string[] = []): { status: number | null; output: string } {
-  assert.ok(existsSync(ANALYZE), `${ANALYZE} is missing: install the Debian package 'systemd' (apt-get install systemd), which .ci/run must install`);
-  const dir = mkdtempSync(join(tmpdir(), 'pa-systemd-'));
-  try {
-    writeFileSync(join(dir, UNIT), unitText.replaceAll(APP_DIR, ROOT.replace(/\/$/, '')).replaceAll('/usr/bin/node', process.execPath));
-    if (dropIns.length) {
-      mkdirSync(join(dir, 'pktminerg@x.service.d'));
-      for (const f of dropIns) copyFileSync(join(DIR, f), join(dir, 'pktminerg@x.service.d', f));
-    }
-    const r = spawnSync(ANALYZE, ['verify', join(dir, 'pktminerg@x.service')], { encoding: 'utf8' });
-    return { status: r.status, output: `${r.stdout}${r.stderr}${r.error?.message ?? ''}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('systemd-analyze verify accepts the unit, with and without the container drop-in, and refuses a misspelt one', () => {
   const text = readFileSync(join(DIR, UNIT), 'utf8');
   for (const dropIns of [[], ['containers.conf']]) {
-    const r = verify(text, dropIns);
+    const r = verify(UNIT, text, dropIns);
     assert.equal(r.output, '', `verify ${UNIT} ${dropIns.join(' ')}`);
     assert.equal(r.status, 0);
   }
   // Unknown keys are only warned about: the output, not the status, shows them.
-  const broken = verify(text.replace('ProtectSystem=strict', 'ProtectSytem=strict'));
+  const broken = verify(UNIT, text.replace('ProtectSystem=strict', 'ProtectSytem=strict'));
   assert.match(broken.output, /Unknown key 'ProtectSytem'/);
 });
 
