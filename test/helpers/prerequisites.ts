@@ -16,6 +16,7 @@ const PROGRAMS: { program: string; pkg: string }[] = [
   { program: 'groff', pkg: 'groff-base' },
   { program: 'script', pkg: 'bsdutils' },
   { program: 'systemd-analyze', pkg: 'systemd' },
+  { program: 'openssl', pkg: 'openssl' },
 ];
 
 export const PREREQUISITE_PACKAGES = [...new Set(PROGRAMS.map((p) => p.pkg))];
