@@ -85,6 +85,8 @@ export class ProbeDaemon {
   private managerProblem: string | null = null;
   private cgroup: CaptureCgroup | null = null;
   private limitsKey = '';
+  /** Captures whose status port did not answer the last query: said once until it answers. */
+  private readonly silentStatusPorts = new Set<number>();
 
   constructor(private readonly o: DaemonOptions, private readonly deps: DaemonDeps) {
     this.log = reportingLogger(deps.log, this.reports);
@@ -316,10 +318,14 @@ export class ProbeDaemon {
     const traffic = { capBytes: 0, capPackets: 0, capDrop: 0, fwdBytes: 0, fwdPackets: 0 };
     const statuses = await Promise.all(
       running.map((c) =>
-        queryStatusPort(c.controlPort, this.timings.statusTimeoutMs).catch((e: Error) => {
-          this.deps.log.warn(`status port ${c.controlPort} of pid ${c.pid}: ${e.message}`);
-          return null;
-        }),
+        queryStatusPort(c.controlPort, this.timings.statusTimeoutMs).then(
+          (s) => (this.silentStatusPorts.delete(c.pid!), s),
+          (e: Error) => {
+            if (!this.silentStatusPorts.has(c.pid!)) this.deps.log.warn(`status port ${c.controlPort} of pid ${c.pid}: ${e.message}; its traffic is left out of the metrics`);
+            this.silentStatusPorts.add(c.pid!);
+            return null;
+          },
+        ),
       ),
     );
     running.forEach((c, i) => {

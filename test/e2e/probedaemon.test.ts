@@ -6,7 +6,7 @@
  * loopback recorded by tcpdump and decoded by gredump.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,7 @@ import { fakeContainer, replay, SAMPLE, sameFrames } from '../helpers/containers
 import { startTestManager, type RecordedRequest } from '../helpers/cpm.js';
 import { netnsAvailable } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
+import { PROCESS_RESERVE_MIB } from '../../lib/daemon/strategy.js';
 
 const tmp = (): string => {
   const dir = mkdtempSync(join(tmpdir(), 'pa-daemon-'));
@@ -159,5 +160,41 @@ describe('probedaemon with a test manager, a container and GRE', { skip: !netnsA
     assert.ok(Date.now() - t0 < 16_000);
     assert.ok(!alive(pid2), 'the capture is gone');
     assert.match(r.stderr, new RegExp(`stopped pktminerg \\(pid ${pid2}\\)`));
+  });
+
+  test("the manager's cpuLimit and memLimit: the capture runs in the daemon's cgroup with them; a bad value is refused with its reason; the cgroup goes with the daemon", { timeout: 60_000 }, async (t) => {
+    const manager = await startTestManager(t);
+    manager.syncInterval = 1;
+    const state = tmp();
+    t.after(() => rmSync(state, { recursive: true, force: true }));
+    const strategy = { interfaceNames: ['lo'], packetChannelType: 'FILE', dumpDir: join(state, 'dump'), bpf: 'udp port 9' };
+    manager.setAgent({ cpuLimit: 0.5, memLimit: 512, strategy: [strategy] });
+    const daemon = startCli(t, 'probedaemon', ['--manager', manager.url, '--platformId', 'p', '--uuid-file', join(state, 'uuid'), '--query', '21020,21030', '--log-config', STDERR_LOG_CONFIG]);
+    const done = collect(daemon);
+    const log = stderrOf(daemon);
+    // This host has cgroup v1 cpu and memory hierarchies (the v2 one has no controllers): v1 is what can be tried here.
+    const applied = await log.waitFor(/limits applied in cgroup v1 (\S+) \+ (\S+): cpuLimit 0\.5 CPU, memLimit 512 MiB/);
+    const [cpuDir, memoryDir] = [applied[1]!, applied[2]!];
+    assert.ok(cpuDir.endsWith(`/probedaemon-captures-${daemon.pid}`), cpuDir);
+    const started = await log.waitFor(/started pktminerg \(pid (\d+)\): "-i lo --dump \S+ --interval 60 -k 4294967295 --expression 'udp port 9' --control 2102\d -b (\d+)"/);
+    assert.equal(started[2], String(512 - PROCESS_RESERVE_MIB));
+    const pid = Number(started[1]);
+    await log.waitFor(/pktminerg: \[-01-\] capturing on lo/);
+    assert.equal(readFileSync(join(cpuDir, 'cpu.cfs_quota_us'), 'latin1').trim(), '50000');
+    assert.equal(readFileSync(join(cpuDir, 'cpu.cfs_period_us'), 'latin1').trim(), '100000');
+    assert.equal(readFileSync(join(memoryDir, 'memory.limit_in_bytes'), 'latin1').trim(), String(512 * 1024 * 1024));
+    for (const dir of [cpuDir, memoryDir]) assert.ok(readFileSync(join(dir, 'cgroup.procs'), 'latin1').split('\n').includes(String(pid)), `${pid} in ${dir}`);
+
+    // Below the kernel's smallest quota: refused with the reason, the capture keeps running without the limit.
+    manager.setAgent({ cpuLimit: 0.001, memLimit: 512, strategy: [strategy] });
+    await log.waitFor(/limits cpuLimit 0\.001, memLimit 512: cpuLimit 0\.001 is below 0\.01 CPU[^\n]*; the captures run without limits/);
+    await log.waitFor(/limits applied in cgroup v1 [^\n]*cpuLimit 0\.001 CPU/);
+    assert.equal(readFileSync(join(cpuDir, 'cpu.cfs_quota_us'), 'latin1').trim(), '-1');
+    assert.ok(alive(pid), 'the same capture runs on');
+
+    daemon.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!existsSync(cpuDir) && !existsSync(memoryDir), 'the cgroup is removed');
   });
 });
