@@ -98,7 +98,14 @@ export class ProbeDaemon {
   async run(signal: AbortSignal): Promise<void> {
     this.paUUID = this.readUuidFile();
     while (!signal.aborted) {
-      const delay = this.id === null ? await this.register() : await this.sync();
+      let delay: number;
+      try {
+        delay = this.id === null ? await this.register() : await this.sync();
+      } catch (e) {
+        // A bug of ours must not take the captures down with the daemon: said, and tried again later.
+        this.log.error(`internal error, trying again in ${this.syncMs / 1000} s: ${(e as Error).stack ?? String(e)}`);
+        delay = this.syncMs;
+      }
       await sleep(delay, signal);
     }
     this.log.info(`stopping: ${this.captures.size} capture process(es)`);
@@ -296,8 +303,8 @@ export class ProbeDaemon {
     const body: ReportBody = { logs: [] };
     const running = [...this.captures.values()].filter((c) => c.pid !== null);
     if (running.length > 0) {
-      body.metrics = await this.metricsOf(running);
       body.pid = running[0]!.pid!;
+      body.metrics = await this.metricsOf(running);
     }
     body.logs = this.reports.take();
     try {
@@ -311,26 +318,28 @@ export class ProbeDaemon {
 
   /** The sum over the capture processes: CPU and memory from /proc, traffic from their status ports (spec §9). */
   private async metricsOf(running: CaptureProcess[]): Promise<PacketAgentMetrics> {
+    // Taken before any wait: a process may end meanwhile, and its handle forgets its pid.
+    const procs = running.map((c) => ({ pid: c.pid!, port: c.controlPort, startedAt: c.startedAt }));
     const now = Date.now();
     const sampled = epoch(now);
     let cpuLoad = 0;
     let memUse = 0;
     const traffic = { capBytes: 0, capPackets: 0, capDrop: 0, fwdBytes: 0, fwdPackets: 0 };
     const statuses = await Promise.all(
-      running.map((c) =>
-        queryStatusPort(c.controlPort, this.timings.statusTimeoutMs).then(
-          (s) => (this.silentStatusPorts.delete(c.pid!), s),
+      procs.map(({ pid, port }) =>
+        queryStatusPort(port, this.timings.statusTimeoutMs).then(
+          (s) => (this.silentStatusPorts.delete(pid), s),
           (e: Error) => {
-            if (!this.silentStatusPorts.has(c.pid!)) this.deps.log.warn(`status port ${c.controlPort} of pid ${c.pid}: ${e.message}; its traffic is left out of the metrics`);
-            this.silentStatusPorts.add(c.pid!);
+            if (!this.silentStatusPorts.has(pid)) this.deps.log.warn(`status port ${port} of pid ${pid}: ${e.message}; its traffic is left out of the metrics`);
+            this.silentStatusPorts.add(pid);
             return null;
           },
         ),
       ),
     );
-    running.forEach((c, i) => {
-      cpuLoad += this.cpu.sample(c.pid!, now) ?? 0;
-      memUse += readRssBytes(c.pid!) ?? 0;
+    procs.forEach(({ pid }, i) => {
+      cpuLoad += this.cpu.sample(pid, now) ?? 0;
+      memUse += readRssBytes(pid) ?? 0;
       const s = statuses[i];
       if (!s) return;
       traffic.capBytes += Number(s.capturedBytes);
@@ -339,7 +348,7 @@ export class ProbeDaemon {
       traffic.fwdBytes += Number(s.forwardedBytes);
       traffic.fwdPackets += Number(s.forwardedPackets);
     });
-    const started = Math.min(...running.map((c) => c.startedAt ?? now));
+    const started = Math.min(...procs.map((p) => p.startedAt ?? now));
     return {
       samplingTimestamp: sampled.s,
       samplingMicroTimestamp: sampled.us,

@@ -26,12 +26,20 @@ function recordingLog(): Logger & { lines: string[] } {
   return { lines, debug: add('DEBUG'), info: add('INFO'), warn: add('WARN'), error: add('ERROR') };
 }
 
-/** A pktminerg that reads its configuration and runs until SIGTERM. */
+/** A pktminerg that reads its configuration and runs until SIGTERM; one given interface bad0 fails at once, as pktminerg refuses what it cannot open. */
 function fakePktminerg(t: TestContext): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'pa-fake-daemon-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'pktminerg.mjs');
-  writeFileSync(script, `import { readFileSync } from 'node:fs';\nreadFileSync(0);\nprocess.on('SIGTERM', () => process.exit(0));\nsetInterval(() => {}, 1000);\n`);
+  writeFileSync(
+    script,
+    `import { readFileSync } from 'node:fs';
+const { groups } = JSON.parse(readFileSync(0, 'utf8'));
+if (groups.some((g) => g.includes('bad0'))) { process.stderr.write('[2026-12-02 10:00:00][ERROR] bad0: no such device\\n'); process.exit(1); }
+process.on('SIGTERM', () => process.exit(0));
+setInterval(() => {}, 1000);
+`,
+  );
   return [process.execPath, script];
 }
 
@@ -93,6 +101,30 @@ test('a bad manager never stops the running capture; each kind of fault is logge
   stop.abort();
   await running;
   assert.ok(log.lines.some((l) => /^INFO strategy 1: stopped pktminerg \(pid \d+\)$/.test(l)), log.lines.join("\n"));
+});
+
+test('a strategy whose capture fails is restarted alone, with back-off; the other strategy keeps its process', { timeout: 30_000 }, async (t) => {
+  const manager = await startTestManager(t);
+  manager.syncInterval = undefined;
+  manager.setAgent({ strategy: [STRATEGY.strategy[0], { ...STRATEGY.strategy[0], interfaceNames: ['bad0'] }] });
+  const log = recordingLog();
+  const client = new ManagerClient({ tls: { certificate: null, password: '', ca: null, insecure: false } });
+  client.open();
+  t.after(() => client.close());
+  const stop = new AbortController();
+  const daemon = new ProbeDaemon(options(t, manager.url), { manager: client, log, captureCommand: fakePktminerg(t), timings: FAST, runningGuests: () => new Set() });
+  const running = daemon.run(stop.signal);
+  t.after(() => stop.abort());
+  await until('strategy 2 failed three times', () => log.lines.filter((l) => /^ERROR strategy 2: pktminerg \(pid \d+\) exited with status 1/.test(l)).length >= 3, log);
+  const starts = (n: number): string[] => log.lines.filter((l) => l.startsWith(`INFO strategy ${n}: started pktminerg`));
+  assert.equal(starts(1).length, 1, log.lines.join('\n'));
+  assert.ok(starts(2).length >= 3);
+  assert.ok(log.lines.includes('ERROR strategy 2: pktminerg: bad0: no such device'), 'its reason is in the log (and the report)');
+  const delays = log.lines.flatMap((l) => /^ERROR strategy 2: .*restarting in ([\d.]+) s$/.exec(l)?.[1] ?? []);
+  assert.deepEqual(delays.slice(0, 3), ['0.05', '0.1', '0.2']);
+  stop.abort();
+  await running;
+  assert.equal(log.lines.filter((l) => /^INFO strategy 1: stopped pktminerg/.test(l)).length, 1);
 });
 
 test('fuzz: 3000 mutated answers to registration, strategy and metrics requests through the whole daemon; it never throws', { timeout: 120_000 }, async (t) => {
