@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 /** pktminerg: capture, record and forward packets (README "pktminerg"). */
-import { readFileSync } from 'node:fs';
 import { Agent } from '../lib/agent.js';
 import { helpText, parseCommandLine } from '../lib/args.js';
 import { formatListing, gatherListing } from '../lib/list-interfaces.js';
 import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../lib/log.js';
-import { runCli } from './run.js';
+import { runCli, writeVersion } from './run.js';
 
 /** A stop (SIGINT/SIGTERM) drains and flushes within this time, or the process exits anyway. */
 const STOP_DEADLINE_MS = 10_000;
@@ -25,8 +24,7 @@ runCli('pktminerg', async (argv) => {
     return 0;
   }
   if (cmd.version) {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`~ pktminerg version ${pkg.version} (packet-agent, node ${process.version})\n`);
+    writeVersion('pktminerg');
     return 0;
   }
   if (cmd.listInterfaces) {

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 /** probedaemon: the CPM management daemon (README "probedaemon"). */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ProbeDaemon } from '../lib/daemon/daemon.js';
 import { ManagerClient } from '../lib/daemon/manager-client.js';
 import { daemonHelpText, parseDaemonCommandLine } from '../lib/daemon/options.js';
 import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../lib/log.js';
-import { runCli, stopOnSignals } from './run.js';
+import { runCli, stopOnSignals, writeVersion } from './run.js';
 
 /** pktminerg of the same installation, run by the same Node. */
 const PKTMINERG = [process.execPath, fileURLToPath(new URL('./pktminerg.js', import.meta.url))];
@@ -23,8 +22,7 @@ runCli('probedaemon', async (argv) => {
     return 0;
   }
   if (o.version) {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`~ probedaemon version ${pkg.version} (packet-agent, node ${process.version})\n`);
+    writeVersion('probedaemon');
     return 0;
   }
   configureLogging(o.logConfig);

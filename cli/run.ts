@@ -4,6 +4,7 @@
  * and keeps its stack trace.
  */
 import { UserError, isDecodeError } from '../lib/errors.js';
+import { PACKAGE_VERSION } from '../lib/version.js';
 
 /**
  * SIGINT and SIGTERM as an AbortSignal, whose reason says which (`by SIGTERM`): the receiving tools
@@ -26,4 +27,9 @@ export function runCli(name: string, main: (argv: string[]) => Promise<number>):
       process.exitCode = 1;
     },
   );
+}
+
+/** `-v`: the reference's version line, naming this implementation and its Node. */
+export function writeVersion(name: string): void {
+  process.stdout.write(`~ ${name} version ${PACKAGE_VERSION} (packet-agent, node ${process.version})\n`);
 }

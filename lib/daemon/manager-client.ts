@@ -14,6 +14,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { describeErrno, UserError } from '../errors.js';
+import { PACKAGE_VERSION } from '../version.js';
 
 export interface ManagerTls {
   /** PKCS#12 client certificate file (--certificate), presented on every https request. */
@@ -43,7 +44,6 @@ export interface ManagerClientOptions {
 
 export type ManagerMethod = 'GET' | 'POST';
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const USER_AGENT = `probedaemon/${PACKAGE_VERSION}`;
 
 /** Debian's bundle of the CAs the system trusts (package ca-certificates), with the local additions of update-ca-certificates. */

@@ -4,28 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type TestContext } from 'node:test';
 import { Reply, Request } from 'zeromq';
 import { seededRandom } from '../helpers/capture-files.js';
-import { collect, FIXTURES, runCli, startCli, startReceiver, waitForStderr } from '../helpers/cli.js';
+import { collect, FIXTURES, freePort, runCli, startCli, startReceiver, waitForStderr } from '../helpers/cli.js';
 
 const MAGIC = 0x504d3230;
 type Order = 'le' | 'be';
 
-/** A port nobody listens on right now (the kernel's choice for port 0). */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function u32(values: number[], order: Order): Buffer {
   const b = Buffer.alloc(values.length * 4);

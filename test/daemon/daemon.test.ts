@@ -49,6 +49,18 @@ function options(t: TestContext, manager: string): DaemonOptions {
   return parseDaemonCommandLine(['--manager', manager, '--platformId', 'p', '--uuid-file', join(dir, 'uuid'), '--query', '22000,22050'], {});
 }
 
+/** A daemon of the stand-in pktminerg, over a real HTTP client with `timeoutMs`, running until the returned controller aborts. */
+function runDaemon(t: TestContext, managerUrl: string, timeoutMs?: number): { log: ReturnType<typeof recordingLog>; stop: AbortController; running: Promise<void> } {
+  const log = recordingLog();
+  const client = new ManagerClient({ tls: { certificate: null, password: '', ca: null, insecure: false }, timeoutMs });
+  client.open();
+  t.after(() => client.close());
+  const stop = new AbortController();
+  const daemon = new ProbeDaemon(options(t, managerUrl), { manager: client, log, captureCommand: fakePktminerg(t), timings: FAST, runningGuests: () => new Set() });
+  t.after(() => stop.abort());
+  return { log, stop, running: daemon.run(stop.signal) };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, done: () => boolean, log: { lines: string[] }, ms = 10_000): Promise<void> {
@@ -66,14 +78,7 @@ test('a bad manager never stops the running capture; each kind of fault is logge
   const manager = await startTestManager(t);
   manager.syncInterval = undefined;
   manager.setAgent(STRATEGY);
-  const log = recordingLog();
-  const client = new ManagerClient({ tls: { certificate: null, password: '', ca: null, insecure: false }, timeoutMs: 300 });
-  client.open();
-  t.after(() => client.close());
-  const stop = new AbortController();
-  const daemon = new ProbeDaemon(options(t, manager.url), { manager: client, log, captureCommand: fakePktminerg(t), timings: FAST, runningGuests: () => new Set() });
-  const running = daemon.run(stop.signal);
-  t.after(() => stop.abort());
+  const { log, stop, running } = runDaemon(t, manager.url, 300);
   await until('the capture runs', () => startedPids(log).length === 1, log);
   const gets = (): number => manager.requests.filter(strategyGets).length;
 
@@ -107,14 +112,7 @@ test('a strategy whose capture fails is restarted alone, with back-off; the othe
   const manager = await startTestManager(t);
   manager.syncInterval = undefined;
   manager.setAgent({ strategy: [STRATEGY.strategy[0], { ...STRATEGY.strategy[0], interfaceNames: ['bad0'] }] });
-  const log = recordingLog();
-  const client = new ManagerClient({ tls: { certificate: null, password: '', ca: null, insecure: false } });
-  client.open();
-  t.after(() => client.close());
-  const stop = new AbortController();
-  const daemon = new ProbeDaemon(options(t, manager.url), { manager: client, log, captureCommand: fakePktminerg(t), timings: FAST, runningGuests: () => new Set() });
-  const running = daemon.run(stop.signal);
-  t.after(() => stop.abort());
+  const { log, stop, running } = runDaemon(t, manager.url);
   await until('strategy 2 failed three times', () => log.lines.filter((l) => /^ERROR strategy 2: pktminerg \(pid \d+\) exited with status 1/.test(l)).length >= 3, log);
   const starts = (n: number): string[] => log.lines.filter((l) => l.startsWith(`INFO strategy ${n}: started pktminerg`));
   assert.equal(starts(1).length, 1, log.lines.join('\n'));

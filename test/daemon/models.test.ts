@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../helpers/capture-files.js';
+import { SPEC_EXAMPLE_STRATEGY } from '../helpers/cpm.js';
 import { AgentSchema, checkJson, MAX_STRATEGIES, RegistrationAnswerSchema, type Agent } from '../../lib/daemon/models.js';
 import { planCaptures } from '../../lib/daemon/strategy.js';
 
@@ -17,18 +18,7 @@ const EXAMPLE = {
   version: 7,
   syncInterval: 10,
   strategy: [
-    {
-      interfaceNames: ['eth0', ''],
-      packetChannelType: 'GRE',
-      address: '10.1.1.1',
-      hasServiceTag: true,
-      serviceTag: 12,
-      bpf: 'tcp port 80',
-      sliceLen: 128,
-      reqPatternType: 'CUSTOM',
-      reqPattern: 'host 10.0.0.5',
-      applicationName: 'accepted, unused',
-    },
+    { ...SPEC_EXAMPLE_STRATEGY, interfaceNames: ['eth0', ''], applicationName: 'accepted, unused' },
     { containerIds: ['0123456789ab_eth0_eth1'], packetChannelType: 'VXLAN', address: '10.1.1.2', port: 4789, apiVersion: 'v2', observationDomainIds: [2], observationPointIds: [3] },
   ],
 };

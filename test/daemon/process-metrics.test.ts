@@ -3,14 +3,13 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { Reply } from 'zeromq';
 import { CpuMeter, queryStatusPort, readProcStat, readRssBytes } from '../../lib/daemon/process-metrics.js';
 import { encodeStatusError, StatusErrors } from '../../lib/proto/status.js';
-import { FIXTURES, startCli, waitForStderr } from '../helpers/cli.js';
+import { FIXTURES, freePort, startCli, waitForStderr } from '../helpers/cli.js';
 
 function tmpDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'pa-proc-'));
@@ -143,15 +142,6 @@ describe('CpuMeter', () => {
   });
 });
 
-/** A port nobody listens on right now (the kernel's choice for port 0). */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** A REP socket on a free port, closed when the test ends, that answers with `answer` or never answers. */
 async function fakeStatusPort(t: TestContext, answer: Buffer | null): Promise<number> {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCommandLine } from '../../lib/args.js';
 import type { Agent, PacketAgentData } from '../../lib/daemon/models.js';
+import { SPEC_EXAMPLE_STRATEGY } from '../helpers/cpm.js';
 import { bufferBudget, channelArgs, commonArgs, groupTargets, planCaptures, PROCESS_RESERVE_MIB } from '../../lib/daemon/strategy.js';
 
 const NONE = new Set<string>();
@@ -18,18 +19,7 @@ function referenceGroup(s: PacketAgentData, target: string[], port: number, buff
 }
 
 test('the example strategy of spec §10.5 item 7 gives the reference argument list, element for element', () => {
-  const s: PacketAgentData = {
-    interfaceNames: ['eth0'],
-    packetChannelType: 'GRE',
-    address: '10.1.1.1',
-    hasServiceTag: true,
-    serviceTag: 12,
-    bpf: 'tcp port 80',
-    sliceLen: 128,
-    forwardRateLimit: 100,
-    reqPatternType: 'CUSTOM',
-    reqPattern: 'host 10.0.0.5 and port 80',
-  };
+  const s: PacketAgentData = SPEC_EXAMPLE_STRATEGY;
   // The reference's group string, split where pktminerg split it, except the expression, which is one element here.
   const expected = '-i eth0 -k 12 -r 10.1.1.1 --expression @ --control 20000 -b 512 --slice 128 --mbps 100 --dir host_10.0.0.5_and_port_80'
     .split(' ')

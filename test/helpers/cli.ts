@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -120,4 +121,14 @@ export async function startReceiver(t: TestContext, command: string, args: strin
   const done = collect(child);
   const m = await waitForStderr(child, /listening on (?:udp )?\S*?127\.0\.0\.1:(\d+), writing /);
   return { child, port: Number(m[1]), done };
+}
+
+/** A port nobody listens on right now (the kernel's choice for port 0). */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
 }

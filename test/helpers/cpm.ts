@@ -18,6 +18,20 @@ const BASE = '/api/v1/daemons';
 const STRATEGY = /^\/api\/v1\/daemons\/(\d+)\/sync\/strategy$/;
 const METRICS = /^\/api\/v1\/daemons\/(\d+)\/sync\/metrics$/;
 
+/** The example strategy of spec §10.5 item 7 (with memLimit 512 it is the reference's golden argument list). */
+export const SPEC_EXAMPLE_STRATEGY = {
+  interfaceNames: ['eth0'],
+  packetChannelType: 'GRE',
+  address: '10.1.1.1',
+  hasServiceTag: true,
+  serviceTag: 12,
+  bpf: 'tcp port 80',
+  sliceLen: 128,
+  forwardRateLimit: 100,
+  reqPatternType: 'CUSTOM',
+  reqPattern: 'host 10.0.0.5 and port 80',
+};
+
 export const DEFAULT_PA_UUID = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f0';
 
 export interface RecordedRequest {
