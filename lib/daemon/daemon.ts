@@ -70,7 +70,9 @@ export class ProbeDaemon {
   private readonly uuid = randomUUID();
   private readonly cpu = new CpuMeter();
   private startMs = Date.now();
+  /** The id the manager gave at the last registration; sent again when registering anew, as the reference did. */
   private id: number | null = null;
+  private registered = false;
   private registerFailures = 0;
   private syncFailures = 0;
   private registerRequestIpAddress: string | undefined;
@@ -100,7 +102,7 @@ export class ProbeDaemon {
     while (!signal.aborted) {
       let delay: number;
       try {
-        delay = this.id === null ? await this.register() : await this.sync();
+        delay = this.registered ? await this.sync() : await this.register();
       } catch (e) {
         // A bug of ours must not take the captures down with the daemon: said, and tried again later.
         this.log.error(`internal error, trying again in ${this.syncMs / 1000} s: ${(e as Error).stack ?? String(e)}`);
@@ -139,6 +141,7 @@ export class ProbeDaemon {
     }
     this.managerUp();
     this.id = answer.value.id;
+    this.registered = true;
     this.registerFailures = 0;
     this.registerRequestIpAddress = answer.value.registerRequestIpAddress ?? this.registerRequestIpAddress;
     if (this.paUUID === null && answer.value.paUUID !== undefined) this.writeUuidFile(answer.value.paUUID);
@@ -203,7 +206,7 @@ export class ProbeDaemon {
       return this.syncMs;
     }
     this.managerDown(`the manager answered ${res.status} to the strategy request: registering again; the captures keep running`);
-    this.id = null;
+    this.registered = false;
     this.startMs = Date.now();
     return 0;
   }

@@ -150,6 +150,8 @@ describe('probedaemon with a test manager, a container and GRE', { skip: !netnsA
     manager.answerNext('strategy', { status: 500, body: 'storm' }, 3);
     await manager.waitFor((r) => isRegister(r) && manager.requests.filter(isRegister).length > registrations, 20_000);
     await log.waitFor(/registered with .* as daemon 2/);
+    // Registering anew, the daemon names the id it had, as the reference did.
+    assert.equal((manager.requests.filter(isRegister)[registrations]!.json as { id?: number }).id, 1);
     assert.ok(alive(pid2), 'the capture survived the re-registration');
 
     // SIGTERM: every capture stops, and the daemon exits 0 within the stop timeout.
