@@ -76,6 +76,9 @@ export function parseDaemonCommandLine(argv: string[], env: NodeJS.ProcessEnv = 
     cmd = strictParser().options(DAEMON_OPTIONS).parseSync(argv) as unknown as Raw;
     const extra = (cmd._ as unknown as string[]).length ? (cmd._ as unknown as string[]) : null;
     if (extra) throw new UserError(`unexpected argument '${extra[0]}'`);
+    // yargs makes a repeated option an array, which str() would read as not given: refused, as pktminerg refuses it.
+    const repeated = Object.keys(cmd).find((k) => k !== '_' && Array.isArray(cmd[k]));
+    if (repeated) throw new UserError(`--${repeated} given more than once`);
   } catch (e) {
     if (e instanceof UserError && !(e instanceof UsageError)) throw new UsageError(e.message);
     throw e;
