@@ -24,3 +24,13 @@ export function strictParser() {
       throw new UserError(msg ?? err?.message ?? 'cannot parse the command line');
     });
 }
+
+/**
+ * yargs makes an option given twice an array, which the commands would
+ * otherwise read as not given or take one of: refused, naming the option.
+ * `lists`: options that may repeat (an expression in words).
+ */
+export function refuseRepeated(parsed: object, lists: readonly string[] = []): void {
+  const repeated = Object.entries(parsed).find(([k, v]) => k !== '_' && !lists.includes(k) && Array.isArray(v));
+  if (repeated !== undefined) throw new UserError(`--${repeated[0]} given more than once`);
+}

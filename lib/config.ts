@@ -4,6 +4,7 @@
  * parsed arguments into them. Nothing here touches the file system or the
  * network: checks that need I/O happen when a channel is built.
  */
+import { refuseRepeated } from './cli-parser.js';
 import { UserError } from './errors.js';
 import { parseIPv4 } from './proto/ipv4.js';
 import { checkInterfaceName } from './interface-name.js';
@@ -183,9 +184,7 @@ export function parseSize(flag: string, text: string): number {
  * numbered from `index`. Every error is a UserError whose message names the flag.
  */
 export function checkGroup(a: GroupArgs, index: number): ChannelOptions[] {
-  for (const [k, v] of Object.entries(a)) {
-    if (k !== '_' && k !== 'expression' && Array.isArray(v)) throw new UserError(`--${k} given more than once`);
-  }
+  refuseRepeated(a, ['expression']);
 
   const sources = checkSources(a);
   const dump = checkDump(a);

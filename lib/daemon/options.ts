@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import type { Options } from 'yargs';
-import { strictParser } from '../cli-parser.js';
+import { refuseRepeated, strictParser } from '../cli-parser.js';
 import { DEFAULT_UUID_FILE, int } from '../config.js';
 import { UsageError, UserError } from '../errors.js';
 import { checkInterfaceName } from '../interface-name.js';
@@ -76,9 +76,7 @@ export function parseDaemonCommandLine(argv: string[], env: NodeJS.ProcessEnv = 
     cmd = strictParser().options(DAEMON_OPTIONS).parseSync(argv) as unknown as Raw;
     const extra = (cmd._ as unknown as string[]).length ? (cmd._ as unknown as string[]) : null;
     if (extra) throw new UserError(`unexpected argument '${extra[0]}'`);
-    // yargs makes a repeated option an array, which str() would read as not given: refused, as pktminerg refuses it.
-    const repeated = Object.keys(cmd).find((k) => k !== '_' && Array.isArray(cmd[k]));
-    if (repeated) throw new UserError(`--${repeated} given more than once`);
+    refuseRepeated(cmd);
   } catch (e) {
     if (e instanceof UserError && !(e instanceof UsageError)) throw new UsageError(e.message);
     throw e;
