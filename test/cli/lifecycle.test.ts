@@ -6,15 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { collect, FIXTURES, ROOT, startCli, waitForStderr, type CliResult } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
+import { tmp } from '../helpers/tmp.js';
 
 const ROOT_ONLY = process.getuid?.() !== 0 && 'needs root (live capture, mounts)';
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-life-'));
 
 /** Runs pktminerg (killed when the test ends, however it ends); resolves with its result and how long it ran. */
 async function pktminerg(t: TestContext, args: string[]): Promise<CliResult & { ms: number }> {

@@ -1,16 +1,15 @@
 /** `--metrics`: the Prometheus endpoint of a real run, read over HTTP and checked against the run's summary. */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { collect, FIXTURES, runCli, startCli, waitForStderr } from '../helpers/cli.js';
 import { parseExposition, sampleValue, type Exposition } from '../helpers/prometheus.js';
+import { tmp } from '../helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'pa-metrics-'));
 
 async function scrape(url: string): Promise<Exposition> {
   const r = await fetch(url);

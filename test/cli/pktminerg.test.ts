@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, ROOT, runCli, startCli, collect, waitForSize } from '../helpers/cli.js';
 import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
+import { tmp } from '../helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'pktminerg-'));
 const FIXTURE_FILES = ['sample.pcap', 'xml.pcap', 'http_sample.pcap'];
 
 /** Packet count as tcpdump reads the file (it must accept it). */

@@ -6,17 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { collect, FIXTURES, ROOT, startCli, startProcess, STDERR_LOG_CONFIG } from '../helpers/cli.js';
+import { tmp } from '../helpers/tmp.js';
 
 const SAMPLE = readFileSync(join(FIXTURES, 'sample.pcap'));
 /** sample.pcap: a 24-byte file header, then 8 records. */
 const HEADER = SAMPLE.subarray(0, 24);
 const RECORDS = SAMPLE.subarray(24);
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-progress-'));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** What the status line draws: erase the line, then the text. */

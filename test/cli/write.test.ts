@@ -3,12 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, collect, runCli, startCli, startProcess } from '../helpers/cli.js';
+import { tmp } from '../helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'pktminerg-w-'));
 const XML = join(FIXTURES, 'xml.pcap');
 
 /** Packets as tcpdump reads the file: each starts a line with its timestamp. */

@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { collect, runCli, startCli, waitForSize, waitForStderr } from '../helpers/cli.js';
@@ -20,9 +19,9 @@ import { fakeGuest } from '../helpers/libvirt.js';
 import { deleteNetns, ip, macOf, netnsAvailable } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
 import { fakeContainer, network, noIpv6, replay, SAMPLE, sameFrames, startInit } from '../helpers/containers.js';
+import { tmp } from '../helpers/tmp.js';
 
 const LIVE = { timeout: 60_000 };
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-ctr-'));
 
 describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAvailable() && 'needs root' }, () => {
   test('before', () => assertPrerequisites());

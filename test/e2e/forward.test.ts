@@ -4,17 +4,16 @@
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, FIXTURES, runCli, startCli, startProcess, type CliResult, waitForSize, waitForStderr } from '../helpers/cli.js';
 import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
 import { createPair, netnsAvailable, type Pair } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
+import { tmp } from '../helpers/tmp.js';
 
 const XML = join(FIXTURES, 'xml.pcap');
-const tmp = () => mkdtempSync(join(tmpdir(), 'pa-e2e-'));
 /** Each test's own limit: a hung one fails, its processes are killed (startCli), and the run goes on. */
 const LIVE = { timeout: 60_000 };
 

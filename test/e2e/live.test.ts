@@ -6,18 +6,17 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, FIXTURES, runCli, startCli, startProcess, type CliResult, waitForSize, waitForStderr } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { deleteNetns, ip, macOf, netnsAvailable } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
+import { tmp } from '../helpers/tmp.js';
 
 const XML = join(FIXTURES, 'xml.pcap');
 const SAMPLE = join(FIXTURES, 'sample.pcap');
-const tmp = () => mkdtempSync(join(tmpdir(), 'pa-live-'));
 /** Each test's own limit: a hung one fails, its processes are killed (startCli), and the run goes on. */
 const LIVE = { timeout: 60_000 };
 const NS = `pal${process.pid}`;

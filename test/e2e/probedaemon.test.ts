@@ -6,8 +6,7 @@
  * loopback recorded by tcpdump and decoded by gredump.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
@@ -18,12 +17,9 @@ import { fakeContainer, replay, SAMPLE, sameFrames } from '../helpers/containers
 import { startTestManager, type RecordedRequest } from '../helpers/cpm.js';
 import { netnsAvailable } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
+import { tmp } from '../helpers/tmp.js';
 import { PROCESS_RESERVE_MIB } from '../../lib/daemon/strategy.js';
 
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'pa-daemon-'));
-  return dir;
-};
 
 /** The sample's 8 frames: what each replay must show in the manager's metrics. */
 const SAMPLE_PACKETS = 8;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, test, type TestContext } from 'node:test';
 import { UserError } from '../../lib/errors.js';
@@ -12,8 +11,8 @@ import { buildPcap, buildPcapng, readPcapFile, seededRandom, type PcapRecordSpec
 import { collect, ROOT, runCli, startCli, waitForStderr } from '../helpers/cli.js';
 import { createPair, netnsAvailable } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
+import { tmp } from '../helpers/tmp.js';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'gredump-'));
 
 const A = '10.0.0.1';
 const B = '10.0.0.2';
