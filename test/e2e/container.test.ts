@@ -16,9 +16,9 @@ import { collect, runCli, startCli, waitForSize, waitForStderr } from '../helper
 import { readPcapFile } from '../helpers/capture-files.js';
 import { until } from '../helpers/cgroups.js';
 import { fakeGuest } from '../helpers/libvirt.js';
-import { deleteNetns, ip, macOf, netnsAvailable } from '../helpers/netns.js';
+import { deleteNetns, ip, macOf, netnsAvailable, replay } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
-import { fakeContainer, network, noIpv6, replay, SAMPLE, sameFrames, startInit } from '../helpers/containers.js';
+import { fakeContainer, network, noIpv6, SAMPLE, sameFrames, startInit } from '../helpers/containers.js';
 import { tmp } from '../helpers/tmp.js';
 
 const LIVE = { timeout: 60_000 };
@@ -34,7 +34,7 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
       const agent = startCli(t, 'pktminerg', ['-c', arg, '--dump', out, '--count', '8']);
       const done = collect(agent);
       await waitForStderr(agent, new RegExp(`capturing on container ${c.id.slice(0, 12)} \\(pid ${c.init.pid}\\) eth0`));
-      replay(c.host, 'h0');
+      replay(c.host, 'h0', SAMPLE);
       const r = await done;
       assert.equal(r.code, 0, r.stderr);
       await sameFrames(t, SAMPLE, join(out, `${c.id.slice(0, 12)}_eth0`, 'pktminerg_dump.pcap'));
@@ -48,7 +48,7 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
     const agent = startCli(t, 'pktminerg', ['-c', `containerd://${c.id}`, '--dump', out, '--count', '8']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on container/);
-    replay(c.host, 'h0');
+    replay(c.host, 'h0', SAMPLE);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`captured 8 packets \\(5496 bytes\\) on container ${c.id.slice(0, 12)} \\(pid ${c.init.pid}\\) eth0`));
@@ -61,8 +61,8 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
     const agent = startCli(t, 'pktminerg', ['-c', `${c.id}_eth0_eth1`, '--dump', out, '--count', '8']);
     const done = collect(agent);
     await waitForStderr(agent, /\[-02-\] capturing on container .* eth1/);
-    replay(c.host, 'h0');
-    replay(c.host, 'h1');
+    replay(c.host, 'h0', SAMPLE);
+    replay(c.host, 'h1', SAMPLE);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     for (const dev of ['eth0', 'eth1']) await sameFrames(t, SAMPLE, join(out, `${c.id.slice(0, 12)}_${dev}`, 'pktminerg_dump.pcap'));
@@ -86,7 +86,7 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
     const done = collect(agent);
     await waitForStderr(agent, /capturing on container/);
     replay(c.host, 'h0', mine);
-    replay(c.host, 'h0');
+    replay(c.host, 'h0', SAMPLE);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /zmq: delivered 16 packets/);
@@ -104,7 +104,7 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
     const done = collect(agent);
     await waitForStderr(agent, /capturing on container/);
     const dir = join(out, `${c.id.slice(0, 12)}_eth0`);
-    replay(c.host, 'h0');
+    replay(c.host, 'h0', SAMPLE);
     await waitForSize(join(dir, 'pktminerg_dump.pcap'), 24 + 8 * 16 + 5496);
     // The container stops: its process exits and its namespace goes away.
     const stopped = waitForStderr(agent, /stopped|waiting for container/);
@@ -126,7 +126,7 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
     const init = await startInit(t, c.ns, c.cgroup);
     await waitForStderr(agent, new RegExp(`capturing on container ${c.id.slice(0, 12)} \\(pid ${init.pid}\\) eth0`));
     t.diagnostic(`capture resumed ${Date.now() - started} ms after the new container process started`);
-    replay(c.host, 'h0');
+    replay(c.host, 'h0', SAMPLE);
     await waitForSize(join(dir, 'pktminerg_dump.1.pcap'), 24 + 8 * 16 + 5496);
     agent.kill('SIGTERM');
     const r = await done;
@@ -197,7 +197,7 @@ describe('containers (-c) and guests (-m), played by the test', { skip: !netnsAv
     // The guest restarts onto another tap.
     liveXml('vnet41');
     await waitForStderr(agent, new RegExp(`capturing on guest ${guest} \\(vnet41\\)`));
-    replay(host, 'g1');
+    replay(host, 'g1', SAMPLE);
     await waitForSize(join(dir, 'pktminerg_dump.1.pcap'), 24 + 8 * 16 + 5496);
     agent.kill('SIGTERM');
     const r = await done;

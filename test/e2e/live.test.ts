@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, FIXTURES, runCli, startCli, startProcess, type CliResult, waitForSize, waitForStderr } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
-import { deleteNetns, ip, macOf, netnsAvailable } from '../helpers/netns.js';
+import { deleteNetns, ip, macOf, netnsAvailable, replay } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
 import { tmp } from '../helpers/tmp.js';
 
@@ -33,10 +33,6 @@ function veth(a: string, b: string, ns = NS, peerNs = ns): void {
 
 function pktminerg(t: TestContext, args: string[]): ChildProcess {
   return startCli(t, 'pktminerg', args, { netns: NS });
-}
-
-function replay(dev: string, file: string, ns = NS): void {
-  execFileSync('ip', ['netns', 'exec', ns, 'tcpreplay', '-q', '--topspeed', '-i', dev, file], { stdio: 'ignore' });
 }
 
 async function equal(t: TestContext, a: string, b: string): Promise<void> {
@@ -68,7 +64,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const agent = pktminerg(t, ['-i', 'r1', '--dump', out, '--count', '1200']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on r1/);
-    replay('r0', XML);
+    replay(NS, 'r0', XML);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /captured 1200 packets .*; kernel: 1200 received by filter, 0 dropped \(ring full\), 0 dropped by interface/);
@@ -85,7 +81,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const agent = pktminerg(t, ['-i', 'e1', '--dump', out, '--count', String(n), '--expression', ...expr.split(' ')]);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on e1 with filter 'tcp and port 22 or arp'/);
-    replay('e0', XML);
+    replay(NS, 'e0', XML);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     await equal(t, expected, join(out, 'e1', 'pktminerg_dump.pcap'));
@@ -101,7 +97,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const agent = pktminerg(t, ['-i', 'h1', '--dump', out, '--count', String(n), 'host', 'nic.h1']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on h1 with filter '\(host 172\.16\.11\.180\)'/);
-    replay('h0', XML);
+    replay(NS, 'h0', XML);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     await equal(t, expected, join(out, 'h1', 'pktminerg_dump.pcap'));
@@ -126,7 +122,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     assert.equal(agent.exitCode, null, 'still running');
     veth('late0', 'late1');
     await waitForStderr(agent, /capturing on late1/);
-    replay('late0', SAMPLE);
+    replay(NS, 'late0', SAMPLE);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     await equal(t, SAMPLE, join(out, 'late1', 'pktminerg_dump.pcap'));
@@ -141,13 +137,13 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const dir = join(out, 'f1');
     // Frame for frame the dump is as long as the replayed file (only the timestamp unit differs).
     const size = statSync(SAMPLE).size;
-    replay('f0', SAMPLE);
+    replay(NS, 'f0', SAMPLE);
     await waitForSize(join(dir, 'pktminerg_dump.pcap'), size);
     ip('-n', NS, 'link', 'set', 'f1', 'down');
     await waitForStderr(agent, /waiting for f1: interface is down/);
     ip('-n', NS, 'link', 'set', 'f1', 'up');
     await waitForStderr(agent, /capturing on f1/); // logged() sees only what comes after it is called
-    replay('f0', SAMPLE);
+    replay(NS, 'f0', SAMPLE);
     await waitForSize(join(dir, 'pktminerg_dump.1.pcap'), size);
     agent.kill('SIGTERM');
     const r: CliResult = await done;
@@ -165,8 +161,8 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const agent = pktminerg(t, [`-i m1 --dump ${out} --count 1200`, `-i n1 --dump ${out} --count 8`]);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on m1[\s\S]*capturing on n1|capturing on n1[\s\S]*capturing on m1/);
-    replay('m0', XML);
-    replay('n0', SAMPLE);
+    replay(NS, 'm0', XML);
+    replay(NS, 'n0', SAMPLE);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     await equal(t, XML, join(out, 'm1', 'pktminerg_dump.pcap'));
@@ -181,7 +177,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const agent = pktminerg(t, ['-i', 'l1', '-r', '10.253.7.2']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on l1 with filter 'not host 10\.253\.7\.2'/);
-    replay('l0', SAMPLE, PEER);
+    replay(PEER, 'l0', SAMPLE);
     await sleep(1000);
     agent.kill('SIGTERM');
     const r = await done;
@@ -205,8 +201,8 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const agent = pktminerg(t, ['-i', 'a1', '--dir', 'auto', '-r', '10.253.8.2', '-k', '1', '--count', '16']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on a1/);
-    replay('a0', mine, PEER);
-    replay('a0', SAMPLE, PEER);
+    replay(PEER, 'a0', mine);
+    replay(PEER, 'a0', SAMPLE);
     const r = await done;
     await sleep(300);
     capture.kill('SIGTERM');
@@ -228,7 +224,7 @@ describe('live capture in network namespaces', { skip: !netnsAvailable() && 'nee
     const agent = pktminerg(t, ['-i', 'any', '-r', '127.0.0.1', '-z', '5601', '--count', '8', '--dump', dump, '--uuid-file', '/nonexistent']);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on any/);
-    replay('y0', SAMPLE, PEER);
+    replay(PEER, 'y0', SAMPLE);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /zmq: delivered 8 packets/);

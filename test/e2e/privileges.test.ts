@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { collect, FIXTURES, runCli, startCli, waitForSize, waitForStderr } from '../helpers/cli.js';
-import { deleteNetns, ip, netnsAvailable } from '../helpers/netns.js';
+import { deleteNetns, ip, netnsAvailable, replay } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
 
 const SAMPLE = join(FIXTURES, 'sample.pcap');
@@ -60,14 +60,14 @@ describe('-Z USER', { skip: !netnsAvailable() && 'needs root' }, () => {
     }
     assert.equal(credentials(proc).capEff, NET_CAPS, 'the JavaScript thread keeps exactly the two');
 
-    execFileSync('ip', ['netns', 'exec', peer, 'tcpreplay', '-q', '-i', 'z0', SAMPLE], { stdio: 'ignore' });
+    replay(peer, 'z0', SAMPLE);
     const first = join(out, 'z1', 'pktminerg_dump.pcap');
     await waitForSize(first, 24 + 8 * 16 + 5496);
     ip('-n', ns, 'link', 'set', 'z1', 'down');
     await waitForStderr(agent, /waiting for z1: interface is down/);
     ip('-n', ns, 'link', 'set', 'z1', 'up');
     await waitForStderr(agent, /capturing on z1/);
-    execFileSync('ip', ['netns', 'exec', peer, 'tcpreplay', '-q', '-i', 'z0', SAMPLE], { stdio: 'ignore' });
+    replay(peer, 'z0', SAMPLE);
     const second = join(out, 'z1', 'pktminerg_dump.1.pcap');
     await waitForSize(second, 24 + 8 * 16 + 5496);
     agent.kill('SIGTERM');

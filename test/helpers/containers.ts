@@ -68,10 +68,6 @@ export async function fakeContainer(t: TestContext, ifaces = ['eth0'], shape = D
   return { id, ns, host, cgroup, n, init: await startInit(t, ns, cgroup) };
 }
 
-export function replay(host: string, dev: string, file = SAMPLE): void {
-  execFileSync('ip', ['netns', 'exec', host, 'tcpreplay', '-q', '--topspeed', '-i', dev, file], { stdio: 'ignore' });
-}
-
 export async function sameFrames(t: TestContext, expected: string, got: string): Promise<void> {
   const r = await runCli(t, 'pcapcompare', [expected, got]);
   assert.equal(r.code, 0, r.stdout + r.stderr);

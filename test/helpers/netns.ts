@@ -40,6 +40,11 @@ export function deleteNetns(ns: string): void {
   ip('netns', 'del', ns);
 }
 
+/** tcpreplay of `file` out of `dev` in namespace `ns`, as fast as it goes; returns when all is sent. */
+export function replay(ns: string, dev: string, file: string): void {
+  execFileSync('ip', ['netns', 'exec', ns, 'tcpreplay', '-q', '--topspeed', '-i', dev, file], { stdio: 'ignore' });
+}
+
 export function macOf(ns: string, dev: string): string {
   const [link] = JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show', 'dev', dev]).toString()) as { address: string }[];
   return link!.address;
