@@ -4,6 +4,7 @@
  * and keeps its stack trace.
  */
 import { UserError, isDecodeError } from '../lib/errors.js';
+import { libpcapVersion } from '../lib/native/addon.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 
 /**
@@ -29,7 +30,8 @@ export function runCli(name: string, main: (argv: string[]) => Promise<number>):
   );
 }
 
-/** `-v`: the reference's version line, naming this implementation and its Node. */
+/** `-v`: the reference's version line, naming this implementation, its Node and the libpcap inside the addon. */
 export function writeVersion(name: string): void {
-  process.stdout.write(`~ ${name} version ${PACKAGE_VERSION} (packet-agent, node ${process.version})\n`);
+  const libpcap = libpcapVersion();
+  process.stdout.write(`~ ${name} version ${PACKAGE_VERSION} (packet-agent, node ${process.version}, ${libpcap ? `libpcap ${libpcap}` : 'no native addon'})\n`);
 }

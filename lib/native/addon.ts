@@ -1,11 +1,13 @@
 /**
- * Typed face of our native addon `packet_io` (this directory's C files, built
- * by `npm ci` through the package's install script): live capture
+ * Typed face of our native addon `packet_io` (this directory's C files and the
+ * libpcap in libpcap/, compiled by the package's install script unless a
+ * prebuilt addon in prebuilds/ loads; see binding.gyp): live capture
  * (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), other network
  * namespaces (netns.c) and CPU pinning (affinity.c). Loaded on
  * first use only: reading files and writing dumps need no native code.
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 
@@ -102,25 +104,41 @@ export interface PacketIoAddon {
    * when the CPU is outside the set this process may use (taskset, cgroup cpuset, offline).
    */
   setAffinity(cpu: number): void;
+
+  /** pcap_lib_version() of the libpcap compiled into the addon: "libpcap version 1.10.3 (with TPACKET_V3)". */
+  libVersion(): string;
 }
 
 /** libpcap's largest snaplen (MAXIMUM_SNAPLEN): "whole frames". */
 export const PCAP_MAX_SNAPLEN = 262144;
 
 /**
- * node-gyp builds into this directory of the source tree; compiled code runs from dist/lib/native/.
- * PACKET_IO_ADDON names another build: the sanitizer test (test/native/sanitizers.test.ts) runs the
- * addon's tests against its AddressSanitizer build with it.
+ * The addon as node-gyp-build finds it from the package root: build/Release/ (what `npm ci` or an
+ * install without a fitting prebuild compiled), else prebuilds/<platform>-<arch>/ (`npm run
+ * build:prebuilds`, carried by the package). PACKET_IO_ADDON names another build: the sanitizer test
+ * (test/native/sanitizers.test.ts) runs the addon's tests against its AddressSanitizer build with it.
  */
-const ADDON = process.env['PACKET_IO_ADDON'] || fileURLToPath(new URL('../../../lib/native/build/Release/packet_io.node', import.meta.url));
+const PACKAGE_ROOT = dirname(fileURLToPath(new URL('../../../package.json', import.meta.url)));
 let addon: PacketIoAddon | null = null;
 
 export function loadAddon(): PacketIoAddon {
   if (addon) return addon;
+  const require = createRequire(import.meta.url);
+  let path = process.env['PACKET_IO_ADDON'] || join(PACKAGE_ROOT, 'build', 'Release', 'packet_io.node');
   try {
-    addon = createRequire(import.meta.url)(ADDON) as PacketIoAddon;
+    if (!process.env['PACKET_IO_ADDON']) path = (require('node-gyp-build') as { path(dir: string): string }).path(PACKAGE_ROOT);
+    addon = require(path) as PacketIoAddon;
   } catch (e) {
-    throw new UserError(`live capture and GRE/VXLAN forwarding need the native addon ${ADDON} (built by 'npm ci' or 'npm run install'; needs libpcap-dev, make and g++): ${(e as Error).message.split('\n')[0]}`);
+    throw new UserError(`live capture and GRE/VXLAN forwarding need the native addon ${path} (a prebuilt one, or compiled by 'npm ci' or 'npm run install', which needs g++, make and python3): ${(e as Error).message.split('\n')[0]}`);
   }
   return addon;
+}
+
+/** The libpcap inside the addon, "1.10.3"; null when the addon does not load. */
+export function libpcapVersion(): string | null {
+  try {
+    return /libpcap version (\S+)/.exec(loadAddon().libVersion())?.[1] ?? null;
+  } catch {
+    return null;
+  }
 }

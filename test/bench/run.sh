@@ -69,10 +69,10 @@ die() { say "ERROR: $*" >&2; exit 2; }
 FAILED=0
 
 # ---------- build, snapshot, logging ----------
-ADDON=lib/native/build/Release/packet_io.node
+ADDON=build/Release/packet_io.node
 if [ "$BUILD" = 1 ] || [ ! -f "$ROOT/$ADDON" ]; then
   say "building the capture addon: npm run install (in $ROOT)"
-  (cd "$ROOT" && npm run install >/dev/null) || die "the capture addon did not build (needs libpcap-dev, make, g++)"
+  (cd "$ROOT" && npm run install >/dev/null) || die "the capture addon did not build (needs g++, make, python3)"
 fi
 if [ "$BUILD" = 1 ] || [ ! -f "$ROOT/dist/cli/pktminerg.js" ] || [ ! -f "$ROOT/dist/test/bench/micro.js" ]; then
   say "building: npx tsc -p . (in $ROOT)"
@@ -92,7 +92,7 @@ if [ "$SNAPSHOT" = 1 ]; then
   SNAP="$WORK/snap-$RUN_ID"
   mkdir -p "$SNAP"
   cp -a "$ROOT/dist" "$SNAP/dist" && cp "$ROOT/package.json" "$SNAP/" || die "snapshot of dist/ failed"
-  # dist/lib/native/addon.js loads the addon from ../../../lib/native/build/Release.
+  # dist/lib/native/addon.js loads the addon from ../../../build/Release (node-gyp-build, from the package root).
   mkdir -p "$SNAP/$(dirname "$ADDON")" && cp "$ROOT/$ADDON" "$SNAP/$ADDON" || die "snapshot of the capture addon failed"
   ln -s "$ROOT/node_modules" "$SNAP/node_modules"
   ln -s "$ROOT/fixtures" "$SNAP/fixtures"

@@ -189,10 +189,10 @@ test("--help and the README's option table list the same options, aliases and no
   assert.deepEqual(help.global, readme.global);
 });
 
-test('--version prints the version', async (t) => {
+test('--version prints the version, with those of Node and of the libpcap inside the addon', async (t) => {
   const v = await runCli(t, 'pktminerg', ['-v']);
   assert.equal(v.code, 0);
-  assert.match(v.stdout, /^~ pktminerg version \d+\.\d+\.\d+/);
+  assert.match(v.stdout, /^~ pktminerg version \d+\.\d+\.\d+ \(packet-agent, node v\d+\.\d+\.\d+, libpcap 1\.10\.3\)\n$/);
 });
 
 test('--dir: the summary counts frames per direction, and the unknown ones are the dropped ones', async (t) => {

@@ -34,6 +34,8 @@ const HOST_PATHS: Record<string, boolean> = { '/var/lib/packet-agent': false, '/
 /** README "Performance": peak RSS up to 145 MB, target < 150 MB. */
 const PEAK_RSS_BYTES = 150e6;
 const COMPILER_PACKAGES = /^(g\+\+.*|gcc.*|cpp.*|clang.*|make|cmake|build-essential|python3.*|libpcap-dev|libc6-dev|.*-dev)$/;
+/** Where node-gyp-build finds the compiled addon from the package root (lib/native/addon.ts), as the image places it. */
+const ADDON = posix.join(APP_DIR, 'build', 'Release', 'packet_io.node');
 
 type Obj = Record<string, unknown>;
 interface Doc { file: string; index: number; obj: Obj }
@@ -361,18 +363,19 @@ function dockerfileProblems(text: string): string[] {
   if (runtime.from !== `node:${major}-bookworm-slim`) out.push(`the runtime stage should be node:${major}-bookworm-slim, not ${runtime.from}`);
   const compilers = aptPackages(runtime).filter((p) => COMPILER_PACKAGES.test(p));
   if (compilers.length) out.push(`the runtime stage installs build tools: ${compilers.join(' ')}`);
-  if (!aptPackages(runtime).includes('libpcap0.8')) out.push('the runtime stage does not install libpcap0.8 (the addon links libpcap.so.0.8)');
+  const libpcap = aptPackages(runtime).filter((p) => p.startsWith('libpcap'));
+  if (libpcap.length) out.push(`the runtime stage installs ${libpcap.join(' ')}: the addon has libpcap inside (lib/native/binding.gyp)`);
   // The build stage installs what .ci/run installs to build the addon.
   const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
   const buildPkgs = build.flatMap(aptPackages);
-  for (const p of ['libpcap-dev', 'g++', 'make', 'python3']) {
+  for (const p of ['g++', 'make', 'python3']) {
     if (!buildPkgs.includes(p)) out.push(`the build stage does not install ${p}`);
     if (!new RegExp(`apt-get install[^\\n]*\\s${p.replace(/\+/g, '\\+')}(\\s|$)`).test(ci)) out.push(`.ci/run no longer installs ${p}: check the build stage`);
   }
   const runs = build.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args)).join(' && ');
   const order = ['npm ci', 'npm run build', 'npm prune --omit=dev'].map((c) => runs.indexOf(c));
   if (order.some((i) => i < 0) || order.some((v, i) => i > 0 && v < order[i - 1]!)) out.push('the build stage must run npm ci, npm run build, npm prune --omit=dev, in that order');
-  if (!pkg.scripts['build'] || !/node-gyp rebuild -C lib\/native/.test(pkg.scripts['install'] ?? '')) out.push('package.json no longer builds the addon in `install` or has no `build` script');
+  if (!pkg.scripts['build'] || !/node-gyp-build/.test(pkg.scripts['install'] ?? '')) out.push('package.json no longer builds the addon in `install` (node-gyp-build) or has no `build` script');
   // Build-stage COPY sources come from the context: they must exist and not be ignored.
   const ignoreFile = join(ROOT, 'deploy', 'Dockerfile.dockerignore');
   const ignored = existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((l) => l.trim()) : [];
@@ -404,7 +407,7 @@ function dockerfileProblems(text: string): string[] {
   }
   const covered = (p: string): boolean => shipped.some((s) => p === s || p.startsWith(`${s}/`));
   for (const entry of Object.values(pkg.bin)) if (!covered(posix.join(APP_DIR, entry))) out.push(`${entry} (package.json bin) is not in the image`);
-  for (const p of filesReadBesideDist()) if (!covered(p)) out.push(`${p} is read by the compiled code but not copied into the image`);
+  for (const p of [...filesReadBesideDist(), ADDON]) if (!covered(p)) out.push(`${p} is read by the compiled code but not copied into the image`);
   const entrypoints = runtime.instructions.filter((i) => i.op === 'ENTRYPOINT');
   const expected = JSON.stringify(['node', posix.join(APP_DIR, pkg.bin['pktminerg']!)]);
   if (entrypoints.length !== 1 || JSON.stringify(JSON.parse(entrypoints[0]!.args)) !== expected) out.push(`ENTRYPOINT must be ${expected}`);
@@ -417,21 +420,21 @@ describe('deploy/Dockerfile', () => {
 
   test('after npm run build, every COPY source exists and lands where the compiled code looks for it; the runtime stage has no compiler', () => {
     assert.ok(existsSync(join(ROOT, 'dist', 'cli', 'pktminerg.js')), 'npm test builds dist/ first');
-    assert.ok(filesReadBesideDist().some((p) => p.endsWith('/lib/native/build/Release/packet_io.node')), 'the addon path of lib/native/addon.ts was not found');
+    assert.match(readFileSync(join(ROOT, 'dist', 'lib', 'native', 'addon.js'), 'utf8'), /require\('node-gyp-build'\)/, 'lib/native/addon.ts no longer finds the addon with node-gyp-build (ADDON above)');
     assert.deepEqual(dockerfileProblems(dockerfile()), []);
   });
 
   test('the Dockerfile checks find each kind of mistake', () => {
     const broken = dockerfile()
-      .replace(/(apt-get install -y --no-install-recommends libpcap0\.8)/, '$1 g++')
-      .replace(/(packet_io\.node) \.\/lib\/native\/build\/Release\/packet_io\.node/, '$1 ./packet_io.node')
+      .replace('ENV NODE_ENV=production', 'RUN apt-get install -y --no-install-recommends libpcap0.8 g++\nENV NODE_ENV=production')
+      .replace(/(packet_io\.node) \.\/build\/Release\/packet_io\.node/, '$1 ./packet_io.node')
       .replace('COPY cli cli', 'COPY cli cli\nCOPY no-such-dir no-such-dir')
       .replace('&& npm run build', '&& true')
       .replace('dist/cli/pktminerg.js"]', 'dist/pktminerg.js"]');
     const problems = dockerfileProblems(broken).join('\n');
-    for (const expected of [/runtime stage installs build tools: g\+\+/, /packet_io\.node lands at \/opt\/packet-agent\/packet_io\.node/,
+    for (const expected of [/runtime stage installs build tools: g\+\+/, /runtime stage installs libpcap0\.8: the addon has libpcap inside/, /packet_io\.node lands at \/opt\/packet-agent\/packet_io\.node/,
       /no-such-dir is not in the repository/, /npm ci, npm run build, npm prune/, /ENTRYPOINT must be/,
-      /lib\/native\/build\/Release\/packet_io\.node is read by the compiled code but not copied/]) {
+      /\/opt\/packet-agent\/build\/Release\/packet_io\.node is read by the compiled code but not copied/]) {
       assert.match(problems, expected);
     }
   });

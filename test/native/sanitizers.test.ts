@@ -9,14 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../helpers/cli.js';
 
 const SANITIZE = '-fsanitize=address,undefined';
-// Every test file of this directory but this one.
+// Every test file of this directory but this one and static-libpcap (it inspects the files of the normal build).
+const NOT_HERE = ['sanitizers.test.js', 'static-libpcap.test.js'];
 const TESTS = ['addon.test.js', 'affinity.test.js', 'handles.test.js', 'netns.test.js'].map((f) => join(ROOT, 'dist', 'test', 'native', f));
 
 function run(command: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; output: string }> {
@@ -32,16 +33,17 @@ function run(command: string, args: string[], opts: { cwd?: string; env: NodeJS.
 
 test('the addon tests pass with the addon built with AddressSanitizer and UBSan, without a sanitizer report', { timeout: 180_000 }, async (t) => {
   assert.deepEqual(
-    readdirSync(join(ROOT, 'dist', 'test', 'native')).filter((f) => f.endsWith('.test.js') && f !== 'sanitizers.test.js'),
+    readdirSync(join(ROOT, 'dist', 'test', 'native')).filter((f) => f.endsWith('.test.js') && !NOT_HERE.includes(f)),
     TESTS.map((f) => f.split('/').pop()),
-    'TESTS lists every other test file of test/native',
+    'TESTS lists every other test file of test/native but those of NOT_HERE',
   );
   const dir = mkdtempSync(join(tmpdir(), 'pa-asan-'));
   try {
     // The addon tests run some scripts as user nobody, which must be able to load this build.
     chmodSync(dir, 0o755);
     const source = join(ROOT, 'lib', 'native');
-    for (const f of readdirSync(source)) if (/\.(c|h|gyp)$/.test(f)) copyFileSync(join(source, f), join(dir, f));
+    // The addon's C files and binding.gyp, and the libpcap it compiles in (libpcap/, libpcap-config/), which gets the sanitizers too.
+    cpSync(source, dir, { recursive: true, filter: (f) => statSync(f).isDirectory() ? !f.endsWith('/build') : /\.(c|h|gyp)$/.test(f) });
     // npm puts its own node-gyp on the PATH of package scripts, as for `npm run install`.
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'packet-io-sanitized', private: true, scripts: { build: 'node-gyp rebuild' } }));
     const build = await run('npm', ['run', 'build'], {
