@@ -62,17 +62,24 @@ function removeTree(dir: string): void {
   run('rm', ['-rf', '--one-file-system', '--', dir]);
 }
 
-/** Roots of earlier runs whose test process is gone (killed before its `after` ran). */
-function removeStaleRoots(): void {
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Roots and namespaces of earlier runs whose test process is gone (killed before its `after` ran). */
+function removeStale(): void {
   for (const name of readdirSync(WORK_DIR)) {
-    const m = /^pa-bundle-root-(\d+)-/.exec(name);
-    if (!m) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-      continue; // still running: another run's
-    } catch {
-      removeTree(join(WORK_DIR, name));
-    }
+    const m = /^pa-bundle-(?:root|host)-(\d+)-/.exec(name);
+    if (m && !alive(Number(m[1]))) removeTree(join(WORK_DIR, name));
+  }
+  for (const line of run('ip', ['netns', 'list']).split('\n')) {
+    const m = /^(pab(\d+)p?)\b/.exec(line);
+    if (m && !alive(Number(m[2]))) deleteNetns(m[1]!);
   }
 }
 
@@ -123,8 +130,8 @@ describe('the bundle in a minimal Debian root (chroot)', { skip: !isRoot() && 'n
     const started = Date.now();
     try {
       assert.ok(existsSync(TARBALL), `${TARBALL} is missing: npm run bundle (npm run test:bundle builds it)`);
-      for (const p of ['chroot', 'tar', 'ip', 'tcpreplay', 'mount', 'umount']) run('sh', ['-c', 'command -v "$1"', 'sh', p]);
-      removeStaleRoots();
+      for (const p of ['chroot', 'tar', 'ip', 'tcpreplay', 'mount', 'umount', 'nsenter']) run('sh', ['-c', 'command -v "$1"', 'sh', p]);
+      removeStale();
       ensureCache(timings);
       const cached = Date.now();
       root = mkdtempSync(join(WORK_DIR, `pa-bundle-root-${process.pid}-`));
@@ -155,6 +162,19 @@ describe('the bundle in a minimal Debian root (chroot)', { skip: !isRoot() && 'n
   test('node and the addon find every shared library they need in the minimal root (ldd)', (t) => {
     for (const s of timings) t.diagnostic(s);
     assertLoadable('not in a minimal Debian root');
+  });
+
+  test('the bundle: a launcher per package.json command, no dev dependencies, systemd units that run the launchers', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; devDependencies: Record<string, string> };
+    assert.deepEqual(readdirSync(join(root, APP, 'bin')).sort(), Object.keys(pkg.bin).sort());
+    for (const dev of Object.keys(pkg.devDependencies)) assert.ok(!existsSync(join(root, APP, 'node_modules', dev)), `dev dependency ${dev} in the bundle`);
+    const units = readdirSync(join(root, APP, 'deploy/systemd')).filter((f) => f.endsWith('.service'));
+    assert.ok(units.length > 0);
+    for (const unit of units) {
+      const exec = /^ExecStart=(\S+)/m.exec(readFileSync(join(root, APP, 'deploy/systemd', unit), 'utf8'))?.[1] ?? '';
+      assert.match(exec, /^\/opt\/packet-agent\/bin\/[a-z]+$/, unit);
+      assert.ok(existsSync(join(root, exec)), `${unit}: ${exec} is not in the bundle`);
+    }
   });
 
   test('each command runs through its launcher, also through a symlink on PATH', async (t) => {
@@ -198,6 +218,8 @@ describe('the bundle in a minimal Debian root (chroot)', { skip: !isRoot() && 'n
       run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=1`]);
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
+    // The agent looks interfaces up in /sys/class/net: a sysfs mounted from inside NS shows NS's.
+    run('nsenter', [`--net=/run/netns/${NS}`, 'mount', '-t', 'sysfs', 'sysfs', join(root, 'sys')]);
     const agent = chrooted(t, `${APP}/bin/pktminerg`, ['-i', 'veth0', '--count', '8', '-w', '/tmp/out.pcap'], NS);
     const done = collect(agent);
     await waitForStderr(agent, /capturing on veth0/);
