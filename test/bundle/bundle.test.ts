@@ -129,9 +129,9 @@ describe('the bundle in a minimal Debian root (chroot)', { skip: !isRoot() && 'n
   before(() => {
     const started = Date.now();
     try {
+      removeStale();
       assert.ok(existsSync(TARBALL), `${TARBALL} is missing: npm run bundle (npm run test:bundle builds it)`);
       for (const p of ['chroot', 'tar', 'ip', 'tcpreplay', 'mount', 'umount', 'nsenter']) run('sh', ['-c', 'command -v "$1"', 'sh', p]);
-      removeStale();
       ensureCache(timings);
       const cached = Date.now();
       root = mkdtempSync(join(WORK_DIR, `pa-bundle-root-${process.pid}-`));
