@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { PACKAGE_VERSION } from '../../lib/version.js';
@@ -131,7 +131,7 @@ describe('the bundle in a minimal Debian root (chroot)', { skip: !isRoot() && 'n
     try {
       removeStale();
       assert.ok(existsSync(TARBALL), `${TARBALL} is missing: npm run bundle (npm run test:bundle builds it)`);
-      for (const p of ['chroot', 'tar', 'ip', 'tcpreplay', 'mount', 'umount', 'nsenter']) run('sh', ['-c', 'command -v "$1"', 'sh', p]);
+      for (const p of ['chroot', 'tar', 'ip', 'tcpreplay', 'mount', 'umount', 'nsenter', 'systemd-analyze']) run('sh', ['-c', 'command -v "$1"', 'sh', p]);
       ensureCache(timings);
       const cached = Date.now();
       root = mkdtempSync(join(WORK_DIR, `pa-bundle-root-${process.pid}-`));
@@ -164,7 +164,7 @@ describe('the bundle in a minimal Debian root (chroot)', { skip: !isRoot() && 'n
     assertLoadable('not in a minimal Debian root');
   });
 
-  test('the bundle: a launcher per package.json command, no dev dependencies, systemd units that run the launchers', () => {
+  test('the bundle: a launcher per package.json command, no dev dependencies, systemd units that run the launchers (systemd-analyze verify)', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; devDependencies: Record<string, string> };
     assert.deepEqual(readdirSync(join(root, APP, 'bin')).sort(), Object.keys(pkg.bin).sort());
     for (const dev of Object.keys(pkg.devDependencies)) assert.ok(!existsSync(join(root, APP, 'node_modules', dev)), `dev dependency ${dev} in the bundle`);
@@ -174,6 +174,17 @@ describe('the bundle in a minimal Debian root (chroot)', { skip: !isRoot() && 'n
       const exec = /^ExecStart=(\S+)/m.exec(readFileSync(join(root, APP, 'deploy/systemd', unit), 'utf8'))?.[1] ?? '';
       assert.match(exec, /^\/opt\/packet-agent\/bin\/[a-z]+$/, unit);
       assert.ok(existsSync(join(root, exec)), `${unit}: ${exec} is not in the bundle`);
+      // systemd-analyze verify (package systemd, as test/deploy/systemd.test.ts), with /opt/packet-agent read as the bundle in the root.
+      const dir = mkdtempSync(join(WORK_DIR, `pa-bundle-host-${process.pid}-`));
+      try {
+        const name = unit.replace('@.', '@x.');
+        writeFileSync(join(dir, name), readFileSync(join(root, APP, 'deploy/systemd', unit), 'utf8').replaceAll(APP, join(root, APP)));
+        const r = spawnSync('systemd-analyze', ['verify', join(dir, name)], { encoding: 'utf8' });
+        assert.equal(`${r.stdout}${r.stderr}${r.error?.message ?? ''}`, '', `systemd-analyze verify ${unit}`);
+        assert.equal(r.status, 0);
+      } finally {
+        run('rm', ['-rf', '--', dir]);
+      }
     }
   });
 
