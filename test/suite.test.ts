@@ -31,16 +31,19 @@ test("the README's first command installs exactly the packages CI installs, and 
   for (const pkg of PREREQUISITE_PACKAGES) assert.ok(ci.includes(pkg), `.ci/run does not install ${pkg}`);
 });
 
-/** Every `*.test.ts` under test/, as the path of its compiled file. */
+/**
+ * Every `*.test.ts` under test/, as the path of its compiled file, except test/bundle/ (its own
+ * script, `npm run test:bundle`: it builds the bundle and a Debian root first).
+ */
 function compiledTestFiles(dir = join(ROOT, 'test')): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
-    if (e.isDirectory()) return compiledTestFiles(path);
+    if (e.isDirectory()) return path === join(ROOT, 'test', 'bundle') ? [] : compiledTestFiles(path);
     return e.name.endsWith('.test.ts') ? [join('dist', relative(ROOT, path)).replace(/\.ts$/, '.js')] : [];
   });
 }
 
-test('npm test hands node --test every *.test.js file and nothing else (helpers and benchmarks are not tests)', () => {
+test('npm test hands node --test every *.test.js file and nothing else (helpers and benchmarks are not tests, test/bundle has its own script)', () => {
   const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { test: string } }).scripts.test;
   const run = /^node --test(?: --[\w-]+(?:=\S+)?)* (.+)$/.exec(script.split('&&').at(-1)!.trim());
   assert.ok(run, `the test script does not end in 'node --test [options] FILES': ${script}`);

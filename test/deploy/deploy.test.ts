@@ -11,6 +11,7 @@
  * Each checker is also shown a broken input, so a checker that accepts everything fails here.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, test } from 'node:test';
@@ -34,8 +35,6 @@ const HOST_PATHS: Record<string, boolean> = { '/var/lib/packet-agent': false, '/
 /** README "Performance": peak RSS up to 145 MB, target < 150 MB. */
 const PEAK_RSS_BYTES = 150e6;
 const COMPILER_PACKAGES = /^(g\+\+.*|gcc.*|cpp.*|clang.*|make|cmake|build-essential|python3.*|libpcap-dev|libc6-dev|.*-dev)$/;
-/** Where node-gyp-build finds the compiled addon from the package root (lib/native/addon.ts), as the image places it. */
-const ADDON = posix.join(APP_DIR, 'build', 'Release', 'packet_io.node');
 
 type Obj = Record<string, unknown>;
 interface Doc { file: string; index: number; obj: Obj }
@@ -326,12 +325,7 @@ function copies(stage: Stage): Copy[] {
   });
 }
 
-function workdir(stage: Stage, line: number): string {
-  const w = stage.instructions.filter((i) => i.op === 'WORKDIR' && i.line < line).at(-1);
-  return w ? w.args : '/';
-}
-
-/** Paths outside dist/ that the compiled lib/ and cli/ open relative to themselves, as the image places them. */
+/** Paths outside dist/ that the compiled lib/ and cli/ open relative to themselves, relative to the package root. */
 function filesReadBesideDist(): string[] {
   const found: string[] = [];
   const walk = (dir: string): void => {
@@ -340,17 +334,30 @@ function filesReadBesideDist(): string[] {
       if (statSync(join(ROOT, rel)).isDirectory()) walk(rel);
       else if (name.endsWith('.js')) {
         for (const [, p] of readFileSync(join(ROOT, rel), 'utf8').matchAll(/new URL\('([^']+)', import\.meta\.url\)/g)) {
-          found.push(posix.normalize(posix.join(APP_DIR, posix.dirname(rel), p!)));
+          found.push(posix.normalize(posix.join(posix.dirname(rel), p!)));
         }
       }
     }
   };
   walk('dist/lib');
   walk('dist/cli');
-  return found.filter((p) => !p.startsWith(`${APP_DIR}/dist/`));
+  return found.filter((p) => !p.startsWith('dist/'));
 }
 
-/** Every problem of the Dockerfile against the repository after `npm run build`. */
+/** What scripts/bundle.sh reads besides dist/ (npm run build) and the addon (npm ci): the build stage must copy each. */
+const BUNDLE_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'logconfig.json', 'README.md', 'lib', 'cli', 'man', 'deploy', 'scripts', 'fixtures/sample.pcap'];
+
+/** Files the compiled code reads beside dist/ that scripts/bundle.sh does not name (so the bundle, and the image, would lack them). */
+function bundleProblems(script: string): string[] {
+  return filesReadBesideDist().filter((p) => !script.includes(p)).map((p) => `${p} is read by the compiled code but scripts/bundle.sh does not put it in the bundle`);
+}
+
+/** The shared libraries `file` needs by ldd, by name (libpcap.so.0.8, ...). */
+function sharedLibraries(file: string): string[] {
+  return [...execFileSync('ldd', [file], { encoding: 'utf8' }).matchAll(/^\s*(\S+\.so[.\d]*)\s/gm)].map((m) => m[1]!);
+}
+
+/** Every problem of the Dockerfile against the repository after `npm run build`: the image is the unpacked bundle. */
 function dockerfileProblems(text: string): string[] {
   const out: string[] = [];
   const stages = parseDockerfile(text);
@@ -359,12 +366,19 @@ function dockerfileProblems(text: string): string[] {
   const build = stages.slice(0, -1);
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; bin: Record<string, string>; scripts: Record<string, string> };
   const major = /(\d+)/.exec(pkg.engines.node)![1];
-  for (const s of stages) if (!new RegExp(`^node:${major}-bookworm(-slim)?$`).test(s.from) && !build.some((b) => b.name === s.from)) out.push(`FROM ${s.from}: expected node:${major}-bookworm(-slim), as package.json engines.node`);
-  if (runtime.from !== `node:${major}-bookworm-slim`) out.push(`the runtime stage should be node:${major}-bookworm-slim, not ${runtime.from}`);
-  const compilers = aptPackages(runtime).filter((p) => COMPILER_PACKAGES.test(p));
+  // The bundle carries the build stage's node and addon: the runtime stage is the same Debian (glibc).
+  for (const s of build) if (!new RegExp(`^node:${major}-bookworm(-slim)?$`).test(s.from) && !build.some((b) => b.name === s.from)) out.push(`FROM ${s.from}: expected node:${major}-bookworm(-slim), as package.json engines.node`);
+  if (runtime.from !== 'debian:bookworm-slim') out.push(`the runtime stage should be debian:bookworm-slim (the Debian of the build stage's node), not ${runtime.from}`);
+  const runtimePkgs = aptPackages(runtime);
+  const compilers = runtimePkgs.filter((p) => COMPILER_PACKAGES.test(p));
   if (compilers.length) out.push(`the runtime stage installs build tools: ${compilers.join(' ')}`);
-  const libpcap = aptPackages(runtime).filter((p) => p.startsWith('libpcap'));
-  if (libpcap.length) out.push(`the runtime stage installs ${libpcap.join(' ')}: the addon has libpcap inside (lib/native/binding.gyp)`);
+  if (runtimePkgs.some((p) => /^(nodejs|npm)$/.test(p))) out.push('the runtime stage installs nodejs or npm: the bundle brings its node');
+  // libpcap0.8 exactly while the addon links libpcap.so.0.8 (until it links libpcap statically).
+  const addons = ['build/Release/packet_io.node', ...(existsSync(join(ROOT, 'prebuilds', 'linux-x64')) ? readdirSync(join(ROOT, 'prebuilds', 'linux-x64')).filter((f) => f.endsWith('.node')).map((f) => `prebuilds/linux-x64/${f}`) : [])]
+    .filter((f) => existsSync(join(ROOT, f)));
+  const dynamicPcap = addons.filter((f) => sharedLibraries(join(ROOT, f)).includes('libpcap.so.0.8'));
+  if (dynamicPcap.length && !runtimePkgs.includes('libpcap0.8')) out.push(`the runtime stage does not install libpcap0.8 (${dynamicPcap.join(', ')} needs libpcap.so.0.8, ldd)`);
+  if (!dynamicPcap.length && runtimePkgs.includes('libpcap0.8')) out.push('the runtime stage installs libpcap0.8, which the addon no longer needs (ldd)');
   // The build stage installs what .ci/run installs to build the addon.
   const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
   const buildPkgs = build.flatMap(aptPackages);
@@ -373,69 +387,75 @@ function dockerfileProblems(text: string): string[] {
     if (!new RegExp(`apt-get install[^\\n]*\\s${p.replace(/\+/g, '\\+')}(\\s|$)`).test(ci)) out.push(`.ci/run no longer installs ${p}: check the build stage`);
   }
   const runs = build.flatMap((s) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args)).join(' && ');
-  const order = ['npm ci', 'npm run build', 'npm prune --omit=dev'].map((c) => runs.indexOf(c));
-  if (order.some((i) => i < 0) || order.some((v, i) => i > 0 && v < order[i - 1]!)) out.push('the build stage must run npm ci, npm run build, npm prune --omit=dev, in that order');
-  if (!pkg.scripts['build'] || !/node-gyp-build/.test(pkg.scripts['install'] ?? '')) out.push('package.json no longer builds the addon in `install` (node-gyp-build) or has no `build` script');
-  // Build-stage COPY sources come from the context: they must exist and not be ignored.
+  const order = ['npm ci', 'npm run bundle', `-C ${APP_DIR} --strip-components=1`].map((c) => runs.indexOf(c));
+  if (order.some((i) => i < 0) || order.some((v, i) => i > 0 && v < order[i - 1]!)) out.push(`the build stage must run npm ci, then npm run bundle, then unpack the bundle with tar -C ${APP_DIR} --strip-components=1`);
+  if (!/node-gyp-build/.test(pkg.scripts['install'] ?? '') || !/scripts\/bundle\.sh/.test(pkg.scripts['bundle'] ?? '')) out.push('package.json no longer builds the addon in `install` or the bundle in `bundle`');
+  // Build-stage COPY sources come from the context: they must exist, not be ignored, and hold what the bundle reads.
   const ignoreFile = join(ROOT, 'deploy', 'Dockerfile.dockerignore');
   const ignored = existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((l) => l.trim()) : [];
+  const copied: string[] = [];
   for (const s of build) {
     for (const c of copies(s)) {
       if (c.from) continue;
       for (const src of c.sources) {
         if (!existsSync(join(ROOT, src))) out.push(`COPY line ${c.line}: ${src} is not in the repository`);
         if (ignored.some((g) => src === g || src.startsWith(`${g}/`))) out.push(`COPY line ${c.line}: ${src} is excluded by the .dockerignore`);
+        copied.push(src);
       }
     }
   }
-  // The runtime stage copies built files from the build stage into the same layout.
-  const buildDir = (name: string | undefined): string | undefined => {
-    const s = build.find((b) => b.name === name);
-    return s ? workdir(s, Infinity) : undefined;
-  };
-  const shipped: string[] = [];
-  for (const c of copies(runtime)) {
-    const from = buildDir(c.from);
-    if (!from) { out.push(`COPY line ${c.line}: the runtime stage copies from ${c.from ?? 'the context'}, not from a build stage`); continue; }
-    for (const src of c.sources) {
-      const rel = posix.relative(from, posix.resolve(from, src));
-      if (rel.startsWith('..') || !existsSync(join(ROOT, rel))) out.push(`COPY line ${c.line}: ${src} does not exist after npm run build (${rel})`);
-      const dest = posix.resolve(workdir(runtime, c.line), c.dest.endsWith('/') ? posix.join(c.dest, posix.basename(src)) : c.dest);
-      if (dest !== posix.join(APP_DIR, rel)) out.push(`COPY line ${c.line}: ${src} lands at ${dest}, not at ${posix.join(APP_DIR, rel)} (the addon, logconfig.json and package.json are found relative to dist/)`);
-      shipped.push(dest);
-    }
-  }
-  const covered = (p: string): boolean => shipped.some((s) => p === s || p.startsWith(`${s}/`));
-  for (const entry of Object.values(pkg.bin)) if (!covered(posix.join(APP_DIR, entry))) out.push(`${entry} (package.json bin) is not in the image`);
-  for (const p of [...filesReadBesideDist(), ADDON]) if (!covered(p)) out.push(`${p} is read by the compiled code but not copied into the image`);
+  for (const input of BUNDLE_INPUTS) if (!copied.some((c) => input === c || input.startsWith(`${c}/`))) out.push(`the build stage does not copy ${input}, which npm run bundle reads`);
+  // The runtime stage is the unpacked bundle, copied whole from the build stage to the same place.
+  const bundleCopy = copies(runtime).filter((c) => c.from && build.some((b) => b.name === c.from) && c.sources.length === 1 && c.sources[0] === APP_DIR && c.dest.replace(/\/$/, '') === APP_DIR);
+  if (bundleCopy.length !== 1) out.push(`the runtime stage must COPY --from=<build stage> ${APP_DIR} ${APP_DIR} (the unpacked bundle)`);
+  for (const c of copies(runtime)) if (!c.from) out.push(`COPY line ${c.line}: the runtime stage copies from the context, not from the bundle`);
+  // kubectl exec (README) runs `node /opt/packet-agent/dist/cli/pktminerg.js` or a command by name.
+  const runtimeRuns = runtime.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' && ');
+  if (!runtimeRuns.includes(`ln -s ${APP_DIR}/bin/* ${APP_DIR}/node /usr/local/bin/`)) out.push(`the runtime stage must put the commands and node on PATH: ln -s ${APP_DIR}/bin/* ${APP_DIR}/node /usr/local/bin/`);
   const entrypoints = runtime.instructions.filter((i) => i.op === 'ENTRYPOINT');
-  const expected = JSON.stringify(['node', posix.join(APP_DIR, pkg.bin['pktminerg']!)]);
-  if (entrypoints.length !== 1 || JSON.stringify(JSON.parse(entrypoints[0]!.args)) !== expected) out.push(`ENTRYPOINT must be ${expected}`);
-  else if (!covered(posix.join(APP_DIR, pkg.bin['pktminerg']!))) out.push('the ENTRYPOINT script is not copied');
+  const expected = JSON.stringify([posix.join(APP_DIR, 'bin', 'pktminerg')]);
+  if (entrypoints.length !== 1 || JSON.stringify(JSON.parse(entrypoints[0]!.args)) !== expected) out.push(`ENTRYPOINT must be ${expected} (the bundle's launcher)`);
   return out;
 }
 
 describe('deploy/Dockerfile', () => {
   const dockerfile = (): string => readFileSync(DOCKERFILE, 'utf8');
+  const bundleScript = (): string => readFileSync(join(ROOT, 'scripts', 'bundle.sh'), 'utf8');
 
-  test('after npm run build, every COPY source exists and lands where the compiled code looks for it; the runtime stage has no compiler', () => {
+  test('the build stage copies what npm run bundle reads and unpacks the bundle; the runtime stage is Debian + the bundle, no compiler; libpcap0.8 as ldd says', () => {
     assert.ok(existsSync(join(ROOT, 'dist', 'cli', 'pktminerg.js')), 'npm test builds dist/ first');
-    assert.match(readFileSync(join(ROOT, 'dist', 'lib', 'native', 'addon.js'), 'utf8'), /require\('node-gyp-build'\)/, 'lib/native/addon.ts no longer finds the addon with node-gyp-build (ADDON above)');
     assert.deepEqual(dockerfileProblems(dockerfile()), []);
+  });
+
+  test('scripts/bundle.sh puts in the bundle every file the compiled code reads beside dist/', () => {
+    // The addon is where node-gyp-build looks from the package root: compiled, or a prebuild.
+    assert.match(readFileSync(join(ROOT, 'dist', 'lib', 'native', 'addon.js'), 'utf8'), /require\('node-gyp-build'\)/, 'lib/native/addon.ts no longer finds the addon with node-gyp-build');
+    for (const place of ['build/Release/packet_io.node', 'prebuilds/linux-x64']) assert.ok(bundleScript().includes(place), `scripts/bundle.sh does not take the addon from ${place}`);
+    assert.deepEqual(bundleProblems(bundleScript()), []);
+    assert.match(bundleProblems(bundleScript().replaceAll('logconfig.json', 'x.json')).join('\n'), /logconfig\.json is read by the compiled code/);
   });
 
   test('the Dockerfile checks find each kind of mistake', () => {
     const broken = dockerfile()
-      .replace('ENV NODE_ENV=production', 'RUN apt-get install -y --no-install-recommends libpcap0.8 g++\nENV NODE_ENV=production')
-      .replace(/(packet_io\.node) \.\/build\/Release\/packet_io\.node/, '$1 ./packet_io.node')
+      .replace('ENV NODE_ENV=production', 'RUN apt-get install -y --no-install-recommends g++\nENV NODE_ENV=production')
+      .replace(`COPY --from=build ${APP_DIR} ${APP_DIR}`, `COPY --from=build ${APP_DIR} /opt/pa`)
       .replace('COPY cli cli', 'COPY cli cli\nCOPY no-such-dir no-such-dir')
-      .replace('&& npm run build', '&& true')
-      .replace('dist/cli/pktminerg.js"]', 'dist/pktminerg.js"]');
+      .replace('COPY man man', '')
+      .replace('&& npm run bundle', '&& true')
+      .replace(`ln -s ${APP_DIR}/bin/*`, `ln -s ${APP_DIR}/bin/pktminerg`)
+      .replace('bin/pktminerg"]', 'dist/cli/pktminerg.js"]')
+      .replace('FROM debian:bookworm-slim', 'FROM debian:trixie-slim');
     const problems = dockerfileProblems(broken).join('\n');
-    for (const expected of [/runtime stage installs build tools: g\+\+/, /runtime stage installs libpcap0\.8: the addon has libpcap inside/, /packet_io\.node lands at \/opt\/packet-agent\/packet_io\.node/,
-      /no-such-dir is not in the repository/, /npm ci, npm run build, npm prune/, /ENTRYPOINT must be/,
-      /\/opt\/packet-agent\/build\/Release\/packet_io\.node is read by the compiled code but not copied/]) {
+    for (const expected of [/runtime stage installs build tools: g\+\+/, /must COPY --from=<build stage> \/opt\/packet-agent \/opt\/packet-agent/,
+      /no-such-dir is not in the repository/, /does not copy man, which npm run bundle reads/, /npm ci, then npm run bundle/, /ENTRYPOINT must be/,
+      /commands and node on PATH/, /should be debian:bookworm-slim/]) {
       assert.match(problems, expected);
     }
+    // libpcap0.8 against ldd: whichever way the addon links, the other Dockerfile is refused.
+    const installsPcap = /--no-install-recommends libpcap0\.8/.test(dockerfile());
+    const flipped = installsPcap
+      ? dockerfile().replace('--no-install-recommends libpcap0.8', '--no-install-recommends ca-certificates')
+      : dockerfile().replace('FROM debian:bookworm-slim', 'FROM debian:bookworm-slim\nRUN apt-get install -y libpcap0.8');
+    assert.match(dockerfileProblems(flipped).join('\n'), installsPcap ? /does not install libpcap0\.8 \(.*needs libpcap\.so\.0\.8, ldd\)/ : /installs libpcap0\.8, which the addon no longer needs/);
   });
 });
