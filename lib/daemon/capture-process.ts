@@ -83,7 +83,9 @@ export class CaptureProcess {
       this.o.log.error(`cannot start pktminerg: ${e.message}`);
       if (child.pid === undefined) this.ended(child, null, null, done);
     });
-    child.on('exit', (code, signal) => this.ended(child, code, signal, done));
+    // 'close', not 'exit': the process has ended and its output is read to the end, so its last
+    // lines are logged before the line that says it ended.
+    child.on('close', (code, signal) => this.ended(child, code, signal, done));
     if (child.pid === undefined) return;
     this.o.log.info(`started pktminerg (pid ${child.pid}): ${this.describe()}`);
     this.o.onSpawn?.(child.pid);

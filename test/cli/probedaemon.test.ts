@@ -121,7 +121,7 @@ test('--version: one line with the package and Node versions, exit 0', async (t)
     const r = await runCli(t, 'probedaemon', [flag]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
-    assert.equal(r.stdout, `~ probedaemon version ${VERSION} (packet-agent, node ${process.version})\n`);
+    assert.equal(r.stdout, `~ probedaemon version ${VERSION} (packet-agent, node ${process.version}, libpcap 1.10.3)\n`);
   }
 });
 

@@ -37,7 +37,7 @@ process.stderr.write('[2026-12-02 10:00:00][WARN] warned ' + n + '\\n');
 process.stdout.write('plain line\\n');
 if (${JSON.stringify(mode)} === 'exit') process.exit(3);
 if (${JSON.stringify(mode)} === 'ignore-term') process.on('SIGTERM', () => {});
-else process.on('SIGTERM', () => { process.stderr.write('[2026-12-02 10:00:01][INFO] SIGTERM: stopping\\n'); process.exit(0); });
+else process.on('SIGTERM', () => process.stderr.write('[2026-12-02 10:00:01][INFO] SIGTERM: stopping\\n', () => process.exit(0)));
 setInterval(() => {}, 1000);
 `,
   );
