@@ -375,7 +375,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
       napi_create_object(env, &resource) != napi_ok || napi_create_string_utf8(env, "PcapCapture", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_async_init(env, resource, name, &c->async) != napi_ok)
     goto fail;
-  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, on_wake_finalized, c, on_wake, &c->wake) != napi_ok) goto fail;
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, c, on_wake_finalized, c, on_wake, &c->wake) != napi_ok) goto fail;
   c->wake_finalized = 0;
   /* Not reading yet: an idle capture does not keep Node alive. */
   if (napi_unref_threadsafe_function(env, c->wake) != napi_ok || napi_add_env_cleanup_hook(env, on_teardown, c) != napi_ok) goto fail;
