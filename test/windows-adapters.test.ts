@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../lib/errors.js';
-import { WindowsAdapterTarget } from '../lib/sources/capture-target.js';
+import { HostTarget, interfaceTarget, WindowsAdapterTarget } from '../lib/sources/capture-target.js';
 import { adapterDirName, checkAdapterName, joinAdapters, resolveAdapter, unavailable, type WindowsAdapter } from '../lib/windows-adapters.js';
 import { adapterLists } from './helpers/windows-adapters.js';
 
@@ -104,4 +104,9 @@ test('WindowsAdapterTarget: up, down with the reason, absent; the list is read a
   assert.equal(bluetooth.look().state, 'absent');
   const ambiguous = new WindowsAdapterTarget('Ethernet', { adapters: () => duplicates, now: () => 0 });
   assert.throws(() => ambiguous.look(), /names 2 adapters/);
+});
+
+test('-i makes a Windows adapter target on Windows only', () => {
+  assert.ok(interfaceTarget('以太网', 'win32') instanceof WindowsAdapterTarget);
+  assert.ok(interfaceTarget('eth0', 'linux') instanceof HostTarget);
 });
