@@ -139,14 +139,14 @@ function joinDashValues(tokens: string[]): string[] {
  * (README "Configuration file (--config)"). Mistakes in the options point to --help, as tcpdump's
  * usage errors do; a configuration file that cannot be read, trusted or understood does not.
  */
-export function parseCommandLine(argv: string[]): CommandLine {
+export function parseCommandLine(argv: string[], platform: NodeJS.Platform = process.platform): CommandLine {
   const line = asUsage(() => splitGroups(argv));
   const file = globalValue(line.globals, '--config');
-  if (file === null) return asUsage(() => parseGroups(line));
+  if (file === null) return asUsage(() => parseGroups(line, undefined, platform));
   if (line.groups.length > 0) throw new UsageError(`--config: the groups come from ${file}, not from the command line ('${line.groups[0]!.join(' ')}')`);
   const config = readConfig(file);
   // The first value of an option is the one taken: the command line's wins over the file's.
-  const cmd = asUsage(() => parseGroups({ globals: [...line.globals, ...config.globals], groups: config.groups }, `config ${file}`));
+  const cmd = asUsage(() => parseGroups({ globals: [...line.globals, ...config.globals], groups: config.groups }, `config ${file}`, platform));
   if (file === '-' && cmd.channels.some((c) => c.source.kind === 'file' && c.source.path === '-')) {
     throw new UsageError('-f -: standard input holds the configuration (--config -), not packets');
   }
@@ -183,7 +183,7 @@ function globalValue(globals: string[], flag: string): string | null {
  * The one parser of split arguments, for the command line and for --config alike. `origin` (`config
  * /x.json`) names where the groups came from: their errors then name it and the group, always.
  */
-function parseGroups({ globals, groups }: SplitArgs, origin?: string): CommandLine {
+function parseGroups({ globals, groups }: SplitArgs, origin: string | undefined, platform: NodeJS.Platform): CommandLine {
   const help = globals.includes('-h') || globals.includes('--help');
   const version = globals.includes('-v') || globals.includes('--version');
   const value = (flag: string): string | null => globalValue(globals, flag);
@@ -193,6 +193,7 @@ function parseGroups({ globals, groups }: SplitArgs, origin?: string): CommandLi
   const statsInterval = int('--stats-interval', value('--stats-interval') ?? undefined, 0, 86400, DEFAULT_STATS_INTERVAL_SEC);
   const user = value('--user');
   if (user === '') throw new UserError('-Z/--user: empty user name');
+  if (user !== null && platform === 'win32') throw new UserError('-Z/--user is not supported on Windows (run the agent as the account it should be)');
   const listInterfaces = globals.includes('-D') || globals.includes('--list-interfaces');
   const json = globals.includes('--json');
   const quiet = globals.includes('-q') || globals.includes('--quiet');
@@ -205,7 +206,7 @@ function parseGroups({ globals, groups }: SplitArgs, origin?: string): CommandLi
     within(where(i), () => {
       const args = groupParser().parseSync(joinDashValues(tokens)) as unknown as GroupArgs;
       // Channels are numbered in order; a group may make several (-c ID_eth0_eth1).
-      channels.push(...checkGroup(args, channels.length + 1));
+      channels.push(...checkGroup(args, channels.length + 1, platform));
     });
   });
   return { help, version, logConfig, metrics, statsInterval, user, listInterfaces, json, quiet, channels };

@@ -15,7 +15,7 @@ import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
 import { FileSource } from './sources/file-source.js';
-import { ContainerTarget, HostTarget, hostIPv4Addresses, KvmTarget, type TargetLink } from './sources/capture-target.js';
+import { ContainerTarget, hostIPv4Addresses, interfaceTarget, KvmTarget, type TargetLink } from './sources/capture-target.js';
 import { LiveSource } from './sources/live-source.js';
 import type { CaptureSource } from './sources/source.js';
 import { BatchStage, type BatchFn } from './stages/batch-stage.js';
@@ -192,7 +192,7 @@ export class Channel {
     const o = this.opts;
     if (src.kind !== 'file') {
       const exclude = o.nofilter ? [] : excludeHosts;
-      const target = src.kind === 'interface' ? new HostTarget(src.name) : src.kind === 'container' ? new ContainerTarget(src.id, src.iface) : new KvmTarget(src.domain);
+      const target = src.kind === 'interface' ? interfaceTarget(src.name) : src.kind === 'container' ? new ContainerTarget(src.id, src.iface) : new KvmTarget(src.domain);
       return new LiveSource({
         target,
         filter: (addresses) => buildCaptureFilter(o.expression, exclude, addresses),

@@ -8,6 +8,7 @@ import { refuseRepeated } from './cli-parser.js';
 import { UserError } from './errors.js';
 import { parseIPv4 } from './proto/ipv4.js';
 import { checkInterfaceName } from './interface-name.js';
+import { checkAdapterName } from './windows-adapters.js';
 import { parseContainerRef } from './sources/container.js';
 import { checkKvmName } from './sources/kvm.js';
 import { checkDumpName } from './sinks/dump-name.js';
@@ -178,15 +179,38 @@ export function parseSize(flag: string, text: string): number {
 }
 
 /**
+ * The options that need Linux (network namespaces, libvirt, SO_BINDTODEVICE, IP_MTU_DISCOVER,
+ * setpriority, sched_setaffinity), refused on Windows with one line rather than ignored as the
+ * reference does (spec §12). -Z is a global option: see args.ts.
+ */
+const LINUX_ONLY: [key: keyof GroupArgs, flag: string, what: string][] = [
+  ['container', '-c/--container', 'containers are Linux network namespaces'],
+  ['kvm', '-m/--kvm', 'KVM guests are Linux libvirt domains'],
+  ['bind_device', '-B/--bind_device', 'Winsock cannot bind a raw socket to a device'],
+  ['pmtudisc_option', '-M/--pmtudisc_option', 'IP_MTU_DISCOVER is Linux'],
+  ['priority', '-p/--priority', 'the priority change is Linux setpriority'],
+  ['cpu', '--cpu', 'pinning every thread is Linux sched_setaffinity'],
+];
+
+export function refuseLinuxOnly(a: GroupArgs): void {
+  for (const [key, flag, what] of LINUX_ONLY) {
+    if (a[key] !== undefined && a[key] !== false) throw new UserError(`${flag} is not supported on Windows (${what})`);
+  }
+}
+
+/**
  * Validates one group's raw arguments (spec §1.2/§1.3, with the deliberate
  * differences listed in the README) and returns the typed options of its
  * channels: one, or one per interface of the manager's `-c ID_if1_if2`,
  * numbered from `index`. Every error is a UserError whose message names the flag.
+ * `platform` (tests give 'win32'): on Windows the Linux-only options are refused
+ * and -i names a Windows adapter (windows-adapters.ts).
  */
-export function checkGroup(a: GroupArgs, index: number): ChannelOptions[] {
+export function checkGroup(a: GroupArgs, index: number, platform: NodeJS.Platform = process.platform): ChannelOptions[] {
   refuseRepeated(a, ['expression']);
+  if (platform === 'win32') refuseLinuxOnly(a);
 
-  const sources = checkSources(a);
+  const sources = checkSources(a, platform);
   const dump = checkDump(a);
   const forward = checkForward(a);
   if (a.write === '') throw new UserError("-w/--write: empty file name ('-' is standard output)");
@@ -246,7 +270,7 @@ export function checkGroup(a: GroupArgs, index: number): ChannelOptions[] {
   }));
 }
 
-function checkSources(a: GroupArgs): SourceOptions[] {
+function checkSources(a: GroupArgs, platform: NodeJS.Platform): SourceOptions[] {
   const given = [a.pcapfile !== undefined && '-f', a.interface !== undefined && '-i', a.container !== undefined && '-c/--container', a.kvm !== undefined && '-m/--kvm'].filter(Boolean);
   const containerWithInterface = given.length === 2 && a.container !== undefined && a.interface !== undefined;
   if (given.length === 0) throw new UserError('no capture source: give -f FILE, -i INTERFACE, -c CONTAINER or -m GUEST');
@@ -255,7 +279,8 @@ function checkSources(a: GroupArgs): SourceOptions[] {
     if (a.pcapfile === '') throw new UserError('-f/--pcapfile: empty file name');
     return [{ kind: 'file', path: a.pcapfile }];
   }
-  const iface = a.interface === undefined ? undefined : checkInterfaceName('-i/--interface', a.interface);
+  const checkName = platform === 'win32' ? checkAdapterName : checkInterfaceName;
+  const iface = a.interface === undefined ? undefined : checkName('-i/--interface', a.interface);
   if (a.container !== undefined) {
     const ref = parseContainerRef(a.container);
     if (ref.ifaces.length > 0 && iface !== undefined) throw new UserError('-c/--container: name the interfaces either in the id (ID_eth0_eth1) or with -i, not both');

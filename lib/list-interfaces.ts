@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { loadAddon, type LinkEntry } from './native/addon.js';
 import { listContainers, type ContainerProcess } from './sources/container.js';
 import { listKvmGuests, type KvmGuest } from './sources/kvm.js';
+import { joinAdapters, type WindowsAdapter } from './windows-adapters.js';
 
 export interface ListedInterface {
   /** The kernel's ifindex; null for `any`, which is no kernel interface. */
@@ -18,6 +19,12 @@ export interface ListedInterface {
   mac: string | null;
   /** IPv4 and IPv6, as text. */
   addresses: string[];
+  /** Windows only: the name Windows shows (-i takes it too); null when Windows does not list the adapter. */
+  friendlyName?: string | null;
+  /** Windows only: the adapter's description ("Intel(R) Ethernet Connection I219-V"). */
+  description?: string | null;
+  /** Windows only: 'up', or why not ('disabled', 'disconnected (no cable or no link)'). */
+  state?: string;
 }
 
 export interface ListedContainer {
@@ -53,6 +60,8 @@ export interface ListingDeps {
   guests(): KvmGuest[];
   /** Whether process `pid` still exists (a container that stopped during the listing is left out). */
   running(pid: number): boolean;
+  /** Windows: the adapters (windows-adapters.ts). */
+  windowsAdapters(): WindowsAdapter[];
 }
 
 const realDeps: ListingDeps = {
@@ -60,6 +69,7 @@ const realDeps: ListingDeps = {
   containers: () => listContainers(),
   guests: () => listKvmGuests(),
   running: (pid) => statSync(`/proc/${pid}`, { throwIfNoEntry: false }) !== undefined,
+  windowsAdapters: () => joinAdapters(loadAddon().adapters!()),
 };
 
 /** As libpcap lists it on Linux: every interface at once, frames in Linux cooked form. */
@@ -73,7 +83,16 @@ function interfaces(links: LinkEntry[]): ListedInterface[] {
     .sort((a, b) => a.index - b.index || (a.name < b.name ? -1 : 1));
 }
 
-export function gatherListing(deps: ListingDeps = realDeps): Listing {
+/** As tcpdump -D lists them on Windows: in Npcap's order, numbered from 1; only what Npcap can open. */
+function windowsInterfaces(adapters: WindowsAdapter[]): ListedInterface[] {
+  return adapters
+    .filter((a): a is WindowsAdapter & { name: string } => a.name !== null)
+    .map((a, i) => ({ index: i + 1, name: a.name, up: a.up, mac: macText(a.mac), addresses: a.addresses, friendlyName: a.friendlyName, description: a.description, state: a.state }));
+}
+
+/** `platform` (tests give 'win32'): Windows has adapters and neither containers nor KVM guests. */
+export function gatherListing(deps: ListingDeps = realDeps, platform: NodeJS.Platform = process.platform): Listing {
+  if (platform === 'win32') return { interfaces: windowsInterfaces(deps.windowsAdapters()), containers: [], guests: [] };
   const containers: ListedContainer[] = [];
   for (const { id, pid } of deps.containers()) {
     try {
@@ -90,10 +109,16 @@ export function gatherListing(deps: ListingDeps = realDeps): Listing {
   };
 }
 
-/** `2.eth0 [Up] 192.0.2.2, fe80::1`: tcpdump -D's `INDEX.NAME [flags]`, with the kernel's ifindex and the addresses. */
+/**
+ * `2.eth0 [Up] 192.0.2.2, fe80::1`: tcpdump -D's `INDEX.NAME [flags]`, with the kernel's ifindex and the addresses.
+ * On Windows the friendly name (quoted: it may hold spaces) and the description follow the NPF name, and a
+ * adapter that is not up says why: `3.\Device\NPF_{...} "本地连接 2" (Realtek PCIe GbE) [Down: disabled]`.
+ */
 function interfaceLine(i: ListedInterface): string {
   const head = i.index === null ? `${i.name} (all interfaces, Linux cooked frames)` : `${i.index}.${i.name}`;
-  return `${head} [${i.up ? 'Up' : 'Down'}]${i.addresses.length ? ` ${i.addresses.join(', ')}` : ''}`;
+  const windows = i.state === undefined ? '' : `${i.friendlyName ? ` ${JSON.stringify(i.friendlyName)}` : ''}${i.description ? ` (${i.description})` : ''}`;
+  const flags = i.up ? 'Up' : i.state === undefined ? 'Down' : `Down: ${i.state}`;
+  return `${head}${windows} [${flags}]${i.addresses.length ? ` ${i.addresses.join(', ')}` : ''}`;
 }
 
 /**

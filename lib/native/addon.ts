@@ -6,10 +6,12 @@
  * namespaces (netns.c) and CPU pinning (affinity.c). Loaded on
  * first use only: reading files and writing dumps need no native code.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
+import type { AdapterLists } from '../windows-adapters.js';
 
 /** Opaque: owned by the addon, valid until close(). */
 export type PcapHandle = { readonly __pcapHandle: unique symbol };
@@ -24,9 +26,11 @@ export type PcapHandle = { readonly __pcapHandle: unique symbol };
  * - 'NETNS': the network namespace named cannot be entered (the container's process is gone).
  * - 'AFFINITY': setAffinity()'s CPU is not one this process may run on, or pinning failed.
  * - 'NOUSER': lookupUser()'s user does not exist; 'PRIV': dropPrivileges() failed otherwise.
+ * - 'UNSUPPORTED': Windows: a Linux-only function or argument (links, setAffinity, lookupUser,
+ *   dropPrivileges, open's netns, rawOpen's device or pmtudisc); lib/config.ts refuses the options first.
  * - 'OPEN': anything else.
  */
-export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'NETNS' | 'AFFINITY' | 'OPEN' | 'RANGE' | 'NOUSER' | 'PRIV';
+export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'NETNS' | 'AFFINITY' | 'OPEN' | 'RANGE' | 'NOUSER' | 'PRIV' | 'UNSUPPORTED';
 
 /** One interface as getifaddrs(3) sees it in a network namespace (lib/native/netns.c). */
 export interface LinkEntry {
@@ -107,6 +111,12 @@ export interface PacketIoAddon {
 
   /** pcap_lib_version() of the libpcap compiled into the addon: "libpcap version 1.10.3 (with TPACKET_V3)". */
   libVersion(): string;
+
+  /**
+   * Windows builds only (lib/native/adapters_win.c): what Npcap can open and what Windows shows,
+   * joined by lib/windows-adapters.ts. Throws code 'OPEN' (Npcap missing).
+   */
+  adapters?(): AdapterLists;
 }
 
 /** libpcap's largest snaplen (MAXIMUM_SNAPLEN): "whole frames". */
@@ -121,15 +131,28 @@ export const PCAP_MAX_SNAPLEN = 262144;
 const PACKAGE_ROOT = dirname(fileURLToPath(new URL('../../../package.json', import.meta.url)));
 let addon: PacketIoAddon | null = null;
 
+/**
+ * Npcap installs wpcap.dll in System32\Npcap, which is not on the DLL search path unless it was
+ * installed in "WinPcap API-compatible mode": the addon imports wpcap.dll, so that directory goes on
+ * PATH (the process's own, through Node's environment) before the addon loads.
+ */
+function addNpcapToPath(): void {
+  const dir = join(process.env['SystemRoot'] ?? 'C:\\Windows', 'System32', 'Npcap');
+  const path = process.env['PATH'] ?? '';
+  if (existsSync(dir) && !path.split(delimiter).includes(dir)) process.env['PATH'] = `${dir}${delimiter}${path}`;
+}
+
 export function loadAddon(): PacketIoAddon {
   if (addon) return addon;
+  if (process.platform === 'win32') addNpcapToPath();
   const require = createRequire(import.meta.url);
   let path = process.env['PACKET_IO_ADDON'] || join(PACKAGE_ROOT, 'build', 'Release', 'packet_io.node');
   try {
     if (!process.env['PACKET_IO_ADDON']) path = (require('node-gyp-build') as { path(dir: string): string }).path(PACKAGE_ROOT);
     addon = require(path) as PacketIoAddon;
   } catch (e) {
-    throw new UserError(`live capture and GRE/VXLAN forwarding need the native addon ${path} (a prebuilt one, or compiled by 'npm ci' or 'npm run install', which needs g++, make and python3): ${(e as Error).message.split('\n')[0]}`);
+    const needs = process.platform === 'win32' ? 'Npcap, its SDK (NPCAP_SDK) and Visual Studio Build Tools' : 'g++, make and python3';
+    throw new UserError(`live capture and GRE/VXLAN forwarding need the native addon ${path} (a prebuilt one, or compiled by 'npm ci' or 'npm run install', which needs ${needs}): ${(e as Error).message.split('\n')[0]}`);
   }
   return addon;
 }

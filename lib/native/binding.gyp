@@ -32,6 +32,17 @@
           "dependencies": ["libpcap"],
           # libpcap's functions stay inside the addon: not exported to other shared objects.
           "ldflags": ["-Wl,--exclude-libs,ALL"]
+        }],
+        ["OS=='win'", {
+          "sources!": ["pcap_capture.c", "raw_sender.c", "netns.c", "affinity.c", "privileges.c"],
+          "sources": ["pcap_capture_win.c", "adapters_win.c", "raw_sender_win.c", "win_util.c"],
+          "libraries": ["wpcap.lib", "ws2_32.lib", "iphlpapi.lib"],
+          "include_dirs": ["<!(node -p \"process.env.NPCAP_SDK || 'C:/npcap-sdk'\")/Include"],
+          "msvs_settings": {
+            "VCLinkerTool": {
+              "AdditionalLibraryDirectories": ["<!(node -p \"process.env.NPCAP_SDK || 'C:/npcap-sdk'\")/Lib/x64"]
+            }
+          }
         }]
       ]
     }

@@ -36,7 +36,8 @@ export class RawIpSender {
       const reason = message.replace(/^(SO_BINDTODEVICE|IP_MTU_DISCOVER): /, '');
       if (message.startsWith('SO_BINDTODEVICE')) throw new UserError(`-B ${opts.bindDevice}: ${reason}`);
       if (message.startsWith('IP_MTU_DISCOVER')) throw new UserError(`-M ${opts.pmtudisc}: ${reason}`);
-      throw new UserError(`cannot open a raw IP socket (protocol ${protocol}): ${reason}; GRE and VXLAN forwarding need root or CAP_NET_RAW`);
+      const needs = process.platform === 'win32' ? 'an Administrator (elevated) process' : 'root or CAP_NET_RAW';
+      throw new UserError(`cannot open a raw IP socket (protocol ${protocol}): ${reason}; GRE and VXLAN forwarding need ${needs}`);
     }
   }
 

@@ -10,6 +10,7 @@ import { loadAddon, type LinkEntry } from '../native/addon.js';
 import { parseIPv4 } from '../proto/ipv4.js';
 import { findContainerProcess, type ContainerProcess } from './container.js';
 import { resolveKvmGuest, type KvmNic } from './kvm.js';
+import { adapterDirName, joinAdapters, resolveAdapter, unavailable, type WindowsAdapter } from '../windows-adapters.js';
 
 export interface TargetLink {
   state: 'up' | 'down' | 'absent';
@@ -76,6 +77,67 @@ export class HostTarget implements CaptureTarget {
   look(): TargetLink {
     return hostLink(this.name);
   }
+}
+
+/** How a Windows adapter target looks at the system (tests give fakes). */
+export interface WindowsAdapterDeps {
+  adapters(): WindowsAdapter[];
+  now(): number;
+}
+
+/** pcap_findalldevs and GetAdaptersAddresses together take tens of milliseconds: the list is read again at most this often. */
+const ADAPTERS_REFRESH_MS = 5000;
+
+function realWindowsAdapters(): WindowsAdapter[] {
+  const addon = loadAddon();
+  if (!addon.adapters) throw new Error('this build of the addon has no adapters() (not a Windows build)');
+  return joinAdapters(addon.adapters());
+}
+
+/**
+ * A Windows adapter (-i on Windows), named by its friendly name, its
+ * `\Device\NPF_{GUID}` name or its GUID (windows-adapters.ts). The name is
+ * resolved again whenever the adapter list is re-read, so an adapter renamed,
+ * disabled, re-enabled or plugged in later is followed; one the name matches
+ * more than once ends the capture with the candidates (UserError).
+ */
+export class WindowsAdapterTarget implements CaptureTarget {
+  readonly name: string;
+  private list: WindowsAdapter[] = [];
+  private readAt = -Infinity;
+  private current: WindowsAdapter | null = null;
+
+  constructor(
+    private readonly given: string,
+    private readonly deps: WindowsAdapterDeps = { adapters: realWindowsAdapters, now: () => Date.now() },
+  ) {
+    this.name = adapterDirName(given);
+  }
+
+  get label(): string {
+    const a = this.current;
+    return a === null || a.name === this.given ? this.given : `${this.given} (${a.name})`;
+  }
+
+  look(): TargetLink {
+    const now = this.deps.now();
+    if (now - this.readAt >= ADAPTERS_REFRESH_MS) {
+      this.list = this.deps.adapters();
+      this.readAt = now;
+    }
+    const a = (this.current = resolveAdapter('-i', this.given, this.list));
+    // host nic.<name>: Windows's friendly names, as os.networkInterfaces() has them too.
+    const addresses = (name: string): string[] | undefined => this.list.find((x) => x.friendlyName === name || x.name === name)?.addresses;
+    if (a === null) return { state: 'absent', why: 'no such adapter', instance: '', device: '', netns: null, mac: null, addresses };
+    const why = unavailable(a);
+    const device = a.name ?? '';
+    return { state: why === null ? 'up' : a.name === null ? 'absent' : 'down', why: why ?? '', instance: device, device, netns: null, mac: a.mac, addresses };
+  }
+}
+
+/** -i: a Linux interface, or on Windows an adapter by its friendly or NPF name. */
+export function interfaceTarget(name: string, platform: NodeJS.Platform = process.platform): CaptureTarget {
+  return platform === 'win32' ? new WindowsAdapterTarget(name) : new HostTarget(name);
 }
 
 /** How a container target looks at the system (tests give fakes). */

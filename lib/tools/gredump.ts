@@ -14,7 +14,7 @@ import { isDecodeError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, Packet, type Batch } from '../packet.js';
 import { FileSource } from '../sources/file-source.js';
-import { HostTarget } from '../sources/capture-target.js';
+import { interfaceTarget } from '../sources/capture-target.js';
 import { LiveSource } from '../sources/live-source.js';
 import type { CaptureSource } from '../sources/source.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, decodeLinkLayer } from '../proto/ethernet.js';
@@ -227,7 +227,7 @@ export class GreReceiver implements Receiver {
     let described: string;
     if (o.interface !== null) {
       const log = toolLogger(this.name, this.err);
-      source = new LiveSource({ target: new HostTarget(o.interface), filter: () => CAPTURE_FILTER, bufferBytes: LIVE_BUFFER_BYTES, timeoutMs: LIVE_TIMEOUT_MS, counters: this.counters, log });
+      source = new LiveSource({ target: interfaceTarget(o.interface), filter: () => CAPTURE_FILTER, bufferBytes: LIVE_BUFFER_BYTES, timeoutMs: LIVE_TIMEOUT_MS, counters: this.counters, log });
       described = `${o.interface} (filter '${CAPTURE_FILTER}')`;
     } else {
       source = new FileSource({ path: o.pcapfile!, counters: this.counters });

@@ -17,6 +17,8 @@ const PROGRAMS: { program: string; pkg: string }[] = [
   { program: 'script', pkg: 'bsdutils' },
   { program: 'systemd-analyze', pkg: 'systemd' },
   { program: 'openssl', pkg: 'openssl' },
+  { program: 'x86_64-w64-mingw32-gcc', pkg: 'mingw-w64' },
+  { program: 'x86_64-w64-mingw32-dlltool', pkg: 'mingw-w64' },
 ];
 
 export const PREREQUISITE_PACKAGES = [...new Set(PROGRAMS.map((p) => p.pkg))];
