@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Refreshes lib/native/libpcap/ (the libpcap release files the addon compiles) and
 # lib/native/libpcap-config/linux/config.h from a libpcap release tarball, Debian's .orig:
-#   apt-get source --download-only libpcap      # needs a deb-src line; or take it from the pool:
-#   # https://deb.debian.org/debian/pool/main/libp/libpcap/libpcap_1.10.3.orig.tar.gz
+#   apt-get source --download-only libpcap      # needs a deb-src line beside the deb one
 #   lib/native/vendor-libpcap.sh libpcap_1.10.3.orig.tar.gz
 # Needs bison and flex (grammar.c and scanner.c are generated here once and committed, so
 # building the addon does not need them) and a C compiler (configure). Debian's patches to

@@ -8,7 +8,7 @@
  *
  * Not part of `npm test` (package.json's test script leaves test/bundle out): `npm run test:bundle`
  * builds the bundle and runs this file only. Root, debootstrap (only while the cache is built,
- * from deb.debian.org), ip and tcpreplay. Everything it makes (namespaces, the /proc mount, the
+ * from the Debian mirror apt uses here), ip and tcpreplay. Everything it makes (namespaces, the /proc mount, the
  * root, its processes) is removed when it ends, failed or not; a root left by a killed run is
  * removed by the next one.
  */
@@ -26,7 +26,14 @@ import { isRoot } from '../helpers/prerequisites.js';
 const TARBALL = process.env['PA_BUNDLE'] || join(ROOT, 'out', `packet-agent-${PACKAGE_VERSION}-linux-x64.tar.gz`);
 const CACHE_DIR = process.env['PA_BUNDLE_CACHE_DIR'] || '/var/cache/packet-agent-test';
 const CACHE = join(CACHE_DIR, 'bookworm-minbase.tar');
-const MIRROR = 'http://deb.debian.org/debian';
+/** The Debian mirror apt is set up with here (the first URIs of /etc/apt/sources.list.d/debian.sources, else sources.list). */
+function mirror(): string {
+  for (const [file, re] of [['/etc/apt/sources.list.d/debian.sources', /^URIs:\s*(\S+)/m], ['/etc/apt/sources.list', /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m]] as const) {
+    const m = existsSync(file) ? re.exec(readFileSync(file, 'utf8')) : null;
+    if (m) return m[1]!;
+  }
+  throw new Error('no Debian mirror in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list: debootstrap needs one');
+}
 /** Where the roots are unpacked: pa-bundle-root-<pid of the test>-XXXXXX. */
 const WORK_DIR = '/var/tmp';
 const APP = '/opt/packet-agent';
@@ -83,7 +90,7 @@ function removeStale(): void {
   }
 }
 
-/** bookworm minbase as a tar, built once (~1 min, deb.debian.org) and renamed into place when whole. */
+/** bookworm minbase as a tar, built once (~1 min, from apt's mirror) and renamed into place when whole. */
 function ensureCache(timings: string[]): void {
   if (existsSync(CACHE)) return;
   const debootstrap = ['/usr/sbin/debootstrap', '/usr/bin/debootstrap'].find((p) => existsSync(p));
@@ -92,7 +99,7 @@ function ensureCache(timings: string[]): void {
   const work = mkdtempSync(join(CACHE_DIR, 'build-'));
   const started = Date.now();
   try {
-    run(debootstrap, ['--variant=minbase', 'bookworm', join(work, 'root'), MIRROR]);
+    run(debootstrap, ['--variant=minbase', 'bookworm', join(work, 'root'), mirror()]);
     run('tar', ['--numeric-owner', '-C', join(work, 'root'), '-cf', join(work, 'root.tar'), '.']);
     renameSync(join(work, 'root.tar'), CACHE);
   } finally {
