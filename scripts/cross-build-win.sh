@@ -4,8 +4,9 @@
 # Proves that the Windows code path (lib/native/*_win.c) compiles and links; it is not run here.
 #   Node-API:  node-api-headers (npm devDependency): its headers, and its node_api.def (NAME NODE.EXE)
 #              turned into an import library.
-#   libpcap:   libpcap 1.10.3's own public headers, vendored in scripts/win/include (its README: the same
-#              API as Npcap's SDK, with their _WIN32 branches); scripts/win/wpcap.def for the import library.
+#   libpcap:   the public headers of the libpcap 1.10.3 the Linux addon compiles (lib/native/libpcap/pcap/):
+#              Npcap's SDK ships the same API (its wpcap.dll is built from libpcap) and the headers have
+#              their own _WIN32 branches; scripts/win/wpcap.def for the import library.
 # Usage: scripts/cross-build-win.sh [OUTDIR]   (default build-win)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ rm -f "$out/packet_io.node" "$out/lib/libnode.a" "$out/lib/libwpcap.a"
 src=lib/native
 # -D__USE_MINGW_ANSI_STDIO: C99 printf formats (%zu, PRIu64) whatever msvcrt.dll supports.
 "$cc" -shared -O2 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
-  -D__USE_MINGW_ANSI_STDIO=1 -I"$napi/include" -Iscripts/win/include \
+  -D__USE_MINGW_ANSI_STDIO=1 -I"$napi/include" -Ilib/native/libpcap \
   -o "$out/packet_io.node" \
   "$src/module.c" "$src/args.c" "$src/pcap_capture_win.c" "$src/adapters_win.c" "$src/raw_sender_win.c" "$src/win_util.c" \
   -L"$out/lib" -lwpcap -lnode -liphlpapi -lws2_32 -static-libgcc -Wl,--no-insert-timestamp
