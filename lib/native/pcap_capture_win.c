@@ -33,19 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define RECORD_HEADER_LEN 16
-#define BATCH_BYTES (1u << 18)
-#define SNAPLEN_MAX 262144
-/* \Device\NPF_{GUID} is 50 bytes. */
-#define DEVICE_MAX 255
+#include "capture_batch.h"
 
 typedef struct capture {
-  pcap_t *pcap;
-  napi_env env;
-  napi_ref on_batch;
-  napi_ref on_error;
-  napi_async_context async;
+  capture_core_t core; /* first: capture_batch.c's part; source_released: the thread-safe function's finalizer ran */
   napi_threadsafe_function wake;
   HANDLE watcher;
   HANDLE ready;    /* Npcap's: frames are waiting (not ours to close) */
@@ -54,61 +45,13 @@ typedef struct capture {
   HANDLE gathered; /* auto reset: the JavaScript thread has read after a wake-up */
   DWORD wait_ms;   /* the read timeout; INFINITE in immediate mode */
   volatile LONG more; /* the last read stopped at BATCH_BYTES: wake again without waiting */
-  uint8_t *out;
-  size_t out_len;
-  size_t used;
-  int nanos;
   int reading;
-  int closed;
   int hooked;
-  int released;
-  int wake_finalized;
-  uint32_t lost;
 } capture_t;
 
-static void put_le32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-/* Two owners let go of the struct: the JavaScript handle (finalizer) and the thread-safe function (its finalizer). */
-static void maybe_free(capture_t *c) {
-  if (c->released && c->wake_finalized) {
-    free(c->out);
-    free(c);
-  }
-}
-
-static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
-  capture_t *c = (capture_t *)user;
-  size_t need = c->used + RECORD_HEADER_LEN + h->caplen;
-  if (need > c->out_len) {
-    size_t len = c->out_len * 2 > need ? c->out_len * 2 : need;
-    uint8_t *bigger = realloc(c->out, len);
-    if (bigger == NULL) {
-      c->lost++;
-      return;
-    }
-    c->out = bigger;
-    c->out_len = len;
-  }
-  uint8_t *p = c->out + c->used;
-  put_le32(p, (uint32_t)h->ts.tv_sec);
-  put_le32(p + 4, (uint32_t)(c->nanos ? h->ts.tv_usec : h->ts.tv_usec * 1000));
-  put_le32(p + 8, h->caplen);
-  put_le32(p + 12, h->len);
-  memcpy(p + RECORD_HEADER_LEN, bytes, h->caplen);
-  c->used = need;
-  if (c->used >= BATCH_BYTES) pcap_breakloop(c->pcap);
-}
-
-static int gather(capture_t *c) {
-  c->used = 0;
-  int n = pcap_dispatch(c->pcap, -1, on_frame, (u_char *)c);
-  InterlockedExchange(&c->more, c->used >= BATCH_BYTES);
-  return n == PCAP_ERROR ? -1 : 0;
+static void after_gather(capture_core_t *core) {
+  capture_t *c = (capture_t *)core;
+  InterlockedExchange(&c->more, core->used >= BATCH_BYTES);
 }
 
 static DWORD WINAPI watch(void *arg) {
@@ -131,18 +74,18 @@ static DWORD WINAPI watch(void *arg) {
 
 static void on_wake_finalized(napi_env env, void *data, void *hint) {
   capture_t *c = data;
-  c->wake_finalized = 1;
-  maybe_free(c);
+  c->core.source_released = 1;
+  capture_maybe_free(&c->core);
 }
 
 static void on_teardown(void *data);
 
 /* close(), the finalizer and the environment's teardown all end here; the first one closes. */
 static void close_capture(capture_t *c) {
-  if (c->closed) return;
-  c->closed = 1;
+  if (c->core.closed) return;
+  c->core.closed = 1;
   c->reading = 0;
-  napi_env env = c->env;
+  napi_env env = c->core.env;
   if (c->watcher != NULL) {
     SetEvent(c->stop);
     WaitForSingleObject(c->watcher, INFINITE);
@@ -150,17 +93,13 @@ static void close_capture(capture_t *c) {
     c->watcher = NULL;
   }
   if (c->wake != NULL) napi_release_threadsafe_function(c->wake, napi_tsfn_abort);
-  else c->wake_finalized = 1;
+  else c->core.source_released = 1;
   c->wake = NULL;
-  if (c->on_batch != NULL) napi_delete_reference(env, c->on_batch);
-  if (c->on_error != NULL) napi_delete_reference(env, c->on_error);
-  if (c->async != NULL) napi_async_destroy(env, c->async);
-  c->on_batch = c->on_error = NULL;
-  c->async = NULL;
+  capture_release_callbacks(&c->core);
   if (c->hooked) napi_remove_env_cleanup_hook(env, on_teardown, c);
   c->hooked = 0;
-  if (c->pcap != NULL) pcap_close(c->pcap);
-  c->pcap = NULL;
+  if (c->core.pcap != NULL) pcap_close(c->core.pcap);
+  c->core.pcap = NULL;
   HANDLE *events[] = {&c->stop, &c->run, &c->gathered};
   for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
     if (*events[i] != NULL) CloseHandle(*events[i]);
@@ -174,135 +113,46 @@ static void on_teardown(void *data) {
   close_capture(c);
 }
 
-/* As pcap_capture.c's call_back: an exception from onBatch ends this capture, not the process. */
-static napi_value call_back(capture_t *c, napi_ref ref, size_t argc, const napi_value *argv) {
-  napi_env env = c->env;
-  napi_value fn, recv, exception;
-  if (napi_get_reference_value(env, ref, &fn) != napi_ok || fn == NULL) return NULL;
-  napi_get_global(env, &recv);
-  if (napi_make_callback(env, c->async, recv, fn, argc, argv, NULL) == napi_pending_exception && napi_get_and_clear_last_exception(env, &exception) == napi_ok)
-    return exception;
-  return NULL;
-}
-
-static void describe_exception(napi_env env, napi_value exception, char *message, size_t size) {
-  napi_value text, ignored;
-  size_t len;
-  int n = snprintf(message, size, "onBatch threw ");
-  if (napi_coerce_to_string(env, exception, &text) != napi_ok || napi_get_value_string_utf8(env, text, message + n, size - (size_t)n, &len) != napi_ok) {
-    napi_get_and_clear_last_exception(env, &ignored);
-    snprintf(message + n, size - (size_t)n, "an exception");
-  }
-}
-
 static void stop_reading(capture_t *c) {
   if (!c->reading) return;
   c->reading = 0;
   ResetEvent(c->run);
-  napi_unref_threadsafe_function(c->env, c->wake);
+  napi_unref_threadsafe_function(c->core.env, c->wake);
 }
 
 /* The watcher's wake-up, on the JavaScript thread: pcap_capture.c's on_readable. */
 static void on_wake(napi_env env, napi_value js_cb, void *context, void *data) {
   capture_t *c = context;
-  if (env == NULL || c->closed) return;
-  if (!c->reading) {
-    SetEvent(c->gathered);
-    return;
-  }
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  char message[PCAP_ERRBUF_SIZE + 256];
-  int failed = 0;
-  napi_value thrown = NULL;
-  if (gather(c) < 0) {
-    snprintf(message, sizeof message, "%s", pcap_geterr(c->pcap));
-    failed = 1;
-  }
-  if (c->used > 0) {
-    napi_value buf;
-    void *copy;
-    if (napi_create_buffer_copy(env, c->used, c->out, &copy, &buf) != napi_ok) buf = NULL;
-    c->used = 0;
-    if (buf != NULL && (thrown = call_back(c, c->on_batch, 1, &buf)) != NULL && !failed) {
-      describe_exception(env, thrown, message, sizeof message);
-      failed = 1;
-    }
-  }
-  if (thrown != NULL && c->closed) {
-    napi_fatal_exception(env, thrown);
-  } else if (failed && !c->closed) {
-    stop_reading(c);
-    napi_value args[2];
-    if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &args[0]) == napi_ok) {
-      if (thrown != NULL) args[1] = thrown;
-      else napi_get_undefined(env, &args[1]);
-      napi_value again = call_back(c, c->on_error, 2, args);
-      if (again != NULL) napi_fatal_exception(env, again);
-    }
-  }
-  if (!c->closed) SetEvent(c->gathered);
-  napi_close_handle_scope(env, scope);
+  if (env == NULL || c->core.closed) return;
+  if (c->reading) capture_deliver(&c->core, NULL);
+  if (!c->core.closed) SetEvent(c->gathered);
 }
 
-static capture_t *handle_arg(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value arg;
-  if (napi_get_cb_info(env, info, &argc, &arg, NULL, NULL) != napi_ok || argc < 1) {
-    napi_throw_type_error(env, NULL, "a capture handle is required");
-    return NULL;
-  }
-  capture_t *c;
-  if (napi_get_value_external(env, arg, (void **)&c) != napi_ok) {
-    napi_throw_type_error(env, NULL, "not a capture handle");
-    return NULL;
-  }
-  return c;
+/* What capture_batch.c asks of this file. */
+static void stop_core(capture_core_t *core) {
+  stop_reading((capture_t *)core);
 }
 
-static void finalize_handle(napi_env env, void *data, void *hint) {
-  capture_t *c = data;
-  close_capture(c);
-  c->released = 1;
-  maybe_free(c);
+static const char *start_core(capture_core_t *core) {
+  capture_t *c = (capture_t *)core;
+  if (c->reading) return NULL;
+  if (napi_ref_threadsafe_function(c->core.env, c->wake) != napi_ok) return "cannot resume the capture";
+  c->reading = 1;
+  SetEvent(c->run);
+  return NULL;
 }
 
-static const char *start_pcap(pcap_t *p, const char *filter, int snaplen, int buffer_bytes, int timeout_ms, bool promisc, char *message, size_t size) {
-  pcap_set_snaplen(p, snaplen);
-  pcap_set_promisc(p, promisc ? 1 : 0);
-  pcap_set_buffer_size(p, buffer_bytes);
-  /* Immediate mode sets Npcap's mintocopy to 0: the event fires for each frame. */
-  if (timeout_ms == 0) pcap_set_immediate_mode(p, 1);
-  else pcap_set_timeout(p, timeout_ms);
-  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
-  int rc = pcap_activate(p);
-  if (rc < 0) {
-    const char *detail = pcap_geterr(p);
-    if (detail == NULL || detail[0] == '\0') detail = pcap_statustostr(rc);
-    if (rc == PCAP_ERROR_PERM_DENIED)
-      snprintf(message, size, "you don't have permission to capture on that device (Npcap installed with \"Restrict Npcap driver's access to Administrators only\" needs an elevated process): %s", detail);
-    else
-      snprintf(message, size, "%s", detail);
-    return rc == PCAP_ERROR_PERM_DENIED ? "PERM" : rc == PCAP_ERROR_NO_SUCH_DEVICE ? "NODEV" : "OPEN";
-  }
-  if (filter[0] != '\0') {
-    struct bpf_program prog;
-    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-      snprintf(message, size, "%s", pcap_geterr(p));
-      return "FILTER";
-    }
-    rc = pcap_setfilter(p, &prog);
-    pcap_freecode(&prog);
-    if (rc < 0) {
-      snprintf(message, size, "%s", pcap_geterr(p));
-      return "OPEN";
-    }
-  }
-  char errbuf[PCAP_ERRBUF_SIZE] = "";
-  if (pcap_setnonblock(p, 1, errbuf) < 0) {
-    snprintf(message, size, "%s", errbuf);
-    return "OPEN";
-  }
+static void close_core(capture_core_t *core) {
+  close_capture((capture_t *)core);
+}
+
+static const capture_ops_t ops = {.start = start_core, .stop = stop_core, .close = close_core, .after_gather = after_gather};
+
+/* capture_configure, then what the watcher needs of the handle: its read event. */
+static const char *start_pcap(pcap_t *p, const char *filter, const capture_options_t *o, char *message, size_t size) {
+  const char *code = capture_configure(
+      p, filter, o, "Npcap installed with \"Restrict Npcap driver's access to Administrators only\" needs an elevated process", message, size);
+  if (code != NULL) return code;
   if (pcap_getevent(p) == NULL) {
     snprintf(message, size, "the device has no read event");
     return "OPEN";
@@ -310,149 +160,49 @@ static const char *start_pcap(pcap_t *p, const char *filter, int snaplen, int bu
   return NULL;
 }
 
+/* open()'s part with the watcher: its events, the callbacks, the thread-safe function, the thread. 0 or -1. */
+static int set_up(capture_t *c, const napi_value *argv) {
+  napi_env env = c->core.env;
+  napi_value name;
+  if ((c->stop = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL || (c->run = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL ||
+      (c->gathered = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL)
+    return -1;
+  if (capture_init_callbacks(&c->core, argv, &name) < 0) return -1;
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, c, on_wake_finalized, c, on_wake, &c->wake) != napi_ok) return -1;
+  c->core.source_released = 0;
+  /* Not reading yet: an idle capture does not keep Node alive. */
+  if (napi_unref_threadsafe_function(env, c->wake) != napi_ok || napi_add_env_cleanup_hook(env, on_teardown, c) != napi_ok) return -1;
+  c->hooked = 1;
+  if ((c->watcher = CreateThread(NULL, 0, watch, c, 0, NULL)) == NULL) return -1;
+  return 0;
+}
+
 static napi_value Open(napi_env env, napi_callback_info info) {
   napi_value argv[9];
-  if (get_args(env, info, argv, 9, 8, "open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError[, netns])") < 0) return NULL;
-  int64_t snaplen, buffer_bytes, timeout_ms;
-  bool promisc;
+  if (get_args(env, info, argv, 9, 8, CAPTURE_OPEN_USAGE) < 0) return NULL;
+  capture_options_t o;
   napi_valuetype netns_type;
-  if (get_integer(env, argv[2], "snaplen", 0, SNAPLEN_MAX, &snaplen) < 0 || get_integer(env, argv[3], "bufferBytes", 1, INT32_MAX, &buffer_bytes) < 0 ||
-      get_integer(env, argv[4], "timeoutMs", 0, INT32_MAX, &timeout_ms) < 0 || check_function(env, argv[6], "onBatch") < 0 ||
-      check_function(env, argv[7], "onError") < 0 || napi_typeof(env, argv[8], &netns_type) != napi_ok)
-    return NULL;
-  if (napi_get_value_bool(env, argv[5], &promisc) != napi_ok) {
-    napi_throw_type_error(env, NULL, "promisc must be a boolean");
-    return NULL;
-  }
+  if (capture_get_options(env, argv, &o) < 0) return NULL;
+  if (napi_typeof(env, argv[8], &netns_type) != napi_ok) return NULL;
   if (netns_type != napi_undefined && netns_type != napi_null) return throw_unsupported(env, "capturing in another network namespace (containers)");
-  char *device = get_string(env, argv[0], "device", DEVICE_MAX);
-  if (device == NULL) return NULL;
-  char *filter = get_string(env, argv[1], "filter", SIZE_MAX - 1);
-  if (filter == NULL) {
-    free(device);
-    return NULL;
-  }
+  char *device, *filter;
+  if (capture_get_strings(env, argv, &device, &filter) < 0) return NULL;
   char message[PCAP_ERRBUF_SIZE + 512] = "";
   pcap_t *p = pcap_create(device, message);
   free(device);
-  const char *code = p == NULL ? "OPEN" : start_pcap(p, filter, (int)snaplen, (int)buffer_bytes, (int)timeout_ms, promisc, message, sizeof message);
+  const char *code = p == NULL ? "OPEN" : start_pcap(p, filter, &o, message, sizeof message);
   free(filter);
-  if (p == NULL) {
-    throw_coded(env, code, message);
-    return NULL;
-  }
-  capture_t *c = NULL;
-  if (code == NULL && ((c = calloc(1, sizeof *c)) == NULL || (c->out = malloc(2 * BATCH_BYTES)) == NULL)) {
-    code = "OPEN";
-    snprintf(message, sizeof message, "out of memory");
-  }
   napi_value handle;
-  if (code == NULL && napi_create_external(env, c, finalize_handle, NULL, &handle) != napi_ok) {
-    code = "OPEN";
-    snprintf(message, sizeof message, "cannot create the capture handle");
-  }
-  if (code != NULL) {
-    if (c != NULL) free(c->out);
-    free(c);
-    pcap_close(p);
-    throw_coded(env, code, message);
-    return NULL;
-  }
+  capture_t *c = (capture_t *)capture_new(env, p, code, message, sizeof message, sizeof *c, &ops, &handle);
+  if (c == NULL) return NULL;
 
   /* From here the handle owns c: a failure closes it (close_capture) and its finalizer frees it. */
-  c->pcap = p;
-  c->env = env;
-  c->nanos = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-  c->out_len = 2 * BATCH_BYTES;
   c->ready = pcap_getevent(p);
-  c->wait_ms = timeout_ms == 0 ? INFINITE : (DWORD)timeout_ms;
-  c->wake_finalized = 1; /* until the thread-safe function exists */
-  napi_value resource, name, result, value;
-  if ((c->stop = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL || (c->run = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL ||
-      (c->gathered = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL)
-    goto fail;
-  if (napi_create_reference(env, argv[6], 1, &c->on_batch) != napi_ok || napi_create_reference(env, argv[7], 1, &c->on_error) != napi_ok ||
-      napi_create_object(env, &resource) != napi_ok || napi_create_string_utf8(env, "PcapCapture", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, resource, name, &c->async) != napi_ok)
-    goto fail;
-  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, c, on_wake_finalized, c, on_wake, &c->wake) != napi_ok) goto fail;
-  c->wake_finalized = 0;
-  /* Not reading yet: an idle capture does not keep Node alive. */
-  if (napi_unref_threadsafe_function(env, c->wake) != napi_ok || napi_add_env_cleanup_hook(env, on_teardown, c) != napi_ok) goto fail;
-  c->hooked = 1;
-  if ((c->watcher = CreateThread(NULL, 0, watch, c, 0, NULL)) == NULL) goto fail;
-  if (napi_create_object(env, &result) != napi_ok || napi_set_named_property(env, result, "handle", handle) != napi_ok ||
-      napi_create_int32(env, pcap_datalink(p), &value) != napi_ok || napi_set_named_property(env, result, "linktype", value) != napi_ok ||
-      napi_get_boolean(env, c->nanos, &value) != napi_ok || napi_set_named_property(env, result, "nanos", value) != napi_ok)
-    goto fail;
-  return result;
-
-fail:
-  close_capture(c);
-  throw_coded(env, "OPEN", "cannot set up the capture handle");
-  return NULL;
-}
-
-static napi_value Resume(napi_env env, napi_callback_info info) {
-  capture_t *c = handle_arg(env, info);
-  if (c == NULL) return NULL;
-  if (!c->closed && !c->reading) {
-    if (napi_ref_threadsafe_function(env, c->wake) != napi_ok) {
-      napi_throw_error(env, NULL, "cannot resume the capture");
-      return NULL;
-    }
-    c->reading = 1;
-    SetEvent(c->run);
-  }
-  return NULL;
-}
-
-static napi_value Pause(napi_env env, napi_callback_info info) {
-  capture_t *c = handle_arg(env, info);
-  if (c != NULL && !c->closed) stop_reading(c);
-  return NULL;
-}
-
-static napi_value Drain(napi_env env, napi_callback_info info) {
-  capture_t *c = handle_arg(env, info);
-  if (c == NULL || c->closed) return NULL;
-  gather(c);
-  napi_value buf = NULL;
-  void *copy;
-  if (c->used > 0 && napi_create_buffer_copy(env, c->used, c->out, &copy, &buf) != napi_ok) buf = NULL;
-  c->used = 0;
-  return buf;
-}
-
-static napi_value Stats(napi_env env, napi_callback_info info) {
-  capture_t *c = handle_arg(env, info);
-  if (c == NULL || c->closed) return NULL;
-  struct pcap_stat st;
-  if (pcap_stats(c->pcap, &st) < 0) return NULL;
-  napi_value result, v;
-  if (napi_create_array_with_length(env, 3, &result) != napi_ok || napi_create_uint32(env, st.ps_recv, &v) != napi_ok ||
-      napi_set_element(env, result, 0, v) != napi_ok || napi_create_uint32(env, st.ps_drop + c->lost, &v) != napi_ok ||
-      napi_set_element(env, result, 1, v) != napi_ok || napi_create_uint32(env, st.ps_ifdrop, &v) != napi_ok ||
-      napi_set_element(env, result, 2, v) != napi_ok)
-    return NULL;
-  return result;
-}
-
-static napi_value Close(napi_env env, napi_callback_info info) {
-  capture_t *c = handle_arg(env, info);
-  if (c != NULL) close_capture(c);
-  return NULL;
+  c->wait_ms = o.timeout_ms == 0 ? INFINITE : (DWORD)o.timeout_ms;
+  c->core.source_released = 1; /* until the thread-safe function exists */
+  return capture_finish_open(&c->core, handle, set_up(c, argv) == 0);
 }
 
 napi_status register_pcap_capture(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
-      {"resume", NULL, Resume, NULL, NULL, NULL, napi_default, NULL},
-      {"pause", NULL, Pause, NULL, NULL, NULL, napi_default, NULL},
-      {"drain", NULL, Drain, NULL, NULL, NULL, napi_default, NULL},
-      {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
-      {"adapters", NULL, WinAdapters, NULL, NULL, NULL, napi_default, NULL},
-  };
-  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return capture_register(env, exports, Open, WinAdapters);
 }

@@ -19,9 +19,7 @@
 #define _GNU_SOURCE /* sendmmsg */
 #define NAPI_VERSION 8
 #include <node_api.h>
-#include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <linux/filter.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -31,12 +29,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "native.h"
+#include "send_batch.h"
 
 /* The kernel's UIO_MAXIOV: the most messages one sendmmsg takes. */
 #define SEND_MAX 1024
-/* Linux <linux/in.h>: IP_PMTUDISC_DONT (0) to IP_PMTUDISC_OMIT (5). */
-#define PMTUDISC_MAX 5
 
 /* Message headers for one sendmmsg, one set per Node environment (the main thread and each worker
  * thread that loads the addon), given to rawSend as its data: a static set would be shared by
@@ -47,16 +43,9 @@ typedef struct scratch {
 } scratch_t;
 
 static napi_value throw_errno(napi_env env, int err, const char *what) {
-  napi_value msg, error, code, errno_value;
   char text[256];
   snprintf(text, sizeof text, "%s%s%s", what, what[0] ? ": " : "", strerror(err));
-  napi_create_string_utf8(env, err == EPERM || err == EACCES ? "PERM" : "OPEN", NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-  napi_create_error(env, code, msg, &error);
-  napi_create_int32(env, err, &errno_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_throw(env, error);
-  return NULL;
+  return throw_socket_error(env, err, text);
 }
 
 /* A raw socket receives a copy of every inbound datagram of its protocol (all the GRE, or all the
@@ -78,16 +67,10 @@ static int drop_everything(int fd) {
 }
 
 static napi_value RawOpen(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
   int64_t protocol, pmtudisc;
   napi_valuetype device_type;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || napi_typeof(env, argv[1], &device_type) != napi_ok) {
-    napi_throw_type_error(env, NULL, "rawOpen(protocol, device | null, pmtudisc | -1)");
-    return NULL;
-  }
-  if (get_integer(env, argv[0], "protocol", 1, 255, &protocol) < 0 || get_integer(env, argv[2], "pmtudisc", -1, PMTUDISC_MAX, &pmtudisc) < 0)
-    return NULL;
+  if (send_open_args(env, info, argv, &protocol, &device_type, &pmtudisc) < 0) return NULL;
   char *device = NULL;
   /* The kernel cuts a longer SO_BINDTODEVICE name to IFNAMSIZ - 1 bytes: it could bind to another device. */
   if (device_type != napi_null && (device = get_string(env, argv[1], "device", IFNAMSIZ - 1)) == NULL) return NULL;
@@ -113,57 +96,27 @@ static napi_value RawOpen(napi_env env, napi_callback_info info) {
 }
 
 static napi_value RawSend(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  scratch_t *scratch;
-  uint8_t *data;
-  size_t data_len, lengths_count;
-  napi_typedarray_type lengths_type;
-  void *lengths_data;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&scratch) != napi_ok || argc < 6 ||
-      napi_get_buffer_info(env, argv[1], (void **)&data, &data_len) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &lengths_type, &lengths_count, &lengths_data, NULL, NULL) != napi_ok ||
-      lengths_type != napi_uint32_array) {
-    napi_throw_type_error(env, NULL, "rawSend(fd, datagrams: Buffer, lengths: Uint32Array, start, count, address)");
-    return NULL;
-  }
-  int64_t fd, start, count, address;
-  if (get_integer(env, argv[0], "fd", 0, INT32_MAX, &fd) < 0 || get_integer(env, argv[4], "count", 0, (int64_t)lengths_count, &count) < 0 ||
-      get_integer(env, argv[3], "start", 0, count, &start) < 0 || get_integer(env, argv[5], "address", 0, UINT32_MAX, &address) < 0)
-    return NULL;
-  const uint32_t *lengths = lengths_data;
-  /* At most 2^32 lengths of less than 2^32 each: the sum fits in 64 bits. */
-  uint64_t total = 0;
-  for (int64_t i = 0; i < count; i++) total += lengths[i];
-  if (total > data_len) {
-    char message[160];
-    snprintf(message, sizeof message, "lengths up to count add up to %" PRIu64 " bytes, more than the %zu of datagrams", total, data_len);
-    napi_throw_range_error(env, "RANGE", message);
-    return NULL;
-  }
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl((uint32_t)address);
-  size_t offset = 0;
-  for (int64_t i = 0; i < start; i++) offset += lengths[i];
+  send_batch_t b;
+  if (send_batch_args(env, info, INT32_MAX, &b) < 0) return NULL;
+  scratch_t *scratch = b.scratch;
+  size_t offset = b.offset;
   int64_t sent = 0;
   int err = 0;
-  int64_t i = start;
-  while (i < count) {
+  int64_t i = b.start;
+  while (i < b.count) {
     unsigned n = 0;
-    for (; n < SEND_MAX && i + n < count; n++) {
-      uint32_t len = lengths[i + n];
-      scratch->vectors[n].iov_base = data + offset;
+    for (; n < SEND_MAX && i + n < b.count; n++) {
+      uint32_t len = b.lengths[i + n];
+      scratch->vectors[n].iov_base = b.data + offset;
       scratch->vectors[n].iov_len = len;
       memset(&scratch->messages[n].msg_hdr, 0, sizeof scratch->messages[n].msg_hdr);
-      scratch->messages[n].msg_hdr.msg_name = &to;
-      scratch->messages[n].msg_hdr.msg_namelen = sizeof to;
+      scratch->messages[n].msg_hdr.msg_name = &b.to;
+      scratch->messages[n].msg_hdr.msg_namelen = sizeof b.to;
       scratch->messages[n].msg_hdr.msg_iov = &scratch->vectors[n];
       scratch->messages[n].msg_hdr.msg_iovlen = 1;
       offset += len;
     }
-    int r = sendmmsg((int)fd, scratch->messages, n, MSG_DONTWAIT);
+    int r = sendmmsg((int)b.fd, scratch->messages, n, MSG_DONTWAIT);
     if (r < 0) {
       err = errno;
       break;
@@ -172,19 +125,14 @@ static napi_value RawSend(napi_env env, napi_callback_info info) {
     i += r;
     if ((unsigned)r < n) break;
   }
-  napi_value result;
-  napi_create_int64(env, sent == 0 && err != 0 ? -(int64_t)err : sent, &result);
-  return result;
+  return send_batch_result(env, sent, err);
 }
 
-static napi_value RawClose(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  int64_t fd;
-  if (get_args(env, info, argv, 1, 1, "rawClose(fd)") < 0) return NULL;
-  if (get_integer(env, argv[0], "fd", 0, INT32_MAX, &fd) < 0) return NULL;
+static void close_socket(int64_t fd) {
   close((int)fd);
-  return NULL;
 }
+
+static const send_closer_t closer = {INT32_MAX, close_socket};
 
 static void free_scratch(void *scratch) {
   free(scratch);
@@ -198,10 +146,5 @@ napi_status register_raw_sender(napi_env env, napi_value exports) {
     free(scratch);
     return status;
   }
-  napi_property_descriptor props[] = {
-      {"rawOpen", NULL, RawOpen, NULL, NULL, NULL, napi_default, NULL},
-      {"rawSend", NULL, RawSend, NULL, NULL, NULL, napi_default, scratch},
-      {"rawClose", NULL, RawClose, NULL, NULL, NULL, napi_default, NULL},
-  };
-  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return send_register(env, exports, RawOpen, RawSend, scratch, &closer);
 }

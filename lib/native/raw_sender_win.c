@@ -21,10 +21,10 @@
 #define NAPI_VERSION 8
 #include "native_win.h"
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "send_batch.h"
 
 /* Socket handles are kernel handle values; JavaScript numbers hold them exactly below 2^53. */
 #define SOCKET_MAX ((int64_t)1 << 52)
@@ -50,26 +50,14 @@ static napi_value throw_wsa(napi_env env, int wsa, const char *what) {
   win_error_text((DWORD)wsa, words, sizeof words);
   snprintf(text, sizeof text, "%s%s%s (WSA error %d)%s", what, what[0] ? ": " : "", words, wsa,
            wsa == WSAEACCES ? "; raw sockets need an Administrator (elevated) process" : "");
-  napi_value msg, error, code, errno_value;
-  napi_create_string_utf8(env, wsa == WSAEACCES ? "PERM" : "OPEN", NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-  napi_create_error(env, code, msg, &error);
-  napi_create_int32(env, errno_of(wsa), &errno_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_throw(env, error);
-  return NULL;
+  return throw_socket_error(env, errno_of(wsa), text);
 }
 
 static napi_value RawOpen(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
   int64_t protocol, pmtudisc;
   napi_valuetype device_type;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || napi_typeof(env, argv[1], &device_type) != napi_ok) {
-    napi_throw_type_error(env, NULL, "rawOpen(protocol, device | null, pmtudisc | -1)");
-    return NULL;
-  }
-  if (get_integer(env, argv[0], "protocol", 1, 255, &protocol) < 0 || get_integer(env, argv[2], "pmtudisc", -1, 5, &pmtudisc) < 0) return NULL;
+  if (send_open_args(env, info, argv, &protocol, &device_type, &pmtudisc) < 0) return NULL;
   if (device_type != napi_null) return throw_unsupported(env, "binding a raw socket to a device (-B)");
   if (pmtudisc >= 0) return throw_unsupported(env, "setting path MTU discovery (-M)");
   SOCKET s = WSASocketW(AF_INET, SOCK_RAW, (int)protocol, NULL, 0, WSA_FLAG_NO_HANDLE_INHERIT);
@@ -95,60 +83,29 @@ static napi_value RawOpen(napi_env env, napi_callback_info info) {
 }
 
 static napi_value RawSend(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  uint8_t *data;
-  size_t data_len, lengths_count;
-  napi_typedarray_type lengths_type;
-  void *lengths_data;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || napi_get_buffer_info(env, argv[1], (void **)&data, &data_len) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &lengths_type, &lengths_count, &lengths_data, NULL, NULL) != napi_ok || lengths_type != napi_uint32_array) {
-    napi_throw_type_error(env, NULL, "rawSend(fd, datagrams: Buffer, lengths: Uint32Array, start, count, address)");
-    return NULL;
-  }
-  int64_t fd, start, count, address;
-  if (get_integer(env, argv[0], "fd", 0, SOCKET_MAX, &fd) < 0 || get_integer(env, argv[4], "count", 0, (int64_t)lengths_count, &count) < 0 ||
-      get_integer(env, argv[3], "start", 0, count, &start) < 0 || get_integer(env, argv[5], "address", 0, UINT32_MAX, &address) < 0)
-    return NULL;
-  const uint32_t *lengths = lengths_data;
-  uint64_t total = 0;
-  for (int64_t i = 0; i < count; i++) total += lengths[i];
-  if (total > data_len) {
-    char message[160];
-    snprintf(message, sizeof message, "lengths up to count add up to %" PRIu64 " bytes, more than the %zu of datagrams", total, data_len);
-    napi_throw_range_error(env, "RANGE", message);
-    return NULL;
-  }
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl((uint32_t)address);
-  size_t offset = 0;
-  for (int64_t i = 0; i < start; i++) offset += lengths[i];
+  send_batch_t b;
+  if (send_batch_args(env, info, SOCKET_MAX, &b) < 0) return NULL;
+  size_t offset = b.offset;
   int64_t sent = 0;
   int err = 0;
-  for (int64_t i = start; i < count; i++) {
+  for (int64_t i = b.start; i < b.count; i++) {
     /* A datagram is at most 65535 bytes: a larger length fails in sendto with WSAEMSGSIZE, as on Linux. */
-    int len = lengths[i] > INT_MAX ? INT_MAX : (int)lengths[i];
-    if (sendto((SOCKET)fd, (const char *)data + offset, len, 0, (const struct sockaddr *)&to, sizeof to) == SOCKET_ERROR) {
+    int len = b.lengths[i] > INT_MAX ? INT_MAX : (int)b.lengths[i];
+    if (sendto((SOCKET)b.fd, (const char *)b.data + offset, len, 0, (const struct sockaddr *)&b.to, sizeof b.to) == SOCKET_ERROR) {
       err = errno_of(WSAGetLastError());
       break;
     }
-    offset += lengths[i];
+    offset += b.lengths[i];
     sent++;
   }
-  napi_value result;
-  napi_create_int64(env, sent == 0 && err != 0 ? -(int64_t)err : sent, &result);
-  return result;
+  return send_batch_result(env, sent, err);
 }
 
-static napi_value RawClose(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  int64_t fd;
-  if (get_args(env, info, argv, 1, 1, "rawClose(fd)") < 0 || get_integer(env, argv[0], "fd", 0, SOCKET_MAX, &fd) < 0) return NULL;
+static void close_socket(int64_t fd) {
   closesocket((SOCKET)fd);
-  return NULL;
 }
+
+static const send_closer_t closer = {SOCKET_MAX, close_socket};
 
 static void cleanup_winsock(void *arg) {
   WSACleanup();
@@ -163,10 +120,5 @@ napi_status register_raw_sender(napi_env env, napi_value exports) {
     WSACleanup();
     return status;
   }
-  napi_property_descriptor props[] = {
-      {"rawOpen", NULL, RawOpen, NULL, NULL, NULL, napi_default, NULL},
-      {"rawSend", NULL, RawSend, NULL, NULL, NULL, napi_default, NULL},
-      {"rawClose", NULL, RawClose, NULL, NULL, NULL, napi_default, NULL},
-  };
-  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return send_register(env, exports, RawOpen, RawSend, NULL, &closer);
 }

@@ -1,0 +1,50 @@
+/*
+ * What raw sending does the same way on Linux (raw_sender.c) and Windows (raw_sender_win.c): the
+ * arguments of rawOpen, rawSend and rawClose, rawSend's result, the Error thrown when a socket cannot
+ * be opened. Each platform file keeps the socket calls: sendmmsg and a socket filter on Linux,
+ * sendto per datagram on Windows.
+ */
+#ifndef PACKET_AGENT_SEND_BATCH_H
+#define PACKET_AGENT_SEND_BATCH_H
+#ifdef _WIN32
+#include "native_win.h"
+#else
+#include <netinet/in.h>
+#endif
+#include <stdint.h>
+#include "native.h"
+
+/* Linux <linux/in.h>: IP_PMTUDISC_DONT (0) to IP_PMTUDISC_OMIT (5). */
+#define PMTUDISC_MAX 5
+
+/* rawOpen(protocol, device | null, pmtudisc | -1): *device_type is that of argv[1], still to read. 0, or -1 after throwing. */
+int send_open_args(napi_env env, napi_callback_info info, napi_value *argv, int64_t *protocol, napi_valuetype *device_type, int64_t *pmtudisc);
+
+/* rawSend(fd, datagrams, lengths, start, count, address), checked: datagrams start..count lie in `data`. */
+typedef struct send_batch {
+  int64_t fd;
+  int64_t start;
+  int64_t count;
+  uint8_t *data;
+  const uint32_t *lengths;
+  size_t offset; /* of datagram `start` in data */
+  struct sockaddr_in to;
+  void *scratch; /* the function's data (napi_property_descriptor) */
+} send_batch_t;
+/* 0, or -1 after throwing; fd is at most fd_max. */
+int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, send_batch_t *b);
+/* rawSend's result: `sent`, or -err when none went out and the first failed with errno `err`. */
+napi_value send_batch_result(napi_env env, int64_t sent, int err);
+/* How rawClose closes a socket: the largest number it can be, and the platform's close. */
+typedef struct send_closer {
+  int64_t fd_max;
+  void (*close)(int64_t fd);
+} send_closer_t;
+
+/* Defines rawOpen, rawSend (with `send_data` as its data) and rawClose (with `closer`) on exports. */
+napi_status send_register(napi_env env, napi_value exports, napi_callback open, napi_callback send, void *send_data, const send_closer_t *closer);
+
+/* Throws an Error `text` with `code` ('PERM' when err_no is EPERM or EACCES, else 'OPEN') and `errno`; returns NULL. */
+napi_value throw_socket_error(napi_env env, int err_no, const char *text);
+
+#endif
