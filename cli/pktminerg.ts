@@ -3,8 +3,8 @@
 import { Agent } from '../lib/agent.js';
 import { helpText, parseCommandLine } from '../lib/args.js';
 import { formatListing, gatherListing } from '../lib/list-interfaces.js';
-import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../lib/log.js';
-import { runCli, writeVersion } from './run.js';
+import { configureLogging, getLogger, shutdownLogging } from '../lib/log.js';
+import { reopenLogsOnSighup, runCli, writeVersion } from './run.js';
 
 /** A stop (SIGINT/SIGTERM) drains and flushes within this time, or the process exits anyway. */
 const STOP_DEADLINE_MS = 10_000;
@@ -14,10 +14,7 @@ runCli('pktminerg', async (argv) => {
   // As tcpdump: SIGUSR1 prints the counts so far. Our listener, installed first, also keeps Node from opening
   // its inspector on 127.0.0.1:9229 (its default for SIGUSR1), which would hand a root process to any local user.
   process.on('SIGUSR1', () => agent?.logCounts());
-  // As daemons do: SIGHUP reopens the log files (for logrotate) instead of ending the process.
-  process.on('SIGHUP', () => {
-    reopenLogging().catch((e: Error) => process.stderr.write(`pktminerg: SIGHUP: cannot reopen the log files: ${e.message}\n`));
-  });
+  reopenLogsOnSighup('pktminerg');
   const cmd = parseCommandLine(argv);
   if (cmd.help) {
     process.stdout.write(`${await helpText()}\n`);

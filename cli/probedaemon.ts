@@ -4,16 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { ProbeDaemon } from '../lib/daemon/daemon.js';
 import { ManagerClient } from '../lib/daemon/manager-client.js';
 import { daemonHelpText, parseDaemonCommandLine } from '../lib/daemon/options.js';
-import { configureLogging, getLogger, reopenLogging, shutdownLogging } from '../lib/log.js';
-import { runCli, stopOnSignals, writeVersion } from './run.js';
+import { configureLogging, getLogger, shutdownLogging } from '../lib/log.js';
+import { reopenLogsOnSighup, runCli, stopOnSignals, writeVersion } from './run.js';
 
 /** pktminerg of the same installation, run by the same Node. */
 const PKTMINERG = [process.execPath, fileURLToPath(new URL('./pktminerg.js', import.meta.url))];
 
 runCli('probedaemon', async (argv) => {
-  process.on('SIGHUP', () => {
-    reopenLogging().catch((e: Error) => process.stderr.write(`probedaemon: SIGHUP: cannot reopen the log files: ${e.message}\n`));
-  });
+  reopenLogsOnSighup('probedaemon');
   // Ours, so that SIGUSR1 does not open Node's inspector in a root process.
   process.on('SIGUSR1', () => {});
   const o = parseDaemonCommandLine(argv);

@@ -5,6 +5,7 @@
  */
 import { UserError, isDecodeError } from '../lib/errors.js';
 import { libpcapVersion } from '../lib/native/addon.js';
+import { reopenLogging } from '../lib/log.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 
 /**
@@ -34,4 +35,11 @@ export function runCli(name: string, main: (argv: string[]) => Promise<number>):
 export function writeVersion(name: string): void {
   const libpcap = libpcapVersion();
   process.stdout.write(`~ ${name} version ${PACKAGE_VERSION} (packet-agent, node ${process.version}, ${libpcap ? `libpcap ${libpcap}` : 'no native addon'})\n`);
+}
+
+/** As daemons do: SIGHUP reopens the log files (for logrotate) instead of ending the process. */
+export function reopenLogsOnSighup(name: string): void {
+  process.on('SIGHUP', () => {
+    reopenLogging().catch((e: Error) => process.stderr.write(`${name}: SIGHUP: cannot reopen the log files: ${e.message}\n`));
+  });
 }
