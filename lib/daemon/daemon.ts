@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, constants, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setTimeout as wait } from 'node:timers/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log.js';
@@ -108,7 +109,8 @@ export class ProbeDaemon {
         this.log.error(`internal error, trying again in ${this.syncMs / 1000} s: ${(e as Error).stack ?? String(e)}`);
         delay = this.syncMs;
       }
-      await sleep(delay, signal);
+      // Ends early when `signal` aborts (its rejection is that, and only that).
+      await wait(delay, undefined, { signal }).catch(() => {});
     }
     this.log.info(`stopping: ${this.captures.size} capture process(es)`);
     await Promise.all([...this.captures.values()].map((c) => c.stop()));
@@ -340,6 +342,10 @@ export class ProbeDaemon {
         ),
       ),
     );
+    // What is remembered of processes that ended goes with them.
+    const live = new Set(procs.map((p) => p.pid));
+    this.cpu.retainOnly(live);
+    for (const pid of this.silentStatusPorts) if (!live.has(pid)) this.silentStatusPorts.delete(pid);
     procs.forEach(({ pid }, i) => {
       cpuLoad += this.cpu.sample(pid, now) ?? 0;
       memUse += readRssBytes(pid) ?? 0;
@@ -423,19 +429,5 @@ function canListen(port: number): Promise<boolean> {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
   });
 }

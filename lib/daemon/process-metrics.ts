@@ -102,9 +102,9 @@ export class CpuMeter {
     return ticks / USER_HZ / elapsedSec;
   }
 
-  /** Drops what is remembered of `pid` (it was stopped; a new process may get its pid). */
-  forget(pid: number): void {
-    this.last.delete(pid);
+  /** Drops what is remembered of every process but `pids` (the others ended; a new process may get their pids). */
+  retainOnly(pids: ReadonlySet<number>): void {
+    for (const pid of this.last.keys()) if (!pids.has(pid)) this.last.delete(pid);
   }
 }
 

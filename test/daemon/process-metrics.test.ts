@@ -116,8 +116,8 @@ describe('CpuMeter', () => {
     // Same pid, started at 140 s: 200 ticks over its 10 s.
     writeFileSync(join(root, '4321', 'stat'), statLine(4321, { utime: 200, stime: 0, cutime: 0, cstime: 0, start: 14000 }));
     assert.equal(meter.sample(4321, 1_007_000), 0.2);
-    // forget(): the next sample is a first sample again.
-    meter.forget(4321);
+    // retainOnly() without it: the next sample is a first sample again.
+    meter.retainOnly(new Set([1]));
     assert.equal(meter.sample(4321, 1_009_000), 0.2);
   });
 
