@@ -6,6 +6,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Options } from 'yargs';
 import { z } from 'zod';
+import { checkJson } from './checked-json.js';
 import { strictParser } from './cli-parser.js';
 import { UsageError, UserError } from './errors.js';
 import { readAtMost, readTrustedFile } from './trusted-path.js';
@@ -235,30 +236,12 @@ const ConfigDocument = z.strictObject({
 function readConfig(file: string): SplitArgs {
   const name = `config ${file}`;
   const text = file === '-' ? readAtMost(0, name, MAX_CONFIG_BYTES) : readTrustedFile(file, name, MAX_CONFIG_BYTES);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    // V8 quotes the text around the fault, line breaks included: one line, always.
-    throw new UserError(`${name}: not JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`);
-  }
-  const doc = ConfigDocument.safeParse(json);
-  if (!doc.success) throw new UserError(`${name}: ${summarizeIssues(doc.error.issues)}`);
-  const { globals, rest } = within(`${name}: options: `, () => takeGlobals(doc.data.options ?? []));
+  const doc = checkJson(ConfigDocument, text);
+  if (!doc.ok) throw new UserError(`${name}: ${doc.problem}`);
+  const { globals, rest } = within(`${name}: options: `, () => takeGlobals(doc.value.options ?? []));
   if (rest.length > 0) throw new UserError(`${name}: options: '${rest[0]}' is not a global option (a group's options go in "groups")`);
   if (globals.includes('--config')) throw new UserError(`${name}: options: --config cannot name another configuration`);
-  return { globals, groups: doc.data.groups };
-}
-
-/** The first few zod issues on one line, each with where it is (`groups[1][3]: ...`). */
-function summarizeIssues(issues: z.core.$ZodIssue[]): string {
-  const shown = issues.slice(0, 3).map((issue) => (issue.path.length > 0 ? `${jsonPath(issue.path)}: ${issue.message}` : issue.message));
-  return `${shown.join('; ')}${issues.length > 3 ? `; and ${issues.length - 3} more` : ''}`;
-}
-
-/** `["groups", 1, 3]` as `groups[1][3]` (indices from 0, as in JSON and JavaScript). */
-function jsonPath(path: PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+  return { globals, groups: doc.value.groups };
 }
 
 /** A minute: often enough to see a trend in a service's log, rare enough not to drown it. */

@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { setTimeout as wait } from 'node:timers/promises';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { checkJson } from '../checked-json.js';
 import type { Logger } from '../log.js';
 import { prefixedLogger } from '../log.js';
 import { listKvmGuests } from '../sources/kvm.js';
@@ -24,7 +25,7 @@ import { CaptureProcess, type Backoff } from './capture-process.js';
 import { CaptureCgroup, checkLimits } from './cgroup-limits.js';
 import { hostInterfaces } from './host-interfaces.js';
 import type { ManagerResponse } from './manager-client.js';
-import { AgentSchema, checkJson, CPM_CLIENT_VERSION, epoch, RegistrationAnswerSchema, type Agent, type DaemonBody, type PacketAgentMetrics, type ReportBody } from './models.js';
+import { AgentSchema, CPM_CLIENT_VERSION, epoch, RegistrationAnswerSchema, type Agent, type DaemonBody, type PacketAgentMetrics, type ReportBody } from './models.js';
 import type { DaemonOptions } from './options.js';
 import { CpuMeter, queryStatusPort, readRssBytes } from './process-metrics.js';
 import { ReportLogBuffer, reportingLogger } from './report-log.js';
@@ -136,7 +137,7 @@ export class ProbeDaemon {
       this.managerDown(`registration failed: the manager answered ${res.status}`);
       return retry();
     }
-    const answer = checkJson(RegistrationAnswerSchema, res.body);
+    const answer = checkJson(RegistrationAnswerSchema, res.body.toString());
     if (!answer.ok) {
       this.managerDown(`registration answer rejected: ${answer.problem}`);
       return retry();
@@ -189,7 +190,7 @@ export class ProbeDaemon {
       return backoff();
     }
     if (res.status === 200) {
-      const checked = checkJson(AgentSchema, res.body);
+      const checked = checkJson(AgentSchema, res.body.toString());
       if (!checked.ok) {
         this.managerDown(`strategy rejected: ${checked.problem}; the captures keep running`);
         return backoff();

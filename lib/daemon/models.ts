@@ -73,27 +73,6 @@ export const RegistrationAnswerSchema = z.object({
 });
 export type RegistrationAnswer = z.infer<typeof RegistrationAnswerSchema>;
 
-/** A body parsed and checked, or one line saying what was wrong with it. */
-export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
-
-/** How many of zod's issues a log line names; the rest are counted. */
-const ISSUES_NAMED = 3;
-
-export function checkJson<T>(schema: z.ZodType<T>, body: Buffer | string): Checked<T> {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString());
-  } catch (e) {
-    return { ok: false, problem: `not JSON: ${(e as Error).message}` };
-  }
-  const r = schema.safeParse(json);
-  if (r.success) return { ok: true, value: r.data };
-  const issues = r.error.issues;
-  const named = issues.slice(0, ISSUES_NAMED).map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
-  const more = issues.length > ISSUES_NAMED ? ` (and ${issues.length - ISSUES_NAMED} more)` : '';
-  return { ok: false, problem: named.join('; ') + more };
-}
-
 /** Seconds and the microseconds within them, as every timestamp of the protocol is sent. */
 export function epoch(ms: number): { s: number; us: number } {
   const s = Math.floor(ms / 1000);

@@ -84,7 +84,7 @@ test('a bad manager never stops the running capture; each kind of fault is logge
 
   const faults: [string, () => void, RegExp][] = [
     ['malformed JSON', () => manager.answerNext('strategy', { status: 200, body: '{"strategy": [' }, 3), /^ERROR strategy rejected: not JSON: .*; the captures keep running$/],
-    ['wrong types', () => manager.answerNext('strategy', { status: 200, body: { version: 99, strategy: [{ port: 'x' }] } }, 3), /^ERROR strategy rejected: strategy\.0\.port: Invalid input: expected number, received string; the captures keep running$/],
+    ['wrong types', () => manager.answerNext('strategy', { status: 200, body: { version: 99, strategy: [{ port: 'x' }] } }, 3), /^ERROR strategy rejected: strategy\[0\]\.port: Invalid input: expected number, received string; the captures keep running$/],
     ['a slow manager', () => manager.answerNext('strategy', { status: 304, delayMs: 1000 }, 2), /^ERROR strategy request failed: GET .*: timed out after 0\.3 s; the captures keep running$/],
     ['a 5xx storm that refuses registration too', () => (manager.answerNext('strategy', { status: 503 }, 1), manager.answerNext('register', { status: 500 }, 4)), /^ERROR registration failed: the manager answered 500$/],
   ];

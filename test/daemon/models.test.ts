@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../helpers/capture-files.js';
 import { SPEC_EXAMPLE_STRATEGY } from '../helpers/cpm.js';
-import { AgentSchema, checkJson, MAX_STRATEGIES, RegistrationAnswerSchema, type Agent } from '../../lib/daemon/models.js';
+import { checkJson } from '../../lib/checked-json.js';
+import { AgentSchema, MAX_STRATEGIES, RegistrationAnswerSchema, type Agent } from '../../lib/daemon/models.js';
 import { planCaptures } from '../../lib/daemon/strategy.js';
 
 const EXAMPLE = {
@@ -41,15 +42,15 @@ test('a wrong type, a number out of range, a huge array or bad JSON is rejected 
     return (r as { problem: string }).problem;
   };
   assert.equal(bad({ ...EXAMPLE, version: '7' }), 'version: Invalid input: expected number, received string');
-  assert.equal(bad({ ...EXAMPLE, strategy: [{ ...EXAMPLE.strategy[0], port: 1.5 }] }), 'strategy.0.port: Invalid input: expected int, received number');
-  assert.equal(bad({ ...EXAMPLE, strategy: [{ ...EXAMPLE.strategy[0], serviceTag: -1 }] }), 'strategy.0.serviceTag: Too small: expected number to be >=0');
+  assert.equal(bad({ ...EXAMPLE, strategy: [{ ...EXAMPLE.strategy[0], port: 1.5 }] }), 'strategy[0].port: Invalid input: expected int, received number');
+  assert.equal(bad({ ...EXAMPLE, strategy: [{ ...EXAMPLE.strategy[0], serviceTag: -1 }] }), 'strategy[0].serviceTag: Too small: expected number to be >=0');
   assert.equal(bad({ ...EXAMPLE, strategy: Array(MAX_STRATEGIES + 1).fill(EXAMPLE.strategy[0]) }), `strategy: Too big: expected array to have <=${MAX_STRATEGIES} items`);
-  assert.equal(bad({ ...EXAMPLE, strategy: [{ interfaceNames: Array(100000).fill('eth0') }] }), 'strategy.0.interfaceNames: Too big: expected array to have <=256 items');
+  assert.equal(bad({ ...EXAMPLE, strategy: [{ interfaceNames: Array(100000).fill('eth0') }] }), 'strategy[0].interfaceNames: Too big: expected array to have <=256 items');
   assert.match(bad('{"version": 7,'), /^not JSON: /);
-  assert.equal(bad('[]'), '(top level): Invalid input: expected object, received array');
+  assert.equal(bad('[]'), 'Invalid input: expected object, received array');
   assert.equal(
     bad({ strategy: [{ port: 'a', sliceLen: 'b', capTime: 'c', bpf: 1 }] }),
-    'strategy.0.port: Invalid input: expected number, received string; strategy.0.bpf: Invalid input: expected string, received number; strategy.0.sliceLen: Invalid input: expected number, received string (and 1 more)',
+    'strategy[0].port: Invalid input: expected number, received string; strategy[0].bpf: Invalid input: expected string, received number; strategy[0].sliceLen: Invalid input: expected number, received string; and 1 more',
   );
 });
 
