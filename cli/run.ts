@@ -5,7 +5,6 @@
  */
 import { UserError, isDecodeError } from '../lib/errors.js';
 import { libpcapVersion } from '../lib/native/addon.js';
-import { reopenLogging } from '../lib/log.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 
 /**
@@ -39,7 +38,10 @@ export function writeVersion(name: string): void {
 
 /** As daemons do: SIGHUP reopens the log files (for logrotate) instead of ending the process. */
 export function reopenLogsOnSighup(name: string): void {
+  // Imported when needed: the commands that call this have log4js loaded already, the tools that share this file never load it.
   process.on('SIGHUP', () => {
-    reopenLogging().catch((e: Error) => process.stderr.write(`${name}: SIGHUP: cannot reopen the log files: ${e.message}\n`));
+    import('../lib/log.js')
+      .then((log) => log.reopenLogging())
+      .catch((e: Error) => process.stderr.write(`${name}: SIGHUP: cannot reopen the log files: ${e.message}\n`));
   });
 }
