@@ -34,8 +34,8 @@ export class ChannelCounters {
     if (batch.length === 0) return;
     this.captured += batch.length;
     this.capturedBytes += bytes;
-    if (this.firstTsSec === 0) this.firstTsSec = batch[0]!.tsSec;
-    this.lastTsSec = batch[batch.length - 1]!.tsSec;
+    if (this.firstTsSec === 0) this.firstTsSec = batch.tsSec[0]!;
+    this.lastTsSec = batch.tsSec[batch.length - 1]!;
   }
 }
 

@@ -1,9 +1,4 @@
-/**
- * The unit that flows through every channel. One class, one shape: V8 keeps
- * property access monomorphic only while every Packet has the same fields in
- * the same order, so all fields are assigned in the constructor and stages
- * only overwrite them (DESIGN §1).
- */
+/** What flows through every channel: batches of packets, as columns (PacketBatch below). */
 
 /** Direction codes carried on the wire (spec §3.1). */
 export const DIR_UNKNOWN = -1;
@@ -21,46 +16,157 @@ export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
 
-export class Packet {
-  /** Capture time, whole seconds since the epoch. */
-  tsSec: number;
-  /** Capture time, nanoseconds within the second (0..999 999 999). */
-  tsNsec: number;
-  /** Bytes of `data` that belong to the packet; slicing lowers it, never raises it. */
-  caplen: number;
+/**
+ * The unit that flows through every channel: a batch of packets stored as
+ * columns (DESIGN §1). No object per packet: the capture buffer the packets
+ * were decoded from stays the home of their bytes (`data[i]` is that buffer,
+ * `offset[i]` where the frame starts in it), and every per-packet field is
+ * one element of a typed array. Stages fill or overwrite columns and remove
+ * packets with retain(); sinks read the columns and copy frames in bulk.
+ *
+ * Measured before this shape (one Packet object and one Buffer view per
+ * frame): the object, the view and their garbage were most of the per-packet
+ * cost of the ZeroMQ, dump and offline paths (test/bench/README.md).
+ */
+export class PacketBatch {
+  /** Packets in the batch; the columns hold at least this many. */
+  length = 0;
+  /** The buffer each frame's bytes lie in (usually one buffer repeated: the capture chunk). */
+  data: Buffer[] = [];
+  /** Where the frame starts in data[i]. */
+  offset: Uint32Array;
+  /** Bytes of the frame that are kept; slicing lowers it, never raises it. */
+  caplen: Uint32Array;
   /** Length of the frame on the wire (kept when the frame is cut). */
-  wirelen: number;
-  /** Captured bytes; `data.length >= caplen`. May be a view into a larger read buffer. */
-  data: Buffer;
+  wirelen: Uint32Array;
+  /** Capture time: whole seconds since the epoch, and nanoseconds within the second. */
+  tsSec: Float64Array;
+  tsNsec: Uint32Array;
   /** LINKTYPE_* of the frame. */
-  linktype: number;
+  linktype: Uint16Array;
   /** DIR_* code set by the direction stage; DIR_NONE until then. */
-  direction: number;
-  /** Outer and inner VLAN ids (802.1Q / QinQ), -1 where absent. */
-  vlanOuter: number;
-  vlanInner: number;
-  /** Offset of the network-layer header in `data`, -1 when not found. */
-  l3Offset: number;
+  direction: Int8Array;
+  /** Outer and inner VLAN ids (802.1Q / QinQ), -1 where absent (set by the VLAN stage). */
+  vlanOuter: Int16Array;
+  vlanInner: Int16Array;
+  /** Offset of the network-layer header from the frame's start, -1 when not found. */
+  l3Offset: Int32Array;
   /** EtherType of the network-layer header (after any VLAN tags), 0 when unknown. */
-  etherType: number;
+  etherType: Uint16Array;
 
-  constructor(tsSec: number, tsNsec: number, caplen: number, wirelen: number, data: Buffer, linktype: number) {
-    this.tsSec = tsSec;
-    this.tsNsec = tsNsec;
-    this.caplen = caplen;
-    this.wirelen = wirelen;
-    this.data = data;
-    this.linktype = linktype;
-    this.direction = DIR_NONE;
-    this.vlanOuter = -1;
-    this.vlanInner = -1;
-    this.l3Offset = -1;
-    this.etherType = 0;
+  constructor(capacity = 64) {
+    const n = Math.max(1, capacity);
+    this.offset = new Uint32Array(n);
+    this.caplen = new Uint32Array(n);
+    this.wirelen = new Uint32Array(n);
+    this.tsSec = new Float64Array(n);
+    this.tsNsec = new Uint32Array(n);
+    this.linktype = new Uint16Array(n);
+    this.direction = new Int8Array(n);
+    this.vlanOuter = new Int16Array(n);
+    this.vlanInner = new Int16Array(n);
+    this.l3Offset = new Int32Array(n);
+    this.etherType = new Uint16Array(n);
+  }
+
+  /**
+   * Appends a packet whose frame is `data[offset .. offset + caplen)`; returns its index.
+   * Direction starts as DIR_NONE, VLAN ids and l3Offset as -1, etherType 0.
+   */
+  add(data: Buffer, offset: number, caplen: number, wirelen: number, tsSec: number, tsNsec: number, linktype: number): number {
+    const i = this.length;
+    if (i === this.offset.length) this.grow(i * 2);
+    this.data[i] = data;
+    this.offset[i] = offset;
+    this.caplen[i] = caplen;
+    this.wirelen[i] = wirelen;
+    this.tsSec[i] = tsSec;
+    this.tsNsec[i] = tsNsec;
+    this.linktype[i] = linktype;
+    this.direction[i] = DIR_NONE;
+    this.vlanOuter[i] = -1;
+    this.vlanInner[i] = -1;
+    this.l3Offset[i] = -1;
+    this.etherType[i] = 0;
+    this.length = i + 1;
+    return i;
+  }
+
+  /** The kept bytes of packet `i` as a Buffer view (allocates: for tools and tests, not per-packet hot paths). */
+  frame(i: number): Buffer {
+    const d = this.data[i]!;
+    return d.subarray(this.offset[i], this.offset[i]! + this.caplen[i]!);
+  }
+
+  /** Sum of caplen over the batch. */
+  bytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.length; i++) n += this.caplen[i]!;
+    return n;
+  }
+
+  /** Keeps the packets for which `keep(i)` is true, in order; returns how many were removed. */
+  retain(keep: (i: number) => boolean): number {
+    let w = 0;
+    const n = this.length;
+    for (let r = 0; r < n; r++) {
+      if (!keep(r)) continue;
+      if (w !== r) this.move(r, w);
+      w++;
+    }
+    this.truncate(w);
+    return n - w;
+  }
+
+  /** Keeps the first `n` packets. */
+  truncate(n: number): void {
+    if (n >= this.length) return;
+    this.length = n;
+    this.data.length = n;
+  }
+
+  /** Packets [start, end) as a new batch; the frames' bytes are shared. */
+  slice(start = 0, end = this.length): PacketBatch {
+    const s = Math.max(0, Math.min(start, this.length));
+    const e = Math.max(s, Math.min(end, this.length));
+    const b = new PacketBatch(e - s);
+    b.length = e - s;
+    b.data = this.data.slice(s, e);
+    for (const k of COLUMNS) (b[k] as TypedColumn).set((this[k] as TypedColumn).subarray(s, e));
+    return b;
+  }
+
+  private move(from: number, to: number): void {
+    this.data[to] = this.data[from]!;
+    this.offset[to] = this.offset[from]!;
+    this.caplen[to] = this.caplen[from]!;
+    this.wirelen[to] = this.wirelen[from]!;
+    this.tsSec[to] = this.tsSec[from]!;
+    this.tsNsec[to] = this.tsNsec[from]!;
+    this.linktype[to] = this.linktype[from]!;
+    this.direction[to] = this.direction[from]!;
+    this.vlanOuter[to] = this.vlanOuter[from]!;
+    this.vlanInner[to] = this.vlanInner[from]!;
+    this.l3Offset[to] = this.l3Offset[from]!;
+    this.etherType[to] = this.etherType[from]!;
+  }
+
+  private grow(capacity: number): void {
+    for (const k of COLUMNS) {
+      const old = this[k] as TypedColumn;
+      const next = new (old.constructor as new (n: number) => TypedColumn)(capacity);
+      next.set(old);
+      (this as Record<ColumnName, TypedColumn>)[k] = next;
+    }
   }
 }
 
+type TypedColumn = Uint32Array | Float64Array | Uint16Array | Int8Array | Int16Array | Int32Array;
+type ColumnName = 'offset' | 'caplen' | 'wirelen' | 'tsSec' | 'tsNsec' | 'linktype' | 'direction' | 'vlanOuter' | 'vlanInner' | 'l3Offset' | 'etherType';
+const COLUMNS: readonly ColumnName[] = ['offset', 'caplen', 'wirelen', 'tsSec', 'tsNsec', 'linktype', 'direction', 'vlanOuter', 'vlanInner', 'l3Offset', 'etherType'];
+
 /** Stream chunks are batches, never single packets (DESIGN §1). */
-export type Batch = Packet[];
+export type Batch = PacketBatch;
 
 /**
  * highWaterMark of every object-mode stream: batches queued per stream.
@@ -71,14 +177,27 @@ export type Batch = Packet[];
  */
 export const BATCH_QUEUE = 2;
 
-/** Keeps the packets for which `keep` is true, in order, in the same array; returns how many were removed. */
-export function compactBatch(batch: Batch, keep: (p: Packet) => boolean): number {
-  let w = 0;
-  for (let r = 0; r < batch.length; r++) {
-    const p = batch[r]!;
-    if (keep(p)) batch[w++] = p;
+/** Up to this many bytes a copy goes byte by byte; above, through one view (measured in test/bench/micro.ts). */
+const SMALL_COPY = 96;
+
+/**
+ * Copies `src[from .. from + n)` to `dst[at ..]`. Buffer.copy of part of a
+ * buffer allocates a view on every call (Node 20), which costs more than
+ * copying a small frame byte by byte.
+ */
+export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, at: number, n: number): void {
+  if (n <= SMALL_COPY) {
+    for (let k = 0; k < n; k++) dst[at + k] = src[from + k]!;
+    return;
   }
-  const removed = batch.length - w;
-  batch.length = w;
-  return removed;
+  dst.set(new Uint8Array(src.buffer, src.byteOffset + from, n), at);
+}
+
+/**
+ * A batch's starting capacity for the records in `bytes` bytes: enough for
+ * minimal Ethernet frames (60 bytes + a 16-byte record header); batches of
+ * smaller records grow.
+ */
+export function capacityFor(bytes: number): number {
+  return Math.ceil(bytes / 76);
 }

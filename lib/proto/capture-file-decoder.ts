@@ -1,16 +1,16 @@
 /**
  * Incremental reader of classic pcap and pcapng files: takes the file in
- * chunks of any size, as a stream delivers them, and appends Packets. Pure:
- * no I/O.
+ * chunks of any size, as a stream delivers them, and adds the packets to a
+ * PacketBatch. Pure: no I/O.
  *
  * The file is a sequence of units (the pcap file header, then records; or
  * pcapng blocks), each with a fixed-size head that tells its total length.
- * Units lying wholly in a chunk are decoded in place, so packet data are
- * views of that chunk; a unit cut by a chunk boundary is kept as a list of
+ * Units lying wholly in a chunk are decoded in place, so the packets' bytes
+ * stay in that chunk; a unit cut by a chunk boundary is kept as a list of
  * pieces and copied into one fresh buffer once it is complete.
  */
 import { CorruptError, TruncatedError } from '../errors.js';
-import { Packet } from '../packet.js';
+import type { PacketBatch } from '../packet.js';
 import { FILE_HEADER_LEN, RECORD_HEADER_LEN, decodeFileHeader, isPcapMagic } from './pcap.js';
 import { BLOCK_SHB, MIN_BLOCK_LEN, PcapngDecoder, type PcapngInterface } from './pcapng.js';
 
@@ -85,10 +85,10 @@ export class CaptureFileDecoder {
   }
 
   /**
-   * Decodes every complete unit now available and appends the packets to `out`.
-   * On damage throws CorruptError after appending the packets before it.
+   * Decodes every complete unit now available and adds the packets to `out`.
+   * On damage throws CorruptError after adding the packets before it.
    */
-  push(chunk: Buffer, out: Packet[]): void {
+  push(chunk: Buffer, out: PacketBatch): void {
     let pos = 0;
     if (this.pendingLen > 0) {
       pos = this.completePending(chunk, out);
@@ -114,7 +114,7 @@ export class CaptureFileDecoder {
   }
 
   /** Decodes whole units of `buf` from `pos`; returns where the first incomplete one starts. */
-  private parse(buf: Buffer, pos: number, out: Packet[]): number {
+  private parse(buf: Buffer, pos: number, out: PacketBatch): number {
     const chunk = new Chunk(buf);
     for (;;) {
       const avail = buf.length - pos;
@@ -135,7 +135,7 @@ export class CaptureFileDecoder {
   }
 
   /** Adds `chunk` to the pending unit; decodes it once complete and returns how much of `chunk` it took, else -1. */
-  private completePending(chunk: Buffer, out: Packet[]): number {
+  private completePending(chunk: Buffer, out: PacketBatch): number {
     const have = this.pendingLen + chunk.length;
     if (this.pendingNeed === 0) {
       if (this._format === null) {
@@ -212,14 +212,11 @@ export class CaptureFileDecoder {
   }
 
   /** Decodes the complete unit at `pos`. */
-  private decodeUnit(c: Chunk, pos: number, out: Packet[]): void {
+  private decodeUnit(c: Chunk, pos: number, out: PacketBatch): void {
     const buf = c.buf;
     if (this._format === 'pcapng') {
-      const p = this.ng!.decodeBlock(buf, pos, this.consumed);
-      if (p !== null) {
-        if (p.caplen > this.cap) p.caplen = this.cap;
-        out.push(p);
-      }
+      const i = this.ng!.decodeBlock(buf, pos, out, this.consumed);
+      if (i >= 0 && out.caplen[i]! > this.cap) out.caplen[i] = this.cap;
       return;
     }
     if (!this.headerDone) {
@@ -250,25 +247,19 @@ export class CaptureFileDecoder {
       tsSec += Math.floor(tsNsec / 1e9);
       tsNsec %= 1e9;
     }
-    // The same view as buf.subarray(), without subarray's argument normalisation (a third of decoding).
-    const data = Buffer.from(c.arrayBuffer, c.base + pos + RECORD_HEADER_LEN, incl);
-    out.push(new Packet(tsSec, tsNsec, incl > this.recordCap ? this.recordCap : incl, orig < incl ? incl : orig, data, this._linktype));
+    out.add(buf, pos + RECORD_HEADER_LEN, incl > this.recordCap ? this.recordCap : incl, orig < incl ? incl : orig, tsSec, tsNsec, this._linktype);
   }
 }
 
 /**
  * A chunk as the per-record code reads it, made once per chunk: Buffer's
  * readUInt32LE/BE check their arguments on every call while a DataView's
- * getUint32 compiles to a load, and `buf.buffer` is a runtime call.
+ * getUint32 compiles to a load.
  */
 class Chunk {
   readonly view: DataView;
-  readonly arrayBuffer: ArrayBufferLike;
-  readonly base: number;
 
   constructor(readonly buf: Buffer) {
-    this.arrayBuffer = buf.buffer;
-    this.base = buf.byteOffset;
-    this.view = new DataView(this.arrayBuffer, this.base, buf.length);
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
 }

@@ -27,7 +27,7 @@
  *  | PCP |D|     VLAN id (12)      |   EtherType or next TPID      |
  *  +-----+-+-----------------------+-------------------------------+
  */
-import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, type Packet } from '../packet.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, type PacketBatch } from '../packet.js';
 
 export const ETHERNET_HEADER_LEN = 14;
 export const LINUX_SLL_HEADER_LEN = 16;
@@ -55,39 +55,42 @@ export const ETHERTYPE_MIN = 0x0600;
 const VLAN_ID_MASK = 0x0fff;
 
 /**
- * Sets p.vlanOuter, p.vlanInner, p.l3Offset and p.etherType from
- * `p.data[0 .. p.caplen)`. Never throws: a frame too short for its headers,
- * an 802.3 length frame or an unknown linktype gets l3Offset -1 and
+ * Sets vlanOuter, vlanInner, l3Offset and etherType of packet `i` of `b` from
+ * the first caplen bytes of its frame. Never throws: a frame too short for its
+ * headers, an 802.3 length frame or an unknown linktype gets l3Offset -1 and
  * etherType 0, keeping the VLAN ids of the tags read completely.
  *
  * With more than two tags, vlanOuter is the first and vlanInner the last
  * (the one nearest the payload, the customer VLAN in QinQ).
- * l3Offset may equal caplen when the frame ends right after its headers.
+ * l3Offset (from the frame's start) may equal caplen when the frame ends right after its headers.
  */
-export function decodeLinkLayer(p: Packet): void {
-  const d = p.data;
-  const end = p.caplen;
-  p.vlanOuter = -1;
-  p.vlanInner = -1;
-  p.l3Offset = -1;
-  p.etherType = 0;
+export function decodeLinkLayer(b: PacketBatch, i: number): void {
+  const d = b.data[i]!;
+  const base = b.offset[i]!;
+  const end = b.caplen[i]!;
+  const linktype = b.linktype[i]!;
+  let outer = -1;
+  b.vlanOuter[i] = -1;
+  b.vlanInner[i] = -1;
+  b.l3Offset[i] = -1;
+  b.etherType[i] = 0;
 
   let off: number;
   let type: number;
   // Byte arithmetic instead of readUInt16BE: lengths are checked first,
   // so Buffer's own range check would be redundant on the per-packet path.
-  if (p.linktype === LINKTYPE_ETHERNET || p.linktype === LINKTYPE_LINUX_SLL) {
-    off = p.linktype === LINKTYPE_ETHERNET ? ETHERNET_HEADER_LEN : LINUX_SLL_HEADER_LEN;
+  if (linktype === LINKTYPE_ETHERNET || linktype === LINKTYPE_LINUX_SLL) {
+    off = linktype === LINKTYPE_ETHERNET ? ETHERNET_HEADER_LEN : LINUX_SLL_HEADER_LEN;
     if (end < off) return;
-    type = (d[off - 2] << 8) | d[off - 1];
-  } else if (p.linktype === LINKTYPE_LINUX_SLL2) {
+    type = (d[base + off - 2]! << 8) | d[base + off - 1]!;
+  } else if (linktype === LINKTYPE_LINUX_SLL2) {
     off = LINUX_SLL2_HEADER_LEN;
     if (end < off) return;
-    type = (d[0] << 8) | d[1];
-  } else if (p.linktype === LINKTYPE_RAW || p.linktype === LINKTYPE_IPV4 || p.linktype === LINKTYPE_IPV6) {
+    type = (d[base]! << 8) | d[base + 1]!;
+  } else if (linktype === LINKTYPE_RAW || linktype === LINKTYPE_IPV4 || linktype === LINKTYPE_IPV6) {
     if (end < 1) return;
     off = 0;
-    type = ipEtherType(d[0] >> 4);
+    type = ipEtherType(d[base]! >> 4);
     if (type === 0) return;
   } else {
     return;
@@ -95,16 +98,16 @@ export function decodeLinkLayer(p: Packet): void {
 
   while (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_LEGACY) {
     if (end < off + VLAN_TAG_LEN) return;
-    const id = ((d[off] << 8) | d[off + 1]) & VLAN_ID_MASK;
-    if (p.vlanOuter < 0) p.vlanOuter = id;
-    else p.vlanInner = id;
-    type = (d[off + 2] << 8) | d[off + 3];
+    const id = ((d[base + off]! << 8) | d[base + off + 1]!) & VLAN_ID_MASK;
+    if (outer < 0) b.vlanOuter[i] = outer = id;
+    else b.vlanInner[i] = id;
+    type = (d[base + off + 2]! << 8) | d[base + off + 3]!;
     off += VLAN_TAG_LEN;
   }
 
   if (type < ETHERTYPE_MIN) return;
-  p.l3Offset = off;
-  p.etherType = type;
+  b.l3Offset[i] = off;
+  b.etherType[i] = type;
 }
 
 /** The EtherType of an IP packet's version nibble; 0 for anything else. */

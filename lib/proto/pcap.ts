@@ -33,7 +33,7 @@
  * +---------------------------------------------------------------+
  */
 import { CorruptError, TruncatedError } from '../errors.js';
-import type { Batch } from '../packet.js';
+import { copyBytes, type Batch } from '../packet.js';
 
 export const MAGIC_USEC = 0xa1b2c3d4;
 export const MAGIC_NSEC = 0xa1b23c4d;
@@ -95,17 +95,29 @@ export function encodeFileHeader(h: { nanos: boolean; snaplen: number; linktype:
  * batch so a sink does one write per batch. The returned Buffer is a view of
  * an internal buffer and is valid only until the next `encode` call: write
  * it (or copy it) before encoding again.
+ *
+ * Packets read from a pcap file or from live capture usually still lie in
+ * their source as the very records this encoder would write (same header
+ * values, same byte order and resolution, back to back): such runs are
+ * copied as one span instead of record by record. Only bytes equal to what
+ * would be written are taken from the source, so the output never depends on
+ * what the source was.
  */
 export class PcapRecordEncoder {
   private buf = Buffer.allocUnsafe(1 << 16);
   // Headers through a DataView: Buffer.writeUInt32LE's argument checks cost more than the copy of a small frame.
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  /** The source buffer last looked at, and a DataView of it. */
+  private source: Buffer | null = null;
+  private sourceView: DataView | null = null;
 
   constructor(private readonly nanos: boolean) {}
 
-  encode(batch: Batch): Buffer {
+  /** The records of packets start..end-1 of `batch` (all by default). */
+  encode(batch: Batch, start = 0, end = batch.length): Buffer {
+    const { caplen, offset, data, tsSec, tsNsec, wirelen } = batch;
     let need = 0;
-    for (let i = 0; i < batch.length; i++) need += RECORD_HEADER_LEN + batch[i]!.caplen;
+    for (let i = start; i < end; i++) need += RECORD_HEADER_LEN + caplen[i]!;
     if (need > this.buf.length) {
       let size = this.buf.length;
       while (size < need) size *= 2;
@@ -114,17 +126,62 @@ export class PcapRecordEncoder {
     }
     const b = this.buf;
     const view = this.view;
+    const nanos = this.nanos;
     let off = 0;
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
+    // A run of records copied as they lie in `spanSource`, from spanStart to spanEnd.
+    let spanSource: Buffer | null = null;
+    let spanStart = 0;
+    let spanEnd = 0;
+    for (let i = start; i < end; i++) {
+      const d = data[i]!;
+      const at = offset[i]!;
+      const len = caplen[i]!;
       // Little-endian; `>>> 0` wraps seconds past 2106 the way gopacket's uint32() does.
-      view.setUint32(off, p.tsSec >>> 0, true);
-      view.setUint32(off + 4, this.nanos ? p.tsNsec : Math.floor(p.tsNsec / 1000), true);
-      view.setUint32(off + 8, p.caplen, true);
-      view.setUint32(off + 12, p.wirelen, true);
-      p.data.copy(b, off + RECORD_HEADER_LEN, 0, p.caplen);
-      off += RECORD_HEADER_LEN + p.caplen;
+      const sec = tsSec[i]! >>> 0;
+      const frac = nanos ? tsNsec[i]! : Math.floor(tsNsec[i]! / 1000);
+      const wire = wirelen[i]!;
+      const head = at - RECORD_HEADER_LEN;
+      if (head >= 0 && this.lies(d, head, sec, frac, len, wire)) {
+        if (d === spanSource && head === spanEnd) {
+          spanEnd = at + len;
+          continue;
+        }
+        if (spanSource !== null) off = copySpan(spanSource, spanStart, spanEnd, b, off);
+        spanSource = d;
+        spanStart = head;
+        spanEnd = at + len;
+        continue;
+      }
+      if (spanSource !== null) {
+        off = copySpan(spanSource, spanStart, spanEnd, b, off);
+        spanSource = null;
+      }
+      view.setUint32(off, sec, true);
+      view.setUint32(off + 4, frac, true);
+      view.setUint32(off + 8, len, true);
+      view.setUint32(off + 12, wire, true);
+      copyBytes(d, at, b, off + RECORD_HEADER_LEN, len);
+      off += RECORD_HEADER_LEN + len;
     }
+    if (spanSource !== null) off = copySpan(spanSource, spanStart, spanEnd, b, off);
+    // Not kept across batches: it would hold the last source buffer alive.
+    this.source = null;
+    this.sourceView = null;
     return b.subarray(0, off);
   }
+
+  /** True when the 16 bytes at `d[head]` are the record header this encoder would write. */
+  private lies(d: Buffer, head: number, sec: number, frac: number, caplen: number, wirelen: number): boolean {
+    if (d !== this.source) {
+      this.source = d;
+      this.sourceView = new DataView(d.buffer, d.byteOffset, d.length);
+    }
+    const v = this.sourceView!;
+    return v.getUint32(head + 8, true) === caplen && v.getUint32(head, true) === sec && v.getUint32(head + 4, true) === frac && v.getUint32(head + 12, true) === wirelen;
+  }
+}
+
+function copySpan(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
+  copyBytes(src, start, dst, at, end - start);
+  return at + end - start;
 }

@@ -26,7 +26,7 @@
  * Any other block type is skipped by its length.
  */
 import { CorruptError, TruncatedError } from '../errors.js';
-import { Packet } from '../packet.js';
+import type { PacketBatch } from '../packet.js';
 
 export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 1;
@@ -84,14 +84,14 @@ export class PcapngDecoder {
     return len;
   }
 
-  /** Decodes the complete block at `off`; returns its packet (EPB, SPB) or null (any other block). */
-  decodeBlock(buf: Buffer, off: number, fileOffset = off): Packet | null {
+  /** Decodes the complete block at `off`; a packet block (EPB, SPB) is added to `out`, its index returned; -1 for any other block. */
+  decodeBlock(buf: Buffer, off: number, out: PacketBatch, fileOffset = off): number {
     const len = this.blockLength(buf, off, fileOffset);
     const available = buf.length - off;
     if (available < len) throw new TruncatedError('pcapng block', fileOffset, len, available);
     if (buf.readUInt32LE(off) === BLOCK_SHB) {
       this.decodeSectionHeader(buf, off, len, fileOffset);
-      return null;
+      return -1;
     }
     const le = this.littleEndian;
     const u32 = (o: number): number => (le ? buf.readUInt32LE(off + o) : buf.readUInt32BE(off + o));
@@ -108,7 +108,7 @@ export class PcapngDecoder {
         };
         this.interfaces.push(iface);
         this.onInterface(iface);
-        return null;
+        return -1;
       }
       case BLOCK_EPB: {
         if (len < EPB_MIN_LEN) throw tooShort(EPB_MIN_LEN);
@@ -122,7 +122,7 @@ export class PcapngDecoder {
         const u = iface.unitsPerSec;
         // Exact for 10^-n with n <= 9 (1e9 is a multiple of u); truncates finer and binary resolutions.
         const nsec = Number(((ts % u) * NS_PER_SEC) / u);
-        return new Packet(Number(ts / u), nsec, caplen, wirelen, buf.subarray(off + 28, off + 28 + caplen), iface.linktype);
+        return out.add(buf, off + 28, caplen, wirelen, Number(ts / u), nsec, iface.linktype);
       }
       case BLOCK_SPB: {
         if (len < SPB_MIN_LEN) throw tooShort(SPB_MIN_LEN);
@@ -131,10 +131,10 @@ export class PcapngDecoder {
         // An SPB has no captured length: the data is the frame cut at the interface snaplen.
         let caplen = Math.min(wirelen, len - SPB_MIN_LEN);
         if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
-        return new Packet(0, 0, caplen, wirelen, buf.subarray(off + 12, off + 12 + caplen), iface.linktype);
+        return out.add(buf, off + 12, caplen, wirelen, 0, 0, iface.linktype);
       }
       default:
-        return null;
+        return -1;
     }
   }
 

@@ -63,12 +63,12 @@ function fold(sum: number): number {
  */
 export function vxlanCheck(header8: Buffer, frame: Buffer, caplen: number): number {
   if (header8.length < VXLAN_HEADER_LEN) throw new TruncatedError('VXLAN header', 0, VXLAN_HEADER_LEN, header8.length);
-  return checkOfHeaderAt(header8, 0, frame, caplen);
+  return checkOfHeaderAt(header8, 0, frame, caplen, 0);
 }
 
-function checkOfHeaderAt(buf: Buffer, offset: number, frame: Buffer, caplen: number): number {
-  const n = Math.max(0, Math.min(caplen, frame.length, CHECK_FRAME_BYTES));
-  return fold(addWords(addWords(CHECK_SEED, buf, offset, VXLAN_HEADER_LEN - 1), frame, 0, n)) & 0xff;
+function checkOfHeaderAt(buf: Buffer, offset: number, frame: Buffer, caplen: number, frameOffset: number): number {
+  const n = Math.max(0, Math.min(caplen, frame.length - frameOffset, CHECK_FRAME_BYTES));
+  return fold(addWords(addWords(CHECK_SEED, buf, offset, VXLAN_HEADER_LEN - 1), frame, frameOffset, n)) & 0xff;
 }
 
 /** Header for `--vni1`: bits of `vni` above 24 are lost, as in the reference. */
@@ -79,12 +79,14 @@ export function writeVxlanHeaderV1(
   direction: number,
   frame: Buffer,
   caplen: number,
+  /** Where the frame starts in `frame`. */
+  frameOffset = 0,
 ): void {
   const v = vni & VNI_MASK;
   const wire = direction === 0 ? v : ((direction & 0xf) << V1_DIRECTION_SHIFT) | (v & V1_SHORT_VNI_MASK);
   target.writeUInt32BE(FLAG_I << 24, offset);
   target.writeUInt32BE((wire << 8) >>> 0, offset + 4);
-  target[offset + 7] = checkOfHeaderAt(target, offset, frame, caplen);
+  target[offset + 7] = checkOfHeaderAt(target, offset, frame, caplen, frameOffset);
 }
 
 /** Header for `--vni2`: 32-bit wrap-around like the reference's uint32 addition. */

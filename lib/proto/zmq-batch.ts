@@ -27,7 +27,7 @@
  * unpacks (`>HIIII`: N, seconds, microseconds, caplen, wire length).
  */
 import { CorruptError, TruncatedError } from '../errors.js';
-import type { Packet } from '../packet.js';
+import { copyBytes, type PacketBatch } from '../packet.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, VLAN_TAG_LEN } from './ethernet.js';
 import { ETHERTYPE_MPLS, MPLS_ENTRY_LEN, mplsBottomOfStack, mplsEntry } from './mpls.js';
 
@@ -98,9 +98,10 @@ export class ZmqBatchBuilder {
    * Frames too short to carry the label: under 14 bytes, or 802.1Q-tagged
    * under 18 (where the reference underflows). The sink drops and counts them.
    */
-  canLabel(p: Packet): boolean {
-    if (p.caplen < ETHERNET_HEADER_LEN) return false;
-    return !isTagged(p.data) || p.caplen >= TAGGED_HEADER_LEN;
+  canLabel(b: PacketBatch, i: number): boolean {
+    const caplen = b.caplen[i]!;
+    if (caplen < ETHERNET_HEADER_LEN) return false;
+    return !isTagged(b.data[i]!, b.offset[i]!) || caplen >= TAGGED_HEADER_LEN;
   }
 
   /**
@@ -108,60 +109,59 @@ export class ZmqBatchBuilder {
    * payload's first nibble, so only IPv4 and IPv6 frames (untagged or with one
    * 802.1Q tag) arrive as they were sent; the sink drops and counts the others
    * (ARP, 802.3, QinQ ...) instead of sending frames no receiver can restore.
-   * Call after canLabel(p).
+   * Call after canLabel(b, i).
    */
-  carries(p: Packet): boolean {
-    const d = p.data;
-    const t = d.readUInt16BE(isTagged(d) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET);
+  carries(b: PacketBatch, i: number): boolean {
+    const d = b.data[i]!;
+    const at = b.offset[i]! + (isTagged(d, b.offset[i]!) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET);
+    const t = (d[at]! << 8) | d[at + 1]!;
     return t === ETHERTYPE_IPV4 || t === ETHERTYPE_IPV6;
   }
 
   /** Rules 1 and 3: room for one more record of this size. */
-  fits(p: Packet): boolean {
-    return this.records < ZMQ_MAX_RECORDS && this.pos + ZMQ_RECORD_HEADER_LEN + labelledLength(p) <= this.buf.length;
+  fits(b: PacketBatch, i: number): boolean {
+    return this.records < ZMQ_MAX_RECORDS && this.pos + ZMQ_RECORD_HEADER_LEN + labelledLength(b.caplen[i]!) <= this.buf.length;
   }
 
   /** Rule 2: the frame is 2 or more seconds after the batch's first. */
-  startsNewSecond(p: Packet): boolean {
-    return this.records > 0 && p.tsSec > this.first + MAX_SECONDS_APART;
+  startsNewSecond(b: PacketBatch, i: number): boolean {
+    return this.records > 0 && b.tsSec[i]! > this.first + MAX_SECONDS_APART;
   }
 
   /**
-   * Appends one record, labelling a copy of the frame; `p.data` is never
-   * written (the reference's in-place relabelling corrupts dumps).
-   * Throws TruncatedError when !canLabel(p), RangeError when !fits(p).
+   * Appends packet `i` of `b` as one record, labelling a copy of the frame;
+   * the packet's bytes are never written (the reference's in-place
+   * relabelling corrupts dumps).
+   * Throws TruncatedError when !canLabel(b, i), RangeError when !fits(b, i).
    */
-  append(p: Packet, direction: number): void {
-    if (!this.canLabel(p)) {
-      const needed = p.caplen < ETHERNET_HEADER_LEN ? ETHERNET_HEADER_LEN : TAGGED_HEADER_LEN;
-      throw new TruncatedError('frame for the MPLS label', 0, needed, p.caplen);
+  append(b: PacketBatch, i: number, direction: number): void {
+    const caplen = b.caplen[i]!;
+    if (!this.canLabel(b, i)) {
+      const needed = caplen < ETHERNET_HEADER_LEN ? ETHERNET_HEADER_LEN : TAGGED_HEADER_LEN;
+      throw new TruncatedError('frame for the MPLS label', 0, needed, caplen);
     }
-    if (!this.fits(p)) throw new RangeError('ZeroMQ batch is full: finish() it first');
-    const b = this.buf;
+    if (!this.fits(b, i)) throw new RangeError('ZeroMQ batch is full: finish() it first');
+    const out = this.buf;
     const v = this.view;
-    const d = p.data;
-    const n = labelledLength(p);
+    const d = b.data[i]!;
+    const from = b.offset[i]!;
+    const tsSec = b.tsSec[i]!;
+    const n = labelledLength(caplen);
     const frameEnd = n - MPLS_ENTRY_LEN;
     let at = this.pos;
-    if (this.records === 0) this.first = p.tsSec;
+    if (this.records === 0) this.first = tsSec;
 
     v.setUint16(at, n);
-    v.setUint32(at + 2, p.tsSec >>> 0);
-    v.setUint32(at + 6, Math.floor(p.tsNsec / 1000));
-    v.setUint32(at + 10, (p.caplen + MPLS_ENTRY_LEN) >>> 0);
-    v.setUint32(at + 14, (p.wirelen + MPLS_ENTRY_LEN) >>> 0);
+    v.setUint32(at + 2, tsSec >>> 0);
+    v.setUint32(at + 6, Math.floor(b.tsNsec[i]! / 1000));
+    v.setUint32(at + 10, (caplen + MPLS_ENTRY_LEN) >>> 0);
+    v.setUint32(at + 14, (b.wirelen[i]! + MPLS_ENTRY_LEN) >>> 0);
     at += ZMQ_RECORD_HEADER_LEN;
 
-    const typeAt = isTagged(d) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
-    if (d.length === frameEnd) {
-      // Buffer.copy of a whole buffer allocates nothing, a partial one a Uint8Array view (~50 ns,
-      // the builder's largest cost): copy the frame once, 4 bytes on, then move the MACs (and tag) back.
-      d.copy(b, at + MPLS_ENTRY_LEN);
-      for (let i = 0; i < typeAt; i++) b[at + i] = b[at + MPLS_ENTRY_LEN + i];
-    } else {
-      d.copy(b, at, 0, typeAt);
-      d.copy(b, at + typeAt + 2 + MPLS_ENTRY_LEN, typeAt + 2, frameEnd);
-    }
+    // MACs (and the 802.1Q tag), then the label in the EtherType's place, then the rest of the frame.
+    const typeAt = isTagged(d, from) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
+    copyBytes(d, from, out, at, typeAt);
+    copyBytes(d, from + typeAt + 2, out, at + typeAt + 2 + MPLS_ENTRY_LEN, frameEnd - typeAt - 2);
     v.setUint16(at + typeAt, ETHERTYPE_MPLS);
     v.setUint32(at + typeAt + 2, mplsEntry(direction, this.keybit));
 
@@ -186,14 +186,14 @@ export class ZmqBatchBuilder {
   }
 }
 
-/** One 802.1Q tag, the only tag the reference knows; callers have checked that 14 bytes exist. */
-function isTagged(d: Buffer): boolean {
-  return ((d[ETHERTYPE_OFFSET] << 8) | d[ETHERTYPE_OFFSET + 1]) === ETHERTYPE_VLAN;
+/** One 802.1Q tag (the only tag the reference knows) in the frame at `d[at]`; callers have checked that 14 bytes exist. */
+function isTagged(d: Buffer, at = 0): boolean {
+  return ((d[at + ETHERTYPE_OFFSET]! << 8) | d[at + ETHERTYPE_OFFSET + 1]!) === ETHERTYPE_VLAN;
 }
 
 /** N: the 16-bit record length, so caplen is capped first. */
-function labelledLength(p: Packet): number {
-  return Math.min(p.caplen, MAX_LABELLED_CAPLEN) + MPLS_ENTRY_LEN;
+function labelledLength(caplen: number): number {
+  return Math.min(caplen, MAX_LABELLED_CAPLEN) + MPLS_ENTRY_LEN;
 }
 
 export interface UuidResult {

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { IPV4_MIN_HEADER_LEN, parseIPv4 } from '../proto/ipv4.js';
 import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
@@ -73,8 +73,8 @@ export abstract class DatagramSink extends Writable {
     this.sender = sender;
   }
 
-  /** Writes the datagram for `p` at `out[offset]`, cutting the frame to maxFrame; returns its length. */
-  protected abstract encode(p: Packet, out: Buffer, offset: number): number;
+  /** Writes the datagram for packet `i` of `b` at `out[offset]`, cutting the frame to maxFrame; returns its length. */
+  protected abstract encode(b: Batch, i: number, out: Buffer, offset: number): number;
 
   override _write(batch: Batch, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
     this.sendBatch(batch).then(() => done(), done);
@@ -97,7 +97,7 @@ export abstract class DatagramSink extends Writable {
       let count = 0;
       let offset = 0;
       while (i < batch.length && count < CHUNK_DATAGRAMS && offset + maxDatagram <= out.length) {
-        const length = this.encode(batch[i++]!, out, offset);
+        const length = this.encode(batch, i++, out, offset);
         lengths[count++] = length;
         offset += length;
       }

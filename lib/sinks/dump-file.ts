@@ -8,7 +8,6 @@
  */
 import { unlink } from 'node:fs/promises';
 import type { SinkCounters } from '../counters.js';
-import type { Batch } from '../packet.js';
 import { encodeFileHeader, RECORD_HEADER_LEN } from '../proto/pcap.js';
 import { createExclusive } from './dump-directory.js';
 
@@ -78,10 +77,11 @@ export class DumpFile {
   }
 
   /**
-   * Appends `records`, the pcap records of `packets` back to back. On failure
-   * throws DumpWriteError after cutting the file back to its last whole record.
+   * Appends `records`, pcap records back to back whose captured lengths are
+   * `caplens` (none for a file header). On failure throws DumpWriteError
+   * after cutting the file back to its last whole record.
    */
-  async append(records: Buffer, packets: Batch): Promise<void> {
+  async append(records: Buffer, caplens: ArrayLike<number>): Promise<void> {
     const start = this.size;
     let written = 0;
     try {
@@ -90,14 +90,14 @@ export class DumpFile {
       written = (e as { written?: number }).written ?? 0;
       let whole = 0;
       let end = 0;
-      while (whole < packets.length && end + RECORD_HEADER_LEN + packets[whole]!.caplen <= written) end += RECORD_HEADER_LEN + packets[whole++]!.caplen;
+      while (whole < caplens.length && end + RECORD_HEADER_LEN + caplens[whole]! <= written) end += RECORD_HEADER_LEN + caplens[whole++]!;
       this.size = start + end;
       this.records += whole;
       // If even the cut fails the file ends in a torn record, which readers report as truncated after the whole ones.
       if (end < written) await this.file.truncate(this.size).catch(() => {});
       throw new DumpWriteError(e as Error, whole, end);
     }
-    this.records += packets.length;
+    this.records += caplens.length;
   }
 
   /** False once the file was removed (its directory deleted, a cleanup script): what is written then is lost. */

@@ -17,7 +17,7 @@ import type { DumpOptions } from '../config.js';
 import { SinkCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { PcapRecordEncoder, RECORD_HEADER_LEN } from '../proto/pcap.js';
 import { DumpDirError, listDumpFiles, nextSuffix, ownDirectories, ownDirectory, prepareDumpRoot, removeDumpFile, removeEmptyDirectories, retentionVictims } from './dump-directory.js';
 import { countFailedAppend, DumpFile, dumpFileHeader, type DumpFormat } from './dump-file.js';
@@ -58,8 +58,6 @@ export class DumpSink extends Writable {
   private retryAt = 0;
   /** Set when the source restarted capture: the next batch goes to a new file. */
   private newFile = false;
-  /** Packets of the current batch that go to the current file; reused across batches. */
-  private readonly pending: Packet[] = [];
   private nextLinkCheck = 0;
   /** Directories open() created: a channel that ends without writing a file leaves none behind. */
   private readonly createdDirs: string[] = [];
@@ -121,42 +119,47 @@ export class DumpSink extends Writable {
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
-    if (this.encoder === null) this.start(batch[0]!);
+    if (this.encoder === null) this.start(batch);
     if (this.newFile) {
       this.newFile = false;
       await this.finishFile();
     }
-    const pending = this.pending;
+    const { linktype, tsSec, caplen } = batch;
+    // Packets from..i-1 go to the current file, written in one go when the file changes or the batch ends.
+    let from = 0;
     for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      if (p.linktype !== this.linktype) {
+      if (linktype[i] !== this.linktype) {
         // A pcap file has one link type; a frame of another cannot be recorded in it.
+        await this.flush(batch, from, i);
+        from = i + 1;
         this.counters.drop('link type differs from the dump file', 1);
         continue;
       }
-      if (p.tsSec >= this.periodEnd) {
-        await this.flush();
+      const sec = tsSec[i]!;
+      if (sec >= this.periodEnd) {
+        await this.flush(batch, from, i);
+        from = i;
         await this.finishFile();
-        this.setPeriod(p.tsSec);
+        this.setPeriod(sec);
       }
-      const len = RECORD_HEADER_LEN + p.caplen;
+      const len = RECORD_HEADER_LEN + caplen[i]!;
       const size = (this.file?.bytes ?? this.header!.length) + this.pendingBytes;
       // Never split a record; one larger than the limit goes alone into a file of its own.
       if (size + len > this.maxFileBytes && size > this.header!.length) {
-        await this.flush();
+        await this.flush(batch, from, i);
+        from = i;
         await this.finishFile();
       }
-      pending.push(p);
       this.pendingBytes += len;
     }
-    await this.flush();
+    await this.flush(batch, from, batch.length);
   }
 
-  private start(first: Packet): void {
-    this.linktype = first.linktype;
+  private start(first: Batch): void {
+    this.linktype = first.linktype[0]!;
     this.encoder = new PcapRecordEncoder(this.format.nanos);
     this.header = dumpFileHeader(this.format, this.linktype);
-    this.setPeriod(first.tsSec);
+    this.setPeriod(first.tsSec[0]!);
   }
 
   private setPeriod(sec: number): void {
@@ -170,10 +173,11 @@ export class DumpSink extends Writable {
     this.periodEnd = this.periodStart + n;
   }
 
-  private async flush(): Promise<void> {
-    const pending = this.pending;
-    const n = pending.length;
-    if (n === 0) return;
+  /** Writes packets start..end-1 of `batch` to the current file (opened if need be). */
+  private async flush(batch: Batch, start: number, end: number): Promise<void> {
+    const n = end - start;
+    this.pendingBytes = 0;
+    if (n <= 0) return;
     try {
       if (this.file && Date.now() >= this.nextLinkCheck) await this.checkLinked();
       if (!this.file) {
@@ -183,15 +187,12 @@ export class DumpSink extends Writable {
         }
         await this.openFile();
       }
-      const records = this.encoder!.encode(pending);
-      await this.file!.append(records, pending);
+      const records = this.encoder!.encode(batch, start, end);
+      await this.file!.append(records, batch.caplen.subarray(start, end));
       this.counters.packets += n;
       this.counters.bytes += records.length;
     } catch (e) {
       await this.broken(countFailedAppend(this.counters, e, n, DUMP_WRITE_DROP));
-    } finally {
-      pending.length = 0;
-      this.pendingBytes = 0;
     }
   }
 

@@ -1,6 +1,6 @@
 /** GRE exporter (spec §5.2): `20 00 65 58` + key (keybit | direction << 28) + frame, over a raw IP socket. */
 import type { Logger } from '../log.js';
-import type { Packet } from '../packet.js';
+import { copyBytes, type Batch } from '../packet.js';
 import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../proto/gre.js';
 import { IPPROTO_GRE } from '../proto/ipv4.js';
 import { DatagramSink } from './datagram-sink.js';
@@ -11,10 +11,10 @@ export class GreSink extends DatagramSink {
     super('gre', IPPROTO_GRE, remotes, opts, log, GRE_HEADER_LEN);
   }
 
-  protected encode(p: Packet, out: Buffer, offset: number): number {
-    const n = Math.min(p.caplen, this.maxFrame);
-    writeGreHeader(out, offset, greKey(this.key, p.direction));
-    p.data.copy(out, offset + GRE_HEADER_LEN, 0, n);
+  protected encode(b: Batch, i: number, out: Buffer, offset: number): number {
+    const n = Math.min(b.caplen[i]!, this.maxFrame);
+    writeGreHeader(out, offset, greKey(this.key, b.direction[i]!));
+    copyBytes(b.data[i]!, b.offset[i]!, out, offset + GRE_HEADER_LEN, n);
     return GRE_HEADER_LEN + n;
   }
 }

@@ -26,7 +26,7 @@ import { Writable } from 'node:stream';
 import { SinkCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { PcapRecordEncoder } from '../proto/pcap.js';
 import { createExclusive } from './dump-directory.js';
 import { countFailedAppend, DumpFile, dumpFileHeader, type DumpFormat } from './dump-file.js';
@@ -38,11 +38,12 @@ export interface PcapOutput {
   /** Acquires the output at start-up; a UserError says why it cannot be used. */
   open(): Promise<void>;
   /**
-   * Writes `bytes`, the records of `packets` back to back (or the file header,
-   * with no packets). Throws a DumpWriteError saying how many whole records
-   * got in, or OutputClosedError when nothing more can ever be written.
+   * Writes `bytes`: records back to back whose captured lengths are
+   * `caplens` (or the file header, with none). Throws a DumpWriteError saying
+   * how many whole records got in, or OutputClosedError when nothing more can
+   * ever be written.
    */
-  append(bytes: Buffer, packets: Batch): Promise<void>;
+  append(bytes: Buffer, caplens: ArrayLike<number>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +51,9 @@ export interface PcapOutput {
 export class OutputClosedError extends Error {
   override name = 'OutputClosedError';
 }
+
+/** The captured lengths of no record: a file header. */
+const NO_RECORDS = new Uint32Array(0);
 
 /** After a file write error, drop (and count) batches for this long before writing again. */
 const RETRY_DELAY_MS = 1000;
@@ -114,16 +118,16 @@ export class PcapOutSink extends Writable {
     }
     if (this.encoder === null) {
       // The header is all or nothing: a failure leaves the file empty and the next batch tries again.
-      const header = dumpFileHeader(this.format, batch[0]!.linktype);
-      if (!(await this.attempt(() => this.output.append(header, []), batch))) return;
-      this.linktype = batch[0]!.linktype;
+      const header = dumpFileHeader(this.format, batch.linktype[0]!);
+      if (!(await this.attempt(() => this.output.append(header, NO_RECORDS), batch))) return;
+      this.linktype = batch.linktype[0]!;
       this.encoder = new PcapRecordEncoder(this.format.nanos);
     }
     const kept = this.sameLinkType(batch);
     if (kept.length === 0) return;
     // The encoder reuses its buffer: the write must be over before the next batch is encoded (it is: one batch at a time).
     const records = this.encoder.encode(kept);
-    if (await this.attempt(() => this.output.append(records, kept), kept)) {
+    if (await this.attempt(() => this.output.append(records, kept.caplen.subarray(0, kept.length)), kept)) {
       this.counters.packets += kept.length;
       this.counters.bytes += records.length;
     }
@@ -131,17 +135,15 @@ export class PcapOutSink extends Writable {
 
   /** A pcap file has one link type; frames of another cannot be recorded in it (as in dump files). */
   private sameLinkType(batch: Batch): Batch {
-    let kept: Packet[] | null = null;
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      if (p.linktype === this.linktype) {
-        kept?.push(p);
-      } else {
-        kept ??= batch.slice(0, i);
-        this.counters.drop('link type differs from the first frame', 1);
-      }
-    }
-    return kept ?? batch;
+    const linktype = batch.linktype;
+    let differ = false;
+    for (let i = 0; i < batch.length && !differ; i++) differ = linktype[i] !== this.linktype;
+    if (!differ) return batch;
+    // A copy: the other sinks see the whole batch.
+    const kept = batch.slice();
+    const dropped = kept.retain((i) => kept.linktype[i] === this.linktype);
+    this.counters.drop('link type differs from the first frame', dropped);
+    return kept;
   }
 
   /** Runs one write; on failure counts what did not get in and applies the output's policy. Returns true on success. */
@@ -182,8 +184,8 @@ export class FileOutput implements PcapOutput {
     }
   }
 
-  append(bytes: Buffer, packets: Batch): Promise<void> {
-    return this.file!.append(bytes, packets);
+  append(bytes: Buffer, caplens: ArrayLike<number>): Promise<void> {
+    return this.file!.append(bytes, caplens);
   }
 
   /** Closes the file; one that holds no record is removed, so a rolled-back start-up leaves nothing behind. */
@@ -211,7 +213,7 @@ export class StreamOutput implements PcapOutput {
   }
 
   /** One write in flight, finished before the next: backpressure at its strictest (a slow reader slows the sink). */
-  append(bytes: Buffer, _packets: Batch): Promise<void> {
+  append(bytes: Buffer, _caplens: ArrayLike<number>): Promise<void> {
     return new Promise((resolve, reject) => {
       const fail = (e: Error): void => reject(new OutputClosedError((e as NodeJS.ErrnoException).code ?? e.message));
       if (this.gone) return fail(this.gone);

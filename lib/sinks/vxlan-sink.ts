@@ -6,7 +6,7 @@
  * its checksum is zero, which IPv4 allows and RFC 7348 §5 recommends.
  */
 import type { Logger } from '../log.js';
-import type { Packet } from '../packet.js';
+import { copyBytes, type Batch } from '../packet.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../proto/vxlan.js';
 import { IPPROTO_UDP, UDP_HEADER_LEN } from '../proto/ipv4.js';
 import { DatagramSink } from './datagram-sink.js';
@@ -30,14 +30,16 @@ export class VxlanSink extends DatagramSink {
     super('vxlan', IPPROTO_UDP, o.remotes, opts, log, HEADERS + (o.capTime ? CAPTIME_TRAILER_LEN : 0));
   }
 
-  protected encode(p: Packet, b: Buffer, offset: number): number {
-    const n = Math.min(p.caplen, this.maxFrame);
-    if (this.o.version === 1) writeVxlanHeaderV1(b, offset + UDP_HEADER_LEN, this.o.vni, p.direction, p.data, n);
-    else writeVxlanHeaderV2(b, offset + UDP_HEADER_LEN, this.o.vni, p.direction);
-    p.data.copy(b, offset + HEADERS, 0, n);
+  protected encode(batch: Batch, i: number, b: Buffer, offset: number): number {
+    const n = Math.min(batch.caplen[i]!, this.maxFrame);
+    const direction = batch.direction[i]!;
+    // The frame first: the v1 check byte is summed over its copy.
+    copyBytes(batch.data[i]!, batch.offset[i]!, b, offset + HEADERS, n);
+    if (this.o.version === 1) writeVxlanHeaderV1(b, offset + UDP_HEADER_LEN, this.o.vni, direction, b, n, offset + HEADERS);
+    else writeVxlanHeaderV2(b, offset + UDP_HEADER_LEN, this.o.vni, direction);
     let length = HEADERS + n;
     if (this.o.capTime) {
-      writeCapTimeTrailer(b, offset + length, p.tsSec, p.tsNsec);
+      writeCapTimeTrailer(b, offset + length, batch.tsSec[i]!, batch.tsNsec[i]!);
       length += CAPTIME_TRAILER_LEN;
     }
     b.writeUInt16BE(this.sourcePort, offset);

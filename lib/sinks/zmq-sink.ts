@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Push } from 'zeromq';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
+import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { parseUuidText, UUID_LEN, ZmqBatchBuilder, type UuidResult } from '../proto/zmq-batch.js';
 import { RemoteCounters } from './datagram-sink.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
@@ -233,18 +233,17 @@ export class ZmqSink extends Writable {
   private async appendBatch(batch: Batch): Promise<void> {
     const b = this.builder!;
     for (let i = 0; i < batch.length; i++) {
-      const p: Packet = batch[i]!;
-      if (!b.canLabel(p)) {
+      if (!b.canLabel(batch, i)) {
         this.counters.drop('frame too short for the MPLS label', this.remotes.length);
         continue;
       }
-      if (!b.carries(p)) {
+      if (!b.carries(batch, i)) {
         this.counters.drop('not IPv4/IPv6 (the ZMQ format cannot restore its EtherType)', this.remotes.length);
         continue;
       }
-      if (b.count > 0 && (!b.fits(p) || b.startsNewSecond(p))) await this.flush();
+      if (b.count > 0 && (!b.fits(batch, i) || b.startsNewSecond(batch, i))) await this.flush();
       if (b.count === 0) this.batchStartedAt = Date.now();
-      b.append(p, p.direction);
+      b.append(batch, i, batch.direction[i]!);
     }
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
-import { BATCH_QUEUE, type Batch, type Packet } from '../packet.js';
+import { BATCH_QUEUE, capacityFor, PacketBatch } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import type { CaptureSource } from './source.js';
 
@@ -104,7 +104,7 @@ export class FileSource extends Readable implements CaptureSource {
 
   private decode(chunk: Buffer): void {
     if (this.ended) return;
-    const packets: Packet[] = [];
+    const packets = new PacketBatch(capacityFor(chunk.length));
     let error: unknown = null;
     try {
       this.decoder.push(chunk, packets);
@@ -116,15 +116,13 @@ export class FileSource extends Readable implements CaptureSource {
     if (error !== null) this.fail(error);
   }
 
-  private emitPackets(packets: Packet[]): void {
-    if (packets.length > this.remaining) packets.length = this.remaining;
+  private emitPackets(packets: PacketBatch): void {
+    if (packets.length > this.remaining) packets.truncate(this.remaining);
     let wantMore = true;
     // A consumer may stop() or destroy() us from inside push(): check `ended` before each push.
     for (let i = 0; i < packets.length && !this.ended; i += MAX_BATCH) {
-      const batch: Batch = packets.length <= MAX_BATCH ? packets : packets.slice(i, i + MAX_BATCH);
-      let bytes = 0;
-      for (let j = 0; j < batch.length; j++) bytes += batch[j]!.caplen;
-      this.counters.addCaptured(batch, bytes);
+      const batch = packets.length <= MAX_BATCH ? packets : packets.slice(i, i + MAX_BATCH);
+      this.counters.addCaptured(batch, batch.bytes());
       this.remaining -= batch.length;
       wantMore = this.push(batch);
     }

@@ -15,7 +15,7 @@
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
 import type { Logger } from '../log.js';
-import { BATCH_QUEUE, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Batch, type Packet } from '../packet.js';
+import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { encodeFileHeader } from '../proto/pcap.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
@@ -218,7 +218,7 @@ export class LiveSource extends Readable implements CaptureSource {
     this.lastStats.fill(0);
     this.decoder = new CaptureFileDecoder(this.snaplen);
     // The addon writes nanoseconds even where the kernel gave microseconds.
-    this.decoder.push(encodeFileHeader({ nanos: true, snaplen: this.snaplen, linktype: opened.linktype }), []);
+    this.decoder.push(encodeFileHeader({ nanos: true, snaplen: this.snaplen, linktype: opened.linktype }), new PacketBatch(1));
     this.failures = 0;
     this.lastState = '';
     this.lastError = '';
@@ -244,15 +244,12 @@ export class LiveSource extends Readable implements CaptureSource {
   }
 
   private decode(records: Buffer): void {
-    const packets: Packet[] = [];
-    this.decoder!.push(records, packets);
-    if (packets.length === 0 || this.remaining === 0) return;
-    if (packets.length > this.remaining) packets.length = this.remaining;
-    this.remaining -= packets.length;
-    let bytes = 0;
-    for (let i = 0; i < packets.length; i++) bytes += packets[i]!.caplen;
-    this.o.counters.addCaptured(packets, bytes);
-    const batch: Batch = packets;
+    const batch = new PacketBatch(capacityFor(records.length));
+    this.decoder!.push(records, batch);
+    if (batch.length === 0 || this.remaining === 0) return;
+    if (batch.length > this.remaining) batch.truncate(this.remaining);
+    this.remaining -= batch.length;
+    this.o.counters.addCaptured(batch, batch.bytes());
     if (!this.push(batch) && this.handle) this.pcap!.pause(this.handle);
     if (this.remaining === 0) this.stop();
   }

@@ -5,7 +5,7 @@
  *
  * Deliberate differences from the reference:
  * - no `--dir`: every frame passes with direction 0 (ARP, IPv6, QinQ … too);
- * - expression mode reads p.l3Offset / p.etherType from the VLAN stage, which
+ * - expression mode reads the l3Offset / etherType columns from the VLAN stage, which
  *   must run first, so 802.1Q, QinQ and Linux SLL frames are classified;
  *   IHL and fragments are honoured and reads stop at caplen;
  * - the expression is a boolean expression (and, or, not, parentheses), not
@@ -14,7 +14,7 @@
  */
 import type { ChannelCounters } from '../counters.js';
 import { UserError } from '../errors.js';
-import { compactBatch, DIR_IN, DIR_OUT, DIR_UNKNOWN, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, type Batch, type Packet } from '../packet.js';
+import { DIR_IN, DIR_OUT, DIR_UNKNOWN, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, type Batch } from '../packet.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, LINUX_SLL2_HEADER_LEN, LINUX_SLL_HEADER_LEN, PACKET_OUTGOING, SLL2_PKTTYPE_OFFSET, SLL_PKTTYPE_OFFSET } from '../proto/ethernet.js';
 import { decodeIPv4, IPPROTO_UDP, IPv4View, parseIPv4, UDP_HEADER_LEN } from '../proto/ipv4.js';
 import { VXLAN_HEADER_LEN } from '../proto/vxlan.js';
@@ -227,15 +227,23 @@ export function makeDirectionFn(spec: DirectionSpec, counters: ChannelCounters):
   }
 }
 
-function dropUnknown(classify: (p: Packet) => number, counters: ChannelCounters): BatchFn {
+/** Direction of packet `i` of a batch: DIR_IN, DIR_OUT or DIR_UNKNOWN. */
+type Classifier = (b: Batch, i: number) => number;
+
+function dropUnknown(classify: Classifier, counters: ChannelCounters): BatchFn {
   const { directions } = counters;
-  const keep = (p: Packet): boolean => {
-    p.direction = classify(p);
-    directions[p.direction + 1]!++;
-    return p.direction !== DIR_UNKNOWN;
+  let current: Batch | null = null;
+  // One closure per stage, not per packet: it reads the batch being compacted.
+  const keep = (i: number): boolean => {
+    const dir = classify(current!, i);
+    current!.direction[i] = dir;
+    directions[dir + 1]!++;
+    return dir !== DIR_UNKNOWN;
   };
   return (batch: Batch) => {
-    counters.droppedDirection += compactBatch(batch, keep);
+    current = batch;
+    counters.droppedDirection += batch.retain(keep);
+    current = null;
   };
 }
 
@@ -244,25 +252,34 @@ function dropUnknown(classify: (p: Packet) => number, counters: ChannelCounters)
  * carries. Linux cooked frames (`-i any`) have no single MAC to compare: the
  * kernel's packet type says it, outgoing → out, anything else → in.
  */
-function macClassifier(mac: Buffer): (p: Packet) => number {
+function macClassifier(mac: Buffer): Classifier {
   if (mac.length !== 6) throw new RangeError(`--dir auto needs the interface's 6-byte MAC, got ${mac.length} bytes`);
   // Read per packet, as two integers (no subarray or Buffer.compare): a live
   // source refreshes the MAC in this buffer at every reopen.
-  return (p) => {
-    if (p.linktype === LINKTYPE_LINUX_SLL) return p.caplen < LINUX_SLL_HEADER_LEN ? DIR_UNKNOWN : p.data.readUInt16BE(SLL_PKTTYPE_OFFSET) === PACKET_OUTGOING ? DIR_OUT : DIR_IN;
-    if (p.linktype === LINKTYPE_LINUX_SLL2) return p.caplen < LINUX_SLL2_HEADER_LEN ? DIR_UNKNOWN : p.data[SLL2_PKTTYPE_OFFSET] === PACKET_OUTGOING ? DIR_OUT : DIR_IN;
-    if (p.caplen < ETHERNET_HEADER_LEN) return DIR_UNKNOWN;
-    return p.data.readUInt32BE(6) === mac.readUInt32BE(0) && p.data.readUInt16BE(10) === mac.readUInt16BE(4) ? DIR_OUT : DIR_IN;
+  return (b, i) => {
+    const d = b.data[i]!;
+    const at = b.offset[i]!;
+    const caplen = b.caplen[i]!;
+    const linktype = b.linktype[i]!;
+    if (linktype === LINKTYPE_LINUX_SLL) return caplen < LINUX_SLL_HEADER_LEN ? DIR_UNKNOWN : d.readUInt16BE(at + SLL_PKTTYPE_OFFSET) === PACKET_OUTGOING ? DIR_OUT : DIR_IN;
+    if (linktype === LINKTYPE_LINUX_SLL2) return caplen < LINUX_SLL2_HEADER_LEN ? DIR_UNKNOWN : d[at + SLL2_PKTTYPE_OFFSET] === PACKET_OUTGOING ? DIR_OUT : DIR_IN;
+    if (caplen < ETHERNET_HEADER_LEN) return DIR_UNKNOWN;
+    return d.readUInt32BE(at + 6) === mac.readUInt32BE(0) && d.readUInt16BE(at + 10) === mac.readUInt16BE(4) ? DIR_OUT : DIR_IN;
   };
 }
 
-function exprClassifier(matches: EndMatch): (p: Packet) => number {
+function exprClassifier(matches: EndMatch): Classifier {
   // Reused for every packet (STYLE 2).
   const outer = new IPv4View();
   const inner = new IPv4View();
-  return (p) => {
-    if (p.etherType !== ETHERTYPE_IPV4 || !decodeIPv4(p.data, p.l3Offset, p.caplen, outer)) return DIR_UNKNOWN;
-    const v = decodeVxlanInner(p.data, p.caplen, outer, inner) ? inner : outer;
+  return (b, i) => {
+    if (b.etherType[i] !== ETHERTYPE_IPV4) return DIR_UNKNOWN;
+    // Offsets into the capture buffer: the frame starts at offset[i] in it.
+    const d = b.data[i]!;
+    const at = b.offset[i]!;
+    const end = at + b.caplen[i]!;
+    if (!decodeIPv4(d, at + b.l3Offset[i]!, end, outer)) return DIR_UNKNOWN;
+    const v = decodeVxlanInner(d, end, outer, inner) ? inner : outer;
     if (matches(v.src, v.srcPort)) return DIR_OUT;
     if (matches(v.dst, v.dstPort)) return DIR_IN;
     return DIR_UNKNOWN;

@@ -5,7 +5,7 @@
  * put them on the wire (§5.2-5.4).
  */
 import type { ChannelCounters } from '../counters.js';
-import { compactBatch, type Batch, type Packet } from '../packet.js';
+import type { Batch } from '../packet.js';
 import type { BatchFn } from './batch-stage.js';
 import { GRE_HEADER_LEN } from '../proto/gre.js';
 import { UDP_HEADER_LEN } from '../proto/ipv4.js';
@@ -53,9 +53,9 @@ export class Throttle {
     this.account = ACCOUNT[transport];
   }
 
-  /** True when the frame fits the budget (and is then accounted); false when it must be dropped. */
-  admit(p: Packet): boolean {
-    const t = p.tsSec * 1e6 + Math.floor(p.tsNsec / 1000);
+  /** True when the frame (captured at tsSec.tsNsec, caplen bytes) fits the budget (and is then accounted); false when it must be dropped. */
+  admit(tsSec: number, tsNsec: number, caplen: number): boolean {
+    const t = tsSec * 1e6 + Math.floor(tsNsec / 1000);
     if (!this.started) {
       this.started = true;
       this.startUs = t;
@@ -70,7 +70,7 @@ export class Throttle {
         this.bytes = 0;
       }
     }
-    this.bytes += this.account(p.caplen);
+    this.bytes += this.account(caplen);
     return true;
   }
 }
@@ -82,8 +82,12 @@ export class Throttle {
 export function makeThrottleFn(mbps: number, transport: ForwardTransport, counters: ChannelCounters): BatchFn {
   if (mbps <= 0) return () => {};
   const throttle = new Throttle(mbps, transport);
-  const admit = (p: Packet): boolean => throttle.admit(p);
+  let current: Batch | null = null;
+  // One closure per stage, not per packet: it reads the batch being compacted.
+  const admit = (i: number): boolean => throttle.admit(current!.tsSec[i]!, current!.tsNsec[i]!, current!.caplen[i]!);
   return (batch: Batch) => {
-    counters.droppedThrottled += compactBatch(batch, admit);
+    current = batch;
+    counters.droppedThrottled += batch.retain(admit);
+    current = null;
   };
 }

@@ -7,31 +7,36 @@
  * be carried are removed and counted. Ethernet frames pass untouched.
  */
 import type { ChannelCounters } from '../counters.js';
-import { LINKTYPE_ETHERNET, Packet, type Batch } from '../packet.js';
+import { LINKTYPE_ETHERNET, type Batch } from '../packet.js';
 import { decodeLinkLayer, ETHERNET_HEADER_LEN } from '../proto/ethernet.js';
 import { toEthernet } from '../proto/link-to-ethernet.js';
 import type { BatchFn } from './batch-stage.js';
 
 export function makeToEthernetFn(counters: ChannelCounters): BatchFn {
-  return (batch: Batch) => {
-    let w = 0;
-    for (let r = 0; r < batch.length; r++) {
-      const p = batch[r]!;
-      if (p.linktype === LINKTYPE_ETHERNET) {
-        batch[w++] = p;
-        continue;
-      }
-      const out = Buffer.allocUnsafe(p.caplen + ETHERNET_HEADER_LEN);
-      const n = toEthernet(p.linktype, p.data, p.caplen, out);
-      if (n < 0) {
-        counters.droppedLinkType++;
-        continue;
-      }
-      const e = new Packet(p.tsSec, p.tsNsec, n, p.wirelen + n - p.caplen, out, LINKTYPE_ETHERNET);
-      e.direction = p.direction;
-      decodeLinkLayer(e);
-      batch[w++] = e;
+  let current: Batch | null = null;
+  // One closure per stage, not per packet: it reads the batch being compacted.
+  const carry = (i: number): boolean => {
+    const b = current!;
+    if (b.linktype[i] === LINKTYPE_ETHERNET) return true;
+    const caplen = b.caplen[i]!;
+    const out = Buffer.allocUnsafe(caplen + ETHERNET_HEADER_LEN);
+    const n = toEthernet(b.linktype[i]!, b.frame(i), caplen, out);
+    if (n < 0) {
+      counters.droppedLinkType++;
+      return false;
     }
-    batch.length = w;
+    // Columns of this branch's copy of the batch: the dump's packets keep the original frame.
+    b.data[i] = out;
+    b.offset[i] = 0;
+    b.caplen[i] = n;
+    b.wirelen[i] = b.wirelen[i]! + n - caplen;
+    b.linktype[i] = LINKTYPE_ETHERNET;
+    decodeLinkLayer(b, i);
+    return true;
+  };
+  return (batch: Batch) => {
+    current = batch;
+    batch.retain(carry);
+    current = null;
   };
 }

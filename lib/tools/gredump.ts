@@ -12,7 +12,7 @@
 import { ChannelCounters, describeKernelCounts } from '../counters.js';
 import { isDecodeError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, Packet, type Batch } from '../packet.js';
+import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../packet.js';
 import { FileSource } from '../sources/file-source.js';
 import { interfaceTarget } from '../sources/capture-target.js';
 import { LiveSource } from '../sources/live-source.js';
@@ -137,56 +137,63 @@ export class GreDecapsulator {
   }
 
   /**
-   * The GRE payload of `p` (or of the datagram `p` completes) as a new
-   * Packet with p's capture time and, in `direction`, key bits 31..28
-   * (DIR_UNKNOWN above 2 or without a key); null when there is none yet or
-   * the frame is dropped. The returned data may be a view of `p.data`.
+   * Adds to `out` the GRE payload of packet `i` of `b` (or of the datagram it
+   * completes), with its capture time and, as direction, key bits 31..28
+   * (DIR_UNKNOWN above 2 or without a key); false when there is none yet or
+   * the frame is dropped. The added frame's bytes may lie in `b`'s buffer.
    */
-  decapsulate(p: Packet): Packet | null {
+  decapsulate(b: Batch, i: number, out: PacketBatch): boolean {
     this.captured++;
-    decodeLinkLayer(p);
+    decodeLinkLayer(b, i);
     const ip = this.ip;
-    if (p.etherType !== ETHERTYPE_IPV4) {
+    if (b.etherType[i] !== ETHERTYPE_IPV4) {
       this.notGre++;
-      return null;
+      return false;
     }
-    if (!decodeIPv4(p.data, p.l3Offset, p.caplen, ip)) {
+    // Offsets into the capture buffer: the frame starts at offset[i] in it.
+    const data = b.data[i]!;
+    const at = b.offset[i]!;
+    const l3 = at + b.l3Offset[i]!;
+    const end = at + b.caplen[i]!;
+    if (!decodeIPv4(data, l3, end, ip)) {
       this.malformed++;
-      return null;
+      return false;
     }
     if (ip.protocol !== IPPROTO_GRE) {
       this.notGre++;
-      return null;
+      return false;
     }
     // Before reassembly, so that unwanted fragments take no memory.
     if (!this.addressOk(ip)) {
       this.filtered++;
-      return null;
+      return false;
     }
     const d = this.datagram;
+    const tsSec = b.tsSec[i]!;
+    const tsNsec = b.tsNsec[i]!;
     let gre: GreHeader;
     try {
-      if (!this.reassembler.push(ip, p.data, p.l3Offset, p.caplen, p.tsSec + p.tsNsec / 1e9, d)) return null;
+      if (!this.reassembler.push(ip, data, l3, end, tsSec + tsNsec / 1e9, d)) return false;
       gre = decodeGreHeader(d.payload, 0);
     } catch (e) {
       if (!isDecodeError(e)) throw e;
       this.malformed++;
-      return null;
+      return false;
     }
     if (gre.protocol !== GRE_PROTO_TEB || !this.keyOk(gre.key)) {
       this.filtered++;
-      return null;
+      return false;
     }
     const len = d.payload.length - gre.headerLen;
     if (len < ETHERNET_HEADER_LEN) {
       this.malformed++;
-      return null;
+      return false;
     }
-    const inner = new Packet(p.tsSec, p.tsNsec, len, len, d.payload.subarray(gre.headerLen), LINKTYPE_ETHERNET);
+    const k = out.add(d.payload, gre.headerLen, len, len, tsSec, tsNsec, LINKTYPE_ETHERNET);
     // pktminerg puts the DIR_* code itself in the top nibble (spec §5.2).
     const dir = gre.key === null ? DIR_UNKNOWN : gre.key >>> DIRECTION_SHIFT;
-    inner.direction = dir <= DIR_OUT ? dir : DIR_UNKNOWN;
-    return inner;
+    out.direction[k] = dir <= DIR_OUT ? dir : DIR_UNKNOWN;
+    return true;
   }
 
   /** Counts the datagrams still incomplete as dropped: call when input ends. */
@@ -210,7 +217,7 @@ export class GreReceiver implements Receiver {
   private readonly counters = new ChannelCounters();
   private recorder: Recorder | null = null;
   private source: CaptureSource | null = null;
-  private readonly batch: Batch = [];
+
 
   constructor(
     private readonly opts: GredumpOptions,
@@ -243,14 +250,10 @@ export class GreReceiver implements Receiver {
   private onBatch(packets: Batch): void {
     const recorder = this.recorder!;
     if (recorder.stopping) return;
-    const b = this.batch;
-    b.length = 0;
+    const b = new PacketBatch(packets.length);
     // Stop taking frames at -c, so that the counters end where the output does.
     const room = this.opts.count > 0 ? this.opts.count - recorder.written : Infinity;
-    for (let i = 0; i < packets.length && b.length < room; i++) {
-      const f = this.decap.decapsulate(packets[i]!);
-      if (f !== null) b.push(f);
-    }
+    for (let i = 0; i < packets.length && b.length < room; i++) this.decap.decapsulate(packets, i, b);
     this.write(b);
   }
 
@@ -267,7 +270,7 @@ export class GreReceiver implements Receiver {
     recorder.write(b);
     // Only what was written: the Recorder stops at -c.
     for (let i = 0, n = recorder.written - before; i < n; i++) {
-      const dir = b[i]!.direction;
+      const dir = b.direction[i]!;
       this.byDirection[dir === DIR_UNKNOWN ? 3 : dir]!++;
     }
   }

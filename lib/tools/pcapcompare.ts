@@ -9,7 +9,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { isDecodeError, describeErrno, UserError } from '../errors.js';
-import type { Packet } from '../packet.js';
+import { PacketBatch } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { flagOption, parseToolArgs, stringOption, type ToolArgs, type ToolSpec } from './receiver.js';
 
@@ -47,7 +47,8 @@ export function checkCompareArgs(args: ToolArgs): CompareOptions {
 class PacketReader {
   private readonly chunks: AsyncIterator<Buffer>;
   private readonly decoder = new CaptureFileDecoder();
-  private readonly queue: Packet[] = [];
+  /** Decoded packets not taken yet, from `head` on. */
+  private queue = new PacketBatch();
   private head = 0;
   private ended = false;
   private deferred: Error | null = null;
@@ -60,12 +61,15 @@ class PacketReader {
     return this.decoder.nanos;
   }
 
-  /** The next packet, or null at the end; throws UserError (unreadable) or a decode error naming the file. */
-  async next(): Promise<Packet | null> {
+  /**
+   * The batch holding the next packet and its index there, or null at the end; throws UserError
+   * (unreadable) or a decode error naming the file. The batch is valid until the next call.
+   */
+  async next(): Promise<{ batch: PacketBatch; i: number } | null> {
     while (this.head === this.queue.length) {
       if (this.deferred !== null) throw this.deferred;
       if (this.ended) return null;
-      this.queue.length = 0;
+      this.queue = new PacketBatch();
       this.head = 0;
       let chunk: IteratorResult<Buffer>;
       try {
@@ -85,7 +89,7 @@ class PacketReader {
         this.deferred = e;
       }
     }
-    return this.queue[this.head++]!;
+    return { batch: this.queue, i: this.head++ };
   }
 
   /** Closes the file early (a difference found before the end). */
@@ -96,19 +100,29 @@ class PacketReader {
 
 export type CompareResult = { equal: true; packets: number } | { equal: false; difference: string };
 
+/** One packet of a batch. */
+export interface PacketRef {
+  batch: PacketBatch;
+  i: number;
+}
+
 /** How two packets differ, null when they do not; timestamps printed with `digits` fraction digits. */
-export function packetDifference(a: Packet, b: Packet, timestamps: boolean, digits: 6 | 9): string | null {
-  if (a.linktype !== b.linktype) return `linktype ${a.linktype} vs ${b.linktype}`;
-  if (a.caplen !== b.caplen) return `caplen ${a.caplen} vs ${b.caplen}`;
-  if (a.wirelen !== b.wirelen) return `wirelen ${a.wirelen} vs ${b.wirelen}`;
-  const da = a.data.subarray(0, a.caplen);
-  const db = b.data.subarray(0, b.caplen);
+export function packetDifference(a: PacketRef, b: PacketRef, timestamps: boolean, digits: 6 | 9): string | null {
+  const x = a.batch;
+  const y = b.batch;
+  const i = a.i;
+  const j = b.i;
+  if (x.linktype[i] !== y.linktype[j]) return `linktype ${x.linktype[i]} vs ${y.linktype[j]}`;
+  if (x.caplen[i] !== y.caplen[j]) return `caplen ${x.caplen[i]} vs ${y.caplen[j]}`;
+  if (x.wirelen[i] !== y.wirelen[j]) return `wirelen ${x.wirelen[i]} vs ${y.wirelen[j]}`;
+  const da = x.frame(i);
+  const db = y.frame(j);
   if (!da.equals(db)) {
     let i = 0;
     while (da[i] === db[i]) i++;
     return `bytes differ at offset ${i} (0x${hex(da[i]!)} vs 0x${hex(db[i]!)})`;
   }
-  if (timestamps && (a.tsSec !== b.tsSec || a.tsNsec !== b.tsNsec)) {
+  if (timestamps && (x.tsSec[i] !== y.tsSec[j] || x.tsNsec[i] !== y.tsNsec[j])) {
     return `timestamp ${formatTime(a, digits)} vs ${formatTime(b, digits)}`;
   }
   return null;
@@ -118,9 +132,10 @@ function hex(byte: number): string {
   return byte.toString(16).padStart(2, '0');
 }
 
-function formatTime(p: Packet, digits: 6 | 9): string {
-  const frac = digits === 9 ? p.tsNsec : Math.floor(p.tsNsec / 1000);
-  return `${p.tsSec}.${String(frac).padStart(digits, '0')}`;
+function formatTime(p: PacketRef, digits: 6 | 9): string {
+  const nsec = p.batch.tsNsec[p.i]!;
+  const frac = digits === 9 ? nsec : Math.floor(nsec / 1000);
+  return `${p.batch.tsSec[p.i]}.${String(frac).padStart(digits, '0')}`;
 }
 
 /** Compares two capture files; throws UserError or a decode error when one cannot be read to the point of a verdict. */

@@ -153,7 +153,7 @@ export class Recorder {
    */
   write(batch: Batch): boolean {
     if (this.reason !== null) return false;
-    if (batch.length >= this.remaining) batch.length = this.remaining;
+    if (batch.length >= this.remaining) batch.truncate(this.remaining);
     this.writer.write(batch);
     this.remaining -= batch.length;
     if (this.remaining === 0) this.stop(`after ${this.written} packets (-c)`);

@@ -8,7 +8,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { DEFAULT_VXLAN_PORT } from '../config.js';
 import { CorruptError, describeErrno, UserError } from '../errors.js';
-import { LINKTYPE_ETHERNET, Packet } from '../packet.js';
+import { LINKTYPE_ETHERNET, PacketBatch } from '../packet.js';
 import { ETHERNET_HEADER_LEN } from '../proto/ethernet.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, decodeVxlanHeader, v1MatchesVni, type VxlanHeader } from '../proto/vxlan.js';
 import {
@@ -52,22 +52,23 @@ export function vniMatcher(vni: number | null): (h: VxlanHeader) => boolean {
   return (h) => v1MatchesVni(h.vni, vni);
 }
 
-/** Sets the packet's time from the datagram's capTime trailer; false when its nanoseconds are out of range. */
-function stampFromTrailer(p: Packet, datagram: Buffer): boolean {
+/** Sets the time of packet `i` from the datagram's capTime trailer; false when its nanoseconds are out of range. */
+function stampFromTrailer(b: PacketBatch, i: number, datagram: Buffer): boolean {
   const at = datagram.length - CAPTIME_TRAILER_LEN;
-  p.tsSec = datagram.readUInt32BE(at);
-  p.tsNsec = datagram.readUInt32BE(at + 4);
-  return p.tsNsec < 1e9;
+  const nsec = datagram.readUInt32BE(at + 4);
+  b.tsSec[i] = datagram.readUInt32BE(at);
+  b.tsNsec[i] = nsec;
+  return nsec < 1e9;
 }
 
-function stampReceiveTime(p: Packet, _datagram: Buffer, nowMs: number): boolean {
-  p.tsSec = Math.floor(nowMs / 1000);
-  p.tsNsec = (nowMs % 1000) * 1e6;
+function stampReceiveTime(b: PacketBatch, i: number, _datagram: Buffer, nowMs: number): boolean {
+  b.tsSec[i] = Math.floor(nowMs / 1000);
+  b.tsNsec[i] = (nowMs % 1000) * 1e6;
   return true;
 }
 
 /**
- * Turns datagrams into Packets and counts what it drops. Pure: the caller
+ * Turns datagrams into packets of a batch and counts what it drops. Pure: the caller
  * gives the receive time. The VNI filter and the time source are chosen
  * once, here, not tested per datagram.
  */
@@ -77,7 +78,7 @@ export class VxlanDecapsulator {
   malformed = 0;
   vniMismatch = 0;
   private readonly matches: (h: VxlanHeader) => boolean;
-  private readonly stamp: (p: Packet, datagram: Buffer, nowMs: number) => boolean;
+  private readonly stamp: (b: PacketBatch, i: number, datagram: Buffer, nowMs: number) => boolean;
   private readonly trailerLen: number;
   private readonly minLen: number;
 
@@ -88,13 +89,16 @@ export class VxlanDecapsulator {
     this.minLen = VXLAN_HEADER_LEN + ETHERNET_HEADER_LEN + this.trailerLen;
   }
 
-  /** The inner frame as a view of `datagram`, or null (counted). `nowMs` is used unless the datagram carries capTime. */
-  decapsulate(datagram: Buffer, nowMs: number): Packet | null {
+  /**
+   * Adds the inner frame (its bytes in `datagram`) to `out`; false, counted, when there is none.
+   * `nowMs` is used unless the datagram carries capTime.
+   */
+  decapsulate(datagram: Buffer, nowMs: number, out: PacketBatch): boolean {
     this.received++;
     // Checked first so that short datagrams, the common junk, cost no exception.
     if (datagram.length < this.minLen) {
       this.malformed++;
-      return null;
+      return false;
     }
     let header: VxlanHeader;
     try {
@@ -102,20 +106,21 @@ export class VxlanDecapsulator {
     } catch (e) {
       if (!(e instanceof CorruptError)) throw e;
       this.malformed++;
-      return null;
+      return false;
     }
     if (!this.matches(header)) {
       this.vniMismatch++;
-      return null;
+      return false;
     }
     const end = datagram.length - this.trailerLen;
     const caplen = end - VXLAN_HEADER_LEN;
-    const p = new Packet(0, 0, caplen, caplen, datagram.subarray(VXLAN_HEADER_LEN, end), LINKTYPE_ETHERNET);
-    if (!this.stamp(p, datagram, nowMs)) {
+    const k = out.add(datagram, VXLAN_HEADER_LEN, caplen, caplen, 0, 0, LINKTYPE_ETHERNET);
+    if (!this.stamp(out, k, datagram, nowMs)) {
+      out.truncate(k);
       this.malformed++;
-      return null;
+      return false;
     }
-    return p;
+    return true;
   }
 }
 
@@ -123,8 +128,8 @@ export class VxlanReceiver implements Receiver {
   private socket: Socket | null = null;
   private readonly decap: VxlanDecapsulator;
   private recorder: Recorder | null = null;
-  /** One batch array for every datagram: one packet each, written before the next arrives. */
-  private readonly one: Packet[] = [];
+  /** One batch for every datagram: one packet each, written before the next arrives. */
+  private readonly one = new PacketBatch(1);
 
   constructor(private readonly opts: VxlandumpOptions) {
     this.decap = new VxlanDecapsulator(opts);
@@ -156,10 +161,8 @@ export class VxlanReceiver implements Receiver {
     const recorder = this.recorder!;
     // Datagrams already queued when -c was reached are not received any more.
     if (recorder.stopping) return;
-    const p = this.decap.decapsulate(msg, Date.now());
-    if (p === null) return;
-    this.one.length = 1;
-    this.one[0] = p;
+    this.one.truncate(0);
+    if (!this.decap.decapsulate(msg, Date.now(), this.one)) return;
     recorder.write(this.one);
   }
 

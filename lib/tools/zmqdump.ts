@@ -6,7 +6,7 @@
  */
 import { Pull } from 'zeromq';
 import { CorruptError, isDecodeError, describeErrno, UserError } from '../errors.js';
-import { LINKTYPE_ETHERNET, Packet, type Batch } from '../packet.js';
+import { LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../packet.js';
 import { ETHERTYPE_VLAN, VLAN_TAG_LEN } from '../proto/ethernet.js';
 import { MPLS_ENTRY_LEN, mplsDirection } from '../proto/mpls.js';
 import { ZMQ_BATCH_VERSION_LEGACY, ZMQ_RECORD_HEADER_LEN, decodeZmqBatch, unlabelFrame } from '../proto/zmq-batch.js';
@@ -39,7 +39,7 @@ export class ZmqUnbatcher {
    * CorruptError, counted, for a bad message.
    */
   unbatch(parts: Buffer[], out: Batch): void {
-    out.length = 0;
+    out.truncate(0);
     try {
       if (parts.length !== 1) throw new CorruptError(`ZeroMQ message of ${parts.length} parts (expected 1)`, 0);
       const msg = parts[0]!;
@@ -53,7 +53,7 @@ export class ZmqUnbatcher {
         const wirelen = frame === r.data ? r.wirelen : r.wirelen - MPLS_ENTRY_LEN;
         // The sender caps the data (N is 16 bits) but not the lengths: caplen is what the record holds.
         if (wirelen < frame.length) throw new CorruptError(`ZeroMQ record ${i} with wire length ${r.wirelen} below its captured length`, at());
-        out.push(new Packet(r.tsSec, r.tsUsec * 1000, frame.length, wirelen, frame, LINKTYPE_ETHERNET));
+        out.add(frame, 0, frame.length, wirelen, r.tsSec, r.tsUsec * 1000, LINKTYPE_ETHERNET);
       });
       // Counted only now that the whole message is good.
       this.batches++;
@@ -61,7 +61,7 @@ export class ZmqUnbatcher {
       if (legacy) this.unlabelled += out.length;
       else for (const r of batch.records) this.byDirection[mplsDirection(labelEntry(r.data))]!++;
     } catch (e) {
-      out.length = 0;
+      out.truncate(0);
       if (isDecodeError(e)) this.badMessages++;
       throw e;
     }
@@ -105,7 +105,7 @@ export class ZmqReceiver implements Receiver {
   }
 
   private async receive(socket: Pull, recorder: Recorder): Promise<void> {
-    const batch: Batch = [];
+    const batch = new PacketBatch();
     // The iterator ends when close() closes the socket.
     for await (const frames of socket) {
       if (recorder.stopping) return;

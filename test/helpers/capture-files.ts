@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CaptureFileDecoder } from '../../lib/proto/capture-file-decoder.js';
-import type { Packet } from '../../lib/packet.js';
+import { PacketBatch } from '../../lib/packet.js';
+import { packetsOf } from './packets.js';
 import { MAGIC_NSEC, MAGIC_USEC, decodeFileHeader, type PcapFileHeader } from '../../lib/proto/pcap.js';
 import { BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BLOCK_SPB, BYTE_ORDER_MAGIC } from '../../lib/proto/pcapng.js';
 
@@ -115,11 +116,11 @@ export interface PcapFileRecord {
 export async function readPcapFile(path: string): Promise<{ header: PcapFileHeader; records: PcapFileRecord[] }> {
   const bytes = await readFile(path);
   const header = decodeFileHeader(bytes);
-  const packets: Packet[] = [];
+  const batch = new PacketBatch();
   const decoder = new CaptureFileDecoder();
-  decoder.push(bytes, packets);
+  decoder.push(bytes, batch);
   decoder.finish();
-  const records = packets.map((p) => ({
+  const records = packetsOf(batch).map((p) => ({
     tsSec: p.tsSec,
     tsFrac: header.nanos ? p.tsNsec : p.tsNsec / 1000,
     caplen: p.caplen,
