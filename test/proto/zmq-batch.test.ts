@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CorruptError, isDecodeError, TruncatedError } from '../../lib/errors.js';
-import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
+import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
 import {
   decodeZmqBatch,
   parseUuidText,
@@ -19,9 +19,10 @@ import {
 } from '../../lib/proto/zmq-batch.js';
 import { FIXTURES, seededRandom } from '../helpers/capture-files.js';
 import { hex } from '../helpers/hex.js';
+import { batchOf, packet as testPacket } from '../helpers/packets.js';
 
-/** The first record of sample.pcap: 200 bytes at 1529488755.000058. */
-function firstSamplePacket(): Packet {
+/** The first record of sample.pcap: 200 bytes at 1529488755.000058, left in the file's buffer (offset 40). */
+function firstSamplePacket(): PacketBatch {
   const file = readFileSync(new URL('sample.pcap', FIXTURES));
   assert.equal(file.readUInt32LE(0), 0xa1b2c3d4, 'little-endian µs pcap');
   const sec = file.readUInt32LE(24);
@@ -29,11 +30,14 @@ function firstSamplePacket(): Packet {
   const caplen = file.readUInt32LE(32);
   const wirelen = file.readUInt32LE(36);
   assert.deepEqual([sec, usec, caplen, wirelen], [1529488755, 58, 200, 200]);
-  return new Packet(sec, usec * 1000, caplen, wirelen, file.subarray(40, 40 + caplen), LINKTYPE_ETHERNET);
+  const b = new PacketBatch(1);
+  b.add(file, 40, caplen, wirelen, sec, usec * 1000, LINKTYPE_ETHERNET);
+  return b;
 }
 
-function packet(data: Buffer, tsSec = 1_700_000_000, tsNsec = 0, caplen = data.length, wirelen = caplen): Packet {
-  return new Packet(tsSec, tsNsec, caplen, wirelen, data, LINKTYPE_ETHERNET);
+/** A batch of one packet (index 0), its frame at the start of `data`. */
+function packet(data: Buffer, tsSec = 1_700_000_000, tsNsec = 0, caplen = data.length, wirelen = caplen): PacketBatch {
+  return batchOf([testPacket(tsSec, tsNsec, caplen, wirelen, data, LINKTYPE_ETHERNET)]);
 }
 
 const UUID_TEXT = '123e4567-e89b-12d3-a456-426614174000';
@@ -62,9 +66,9 @@ const ARP = hex(`${MACS} 08 06
   00 01 08 00 06 04 00 01   # Ethernet/IPv4 request`);
 
 /** One finished message holding `packets`, all with direction `dir`. */
-function message(packets: Packet[], dir = DIR_NONE, keybit = 12): Buffer {
+function message(packets: PacketBatch[], dir = DIR_NONE, keybit = 12): Buffer {
   const b = new ZmqBatchBuilder(keybit, UUID);
-  for (const p of packets) b.append(p, dir);
+  for (const p of packets) b.append(p, 0, dir);
   return b.finish();
 }
 
@@ -96,7 +100,7 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
         88 47                     # EtherType replaced: MPLS unicast
         80 00 c1 ff               # MPLS: magic | dir 0 | tag 12 | S | TTL 255
         45 00 00 ba               # the frame from offset 14 ...`),
-      p.data.subarray(18),
+      p.frame(0).subarray(18),
     ]);
     const msg = message([p]);
     assert.equal(msg.length, 246);
@@ -105,8 +109,8 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
 
   it('the header: version, count, keybit as uint32, the UUID', () => {
     const b = new ZmqBatchBuilder(0xffffffff, UUID);
-    b.append(packet(UNTAGGED), DIR_OUT);
-    b.append(packet(UNTAGGED), DIR_IN);
+    b.append(packet(UNTAGGED), 0, DIR_OUT);
+    b.append(packet(UNTAGGED), 0, DIR_IN);
     const msg = b.finish();
     assert.ok(msg.subarray(0, 24).equals(hex(`00 02  00 02  ff ff ff ff  ${UUID.toString('hex')}`)));
     assert.throws(() => new ZmqBatchBuilder(12, Buffer.alloc(15)), RangeError);
@@ -177,31 +181,31 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
       d.writeUInt16BE(type, at);
       return packet(d);
     };
-    assert.ok(b.carries(packet(UNTAGGED)));
-    assert.ok(b.carries(withType(UNTAGGED, 12, 0x86dd)));
-    assert.ok(b.carries(packet(TAGGED)));
-    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x0806)), 'ARP');
-    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x0064)), '802.3 length field');
-    assert.ok(!b.carries(withType(TAGGED, 16, 0x0806)), 'tagged ARP');
-    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x88a8)), 'QinQ outer tag');
+    assert.ok(b.carries(packet(UNTAGGED), 0));
+    assert.ok(b.carries(withType(UNTAGGED, 12, 0x86dd), 0));
+    assert.ok(b.carries(packet(TAGGED), 0));
+    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x0806), 0), 'ARP');
+    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x0064), 0), '802.3 length field');
+    assert.ok(!b.carries(withType(TAGGED, 16, 0x0806), 0), 'tagged ARP');
+    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x88a8), 0), 'QinQ outer tag');
   });
 
   it('frames too short for the label: canLabel false, append throws TruncatedError and adds nothing', () => {
     const b = new ZmqBatchBuilder(12, UUID);
     const short = packet(UNTAGGED.subarray(0, 13));
     const shortTagged = packet(TAGGED, 1, 0, 17);
-    assert.ok(!b.canLabel(short));
-    assert.ok(!b.canLabel(shortTagged));
-    assert.ok(!b.canLabel(packet(UNTAGGED, 1, 0, 13)), 'caplen, not the buffer length, decides');
-    assert.throws(() => b.append(short, DIR_NONE), (e: unknown) => e instanceof TruncatedError && e.needed === 14);
-    assert.throws(() => b.append(shortTagged, DIR_NONE), (e: unknown) => e instanceof TruncatedError && e.needed === 18);
+    assert.ok(!b.canLabel(short, 0));
+    assert.ok(!b.canLabel(shortTagged, 0));
+    assert.ok(!b.canLabel(packet(UNTAGGED, 1, 0, 13), 0), 'caplen, not the buffer length, decides');
+    assert.throws(() => b.append(short, 0, DIR_NONE), (e: unknown) => e instanceof TruncatedError && e.needed === 14);
+    assert.throws(() => b.append(shortTagged, 0, DIR_NONE), (e: unknown) => e instanceof TruncatedError && e.needed === 18);
     assert.deepEqual([b.count, b.byteLength], [0, 24]);
 
     const minimal = packet(UNTAGGED.subarray(0, 14));
     const minimalTagged = packet(TAGGED.subarray(0, 18));
-    assert.ok(b.canLabel(minimal) && b.canLabel(minimalTagged));
-    b.append(minimal, DIR_NONE);
-    b.append(minimalTagged, DIR_NONE);
+    assert.ok(b.canLabel(minimal, 0) && b.canLabel(minimalTagged, 0));
+    b.append(minimal, 0, DIR_NONE);
+    b.append(minimalTagged, 0, DIR_NONE);
     const [r1, r2] = decodeZmqBatch(b.finish()).records;
     assert.ok(r1!.data.equals(hex(`${MACS} 88 47 80 00 c1 ff`)));
     assert.ok(r2!.data.equals(hex(`${MACS} 81 00 00 64 88 47 80 00 c1 ff`)));
@@ -212,25 +216,25 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
   it('rule 3: stops at 1 MiB, and a record that ends exactly there fits', () => {
     const b = new ZmqBatchBuilder(12, UUID);
     const full = packet(Buffer.alloc(1514));
-    while (b.fits(full)) b.append(full, DIR_NONE);
+    while (b.fits(full, 0)) b.append(full, 0, DIR_NONE);
     // (1048576 - 24) / (18 + 1518) = 682.6
     assert.deepEqual([b.count, b.byteLength], [682, 24 + 682 * 1536]);
     assert.ok(b.byteLength + 18 + 1518 > ZMQ_MAX_BATCH_BYTES);
     const remaining = ZMQ_MAX_BATCH_BYTES - b.byteLength;
-    assert.ok(!b.fits(packet(Buffer.alloc(remaining - 18 - 4 + 1))));
+    assert.ok(!b.fits(packet(Buffer.alloc(remaining - 18 - 4 + 1)), 0));
     const exact = packet(Buffer.alloc(remaining - 18 - 4));
-    assert.ok(b.fits(exact));
-    b.append(exact, DIR_NONE);
+    assert.ok(b.fits(exact, 0));
+    b.append(exact, 0, DIR_NONE);
     assert.equal(b.byteLength, ZMQ_MAX_BATCH_BYTES);
-    assert.ok(!b.fits(packet(Buffer.alloc(14))));
-    assert.throws(() => b.append(packet(Buffer.alloc(14)), DIR_NONE), RangeError);
+    assert.ok(!b.fits(packet(Buffer.alloc(14)), 0));
+    assert.throws(() => b.append(packet(Buffer.alloc(14)), 0, DIR_NONE), RangeError);
     assert.equal(b.finish().length, ZMQ_MAX_BATCH_BYTES);
   });
 
   it('rule 1 cannot trigger at 1 MiB: the smallest record is 36 bytes', () => {
     const b = new ZmqBatchBuilder(12, UUID);
     const tiny = packet(Buffer.alloc(14));
-    while (b.fits(tiny)) b.append(tiny, DIR_NONE);
+    while (b.fits(tiny, 0)) b.append(tiny, 0, DIR_NONE);
     assert.equal(b.count, Math.floor((ZMQ_MAX_BATCH_BYTES - 24) / 36));
     assert.ok(b.count < ZMQ_MAX_RECORDS);
   });
@@ -239,10 +243,10 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
     const b = new ZmqBatchBuilder(12, UUID, 4 * ZMQ_MAX_BATCH_BYTES);
     const tiny = packet(Buffer.alloc(14));
     for (let i = 0; i < ZMQ_MAX_RECORDS; i++) {
-      assert.ok(b.fits(tiny));
-      b.append(tiny, DIR_NONE);
+      assert.ok(b.fits(tiny, 0));
+      b.append(tiny, 0, DIR_NONE);
     }
-    assert.ok(!b.fits(tiny));
+    assert.ok(!b.fits(tiny, 0));
     assert.ok(b.byteLength + 36 < 4 * ZMQ_MAX_BATCH_BYTES, 'room was left');
     const msg = b.finish();
     assert.ok(msg.subarray(2, 4).equals(hex('ff ff   # count 65535')));
@@ -251,30 +255,30 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
 
   it('rule 2: a frame 2 seconds after the first one starts a new batch', () => {
     const b = new ZmqBatchBuilder(12, UUID);
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 1_000_000)), 'an empty batch has no first second');
-    b.append(packet(UNTAGGED, 100), DIR_NONE);
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 1_000_000), 0), 'an empty batch has no first second');
+    b.append(packet(UNTAGGED, 100), 0, DIR_NONE);
     assert.equal(b.firstSecond, 100);
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 100)));
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 101)));
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 99)));
-    b.append(packet(UNTAGGED, 101), DIR_NONE);
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 100), 0));
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 101), 0));
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 99), 0));
+    b.append(packet(UNTAGGED, 101), 0, DIR_NONE);
     assert.equal(b.firstSecond, 100, 'the first record decides');
-    assert.ok(b.startsNewSecond(packet(UNTAGGED, 102)));
+    assert.ok(b.startsNewSecond(packet(UNTAGGED, 102), 0));
     b.finish();
     assert.equal(b.firstSecond, 0);
-    b.append(packet(UNTAGGED, 102), DIR_NONE);
+    b.append(packet(UNTAGGED, 102), 0, DIR_NONE);
     assert.equal(b.firstSecond, 102);
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 103)));
+    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 103), 0));
   });
 
   it('finish() resets, never re-sends, and returns a copy', () => {
     const b = new ZmqBatchBuilder(12, UUID);
-    b.append(packet(UNTAGGED, 1), DIR_NONE);
+    b.append(packet(UNTAGGED, 1), 0, DIR_NONE);
     const first = b.finish();
     const firstBytes = Buffer.from(first);
     assert.deepEqual([b.count, b.byteLength, b.firstSecond], [0, 24, 0]);
 
-    b.append(packet(TAGGED, 2), DIR_OUT);
+    b.append(packet(TAGGED, 2), 0, DIR_OUT);
     const second = b.finish();
     assert.ok(first.equals(firstBytes), 'refilling the builder left the sent message alone');
     const batch = decodeZmqBatch(second);
@@ -287,11 +291,62 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
   });
 });
 
+describe('ZmqBatchBuilder: frames inside a shared buffer', () => {
+  it('frames at non-zero offsets give the same bytes as the same frames at offset 0', () => {
+    const frames = [UNTAGGED, TAGGED, IPV6, UNTAGGED.subarray(0, 14), TAGGED.subarray(0, 18)];
+    // Filler before and between the frames; an 802.1Q type at the buffer's bytes 12-13 and 0xee
+    // everywhere else, so reading at the buffer's start instead of the frame's shows.
+    const filler = (n: number) => Buffer.alloc(n, 0xee);
+    const head = filler(31);
+    head.writeUInt16BE(0x8100, 12);
+    const parts: Buffer[] = [head];
+    const offsets: number[] = [];
+    let at = head.length;
+    for (const f of frames) {
+      offsets.push(at);
+      parts.push(f, filler(7));
+      at += f.length + 7;
+    }
+    const shared = Buffer.concat(parts);
+    const inShared = new PacketBatch(1);
+    frames.forEach((f, i) => inShared.add(shared, offsets[i]!, f.length, f.length + 10, 1_700_000_000, 1000 * i, LINKTYPE_ETHERNET));
+    const separate = batchOf(frames.map((f, i) => testPacket(1_700_000_000, 1000 * i, f.length, f.length + 10, Buffer.from(f))));
+
+    const viaShared = new ZmqBatchBuilder(12, UUID);
+    const viaSeparate = new ZmqBatchBuilder(12, UUID);
+    for (let i = 0; i < frames.length; i++) {
+      assert.ok(viaShared.canLabel(inShared, i) && viaShared.carries(inShared, i) === viaSeparate.carries(separate, i), `frame ${i}`);
+      assert.ok(viaShared.fits(inShared, i) && !viaShared.startsNewSecond(inShared, i));
+      viaShared.append(inShared, i, i % 3);
+      viaSeparate.append(separate, i, i % 3);
+    }
+    const got = viaShared.finish();
+    const want = viaSeparate.finish();
+    assert.ok(got.equals(want));
+    assert.ok(!got.subarray(ZMQ_BATCH_HEADER_LEN).includes(0xee), 'no filler byte was copied');
+    const records = decodeZmqBatch(got).records;
+    assert.equal(records.length, frames.length);
+    frames.slice(0, 3).forEach((f, i) => assert.ok(unlabelFrame(records[i]!.data).equals(f), `frame ${i}`));
+  });
+
+  it('canLabel and carries read the frame at its offset', () => {
+    const b = new ZmqBatchBuilder(12, UUID);
+    const shared = Buffer.concat([Buffer.from(TAGGED.subarray(0, 17)), ARP, UNTAGGED]);
+    const batch = new PacketBatch(1);
+    batch.add(shared, 17, ARP.length, ARP.length, 1, 0, LINKTYPE_ETHERNET);
+    batch.add(shared, 17 + ARP.length, UNTAGGED.length, UNTAGGED.length, 1, 0, LINKTYPE_ETHERNET);
+    batch.add(shared, 0, 17, 17, 1, 0, LINKTYPE_ETHERNET);
+    assert.ok(b.canLabel(batch, 0) && !b.carries(batch, 0), 'ARP after a tagged header');
+    assert.ok(b.canLabel(batch, 1) && b.carries(batch, 1), 'IPv4 after ARP');
+    assert.ok(!b.canLabel(batch, 2), 'tagged and 17 bytes');
+  });
+});
+
 describe('decodeZmqBatch', () => {
   it('version 2 round trip, and unlabelFrame gives the frames back', () => {
     const frames = [UNTAGGED, TAGGED, IPV6];
     const b = new ZmqBatchBuilder(0xabc, UUID);
-    frames.forEach((f, i) => b.append(packet(f, 10 + i, 1000 * i, f.length, f.length + 100), i));
+    frames.forEach((f, i) => b.append(packet(f, 10 + i, 1000 * i, f.length, f.length + 100), 0, i));
     const batch = decodeZmqBatch(b.finish());
     assert.equal(batch.version, 2);
     assert.equal(batch.keybit, 0xabc);
@@ -367,7 +422,7 @@ describe('unlabelFrame', () => {
   it('IPv4, untagged: the worked example comes back whole', () => {
     const p = firstSamplePacket();
     const [rec] = decodeZmqBatch(message([p])).records;
-    assert.ok(unlabelFrame(rec!.data).equals(p.data));
+    assert.ok(unlabelFrame(rec!.data).equals(p.frame(0)));
   });
 
   it('IPv6, untagged: 0x86DD from the first nibble 6', () => {
