@@ -177,20 +177,60 @@ export type Batch = PacketBatch;
  */
 export const BATCH_QUEUE = 2;
 
-/** Up to this many bytes a copy goes byte by byte; above, through one view (measured in test/bench/micro.ts). */
-const SMALL_COPY = 96;
+/** Up to this many bytes a copy goes 4 bytes at a time through DataViews; above, through one view (measured in test/bench/micro.ts). */
+const SMALL_COPY = 128;
 
 /**
- * Copies `src[from .. from + n)` to `dst[at ..]`. Buffer.copy of part of a
- * buffer allocates a view on every call (Node 20), which costs more than
- * copying a small frame byte by byte.
+ * Copies frames out of batches into one output buffer. Buffer.copy of part
+ * of a buffer allocates a view on every call (Node 20), which costs more
+ * than copying a small frame: small frames go 4 bytes at a time through
+ * DataViews (a byte loop over a Buffer is slower still), larger ones through
+ * one view. The DataView of the last source buffer is kept until release().
  */
-export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, at: number, n: number): void {
-  if (n <= SMALL_COPY) {
-    for (let k = 0; k < n; k++) dst[at + k] = src[from + k]!;
-    return;
+export class FrameCopier {
+  private out: Buffer;
+  private outView: DataView;
+  private source: Buffer | null = null;
+  private sourceView: DataView | null = null;
+
+  constructor(out: Buffer) {
+    this.out = out;
+    this.outView = new DataView(out.buffer, out.byteOffset, out.length);
   }
-  dst.set(new Uint8Array(src.buffer, src.byteOffset + from, n), at);
+
+  /** Copies into `out` from now on (a grown buffer). */
+  setOutput(out: Buffer): void {
+    this.out = out;
+    this.outView = new DataView(out.buffer, out.byteOffset, out.length);
+  }
+
+  /** A DataView of `src` (kept for the next calls with the same buffer). */
+  view(src: Buffer): DataView {
+    if (src !== this.source) {
+      this.source = src;
+      this.sourceView = new DataView(src.buffer, src.byteOffset, src.length);
+    }
+    return this.sourceView!;
+  }
+
+  /** Copies `src[from .. from + n)` to `out[at ..]`. */
+  copy(src: Buffer, from: number, at: number, n: number): void {
+    if (n > SMALL_COPY) {
+      this.out.set(new Uint8Array(src.buffer, src.byteOffset + from, n), at);
+      return;
+    }
+    const s = this.view(src);
+    const d = this.outView;
+    let k = 0;
+    for (; k + 4 <= n; k += 4) d.setUint32(at + k, s.getUint32(from + k));
+    for (; k < n; k++) d.setUint8(at + k, s.getUint8(from + k));
+  }
+
+  /** Forgets the last source buffer, so that it can be collected. */
+  release(): void {
+    this.source = null;
+    this.sourceView = null;
+  }
 }
 
 /**

@@ -33,7 +33,7 @@
  * +---------------------------------------------------------------+
  */
 import { CorruptError, TruncatedError } from '../errors.js';
-import { copyBytes, type Batch } from '../packet.js';
+import { FrameCopier, type Batch } from '../packet.js';
 
 export const MAGIC_USEC = 0xa1b2c3d4;
 export const MAGIC_NSEC = 0xa1b23c4d;
@@ -107,9 +107,7 @@ export class PcapRecordEncoder {
   private buf = Buffer.allocUnsafe(1 << 16);
   // Headers through a DataView: Buffer.writeUInt32LE's argument checks cost more than the copy of a small frame.
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-  /** The source buffer last looked at, and a DataView of it. */
-  private source: Buffer | null = null;
-  private sourceView: DataView | null = null;
+  private readonly copier = new FrameCopier(this.buf);
 
   constructor(private readonly nanos: boolean) {}
 
@@ -123,8 +121,9 @@ export class PcapRecordEncoder {
       while (size < need) size *= 2;
       this.buf = Buffer.allocUnsafe(size);
       this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+      this.copier.setOutput(this.buf);
     }
-    const b = this.buf;
+    const copier = this.copier;
     const view = this.view;
     const nanos = this.nanos;
     let off = 0;
@@ -141,47 +140,41 @@ export class PcapRecordEncoder {
       const frac = nanos ? tsNsec[i]! : Math.floor(tsNsec[i]! / 1000);
       const wire = wirelen[i]!;
       const head = at - RECORD_HEADER_LEN;
-      if (head >= 0 && this.lies(d, head, sec, frac, len, wire)) {
+      if (head >= 0 && lies(copier.view(d), head, sec, frac, len, wire)) {
         if (d === spanSource && head === spanEnd) {
           spanEnd = at + len;
           continue;
         }
-        if (spanSource !== null) off = copySpan(spanSource, spanStart, spanEnd, b, off);
+        if (spanSource !== null) off = copySpan(copier, spanSource, spanStart, spanEnd, off);
         spanSource = d;
         spanStart = head;
         spanEnd = at + len;
         continue;
       }
       if (spanSource !== null) {
-        off = copySpan(spanSource, spanStart, spanEnd, b, off);
+        off = copySpan(copier, spanSource, spanStart, spanEnd, off);
         spanSource = null;
       }
       view.setUint32(off, sec, true);
       view.setUint32(off + 4, frac, true);
       view.setUint32(off + 8, len, true);
       view.setUint32(off + 12, wire, true);
-      copyBytes(d, at, b, off + RECORD_HEADER_LEN, len);
+      copier.copy(d, at, off + RECORD_HEADER_LEN, len);
       off += RECORD_HEADER_LEN + len;
     }
-    if (spanSource !== null) off = copySpan(spanSource, spanStart, spanEnd, b, off);
+    if (spanSource !== null) off = copySpan(copier, spanSource, spanStart, spanEnd, off);
     // Not kept across batches: it would hold the last source buffer alive.
-    this.source = null;
-    this.sourceView = null;
-    return b.subarray(0, off);
-  }
-
-  /** True when the 16 bytes at `d[head]` are the record header this encoder would write. */
-  private lies(d: Buffer, head: number, sec: number, frac: number, caplen: number, wirelen: number): boolean {
-    if (d !== this.source) {
-      this.source = d;
-      this.sourceView = new DataView(d.buffer, d.byteOffset, d.length);
-    }
-    const v = this.sourceView!;
-    return v.getUint32(head + 8, true) === caplen && v.getUint32(head, true) === sec && v.getUint32(head + 4, true) === frac && v.getUint32(head + 12, true) === wirelen;
+    copier.release();
+    return this.buf.subarray(0, off);
   }
 }
 
-function copySpan(src: Buffer, start: number, end: number, dst: Buffer, at: number): number {
-  copyBytes(src, start, dst, at, end - start);
+/** True when the 16 bytes at `head` of a source are the record header the encoder would write. */
+function lies(v: DataView, head: number, sec: number, frac: number, caplen: number, wirelen: number): boolean {
+  return v.getUint32(head + 8, true) === caplen && v.getUint32(head, true) === sec && v.getUint32(head + 4, true) === frac && v.getUint32(head + 12, true) === wirelen;
+}
+
+function copySpan(copier: FrameCopier, src: Buffer, start: number, end: number, at: number): number {
+  copier.copy(src, start, at, end - start);
   return at + end - start;
 }

@@ -27,7 +27,7 @@
  * unpacks (`>HIIII`: N, seconds, microseconds, caplen, wire length).
  */
 import { CorruptError, TruncatedError } from '../errors.js';
-import { copyBytes, type PacketBatch } from '../packet.js';
+import { FrameCopier, type PacketBatch } from '../packet.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, VLAN_TAG_LEN } from './ethernet.js';
 import { ETHERTYPE_MPLS, MPLS_ENTRY_LEN, mplsBottomOfStack, mplsEntry } from './mpls.js';
 
@@ -65,6 +65,7 @@ export class ZmqBatchBuilder {
   private readonly buf: Buffer;
   /** Big-endian fields through a DataView: Buffer.writeUInt32BE's argument checks cost more than the frame copy. */
   private readonly view: DataView;
+  private readonly copier: FrameCopier;
   private readonly keybit: number;
   private records = 0;
   private pos = ZMQ_BATCH_HEADER_LEN;
@@ -75,6 +76,7 @@ export class ZmqBatchBuilder {
     this.keybit = keybit;
     this.buf = Buffer.alloc(maxBytes);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.copier = new FrameCopier(this.buf);
     this.buf.writeUInt16BE(ZMQ_BATCH_VERSION, 0);
     this.buf.writeUInt32BE(keybit >>> 0, 4);
     uuid.copy(this.buf, 8);
@@ -141,7 +143,6 @@ export class ZmqBatchBuilder {
       throw new TruncatedError('frame for the MPLS label', 0, needed, caplen);
     }
     if (!this.fits(b, i)) throw new RangeError('ZeroMQ batch is full: finish() it first');
-    const out = this.buf;
     const v = this.view;
     const d = b.data[i]!;
     const from = b.offset[i]!;
@@ -160,8 +161,8 @@ export class ZmqBatchBuilder {
 
     // MACs (and the 802.1Q tag), then the label in the EtherType's place, then the rest of the frame.
     const typeAt = isTagged(d, from) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
-    copyBytes(d, from, out, at, typeAt);
-    copyBytes(d, from + typeAt + 2, out, at + typeAt + 2 + MPLS_ENTRY_LEN, frameEnd - typeAt - 2);
+    this.copier.copy(d, from, at, typeAt);
+    this.copier.copy(d, from + typeAt + 2, at + typeAt + 2 + MPLS_ENTRY_LEN, frameEnd - typeAt - 2);
     v.setUint16(at + typeAt, ETHERTYPE_MPLS);
     v.setUint32(at + typeAt + 2, mplsEntry(direction, this.keybit));
 
@@ -182,6 +183,7 @@ export class ZmqBatchBuilder {
     this.records = 0;
     this.pos = ZMQ_BATCH_HEADER_LEN;
     this.first = 0;
+    this.copier.release();
     return message;
   }
 }

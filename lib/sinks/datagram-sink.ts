@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkCounters } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import { BATCH_QUEUE, type Batch } from '../packet.js';
+import { BATCH_QUEUE, FrameCopier, type Batch } from '../packet.js';
 import { IPV4_MIN_HEADER_LEN, parseIPv4 } from '../proto/ipv4.js';
 import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
@@ -47,6 +47,8 @@ export abstract class DatagramSink extends Writable {
   private readonly addresses: number[];
   private readonly remoteCounters: RemoteCounters[];
   private readonly out: Buffer;
+  /** Copies frames into `out`, for encode(). */
+  protected readonly copier: FrameCopier;
   private readonly lengths = new Uint32Array(CHUNK_DATAGRAMS);
 
   constructor(
@@ -66,6 +68,7 @@ export abstract class DatagramSink extends Writable {
     this.errors = new RateLimitedLog(log);
     this.maxFrame = this.maxDatagram - encapsulation;
     this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + this.maxDatagram);
+    this.copier = new FrameCopier(this.out);
   }
 
   /** Opens the sending socket; throws UserError (permission, -B, -M). */
@@ -73,7 +76,7 @@ export abstract class DatagramSink extends Writable {
     this.sender = sender;
   }
 
-  /** Writes the datagram for packet `i` of `b` at `out[offset]`, cutting the frame to maxFrame; returns its length. */
+  /** Writes the datagram for packet `i` of `b` at `out[offset]` (frames copied with `copier`), cutting the frame to maxFrame; returns its length. */
   protected abstract encode(b: Batch, i: number, out: Buffer, offset: number): number;
 
   override _write(batch: Batch, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
@@ -103,6 +106,7 @@ export abstract class DatagramSink extends Writable {
       }
       for (let r = 0; r < this.remotes.length; r++) await this.sendChunk(count, r, deadline);
     }
+    this.copier.release();
   }
 
   private async sendChunk(count: number, remote: number, deadline: number): Promise<void> {

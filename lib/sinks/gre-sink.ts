@@ -1,6 +1,6 @@
 /** GRE exporter (spec §5.2): `20 00 65 58` + key (keybit | direction << 28) + frame, over a raw IP socket. */
 import type { Logger } from '../log.js';
-import { copyBytes, type Batch } from '../packet.js';
+import type { Batch } from '../packet.js';
 import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../proto/gre.js';
 import { IPPROTO_GRE } from '../proto/ipv4.js';
 import { DatagramSink } from './datagram-sink.js';
@@ -14,7 +14,7 @@ export class GreSink extends DatagramSink {
   protected encode(b: Batch, i: number, out: Buffer, offset: number): number {
     const n = Math.min(b.caplen[i]!, this.maxFrame);
     writeGreHeader(out, offset, greKey(this.key, b.direction[i]!));
-    copyBytes(b.data[i]!, b.offset[i]!, out, offset + GRE_HEADER_LEN, n);
+    this.copier.copy(b.data[i]!, b.offset[i]!, offset + GRE_HEADER_LEN, n);
     return GRE_HEADER_LEN + n;
   }
 }

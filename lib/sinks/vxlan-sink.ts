@@ -6,7 +6,7 @@
  * its checksum is zero, which IPv4 allows and RFC 7348 §5 recommends.
  */
 import type { Logger } from '../log.js';
-import { copyBytes, type Batch } from '../packet.js';
+import type { Batch } from '../packet.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../proto/vxlan.js';
 import { IPPROTO_UDP, UDP_HEADER_LEN } from '../proto/ipv4.js';
 import { DatagramSink } from './datagram-sink.js';
@@ -34,7 +34,7 @@ export class VxlanSink extends DatagramSink {
     const n = Math.min(batch.caplen[i]!, this.maxFrame);
     const direction = batch.direction[i]!;
     // The frame first: the v1 check byte is summed over its copy.
-    copyBytes(batch.data[i]!, batch.offset[i]!, b, offset + HEADERS, n);
+    this.copier.copy(batch.data[i]!, batch.offset[i]!, offset + HEADERS, n);
     if (this.o.version === 1) writeVxlanHeaderV1(b, offset + UDP_HEADER_LEN, this.o.vni, direction, b, n, offset + HEADERS);
     else writeVxlanHeaderV2(b, offset + UDP_HEADER_LEN, this.o.vni, direction);
     let length = HEADERS + n;

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFileHeader, PcapRecordEncoder } from '../../lib/proto/pcap.js';
-import { Packet } from '../../lib/packet.js';
+import { PacketBatch } from '../../lib/packet.js';
 
 const minutes = Number(process.argv[2] ?? 10);
 const rate = Number(process.argv[3] ?? 20000);
@@ -37,7 +37,8 @@ agent.stdin.write(encodeFileHeader({ nanos: false, snaplen: 65535, linktype: 1 }
 /** Every 100 ms, a tenth of a second's packets stamped with the current time. */
 const feeder = setInterval(() => {
   const now = Date.now();
-  const batch = Array.from({ length: rate / 10 }, (_, i) => new Packet(Math.floor(now / 1000), (now % 1000) * 1_000_000 + i, frame.length, frame.length, frame, 1));
+  const batch = new PacketBatch(rate / 10);
+  for (let i = 0; i < rate / 10; i++) batch.add(frame, 0, frame.length, frame.length, Math.floor(now / 1000), (now % 1000) * 1_000_000 + i, 1);
   agent.stdin.write(Buffer.from(encoder.encode(batch)));
 }, 100);
 
