@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet } from '../../lib/packet.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch } from '../../lib/packet.js';
 import {
   decodeLinkLayer,
   ETHERNET_HEADER_LEN,
@@ -14,14 +14,37 @@ import {
 } from '../../lib/proto/ethernet.js';
 import { hex } from '../helpers/hex.js';
 
-function decoded(data: Buffer, linktype = LINKTYPE_ETHERNET, caplen = data.length): Packet {
-  const p = new Packet(0, 0, caplen, data.length, data, linktype);
-  decodeLinkLayer(p);
-  return p;
+interface Fields {
+  vlanOuter: number;
+  vlanInner: number;
+  l3Offset: number;
+  etherType: number;
 }
 
-function fields(p: Packet): { vlanOuter: number; vlanInner: number; l3Offset: number; etherType: number } {
-  return { vlanOuter: p.vlanOuter, vlanInner: p.vlanInner, l3Offset: p.l3Offset, etherType: p.etherType };
+/** Bytes before a frame that would mislead a decoder reading from the buffer's start: a tag, then IPv4. */
+const MISLEADING = hex('81 00 00 64 08 00 45');
+
+/**
+ * The link-layer fields of `data` as one packet, decoded twice: alone in its
+ * buffer, and behind MISLEADING in a shared one after another packet; both
+ * must give the same fields (l3Offset counts from the frame's start).
+ */
+function decoded(data: Buffer, linktype = LINKTYPE_ETHERNET, caplen = data.length): Fields {
+  const alone = new PacketBatch(1);
+  alone.add(data, 0, caplen, data.length, 0, 0, linktype);
+  decodeLinkLayer(alone, 0);
+  const shared = new PacketBatch(1);
+  const buf = Buffer.concat([MISLEADING, data]);
+  shared.add(buf, 0, MISLEADING.length, MISLEADING.length, 0, 0, LINKTYPE_ETHERNET);
+  shared.add(buf, MISLEADING.length, caplen, data.length, 0, 0, linktype);
+  decodeLinkLayer(shared, 1);
+  assert.deepEqual(fields(shared, 1), fields(alone, 0), 'the frame at offset 7 of a shared buffer');
+  return fields(alone, 0);
+}
+
+function fields(p: PacketBatch | Fields, i = 0): Fields {
+  if (!(p instanceof PacketBatch)) return { vlanOuter: p.vlanOuter, vlanInner: p.vlanInner, l3Offset: p.l3Offset, etherType: p.etherType };
+  return { vlanOuter: p.vlanOuter[i]!, vlanInner: p.vlanInner[i]!, l3Offset: p.l3Offset[i]!, etherType: p.etherType[i]! };
 }
 
 const MACS = `
@@ -206,12 +229,13 @@ describe('decodeLinkLayer: truncated and unknown', () => {
   });
 
   it('resets results of an earlier decode', () => {
-    const p = new Packet(0, 0, 13, 13, hex(`${MACS} 08`), LINKTYPE_ETHERNET);
-    p.vlanOuter = 7;
-    p.vlanInner = 8;
-    p.l3Offset = 9;
-    p.etherType = 0x0800;
-    decodeLinkLayer(p);
+    const p = new PacketBatch(1);
+    p.add(hex(`${MACS} 08`), 0, 13, 13, 0, 0, LINKTYPE_ETHERNET);
+    p.vlanOuter[0] = 7;
+    p.vlanInner[0] = 8;
+    p.l3Offset[0] = 9;
+    p.etherType[0] = 0x0800;
+    decodeLinkLayer(p, 0);
     assert.deepEqual(fields(p), { vlanOuter: -1, vlanInner: -1, l3Offset: -1, etherType: 0 });
   });
 });
