@@ -2,36 +2,60 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChannelCounters } from '../../lib/counters.js';
 import { UserError } from '../../lib/errors.js';
-import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, Packet } from '../../lib/packet.js';
+import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, type PacketBatch } from '../../lib/packet.js';
 import { hostIPv4Addresses } from '../../lib/sources/capture-target.js';
 import { makeDirectionFn, parseDirExpression, type DirectionSpec } from '../../lib/stages/direction.js';
 import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
 import { hex } from '../helpers/hex.js';
 import { seededRandom } from '../helpers/capture-files.js';
+import { packedBatchOf } from '../helpers/packed-batch.js';
+import { batchOf, packet as testPacket, packetsOf, type TestPacket } from '../helpers/packets.js';
 
 const noNics = (): undefined => undefined;
 const expr = (text: string): DirectionSpec => parseDirExpression(text, noNics);
 
-function packet(data: Buffer, linktype = LINKTYPE_ETHERNET, caplen = data.length): Packet {
-  return new Packet(0, 0, caplen, data.length, data, linktype);
+function packet(data: Buffer, linktype = LINKTYPE_ETHERNET, caplen = data.length): TestPacket {
+  return testPacket(0, 0, caplen, data.length, data, linktype);
 }
 
 /**
  * Runs the VLAN stage then the direction stage on `packets`; returns each
  * input packet's direction, DIR_UNKNOWN for those removed from the batch,
- * after checking removal, order and the drop counter.
+ * after checking removal, order, the drop counter and that every column of
+ * a kept packet is still its own. Runs twice: every frame in a buffer of its
+ * own, and all frames in one shared buffer at non-zero offsets (as a source
+ * decodes them); both must give the same directions.
  */
-function classify(spec: DirectionSpec, ...packets: Packet[]): number[] {
+function classify(spec: DirectionSpec, ...packets: TestPacket[]): number[] {
+  const own = classifyBatch(spec, batchOf(packets));
+  const packed = classifyBatch(spec, packedBatchOf(packets));
+  assert.deepEqual(packed, own, 'same directions for frames in a shared buffer');
+  return own;
+}
+
+function classifyBatch(spec: DirectionSpec, batch: PacketBatch): number[] {
   const counters = new ChannelCounters();
-  const batch = [...packets];
+  const n = batch.length;
+  // Packet k is told by its tsNsec (the stages never read it).
+  for (let k = 0; k < n; k++) batch.tsNsec[k] = k;
   vlanDecodeBatch(batch);
+  const before = packetsOf(batch);
+  const where = before.map((_, k) => [batch.data[k], batch.offset[k]] as const);
   makeDirectionFn(spec, counters)(batch);
-  const kept = new Set(batch);
-  const expected = packets.filter((p) => kept.has(p));
-  assert.ok(expected.length === batch.length && expected.every((p, i) => batch[i] === p), 'kept packets in input order');
-  assert.ok(batch.every((p) => p.direction !== DIR_UNKNOWN), 'no unknown packet kept');
-  assert.equal(counters.droppedDirection, packets.length - batch.length);
-  return packets.map((p) => (kept.has(p) ? p.direction : DIR_UNKNOWN));
+  const after = packetsOf(batch);
+  const directions = Array<number>(n).fill(DIR_UNKNOWN);
+  let last = -1;
+  after.forEach((p, j) => {
+    const k = p.tsNsec;
+    assert.ok(k > last && k < n, 'kept packets in input order');
+    last = k;
+    assert.notEqual(p.direction, DIR_UNKNOWN, 'no unknown packet kept');
+    assert.deepEqual({ ...p, direction: 0 }, { ...before[k]!, direction: 0 }, `columns of kept packet ${k} stay aligned`);
+    assert.ok(batch.data[j] === where[k]![0] && batch.offset[j] === where[k]![1], `packet ${k} still lies where it was`);
+    directions[k] = p.direction;
+  });
+  assert.equal(counters.droppedDirection, n - batch.length);
+  return directions;
 }
 
 const ETH_IPV4 = `
@@ -351,7 +375,7 @@ describe('makeDirectionFn: VXLAN peek', () => {
   });
 
   it('port range bounds: 4699 no, 4700 and 4799 yes', () => {
-    const withPort = (port: number): Packet => {
+    const withPort = (port: number): TestPacket => {
       const b = Buffer.from(VXLAN_4789);
       b.writeUInt16BE(port, 36); // outer UDP destination port
       return packet(b);
@@ -415,7 +439,7 @@ describe('fuzz: VLAN stage + every direction mode', () => {
 
     // Random bytes almost never spell a TPID or an IPv4 header: plant them
     // (and VXLAN inside) so the deep paths run, at random, often truncated.
-    function randomPacket(): Packet {
+    function randomPacket(): TestPacket {
       const caplen = int(140);
       const data = Buffer.alloc(caplen + (rnd() < 0.25 ? 1 + int(40) : 0));
       for (let i = 0; i < data.length; i++) data[i] = int(256);
@@ -450,7 +474,7 @@ describe('fuzz: VLAN stage + every direction mode', () => {
         put(off, type, 2);
       }
       if (type === 0x0800 || rnd() < 0.1) plantIPv4(off + 2, 0);
-      return new Packet(int(2 ** 31), int(1e9), caplen, caplen + int(100), data, linktype);
+      return testPacket(int(2 ** 31), int(1e9), caplen, caplen + int(100), data, linktype);
     }
 
     const modes: Array<[string, DirectionSpec, number[]]> = [
@@ -468,11 +492,14 @@ describe('fuzz: VLAN stage + every direction mode', () => {
 
     let total = 0;
     while (total < 5000) {
-      const batch = Array.from({ length: 1 + int(64) }, randomPacket);
+      // As a source decodes them: the frames of a batch in one buffer, at non-zero offsets.
+      const batch = packedBatchOf(Array.from({ length: 1 + int(64) }, randomPacket));
       total += batch.length;
-      const copies = batch.map((p) => Buffer.from(p.data));
+      const shared = batch.data[0]!;
+      const copy = Buffer.from(shared);
       vlanDecodeBatch(batch);
-      for (const p of batch) {
+      const decoded = packetsOf(batch);
+      for (const p of decoded) {
         assert.ok(p.l3Offset >= -1 && p.l3Offset <= p.caplen, `l3Offset ${p.l3Offset} outside [-1, ${p.caplen}]`);
         assert.equal(p.l3Offset === -1, p.etherType === 0);
         assert.ok(p.vlanOuter >= -1 && p.vlanOuter <= 4095 && p.vlanInner >= -1 && p.vlanInner <= 4095);
@@ -483,21 +510,25 @@ describe('fuzz: VLAN stage + every direction mode', () => {
         if (p.etherType === 0x0800) seen.ipv4++;
       }
       for (const run of runs) {
-        for (const p of batch) p.direction = DIR_NONE;
-        const sub = [...batch];
+        batch.direction.fill(DIR_NONE);
+        // The stage's own copy (as a fan-out branch gets): the batch stays whole for the next mode.
+        const sub = batch.slice();
         const before = run.counters.droppedDirection;
         run.fn(sub);
         assert.equal(sub.length + run.counters.droppedDirection - before, batch.length, run.name);
-        assert.ok(sub.every((p) => run.allowed.includes(p.direction)), run.name);
+        assert.ok(sub.direction.subarray(0, sub.length).every((d) => run.allowed.includes(d)), run.name);
+        // Each frame has an offset of its own: it tells which input packet a kept one is.
         let r = 0;
-        for (const p of sub) {
-          while (batch[r] !== p) r++;
+        packetsOf(sub).forEach((p, j) => {
+          while (r < batch.length && batch.offset[r] !== sub.offset[j]) r++;
+          assert.ok(r < batch.length, `${run.name}: order kept`);
+          assert.equal(sub.data[j], shared);
+          assert.deepEqual({ ...p, direction: DIR_NONE }, decoded[r], `${run.name}: columns of a kept packet stay aligned`);
           r++;
-        }
-        assert.ok(r <= batch.length, `${run.name}: order kept`);
+        });
         run.kept += sub.length;
       }
-      batch.forEach((p, i) => assert.ok(p.data.equals(copies[i]!), 'stages never write frame bytes'));
+      assert.ok(shared.equals(copy), 'stages never write frame bytes');
     }
 
     // The generator must reach the paths it is meant to exercise.
@@ -512,7 +543,7 @@ describe('per-direction counts', () => {
   it('counts every frame by the code it gets, at code + 1 (unknown, none, in, out)', () => {
     const counters = new ChannelCounters();
     const fn = makeDirectionFn(expr('host_192.0.2.1'), counters);
-    const frame = (src: string, dst: string): Packet => {
+    const frame = (src: string, dst: string): TestPacket => {
       const data = Buffer.alloc(34);
       data.writeUInt16BE(0x0800, 12);
       data[14] = 0x45;
@@ -524,7 +555,7 @@ describe('per-direction counts', () => {
       return packet(data);
     };
     for (let round = 0; round < 2; round++) {
-      const batch = [frame('192.0.2.1', '198.51.100.1'), frame('198.51.100.1', '192.0.2.1'), frame('198.51.100.1', '192.0.2.1'), frame('198.51.100.1', '198.51.100.2')];
+      const batch = batchOf([frame('192.0.2.1', '198.51.100.1'), frame('198.51.100.1', '192.0.2.1'), frame('198.51.100.1', '192.0.2.1'), frame('198.51.100.1', '198.51.100.2')]);
       vlanDecodeBatch(batch);
       fn(batch);
     }
@@ -534,7 +565,7 @@ describe('per-direction counts', () => {
 
   it('without --dir nothing is counted', () => {
     const counters = new ChannelCounters();
-    makeDirectionFn({ mode: 'none' }, counters)([packet(Buffer.alloc(60))]);
+    makeDirectionFn({ mode: 'none' }, counters)(batchOf([packet(Buffer.alloc(60))]));
     assert.deepEqual([...counters.directions], [0, 0, 0, 0]);
   });
 });

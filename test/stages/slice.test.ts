@@ -1,22 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
+import { LINKTYPE_ETHERNET, type PacketBatch } from '../../lib/packet.js';
 import { makeSliceFn, sliceBatch } from '../../lib/stages/slice.js';
+import { batchOf, packet } from '../helpers/packets.js';
 
-function packets(...caplens: number[]): Packet[] {
-  return caplens.map((c) => new Packet(1, 0, c, c + 1000, Buffer.alloc(c), LINKTYPE_ETHERNET));
+function packets(...caplens: number[]): PacketBatch {
+  return batchOf(caplens.map((c) => packet(1, 0, c, c + 1000, Buffer.alloc(c), LINKTYPE_ETHERNET)));
 }
 
-const lengths = (batch: Packet[]): number[][] => batch.map((p) => [p.caplen, p.wirelen]);
+const lengths = (batch: PacketBatch): number[][] => Array.from({ length: batch.length }, (_, i) => [batch.caplen[i]!, batch.wirelen[i]!]);
 
 describe('sliceBatch', () => {
   it('cuts caplen to n, keeps wirelen and the data buffer', () => {
     const batch = packets(100, 64, 63, 0);
-    const buffers = batch.map((p) => p.data);
+    const buffers = [...batch.data];
+    const offsets = [...batch.offset.subarray(0, batch.length)];
     sliceBatch(batch, 64);
     assert.deepEqual(lengths(batch), [[64, 1100], [64, 1064], [63, 1063], [0, 1000]]);
-    assert.deepEqual(batch.map((p) => p.data), buffers);
-    assert.deepEqual(batch.map((p) => p.data.length), [100, 64, 63, 0]);
+    assert.equal(batch.data.length, buffers.length);
+    buffers.forEach((b, i) => assert.equal(batch.data[i], b));
+    assert.deepEqual([...batch.offset.subarray(0, batch.length)], offsets);
+    assert.deepEqual(batch.data.map((d) => d.length), [100, 64, 63, 0]);
   });
 
   it('n <= 0 changes nothing', () => {

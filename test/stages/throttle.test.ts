@@ -1,24 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChannelCounters } from '../../lib/counters.js';
-import { LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
+import { DIR_IN, DIR_OUT, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from '../../lib/packet.js';
 import { accountedBytes, makeThrottleFn, Throttle } from '../../lib/stages/throttle.js';
+import { packedBatchOf } from '../helpers/packed-batch.js';
+import { batchOf, packet, packetsOf, type TestPacket } from '../helpers/packets.js';
 
 // The limiter never reads frame bytes: one shared buffer serves every packet.
 const DATA = Buffer.alloc(65535);
 const T0 = 1_529_488_755; // a capture second (sample.pcap)
 
-function frame(caplen: number, tsSec = T0, tsNsec = 0): Packet {
-  return new Packet(tsSec, tsNsec, caplen, caplen, DATA, LINKTYPE_ETHERNET);
+function frame(caplen: number, tsSec = T0, tsNsec = 0): TestPacket {
+  return packet(tsSec, tsNsec, caplen, caplen, DATA, LINKTYPE_ETHERNET);
 }
 
-function burst(n: number, caplen: number, tsSec = T0, tsNsec = 0): Packet[] {
+function burst(n: number, caplen: number, tsSec = T0, tsNsec = 0): TestPacket[] {
   return Array.from({ length: n }, () => frame(caplen, tsSec, tsNsec));
 }
 
+/** Throttle.admit for one packet. */
+function admit(t: Throttle, p: TestPacket): boolean {
+  return t.admit(p.tsSec, p.tsNsec, p.caplen);
+}
+
 /** How many of `frames` the throttle admits, in order. */
-function admitted(t: Throttle, frames: Packet[]): number {
-  return frames.filter((p) => t.admit(p)).length;
+function admitted(t: Throttle, frames: TestPacket[]): number {
+  return frames.filter((p) => admit(t, p)).length;
 }
 
 describe('accountedBytes', () => {
@@ -45,7 +52,7 @@ describe('accountedBytes', () => {
 describe('Throttle', () => {
   it('§4.2 worked example: 8 Mbit/s, GRE, 1472-byte burst: frames 0..66 pass, 67 on drop', () => {
     const t = new Throttle(8, 'gre');
-    const results = burst(100, 1472).map((p) => t.admit(p));
+    const results = burst(100, 1472).map((p) => admit(t, p));
     assert.deepEqual(results.slice(0, 67), Array(67).fill(true)); // frame 66: due - t = 66 * 1514 = 99 924
     assert.deepEqual(results.slice(67), Array(33).fill(false)); // frame 67: 67 * 1514 = 101 438 > 100 000
   });
@@ -55,9 +62,9 @@ describe('Throttle', () => {
     assert.equal(admitted(t, burst(100, 1472)), 67); // bytes = 67 * 1514 = 101 438
     // 1514 µs later: due - t = 101 438 - 1514 = 99 924, admitted (had the 33
     // drops been accounted, due - t would be ~150 000 and this would drop).
-    assert.equal(t.admit(frame(1472, T0, 1_514_000)), true);
+    assert.equal(admit(t, frame(1472, T0, 1_514_000)), true);
     // bytes = 68 * 1514 = 102 952: due - t = 101 438 again, dropped.
-    assert.equal(t.admit(frame(1472, T0, 1_514_000)), false);
+    assert.equal(admit(t, frame(1472, T0, 1_514_000)), false);
   });
 
   it('a 1 s idle gap restarts the window', () => {
@@ -97,9 +104,9 @@ describe('Throttle', () => {
     const t = new Throttle(8, 'zmq');
     assert.equal(admitted(t, burst(101, 1000)), 101); // due = T0 + 101 000 µs
     // 999.999 µs later counts as 999 µs: due - t = 100 001, dropped.
-    assert.equal(t.admit(frame(1000, T0, 999_999)), false);
+    assert.equal(admit(t, frame(1000, T0, 999_999)), false);
     // 1000 µs later: due - t = 100 000, admitted.
-    assert.equal(t.admit(frame(1000, T0, 1_000_000)), true);
+    assert.equal(admit(t, frame(1000, T0, 1_000_000)), true);
   });
 
   it('timestamps at or near the epoch are limited too (no "start 0 = unset" sentinel)', () => {
@@ -112,9 +119,9 @@ describe('Throttle', () => {
     // 15 * 65 535 + 16 980 = 1 000 005 bytes at one instant.
     assert.equal(admitted(t, [...burst(15, 65535), frame(16980)]), 16);
     // due - t = floor(100 000.5) = 100 000: not more than 100 ms, admitted.
-    assert.equal(t.admit(frame(1000)), true);
+    assert.equal(admit(t, frame(1000)), true);
     // bytes 1 001 005: due - t = 100 100, dropped.
-    assert.equal(t.admit(frame(1000)), false);
+    assert.equal(admit(t, frame(1000)), false);
   });
 
   it('refuses mbps <= 0', () => {
@@ -127,20 +134,58 @@ describe('makeThrottleFn', () => {
   it('removes refused frames in place, keeps order, counts them', () => {
     const counters = new ChannelCounters();
     const fn = makeThrottleFn(8, 'gre', counters);
-    const batch = burst(100, 1472);
-    const first67 = batch.slice(0, 67);
+    // Frames the throttle cannot tell apart, each in a buffer of its own with bytes of its own.
+    const buffers = Array.from({ length: 100 }, (_, i) => Buffer.alloc(1472, i));
+    const batch = batchOf(buffers.map((b) => packet(T0, 0, 1472, 1472, b)));
+    const first67 = packetsOf(batch).slice(0, 67);
     fn(batch);
     assert.equal(batch.length, 67);
-    assert.deepEqual(batch, first67);
-    assert.ok(batch.every((p, i) => p === first67[i]));
+    assert.deepEqual(packetsOf(batch), first67);
+    assert.ok(buffers.slice(0, 67).every((b, i) => batch.data[i] === b && batch.offset[i] === 0));
     assert.equal(counters.droppedThrottled, 33);
+  });
+
+  it('a packet dropped between kept ones: every column of the kept packets stays with its packet', () => {
+    const counters = new ChannelCounters();
+    // ZMQ at 8 Mbit/s: 1 byte per µs, a frame is refused when the budget runs more than 100 000 µs ahead.
+    const fn = makeThrottleFn(8, 'zmq', counters);
+    const ms = 1_000_000;
+    const plan: Array<[tsSec: number, tsNsec: number, caplen: number, kept: boolean]> = [
+      [T0, 0, 60_000, true], // starts the window: bytes 60 000
+      [T0, 0, 50_000, true], // due - t = 60 000: bytes 110 000
+      [T0, 0, 100, false], // due - t = 110 000
+      [T0, 15 * ms, 200, true], // due - t = 95 000: bytes 110 200
+      [T0, 15 * ms, 300, true], // 95 200: bytes 110 500
+      [T0, 15 * ms, 6_000, true], // 95 500: bytes 116 500
+      [T0, 15 * ms, 10, false], // 101 500
+      [T0 + 1, 0, 10, true], // budget behind the clock
+    ];
+    const frames = plan.map(([sec, nsec, caplen], k) => {
+      const p = packet(sec, nsec, caplen, caplen + 4 + k, Buffer.alloc(caplen, 0x10 + k), k % 2 ? LINKTYPE_LINUX_SLL : LINKTYPE_ETHERNET);
+      p.direction = k % 3 === 0 ? DIR_IN : DIR_OUT;
+      p.vlanOuter = 100 + k;
+      p.vlanInner = 200 + k;
+      p.l3Offset = 14 + k;
+      p.etherType = 0x0800 + k;
+      return p;
+    });
+    const batch = packedBatchOf(frames);
+    const before = packetsOf(batch);
+    const offsets = [...batch.offset.subarray(0, batch.length)];
+    fn(batch);
+    const keep = plan.map(([, , , kept]) => kept);
+    assert.deepEqual(packetsOf(batch), before.filter((_, k) => keep[k]));
+    assert.deepEqual([...batch.offset.subarray(0, batch.length)], offsets.filter((_, k) => keep[k]));
+    assert.ok(batch.data.every((d) => d === batch.data[0]));
+    assert.equal(batch.data.length, batch.length);
+    assert.equal(counters.droppedThrottled, 2);
   });
 
   it('keeps state across batches', () => {
     const counters = new ChannelCounters();
     const fn = makeThrottleFn(8, 'gre', counters);
-    const first = burst(60, 1472);
-    const second = burst(40, 1472);
+    const first = batchOf(burst(60, 1472));
+    const second = batchOf(burst(40, 1472));
     fn(first);
     fn(second);
     assert.deepEqual([first.length, second.length, counters.droppedThrottled], [60, 7, 33]);
@@ -149,7 +194,7 @@ describe('makeThrottleFn', () => {
   it('mbps <= 0 is a no-op', () => {
     for (const mbps of [0, -3]) {
       const counters = new ChannelCounters();
-      const batch = burst(1000, 1472);
+      const batch = batchOf(burst(1000, 1472));
       makeThrottleFn(mbps, 'gre', counters)(batch);
       assert.deepEqual([batch.length, counters.droppedThrottled], [1000, 0]);
     }

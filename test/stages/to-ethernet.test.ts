@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChannelCounters } from '../../lib/counters.js';
-import { DIR_OUT, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, Packet } from '../../lib/packet.js';
+import { DIR_IN, DIR_OUT, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from '../../lib/packet.js';
 import { decodeLinkLayer } from '../../lib/proto/ethernet.js';
 import { makeToEthernetFn } from '../../lib/stages/to-ethernet.js';
 import { hex } from '../helpers/hex.js';
+import { packedBatchOf } from '../helpers/packed-batch.js';
+import { batchOf, packet, packetsOf } from '../helpers/packets.js';
 
 const eth = hex('00 00 00 00 00 01 02 42 ac 11 00 02 08 00 45 00 00 14');
 const sll = hex('00 04 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14');
@@ -12,27 +14,67 @@ const wifi = hex('08 02 00 00 ff ff ff ff ff ff');
 
 test('forwarding branch: cooked frames become Ethernet copies, Ethernet passes as is, the rest is counted', () => {
   const counters = new ChannelCounters();
-  const e = new Packet(1, 0, eth.length, 60, eth, LINKTYPE_ETHERNET);
-  const s = new Packet(2, 5, sll.length, 62, sll, LINKTYPE_LINUX_SLL);
+  const e = packet(1, 0, eth.length, 60, eth, LINKTYPE_ETHERNET);
+  const s = packet(2, 5, sll.length, 62, sll, LINKTYPE_LINUX_SLL);
   s.direction = DIR_OUT;
-  decodeLinkLayer(s);
-  const w = new Packet(3, 0, wifi.length, wifi.length, wifi, 105);
-  const batch = [e, s, w];
+  const w = packet(3, 0, wifi.length, wifi.length, wifi, 105);
+  const batch = batchOf([e, s, w]);
+  decodeLinkLayer(batch, 1);
   makeToEthernetFn(counters)(batch);
   assert.equal(batch.length, 2);
-  assert.equal(batch[0], e);
-  const c = batch[1]!;
-  assert.notEqual(c, s);
+  // The Ethernet frame passes as is: same buffer, same place.
+  assert.equal(batch.data[0], eth);
+  assert.equal(batch.offset[0], 0);
+  assert.deepEqual(packetsOf(batch)[0], packetsOf(batchOf([e]))[0]);
+  const c = packetsOf(batch)[1]!;
+  assert.notEqual(batch.data[1], sll);
   assert.equal(c.linktype, LINKTYPE_ETHERNET);
-  assert.equal(c.data.subarray(0, c.caplen).toString('hex'), '000000000000' + '0242ac110002' + '0800' + '45000014');
+  assert.equal(c.data.toString('hex'), '000000000000' + '0242ac110002' + '0800' + '45000014');
   assert.equal(c.caplen, sll.length - 2);
   assert.equal(c.wirelen, 60);
   assert.equal(c.direction, DIR_OUT);
   assert.equal(c.l3Offset, 14);
   assert.equal(c.etherType, 0x0800);
   assert.deepEqual([c.tsSec, c.tsNsec], [2, 5]);
-  // The original (which the dump writes) is untouched.
-  assert.equal(s.linktype, LINKTYPE_LINUX_SLL);
-  assert.ok(s.data.equals(hex('00 04 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14')));
+  // The original bytes (which the dump writes) are untouched.
+  assert.ok(sll.equals(hex('00 04 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14')));
   assert.equal(counters.droppedLinkType, 1);
+});
+
+test('on a slice() of a batch (a fan-out branch) only the copy changes: the original keeps its columns and frames', () => {
+  const counters = new ChannelCounters();
+  const frames = [
+    packet(10, 1, wifi.length, wifi.length, wifi, 105),
+    packet(11, 2, sll.length, 62, sll, LINKTYPE_LINUX_SLL),
+    packet(12, 3, eth.length, 60, eth, LINKTYPE_ETHERNET),
+    packet(13, 4, sll.length, 70, sll, LINKTYPE_LINUX_SLL),
+  ];
+  frames[1]!.direction = DIR_IN;
+  frames[3]!.direction = DIR_OUT;
+  const original = packedBatchOf(frames);
+  const shared = original.data[0]!;
+  const sharedBytes = Buffer.from(shared);
+  const before = packetsOf(original);
+  const copy = original.slice();
+  makeToEthernetFn(counters)(copy);
+
+  // The copy: the wifi frame is gone, the others are Ethernet, every column follows its packet.
+  assert.equal(counters.droppedLinkType, 1);
+  const got = packetsOf(copy);
+  assert.deepEqual(got.map((p) => [p.tsSec, p.tsNsec, p.caplen, p.wirelen, p.linktype, p.direction]), [
+    [11, 2, sll.length - 2, 60, LINKTYPE_ETHERNET, DIR_IN],
+    [12, 3, eth.length, 60, LINKTYPE_ETHERNET, 0],
+    [13, 4, sll.length - 2, 68, LINKTYPE_ETHERNET, DIR_OUT],
+  ]);
+  const converted = '000000000000' + '0242ac110002' + '0800' + '45000014';
+  assert.deepEqual(got.map((p) => p.data.toString('hex')), [converted, eth.toString('hex'), converted]);
+  // The Ethernet frame still lies in the shared buffer.
+  assert.equal(copy.data[1], shared);
+  assert.equal(copy.offset[1], original.offset[2]);
+
+  // The original: same length, same columns, same frames, same buffer bytes.
+  assert.equal(original.length, 4);
+  assert.deepEqual(packetsOf(original), before);
+  assert.ok(original.data.every((d) => d === shared));
+  assert.ok(shared.equals(sharedBytes));
 });
