@@ -3,10 +3,11 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Packet, type Batch } from '../../lib/packet.js';
+import type { Batch } from '../../lib/packet.js';
 import { encodeFileHeader, PcapRecordEncoder } from '../../lib/proto/pcap.js';
 import { DumpFile, DumpWriteError, type WritableFile } from '../../lib/sinks/dump-file.js';
 import { readPcapFile } from '../helpers/capture-files.js';
+import { batchOf, packet } from '../helpers/packets.js';
 
 /** A disk of `capacity` bytes that takes at most `chunk` bytes per write, like a file system near full. */
 class FakeDisk implements WritableFile {
@@ -36,12 +37,14 @@ class FakeDisk implements WritableFile {
 
 const HEADER = encodeFileHeader({ nanos: false, snaplen: 65535, linktype: 1 });
 const frames = (n: number, size = 100): Batch =>
-  Array.from({ length: n }, (_, i) => new Packet(1700000000 + i, 0, size, size, Buffer.alloc(size, i + 1), 1));
+  batchOf(Array.from({ length: n }, (_, i) => packet(1700000000 + i, 0, size, size, Buffer.alloc(size, i + 1), 1)));
+/** The captured lengths of the records of `batch`, as DumpFile.append takes them. */
+const caplens = (batch: Batch): Uint32Array => batch.caplen.subarray(0, batch.length);
 
 async function fileWith(disk: FakeDisk, path = join(mkdtempSync(join(tmpdir(), 'dump-file-')), 'x.pcap')): Promise<DumpFile> {
   const f = new DumpFile(path, disk);
   // The header through the same path as records: a batch of nothing but the header's bytes.
-  await f.append(HEADER, []);
+  await f.append(HEADER, new Uint32Array(0));
   return f;
 }
 
@@ -49,7 +52,7 @@ test('short writes are completed: the file holds every record whole', async () =
   const disk = new FakeDisk(Infinity, 7);
   const f = await fileWith(disk);
   const batch = frames(3);
-  await f.append(new PcapRecordEncoder(false).encode(batch), batch);
+  await f.append(new PcapRecordEncoder(false).encode(batch), caplens(batch));
   assert.equal(f.records, 3);
   assert.equal(disk.bytes.length, 24 + 3 * 116);
   assert.ok(disk.writes > 40, `${disk.writes} writes of at most 7 bytes`);
@@ -60,7 +63,7 @@ test('a full disk in the middle of a record: the file is cut back to the last wh
   const disk = new FakeDisk(24 + 116 + 58);
   const f = await fileWith(disk);
   const batch = frames(3);
-  const err = await f.append(new PcapRecordEncoder(false).encode(batch), batch).then(
+  const err = await f.append(new PcapRecordEncoder(false).encode(batch), caplens(batch)).then(
     () => assert.fail('append should fail'),
     (e: unknown) => e as DumpWriteError,
   );
@@ -70,7 +73,7 @@ test('a full disk in the middle of a record: the file is cut back to the last wh
   assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOSPC');
   assert.equal(f.records, 1);
   assert.equal(disk.bytes.length, 24 + 116, 'the torn second record is cut off');
-  assert.ok(disk.bytes.subarray(24 + 16, 24 + 116).equals(batch[0]!.data));
+  assert.ok(disk.bytes.subarray(24 + 16, 24 + 116).equals(batch.frame(0)));
 });
 
 test('a file that holds no record is removed when closed; one with records stays', async () => {
@@ -81,7 +84,7 @@ test('a file that holds no record is removed when closed; one with records stays
 
   const full = await DumpFile.create(join(dir, 'full.pcap'), HEADER);
   const batch = frames(2);
-  await full.append(new PcapRecordEncoder(false).encode(batch), batch);
+  await full.append(new PcapRecordEncoder(false).encode(batch), caplens(batch));
   await full.close();
   const { records } = await readPcapFile(join(dir, 'full.pcap'));
   assert.equal(records.length, 2);

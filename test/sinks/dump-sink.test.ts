@@ -9,10 +9,11 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DumpSink } from '../../lib/sinks/dump-sink.js';
 import { defaultDumpName, DumpNames } from '../../lib/sinks/dump-name.js';
-import { Packet, type Batch } from '../../lib/packet.js';
+import type { Batch } from '../../lib/packet.js';
 import type { DumpOptions } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import { readPcapFile } from '../helpers/capture-files.js';
+import { batchOf, packet, packetsOf, type TestPacket } from '../helpers/packets.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const T0 = 1700000007; // 2023-11-14 22:13:27 UTC, deliberately not on a 15 s boundary
@@ -25,13 +26,13 @@ function frame(i: number): Buffer {
 
 /** 120 packets, one every 0.5 s, over 60 s of capture time, in batches of `per`. */
 function sixtySeconds(per = 16): Batch[] {
-  const all: Packet[] = [];
+  const all: TestPacket[] = [];
   for (let i = 0; i < 120; i++) {
     const data = frame(i);
-    all.push(new Packet(T0 + Math.floor(i / 2), (i % 2) * 500_000_000, data.length, data.length + 4, data, 1));
+    all.push(packet(T0 + Math.floor(i / 2), (i % 2) * 500_000_000, data.length, data.length + 4, data, 1));
   }
   const batches: Batch[] = [];
-  for (let i = 0; i < all.length; i += per) batches.push(all.slice(i, i + per));
+  for (let i = 0; i < all.length; i += per) batches.push(batchOf(all.slice(i, i + per)));
   return batches;
 }
 
@@ -71,7 +72,7 @@ test('--interval 15 over 60 s of capture time: files on 15 s boundaries, each va
   // 22:13:27 .. 22:14:26 spans the periods starting 13:15, 13:30, 13:45, 14:00, 14:15
   assert.deepEqual(files, ['1315', '1330', '1345', '1400', '1415'].map((mmss) => join('2023111422', `pktminerg_dump_2023111422${mmss}.pcap`)));
   assert.equal(sink.files, 5);
-  const input = batches.flat();
+  const input = batches.flatMap(packetsOf);
   const got = [];
   for (const f of files) {
     const { header, records } = await readPcapFile(join(dir, f));
@@ -135,7 +136,7 @@ test('an I/O error drops and counts packets, then the sink recovers in a new fil
   sink.open();
   const at = (sec: number) => {
     const d = frame(sec);
-    return [new Packet(sec, 123456789, d.length, d.length, d, 1)];
+    return batchOf([packet(sec, 123456789, d.length, d.length, d, 1)]);
   };
   const write = (b: Batch) => new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
   await write(at(1700000000)); // hour 2023111422
@@ -158,7 +159,7 @@ test('an I/O error drops and counts packets, then the sink recovers in a new fil
 test('frames of another link type are counted, not written into the file', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const b = sixtySeconds(120)[0]!;
-  b[5]!.linktype = 113;
+  b.linktype[5] = 113;
   const sink = await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, [b]);
   assert.equal(sink.counters.packets, 119);
   assert.equal(sink.counters.dropped.get('link type differs from the dump file'), 1);
@@ -169,7 +170,7 @@ test('retention holds across restarts: five runs with --dump-max-files 2 leave t
   for (let run = 0; run < 5; run++) {
     const data = frame(run);
     // One packet per run, each in its own 15 s period.
-    await runBatches({ dir: base, intervalSec: 15, maxFiles: 2, maxBytes: 0 }, [[new Packet(T0 + 15 * run, 0, data.length, data.length, data, 1)]]);
+    await runBatches({ dir: base, intervalSec: 15, maxFiles: 2, maxBytes: 0 }, [batchOf([packet(T0 + 15 * run, 0, data.length, data.length, data, 1)])]);
   }
   // The runs wrote the periods 13:15, 13:30, 13:45, 14:00 and 14:15.
   assert.deepEqual(pcapFiles(join(base, 'cap')), ['1400', '1415'].map((mmss) => join('2023111422', `pktminerg_dump_2023111422${mmss}.pcap`)));
@@ -223,7 +224,7 @@ test('a full disk: every file is whole and non-empty, the counts are what the fi
   const burst = async (n: number, size: number): Promise<void> => {
     for (let i = 0; i < n; i++, sent++) {
       const data = Buffer.alloc(size, sent & 0xff);
-      await write([new Packet(1700000000, sent, size, size, data, 1)]);
+      await write(batchOf([packet(1700000000, sent, size, size, data, 1)]));
     }
   };
   await burst(40, 1000); // fills the disk part-way through a record
@@ -265,7 +266,7 @@ async function readAll(dir: string, files: string[]): Promise<{ records: Awaited
   return { records, sizes, firsts };
 }
 
-function assertSameRecords(got: Awaited<ReturnType<typeof readAll>>['records'], input: Packet[]): void {
+function assertSameRecords(got: Awaited<ReturnType<typeof readAll>>['records'], input: TestPacket[]): void {
   assert.equal(got.length, input.length);
   got.forEach((r, i) => {
     assert.equal(r.tsSec, input[i]!.tsSec);
@@ -294,18 +295,18 @@ test('-C without --interval: files of at most SIZE, each within one record of it
   assert.deepEqual(pcapFiles(dir), [...files].sort());
   assert.equal(sink.files, 10);
   const { records, sizes, firsts } = await readAll(dir, files);
-  assertSameRecords(records, batches.flat());
+  assertSameRecords(records, batches.flatMap(packetsOf));
   assertSizeRotated(sizes, firsts, limit);
 });
 
 test('-C: a record larger than SIZE goes alone into a file of its own; the records around it are not held back', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
-  const pkt = (i: number, len: number): Packet => {
+  const pkt = (i: number, len: number): TestPacket => {
     const data = Buffer.alloc(len, i);
-    return new Packet(T0 + i, 0, len, len, data, 1);
+    return packet(T0 + i, 0, len, len, data, 1);
   };
   const input = [pkt(0, 100), pkt(1, 3000), pkt(2, 100), pkt(3, 100)];
-  await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0, maxFileBytes: 2048 }, [input]);
+  await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0, maxFileBytes: 2048 }, [batchOf(input)]);
   const dir = join(base, 'cap');
   const { records, sizes } = await readAll(dir, [kName(0), kName(1), kName(2)]);
   assert.deepEqual(sizes, [24 + 116, 24 + 3016, 24 + 2 * 116]);
@@ -323,7 +324,7 @@ test('-C with --interval: a new file at each period and whenever the size would 
   const names = periods.flatMap((mmss, i) => (i === 0 ? [0] : [0, 1]).map((k) => join('2023111422', `pktminerg_dump_2023111422${mmss}${k ? `.${k}` : ''}.pcap`)));
   assert.deepEqual(pcapFiles(dir), [...names].sort());
   const { records, sizes, firsts } = await readAll(dir, names);
-  assertSameRecords(records, batches.flat());
+  assertSameRecords(records, batches.flatMap(packetsOf));
   // Within a period the files are size-rotated; each period's last file just ends with the period.
   for (let i = 0; i < names.length; i++) {
     assert.ok(sizes[i]! <= limit, names[i]);
@@ -334,7 +335,7 @@ test('-C with --interval: a new file at each period and whenever the size would 
 test('-W with -C across restarts: each run continues the .k numbers, the newest files of the last run remain', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const opts = { dir: base, intervalSec: 0, maxFiles: 3, maxBytes: 0, maxFileBytes: 1024 };
-  const input = sixtySeconds().flat();
+  const input = sixtySeconds().flatMap(packetsOf);
   for (let run = 0; run < 3; run++) await runBatches(opts, sixtySeconds()); // 10 files a run
   const dir = join(base, 'cap');
   // Had a run restarted at k = 0 (free after retention), its files would sort before the older .27..29.
@@ -346,7 +347,7 @@ test('-W with -C across restarts: each run continues the .k numbers, the newest 
 test('--dump-max-size with -C and --interval across restarts keeps the newest finished files within the size', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const opts = { dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 3000, maxFileBytes: 1400 };
-  const later = (b: Batch): Batch => b.map((p) => new Packet(p.tsSec + 3600, p.tsNsec, p.caplen, p.wirelen, p.data, 1));
+  const later = (b: Batch): Batch => batchOf(packetsOf(b).map((p) => packet(p.tsSec + 3600, p.tsNsec, p.caplen, p.wirelen, p.data, 1)));
   await runBatches(opts, sixtySeconds());
   await runBatches(opts, sixtySeconds().map(later));
   const dir = join(base, 'cap');
@@ -396,3 +397,85 @@ test('the dump directory deleted while running: the lost file is counted as drop
   assert.deepEqual(files, ['pktminerg_dump.1.pcap']);
   assert.equal((await readPcapFile(join(base, 'cap', files[0]!))).records.length, 20);
 });
+
+/** The bytes of the microsecond pcap records of `packets`, built here (not by the encoder under test). */
+function usecRecords(packets: TestPacket[]): Buffer {
+  return Buffer.concat(
+    packets.map((p) => {
+      const h = Buffer.alloc(16);
+      h.writeUInt32LE(p.tsSec, 0);
+      h.writeUInt32LE(Math.floor(p.tsNsec / 1000), 4);
+      h.writeUInt32LE(p.caplen, 8);
+      h.writeUInt32LE(p.wirelen, 12);
+      return Buffer.concat([h, p.data.subarray(0, p.caplen)]);
+    }),
+  );
+}
+
+/**
+ * `packets` laid out as a live or file source leaves them: one buffer of pcap
+ * records back to back (every packet's record, whatever its link type), each
+ * frame at offset[i] just after its record header. The dump's encoder copies
+ * runs of such records as they lie.
+ */
+function asRecordsInOneBuffer(packets: TestPacket[]): Batch {
+  const buf = Buffer.concat([Buffer.alloc(24, 0xee), usecRecords(packets)]);
+  const b = batchOf([]);
+  let at = 24;
+  for (const p of packets) {
+    b.add(buf, at + 16, p.caplen, p.wirelen, p.tsSec, p.tsNsec, p.linktype);
+    at += 16 + p.caplen;
+  }
+  return b;
+}
+
+for (const [layout, toBatch] of [
+  ['every frame in its own buffer', batchOf],
+  ['frames in one buffer of pcap records, as sources leave them', asRecordsInOneBuffer],
+] as const) {
+  test(`a batch mixing link types across --interval boundaries: exactly the right records in each file (${layout})`, async () => {
+    const base = mkdtempSync(join(tmpdir(), 'dump-'));
+    const half = 500_000_000;
+    // [seconds after T0 (22:13:27), nanoseconds, link type]; periods start at 22:13:15, 13:30 (T0 + 3), 13:45 (T0 + 18).
+    const plan: Array<[number, number, number]> = [
+      [0, 0, 1], // 0: the first frame: the dump's link type is Ethernet
+      [1, 0, 113], // 1: dropped
+      [1, half, 1], // 2
+      [2, 0, 1], // 3
+      [2, half, 113], // 4: dropped, last before the boundary
+      [3, 0, 113], // 5: dropped, first of the new period: no file for it
+      [3, 0, 1], // 6: opens 13:30
+      [3, half, 228], // 7: dropped
+      [4, 0, 1], // 8
+      [18, 0, 1], // 9: opens 13:45
+      [18, 0, 113], // 10: dropped, last of the batch
+      [18, half, 1], // 11: the next batch, same file
+      [19, 0, 113], // 12: dropped
+      [19, half, 1], // 13
+    ];
+    const packets = plan.map(([sec, nsec, linktype], i) => {
+      const data = frame(i);
+      data.fill(i, 24);
+      return packet(T0 + sec, nsec, data.length, data.length + 100 + i, data, linktype);
+    });
+    const sink = await runBatches({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0 }, [toBatch(packets.slice(0, 11)), toBatch(packets.slice(11))]);
+    const dir = join(base, 'cap');
+    const expected: Array<[string, number[]]> = [
+      ['1315', [0, 2, 3]],
+      ['1330', [6, 8]],
+      ['1345', [9, 11, 13]],
+    ];
+    assert.deepEqual(pcapFiles(dir), expected.map(([mmss]) => join('2023111422', `pktminerg_dump_2023111422${mmss}.pcap`)));
+    for (const [mmss, which] of expected) {
+      const f = join(dir, '2023111422', `pktminerg_dump_2023111422${mmss}.pcap`);
+      const { header } = await readPcapFile(f);
+      assert.deepEqual([header.linktype, header.nanos, header.snaplen], [1, false, 65535]);
+      const bytes = readFileSync(f);
+      assert.ok(bytes.subarray(24).equals(usecRecords(which.map((i) => packets[i]!))), `${mmss} holds exactly packets ${which.join(', ')}`);
+    }
+    assert.equal(sink.files, 3);
+    assert.equal(sink.counters.packets, 8);
+    assert.equal(sink.counters.dropped.get('link type differs from the dump file'), 6);
+    assert.equal(sink.counters.bytes, [0, 2, 3, 6, 8, 9, 11, 13].reduce((n, i) => n + 16 + packets[i]!.caplen, 0));
+  });
+}
