@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CorruptError, TruncatedError, isDecodeError } from '../../lib/errors.js';
-import { Packet } from '../../lib/packet.js';
+import { PacketBatch } from '../../lib/packet.js';
+import { CaptureFileDecoder } from '../../lib/proto/capture-file-decoder.js';
 import {
   FILE_HEADER_LEN,
   MAGIC_NSEC,
@@ -11,8 +13,9 @@ import {
   decodeFileHeader,
   encodeFileHeader,
 } from '../../lib/proto/pcap.js';
-import { seededRandom } from '../helpers/capture-files.js';
+import { buildPcap, FIXTURES, seededRandom, type PcapRecordSpec } from '../helpers/capture-files.js';
 import { hex } from '../helpers/hex.js';
+import { batchOf, packet, packetsOf } from '../helpers/packets.js';
 
 describe('pcap constants', () => {
   it('match the savefile format', () => {
@@ -145,11 +148,12 @@ describe('encodeFileHeader', () => {
 });
 
 describe('PcapRecordEncoder', () => {
-  const batch = (): Packet[] => [
-    new Packet(0x5b2a2573, 58_123_456, 4, 60, Buffer.from('01020304', 'hex'), 1),
-    // caplen 2 of a 5-byte view: only two bytes are written.
-    new Packet(0x5b2a2574, 999_999_999, 2, 1514, Buffer.from('aabbccddee', 'hex'), 1),
-  ];
+  const batch = (): PacketBatch =>
+    batchOf([
+      packet(0x5b2a2573, 58_123_456, 4, 60, Buffer.from('01020304', 'hex'), 1),
+      // caplen 2 of a 5-byte view: only two bytes are written.
+      packet(0x5b2a2574, 999_999_999, 2, 1514, Buffer.from('aabbccddee', 'hex'), 1),
+    ]);
 
   it('writes golden µs records', () => {
     const want = hex(`
@@ -182,17 +186,17 @@ describe('PcapRecordEncoder', () => {
   });
 
   it('wraps seconds past 2106 instead of throwing, like gopacket', () => {
-    const out = new PcapRecordEncoder(false).encode([new Packet(2 ** 32 + 5, 0, 1, 1, Buffer.alloc(1), 1)]);
+    const out = new PcapRecordEncoder(false).encode(batchOf([packet(2 ** 32 + 5, 0, 1, 1, Buffer.alloc(1), 1)]));
     assert.equal(out.readUInt32LE(0), 5);
   });
 
   it('encodes an empty batch to nothing', () => {
-    assert.equal(new PcapRecordEncoder(false).encode([]).length, 0);
+    assert.equal(new PcapRecordEncoder(false).encode(new PacketBatch()).length, 0);
   });
 
   it('grows past its initial buffer and keeps encoding correctly', () => {
     const enc = new PcapRecordEncoder(false);
-    const big = Array.from({ length: 100 }, (_, i) => new Packet(i, i * 1000, 1500, 1500, Buffer.alloc(1500, i), 1));
+    const big = batchOf(Array.from({ length: 100 }, (_, i) => packet(i, i * 1000, 1500, 1500, Buffer.alloc(1500, i), 1)));
     const out = enc.encode(big);
     assert.equal(out.length, 100 * (16 + 1500));
     for (let i = 0; i < 100; i++) {
@@ -211,5 +215,106 @@ describe('PcapRecordEncoder', () => {
     const b = enc.encode(batch());
     assert.equal(a.buffer, b.buffer);
     assert.equal(a.byteOffset, b.byteOffset);
+  });
+});
+
+describe('PcapRecordEncoder: records that already lie in the source are copied whole', () => {
+  /** sample.pcap: 8 little-endian µs records, 60 to 1514 bytes. */
+  const sample = readFileSync(new URL('sample.pcap', FIXTURES));
+  const records = sample.subarray(FILE_HEADER_LEN);
+
+  /** The records of the file, independently: their header fields and data. */
+  const specs = (): PcapRecordSpec[] => {
+    const out: PcapRecordSpec[] = [];
+    for (let o = FILE_HEADER_LEN; o < sample.length; ) {
+      const caplen = sample.readUInt32LE(o + 8);
+      out.push({ tsSec: sample.readUInt32LE(o), tsFrac: sample.readUInt32LE(o + 4), wirelen: sample.readUInt32LE(o + 12), data: sample.subarray(o + 16, o + 16 + caplen) });
+      o += RECORD_HEADER_LEN + caplen;
+    }
+    return out;
+  };
+
+  /** The packets of `file`, pushed to the decoder in chunks of `chunk` bytes. */
+  const decode = (file: Buffer, chunk = file.length): PacketBatch => {
+    const d = new CaptureFileDecoder();
+    const b = new PacketBatch();
+    if (chunk >= file.length) d.push(file, b);
+    else for (let o = 0; o < file.length; o += chunk) d.push(file.subarray(o, o + chunk), b);
+    d.finish();
+    return b;
+  };
+
+  it('a batch decoded from a µs pcap file re-encodes with nanos=false to the identical records', () => {
+    assert.equal(specs().length, 8);
+    const b = decode(sample);
+    assert.equal(b.length, 8);
+    assert.ok(b.data.every((d) => d === sample), 'the frames lie in the file buffer');
+    assert.ok(new PcapRecordEncoder(false).encode(b).equals(records));
+  });
+
+  it('so does one decoded in small chunks (units cut across chunks lie in their own buffers)', () => {
+    for (const chunk of [7, 100, 1000, 1530]) {
+      const b = decode(sample, chunk);
+      assert.equal(b.length, 8);
+      assert.ok(new PcapRecordEncoder(false).encode(b).equals(records), `chunks of ${chunk}`);
+    }
+  });
+
+  it('start..end, removed packets and a changed order: only the packets asked for, in batch order', () => {
+    const all = specs();
+    const enc = new PcapRecordEncoder(false);
+    const b = decode(sample);
+    assert.ok(enc.encode(b, 2, 5).equals(buildPcap({}, all.slice(2, 5)).subarray(FILE_HEADER_LEN)));
+    assert.equal(enc.encode(b, 3, 3).length, 0);
+
+    const kept = decode(sample);
+    kept.retain((i) => i !== 1 && i !== 4 && i !== 5);
+    assert.ok(enc.encode(kept).equals(buildPcap({}, all.filter((_, i) => i !== 1 && i !== 4 && i !== 5)).subarray(FILE_HEADER_LEN)));
+
+    const order = [3, 4, 0, 1, 2, 2, 7];
+    const reordered = new PacketBatch();
+    for (const i of order) reordered.add(b.data[i]!, b.offset[i]!, b.caplen[i]!, b.wirelen[i]!, b.tsSec[i]!, b.tsNsec[i]!, b.linktype[i]!);
+    assert.ok(enc.encode(reordered).equals(buildPcap({}, order.map((i) => all[i]!)).subarray(FILE_HEADER_LEN)));
+  });
+
+  it('a sliced caplen falls back to a written header, with the new caplen and the original length', () => {
+    const b = decode(sample);
+    for (const i of [0, 3, 7]) b.caplen[i] = Math.min(b.caplen[i]!, 20);
+    const want = specs().map((r, i) => ([0, 3, 7].includes(i) ? { ...r, data: r.data.subarray(0, 20) } : r));
+    assert.ok(new PcapRecordEncoder(false).encode(b).equals(buildPcap({}, want).subarray(FILE_HEADER_LEN)));
+  });
+
+  it('any other field changed since decoding also gets a written header', () => {
+    const b = decode(sample);
+    b.tsSec[1]! += 1;
+    b.tsNsec[2]! += 1000;
+    b.wirelen[5]! += 1;
+    const want = specs();
+    want[1] = { ...want[1]!, tsSec: want[1]!.tsSec + 1 };
+    want[2] = { ...want[2]!, tsFrac: want[2]!.tsFrac + 1 };
+    want[5] = { ...want[5]!, wirelen: want[5]!.wirelen! + 1 };
+    assert.ok(new PcapRecordEncoder(false).encode(b).equals(buildPcap({}, want).subarray(FILE_HEADER_LEN)));
+  });
+
+  it('nanos=true writes every header (ns fractions), as for frames that lie nowhere', () => {
+    const b = decode(sample);
+    const want = buildPcap({ nanos: true }, specs().map((r) => ({ ...r, tsFrac: r.tsFrac * 1000 }))).subarray(FILE_HEADER_LEN);
+    assert.ok(new PcapRecordEncoder(true).encode(b).equals(want));
+    assert.ok(new PcapRecordEncoder(true).encode(batchOf(packetsOf(b))).equals(want));
+  });
+
+  it('a ns file re-encoded: nanos=true copies it, nanos=false floors to µs', () => {
+    const ns = specs().map((r, i) => ({ ...r, tsFrac: r.tsFrac * 1000 + i * 7 }));
+    const file = buildPcap({ nanos: true }, ns);
+    assert.ok(new PcapRecordEncoder(true).encode(decode(file)).equals(file.subarray(FILE_HEADER_LEN)));
+    const us = ns.map((r) => ({ ...r, tsFrac: Math.floor(r.tsFrac / 1000) }));
+    assert.ok(new PcapRecordEncoder(false).encode(decode(file)).equals(buildPcap({}, us).subarray(FILE_HEADER_LEN)));
+  });
+
+  it('a big-endian file is re-encoded little-endian, record for record', () => {
+    const be = buildPcap({ littleEndian: false }, specs());
+    assert.ok(!be.subarray(FILE_HEADER_LEN).equals(records));
+    assert.ok(new PcapRecordEncoder(false).encode(decode(be)).equals(records));
+    assert.ok(new PcapRecordEncoder(false).encode(decode(be, 333)).equals(records));
   });
 });
