@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Logger } from '../../lib/log.js';
-import { Packet } from '../../lib/packet.js';
+import { batchOf, packet } from '../helpers/packets.js';
 import type { DatagramSender, DatagramSink } from '../../lib/sinks/datagram-sink.js';
 import { GreSink } from '../../lib/sinks/gre-sink.js';
 import { VxlanSink } from '../../lib/sinks/vxlan-sink.js';
@@ -29,7 +29,7 @@ class FakeSender implements DatagramSender {
 async function send(sink: DatagramSink, frames: Buffer[]): Promise<FakeSender> {
   const sender = new FakeSender();
   sink.open(sender);
-  const batch = frames.map((f, i) => new Packet(1700000000, i, f.length, f.length, f, 1));
+  const batch = batchOf(frames.map((f, i) => packet(1700000000, i, f.length, f.length, f, 1)));
   await new Promise<void>((res, rej) => sink.write(batch, (e) => (e ? rej(e) : res())));
   await new Promise<void>((res) => sink.end(res));
   assert.ok(sender.closed);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Logger } from '../../lib/log.js';
-import { Packet, type Batch } from '../../lib/packet.js';
+import type { Batch } from '../../lib/packet.js';
+import { batchOf, packet } from '../helpers/packets.js';
 import { defaultDumpName, DumpNames } from '../../lib/sinks/dump-name.js';
 import { DumpSink } from '../../lib/sinks/dump-sink.js';
 import { readPcapFile } from '../helpers/capture-files.js';
@@ -36,7 +37,7 @@ test('the hour that happens twice (Europe/Berlin, 2023-10-29): two files, both k
   sink.open();
   const frame = Buffer.alloc(60, 1);
   // 00:30 UTC is 02:30 CEST; 01:30 UTC is 02:30 CET, an hour later and the same local time.
-  const batches: Batch[] = [1698539400, 1698543000].map((sec) => [new Packet(sec, 0, 60, 60, frame, 1)]);
+  const batches: Batch[] = [1698539400, 1698543000].map((sec) => batchOf([packet(sec, 0, 60, 60, frame, 1)]));
   for (const b of batches) await new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
   await new Promise<void>((res) => sink.end(res));
   const hour = join(base, 'cap', '2023102902');

@@ -6,10 +6,20 @@
 import assert from 'node:assert/strict';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SinkCounters } from '../../lib/counters.js';
-import { Packet, type Batch } from '../../lib/packet.js';
+import { ChannelCounters, SinkCounters } from '../../lib/counters.js';
+import type { Logger } from '../../lib/log.js';
+import { DIR_IN, DIR_OUT, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Batch } from '../../lib/packet.js';
+import { decodeFileHeader } from '../../lib/proto/pcap.js';
+import { DumpSink } from '../../lib/sinks/dump-sink.js';
 import { FanOut, QUEUE_FULL_DROP, SINK_QUEUE_BATCHES } from '../../lib/sinks/fan-out.js';
+import { makeToEthernetFn } from '../../lib/stages/to-ethernet.js';
+import { hex } from '../helpers/hex.js';
+import { packedBatchOf } from '../helpers/packed-batch.js';
+import { batchOf, packet, packetsOf, type TestPacket } from '../helpers/packets.js';
 
 /** A sink that takes batches at once, or holds every write until release() when stalled. */
 class FakeSink extends Writable {
@@ -36,7 +46,7 @@ class FakeSink extends Writable {
   }
 }
 
-const batch = (i: number): Batch => [new Packet(i, 0, 60, 60, Buffer.alloc(60), 1), new Packet(i, 1, 60, 60, Buffer.alloc(60), 1)];
+const batch = (i: number): Batch => batchOf([packet(i, 0, 60, 60, Buffer.alloc(60), 1), packet(i, 1, 60, 60, Buffer.alloc(60), 1)]);
 
 /** Writes n batches; resolves with how many writes completed within the time the test allows them. */
 async function offer(fan: FanOut, n: number): Promise<number> {
@@ -103,5 +113,84 @@ describe('FanOut', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(settled, 1);
     for (const s of [source, fan, ok, bad]) assert.ok(s.destroyed, s.constructor.name);
+  });
+
+  it('a branch with a filter gets a copy: to-ethernet rewrites the forwarder\'s frames, the dump keeps the originals', async () => {
+    // Linux cooked frames (-i any) in one capture buffer, and one frame to-ethernet cannot carry.
+    const sll = (last: number): Buffer => hex(`00 04 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14 ${last.toString(16).padStart(2, '0')}`);
+    const frames: TestPacket[] = [packet(1700000000, 0, 21, 80, sll(1), LINKTYPE_LINUX_SLL), packet(1700000000, 1000, 21, 81, hex('08 02 00 00 ff ff ff ff ff ff'), 105), packet(1700000001, 0, 21, 82, sll(3), LINKTYPE_LINUX_SLL)];
+    frames[0]!.direction = DIR_OUT;
+    frames[2]!.direction = DIR_IN;
+    const original = packedBatchOf(frames);
+    const shared = original.data[0]!;
+    const sharedBytes = Buffer.from(shared);
+    const before = packetsOf(original);
+
+    const dump = new FakeSink();
+    const forward = new FakeSink();
+    const counters = new ChannelCounters();
+    // The dump first: it holds the very batch while the forwarder's filter runs after it.
+    const fan = new FanOut([{ sink: dump }, { sink: forward, filter: makeToEthernetFn(counters) }], true);
+    await new Promise<void>((res, rej) => fan.write(original, (e) => (e ? rej(e) : res())));
+    fan.end();
+    await new Promise((r) => fan.on('finish', r));
+
+    assert.equal(dump.received.length, 1);
+    assert.equal(dump.received[0], original);
+    assert.deepEqual(packetsOf(dump.received[0]!), before, 'the dump sees the frames as captured');
+    assert.ok(shared.equals(sharedBytes), 'the capture buffer is not written');
+
+    assert.equal(forward.received.length, 1);
+    const fwd = forward.received[0]!;
+    assert.notEqual(fwd, original);
+    assert.equal(counters.droppedLinkType, 1);
+    const got = packetsOf(fwd);
+    assert.deepEqual(got.map((p) => [p.tsSec, p.tsNsec, p.linktype, p.direction, p.caplen, p.wirelen]), [
+      [1700000000, 0, LINKTYPE_ETHERNET, DIR_OUT, 19, 78],
+      [1700000001, 0, LINKTYPE_ETHERNET, DIR_IN, 19, 80],
+    ]);
+    assert.deepEqual(got.map((p) => p.data.toString('hex')), ['000000000000' + '0242ac110002' + '0800' + '45000014' + '01', '000000000000' + '0242ac110002' + '0800' + '45000014' + '03']);
+  });
+
+  it('a filter that removes every packet: that branch gets nothing, the others the whole batch', async () => {
+    const dump = new FakeSink();
+    const forward = new FakeSink();
+    const fan = new FanOut([{ sink: forward, filter: (b) => b.truncate(0) }, { sink: dump }], true);
+    const b = batch(7);
+    await new Promise<void>((res, rej) => fan.write(b, (e) => (e ? rej(e) : res())));
+    fan.end();
+    await new Promise((r) => fan.on('finish', r));
+    assert.equal(forward.received.length, 0);
+    assert.equal(dump.received.length, 1);
+    assert.equal(dump.received[0]!.length, 2);
+    assert.deepEqual(packetsOf(dump.received[0]!), packetsOf(batch(7)));
+  });
+
+  it('a real dump beside a to-ethernet forwarder: the dump file holds the cooked frames, byte for byte', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'fan-dump-'));
+    const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+    const dump = new DumpSink({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: true, snaplen: 65535 }, quiet);
+    dump.open();
+    const forward = new FakeSink();
+    const fan = new FanOut([{ sink: dump }, { sink: forward, filter: makeToEthernetFn(new ChannelCounters()) }], true);
+    const sll = (i: number): Buffer => hex(`00 00 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14 0${i}`);
+    const frames = [0, 1, 2, 3].map((i) => packet(1700000000 + i, 7, 21, 21, sll(i), LINKTYPE_LINUX_SLL));
+    // Two batches, so the dump still holds the first while the second is converted.
+    for (const b of [packedBatchOf(frames.slice(0, 2)), packedBatchOf(frames.slice(2))]) fan.write(b);
+    fan.end();
+    await new Promise((r) => fan.on('finish', r));
+    const bytes = readFileSync(join(base, 'cap', 'pktminerg_dump.pcap'));
+    assert.equal(decodeFileHeader(bytes).linktype, LINKTYPE_LINUX_SLL);
+    const records = Buffer.concat(frames.map((p) => {
+      const h = Buffer.alloc(16);
+      h.writeUInt32LE(p.tsSec, 0);
+      h.writeUInt32LE(7, 4);
+      h.writeUInt32LE(21, 8);
+      h.writeUInt32LE(21, 12);
+      return Buffer.concat([h, p.data]);
+    }));
+    assert.ok(bytes.subarray(24).equals(records));
+    assert.equal(forward.received.reduce((n, b) => n + b.length, 0), 4);
+    assert.ok(forward.received.every((b) => b.linktype.subarray(0, b.length).every((t) => t === LINKTYPE_ETHERNET)));
   });
 });

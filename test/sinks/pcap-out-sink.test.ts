@@ -8,20 +8,25 @@ import { finished } from 'node:stream/promises';
 import { FILE_ERROR_DROP, FileOutput, PcapOutSink, StreamOutput, type PcapOutput } from '../../lib/sinks/pcap-out-sink.js';
 import { DumpWriteError } from '../../lib/sinks/dump-file.js';
 import { UserError } from '../../lib/errors.js';
-import { Packet, type Batch } from '../../lib/packet.js';
+import type { Batch } from '../../lib/packet.js';
 import { encodeFileHeader, PcapRecordEncoder } from '../../lib/proto/pcap.js';
 import type { Logger } from '../../lib/log.js';
+import { batchOf, packet, packetsOf, type TestPacket } from '../helpers/packets.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const FORMAT = { nanos: false, snaplen: 65535 };
 
-function batch(first: number, n: number, linktype = 1): Batch {
-  const out: Batch = [];
+function packets(first: number, n: number, linktype = 1): TestPacket[] {
+  const out: TestPacket[] = [];
   for (let i = first; i < first + n; i++) {
     const data = Buffer.alloc(60 + (i % 5), i & 0xff);
-    out.push(new Packet(1700000000 + i, i * 1000, data.length, data.length, data, linktype));
+    out.push(packet(1700000000 + i, i * 1000, data.length, data.length, data, linktype));
   }
   return out;
+}
+
+function batch(first: number, n: number, linktype = 1): Batch {
+  return batchOf(packets(first, n, linktype));
 }
 
 /** What a correct writer puts out for these batches: the header, then every record, in order. */
@@ -122,14 +127,17 @@ test('frames of a second link type are counted, not written into a file of the f
   const reader = new SlowReader();
   const sink = new PcapOutSink(new StreamOutput(reader), FORMAT, quiet, () => {});
   await sink.open();
-  const mixed = [...batch(0, 2), ...batch(2, 1, 113), ...batch(3, 2)];
+  const mixed = batchOf([...packets(0, 2), ...packets(2, 1, 113), ...packets(3, 2)]);
+  const before = packetsOf(mixed);
   sink.end(mixed);
   const done = finished(sink);
   while ((await tick(), reader.release()));
   await done;
   assert.equal(sink.counters.packets, 4);
   assert.deepEqual([...sink.counters.dropped], [['link type differs from the first frame', 1]]);
-  assert.ok(Buffer.concat(reader.chunks).equals(expectedBytes([mixed.filter((p) => p.linktype === 1)])));
+  assert.ok(Buffer.concat(reader.chunks).equals(expectedBytes([batchOf(before.filter((p) => p.linktype === 1))])));
+  // The sink dropped them from a copy: other sinks of the channel see the whole batch.
+  assert.deepEqual(packetsOf(mixed), before);
 });
 
 test('-w FILE write error: whole records counted as written, the rest as "file error", the next second dropped, then writing resumes', async () => {
@@ -139,12 +147,12 @@ test('-w FILE write error: whole records counted as written, the rest as "file e
     name: '/x.pcap',
     open: async () => {},
     close: async () => {},
-    append: async (_bytes, packets) => {
+    append: async (_bytes, caplens) => {
       if (fail) {
         fail = false;
-        throw new DumpWriteError(Object.assign(new Error('no space'), { code: 'ENOSPC' }), 2, 2 * 16 + packets[0]!.caplen + packets[1]!.caplen);
+        throw new DumpWriteError(Object.assign(new Error('no space'), { code: 'ENOSPC' }), 2, 2 * 16 + caplens[0]! + caplens[1]!);
       }
-      appended.push(packets.length);
+      appended.push(caplens.length);
     },
   };
   const errors: string[] = [];

@@ -9,14 +9,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, describe, it } from 'node:test';
 import type { Logger } from '../../lib/log.js';
-import { Packet, type Batch } from '../../lib/packet.js';
+import type { Batch } from '../../lib/packet.js';
+import { batchOf, packet } from '../helpers/packets.js';
 import { NOT_DELIVERED_AT_CLOSE, readUuidFile, UNCONFIRMED_AT_DISCONNECT, ZmqSink, type PushSocket } from '../../lib/sinks/zmq-sink.js';
 import { FIXTURES, readPcapFile } from '../helpers/capture-files.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const { records } = await readPcapFile(join(FIXTURES.pathname, 'sample.pcap'));
 /** sample.pcap: 8 IPv4 frames within one second, so one ZMQ batch. */
-const batch = (): Batch => records.map((r) => new Packet(r.tsSec, r.tsFrac * 1000, r.caplen, r.wirelen, r.data, 1));
+const batch = (): Batch => batchOf(records.map((r) => packet(r.tsSec, r.tsFrac * 1000, r.caplen, r.wirelen, r.data, 1)));
 
 class FakePush implements PushSocket {
   readonly sent: Buffer[] = [];

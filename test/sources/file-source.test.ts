@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ChannelCounters } from '../../lib/counters.js';
 import { CorruptError, TruncatedError } from '../../lib/errors.js';
-import type { Batch, Packet } from '../../lib/packet.js';
+import type { Batch } from '../../lib/packet.js';
+import { packetsOf, type TestPacket } from '../helpers/packets.js';
 import { FileSource } from '../../lib/sources/file-source.js';
 import { FIXTURES, buildPcap, readPcapFile } from '../helpers/capture-files.js';
 
@@ -26,7 +27,7 @@ async function drain(src: FileSource, onBatch?: (b: Batch) => void): Promise<Bat
   if (!src.closed) await once(src, 'close');
   return batches;
 }
-const flat = (batches: Batch[]): Packet[] => batches.flat();
+const flat = (batches: Batch[]): TestPacket[] => batches.flatMap(packetsOf);
 
 /** A source opened as a channel opens it. */
 async function opened(...args: ConstructorParameters<typeof FileSource>): Promise<FileSource> {

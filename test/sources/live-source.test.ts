@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { ChannelCounters } from '../../lib/counters.js';
 import type { Logger } from '../../lib/log.js';
 import type { PacketIoAddon, PcapHandle } from '../../lib/native/addon.js';
-import { Packet, type Batch } from '../../lib/packet.js';
+import type { Batch } from '../../lib/packet.js';
+import { batchOf, packet, packetsOf } from '../helpers/packets.js';
 import { PcapRecordEncoder } from '../../lib/proto/pcap.js';
 import type { CaptureTarget, TargetLink } from '../../lib/sources/capture-target.js';
 import { LiveSource } from '../../lib/sources/live-source.js';
@@ -43,7 +44,7 @@ class FakeCapture {
   } as unknown as PacketIoAddon;
 
   records(n: number, from = 0): Buffer {
-    const batch: Batch = Array.from({ length: n }, (_, i) => new Packet(1700000000, from + i, 60, 60, Buffer.alloc(60, from + i), 1));
+    const batch: Batch = batchOf(Array.from({ length: n }, (_, i) => packet(1700000000, from + i, 60, 60, Buffer.alloc(60, from + i), 1)));
     return Buffer.from(this.encoder.encode(batch));
   }
 
@@ -106,7 +107,7 @@ describe('LiveSource', () => {
     // Flowing mode hands queued batches over on the next turns of the event loop.
     await new Promise(setImmediate);
     assert.equal(packetsIn(got), 5);
-    assert.deepEqual(got.flat().map((p) => p.tsNsec), [0, 1, 2, 3, 4]);
+    assert.deepEqual(got.flatMap(packetsOf).map((p) => p.tsNsec), [0, 1, 2, 3, 4]);
     assert.equal(counters.captured, 5);
     src.destroy();
     assert.equal(fake.closed, 1);
