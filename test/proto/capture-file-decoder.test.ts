@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CorruptError, TruncatedError, isDecodeError } from '../../lib/errors.js';
-import type { Packet } from '../../lib/packet.js';
+import { PacketBatch } from '../../lib/packet.js';
 import { CaptureFileDecoder } from '../../lib/proto/capture-file-decoder.js';
 import { PcapRecordEncoder, decodeFileHeader, encodeFileHeader } from '../../lib/proto/pcap.js';
 import { FIXTURES, buildPcap, buildPcapng, seededRandom } from '../helpers/capture-files.js';
+import { packetsOf, type TestPacket } from '../helpers/packets.js';
 
 /** The real captures (fixtures/) and what they hold. */
 const FIXTURE_FILES = [
@@ -16,19 +17,24 @@ const FIXTURE_FILES = [
 const load = (name: string): Buffer => readFileSync(new URL(name, FIXTURES));
 
 /** Everything a decoded packet says, comparable with deepEqual. */
-const seen = (p: Packet): unknown[] => [p.tsSec, p.tsNsec, p.caplen, p.wirelen, p.linktype, p.data.toString('hex')];
+const seen = (p: TestPacket): unknown[] => [p.tsSec, p.tsNsec, p.caplen, p.wirelen, p.linktype, p.data.toString('hex')];
 
-function decodeIn(file: Buffer, chunk: number, snaplenCap?: number): { packets: Packet[]; dec: CaptureFileDecoder } {
+/** `file` pushed in chunks of `chunk` bytes: the batch, its packets as objects, the decoder. */
+function decodeIn(file: Buffer, chunk: number, snaplenCap?: number): { packets: TestPacket[]; batch: PacketBatch; dec: CaptureFileDecoder } {
   const dec = new CaptureFileDecoder(snaplenCap);
-  const packets: Packet[] = [];
-  for (let i = 0; i < file.length; i += chunk) dec.push(file.subarray(i, i + chunk), packets);
+  const batch = new PacketBatch();
+  for (let i = 0; i < file.length; i += chunk) dec.push(file.subarray(i, i + chunk), batch);
   dec.finish();
-  return { packets, dec };
+  return { packets: packetsOf(batch), batch, dec };
 }
 
 /** Start offset and length of every record of a classic pcap, from a whole-file decode. */
 function recordSpans(file: Buffer): { start: number; len: number }[] {
-  return decodeIn(file, file.length).packets.map((p) => ({ start: p.data.byteOffset - file.byteOffset - 16, len: 16 + p.data.length }));
+  const { batch } = decodeIn(file, file.length);
+  return Array.from({ length: batch.length }, (_, i) => {
+    assert.equal(batch.data[i]!.byteOffset, file.byteOffset, 'the frames lie in the pushed file');
+    return { start: batch.offset[i]! - 16, len: 16 + batch.caplen[i]! };
+  });
 }
 
 const PCAPNG_SAMPLE = buildPcapng([
@@ -50,11 +56,11 @@ describe('CaptureFileDecoder on the fixtures', () => {
       assert.equal(file.readUInt32LE(0), 0xa1b2c3d4);
       assert.equal(file.readUInt32LE(4), 0x00040002);
       assert.equal(file.readBigUInt64LE(8), 0n);
-      const { packets, dec } = decodeIn(file, file.length);
+      const { packets, batch, dec } = decodeIn(file, file.length);
       assert.equal(packets.length, f.packets);
       assert.deepEqual([dec.format, dec.nanos, dec.snaplen, dec.linktype, dec.offset], ['pcap', false, f.snaplen, 1, file.length]);
       const h = decodeFileHeader(file);
-      const again = Buffer.concat([encodeFileHeader(h), new PcapRecordEncoder(h.nanos).encode(packets)]);
+      const again = Buffer.concat([encodeFileHeader(h), new PcapRecordEncoder(h.nanos).encode(batch)]);
       assert.ok(again.equals(file));
     });
   }
@@ -99,23 +105,65 @@ describe('CaptureFileDecoder chunking', () => {
         chunks.push(c);
       }
       const dec = new CaptureFileDecoder();
-      const packets: Packet[] = [];
+      const packets = new PacketBatch();
       for (const c of chunks) dec.push(c, packets);
       dec.finish();
-      packets.forEach((p, i) => {
+      assert.equal(packets.length, spans.length);
+      for (let i = 0; i < packets.length; i++) {
         const { start, len } = spans[i]!;
         const k = Math.floor(start / size);
         if (Math.floor((start + len - 1) / size) === k) {
           inside++;
-          assert.equal(p.data.buffer, chunks[k]!.buffer, `record ${i} chunk ${size}`);
-          assert.equal(p.data.byteOffset, start + 16 - k * size);
+          assert.equal(packets.data[i], chunks[k], `record ${i} chunk ${size}`);
+          assert.equal(packets.offset[i], start + 16 - k * size);
         } else {
           spanning++;
-          assert.ok(chunks.every((c) => c.buffer !== p.data.buffer), `record ${i} chunk ${size} must be a copy`);
+          assert.ok(chunks.every((c) => c.buffer !== packets.data[i]!.buffer), `record ${i} chunk ${size} must be a copy`);
         }
-      });
+        assert.ok(packets.frame(i).equals(file.subarray(start + 16, start + len)), `record ${i} chunk ${size}: its bytes`);
+      }
     }
     assert.ok(inside > 0 && spanning > 0);
+  });
+
+  it('pcapng: a block cut across chunks is decoded from its own buffer, the frame bytes right', () => {
+    // [start, end) of the three packet blocks: EPB after SHB (28) and IDB (20); SPB after the other block; EPB after SHB and IDB with an option.
+    const blocks = [
+      [48, 144],
+      [176, 204],
+      [264, PCAPNG_SAMPLE.length],
+    ] as const;
+    const whole = decodeIn(PCAPNG_SAMPLE, PCAPNG_SAMPLE.length).batch;
+    assert.deepEqual(Array.from(whole.offset.subarray(0, whole.length)), [48 + 28, 176 + 12, 264 + 28], 'frame offsets in the file');
+    let inside = 0;
+    let cut = 0;
+    for (let size = 8; size <= PCAPNG_SAMPLE.length; size += 4) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < PCAPNG_SAMPLE.length; i += size) {
+        // Memory of their own (Buffer.alloc never uses the shared pool), so copies are recognisable.
+        const c = Buffer.alloc(Math.min(size, PCAPNG_SAMPLE.length - i));
+        PCAPNG_SAMPLE.copy(c, 0, i);
+        chunks.push(c);
+      }
+      const dec = new CaptureFileDecoder();
+      const b = new PacketBatch();
+      for (const c of chunks) dec.push(c, b);
+      dec.finish();
+      assert.equal(b.length, 3);
+      blocks.forEach(([start, end], i) => {
+        const k = Math.floor(start / size);
+        if (Math.floor((end - 1) / size) === k) {
+          inside++;
+          assert.equal(b.data[i], chunks[k], `packet ${i} chunk ${size}`);
+          assert.equal(b.offset[i], whole.offset[i]! - k * size);
+        } else {
+          cut++;
+          assert.ok(chunks.every((c) => c.buffer !== b.data[i]!.buffer), `packet ${i} chunk ${size} must be a copy`);
+        }
+        assert.ok(b.frame(i).equals(whole.frame(i)), `packet ${i} chunk ${size}: its bytes`);
+      });
+    }
+    assert.ok(inside > 0 && cut > 0);
   });
 });
 
@@ -133,7 +181,7 @@ describe('CaptureFileDecoder damage', () => {
       const needed = len < 24 ? 24 : have < 16 ? 16 : cut.len;
       for (const chunk of [file.length, 7]) {
         const dec = new CaptureFileDecoder();
-        const packets: Packet[] = [];
+        const packets = new PacketBatch();
         const prefix = file.subarray(0, len);
         for (let i = 0; i < prefix.length; i += chunk) dec.push(prefix.subarray(i, i + chunk), packets);
         assert.equal(packets.length, complete, `prefix ${len}`);
@@ -156,7 +204,7 @@ describe('CaptureFileDecoder damage', () => {
   it('names what was cut', () => {
     const message = (file: Buffer, len: number): string => {
       const dec = new CaptureFileDecoder();
-      dec.push(file.subarray(0, len), []);
+      dec.push(file.subarray(0, len), new PacketBatch());
       try {
         dec.finish();
       } catch (e) {
@@ -184,7 +232,7 @@ describe('CaptureFileDecoder damage', () => {
     file.writeUInt32LE(0x100001, spans[3]!.start + 12);
     for (const chunk of [file.length, 100, 1]) {
       const dec = new CaptureFileDecoder();
-      const packets: Packet[] = [];
+      const packets = new PacketBatch();
       assert.throws(
         () => {
           for (let i = 0; i < file.length; i += chunk) dec.push(file.subarray(i, i + chunk), packets);
@@ -227,9 +275,11 @@ describe('CaptureFileDecoder damage', () => {
 
   it('as libpcap: cuts records above the header snaplen to it, refuses more than 262144 bytes (for Ethernet), 0 or a huge snaplen means that limit', () => {
     const rec = (n: number): { tsSec: number; tsFrac: number; data: Buffer } => ({ tsSec: 1, tsFrac: 2, data: Buffer.alloc(n, n & 0xff) });
-    const { packets, dec } = decodeIn(buildPcap({ snaplen: 100 }, [rec(200), rec(262144), rec(50)]), 1 << 20);
+    const { batch, dec } = decodeIn(buildPcap({ snaplen: 100 }, [rec(200), rec(262144), rec(50)]), 1 << 20);
+    // The whole record still follows the frame's start in its buffer; caplen is what is handed over.
+    const recordAt = (i: number): number => (batch.data[i]!.subarray(batch.offset[i]!, batch.offset[i]! + batch.wirelen[i]!).equals(rec(batch.wirelen[i]!).data) ? batch.wirelen[i]! : -1);
     assert.deepEqual(
-      packets.map((p) => [p.caplen, p.wirelen, p.data.length]),
+      Array.from({ length: batch.length }, (_, i) => [batch.caplen[i], batch.wirelen[i], recordAt(i)]),
       [
         [100, 200, 200],
         [100, 262144, 262144],
@@ -263,15 +313,15 @@ describe('CaptureFileDecoder damage', () => {
 
   it('rejects an unknown magic as soon as 4 bytes are in', () => {
     const dec = new CaptureFileDecoder();
-    dec.push(Buffer.from([1, 2, 3]), []);
-    assert.throws(() => dec.push(Buffer.from([4]), []), (e: unknown) => e instanceof CorruptError && e.offset === 0 && /magic 0x01020304/.test(e.message));
+    dec.push(Buffer.from([1, 2, 3]), new PacketBatch());
+    assert.throws(() => dec.push(Buffer.from([4]), new PacketBatch()), (e: unknown) => e instanceof CorruptError && e.offset === 0 && /magic 0x01020304/.test(e.message));
   });
 
   it('reports pcapng damage at the absolute block offset', () => {
     const file = Buffer.from(PCAPNG_SAMPLE);
     const spb = 28 + 20 + 96 + 32; // SHB, IDB, EPB (61 data bytes padded to 64), other block
     file.writeUInt32LE(6, spb + 4);
-    const packets: Packet[] = [];
+    const packets = new PacketBatch();
     assert.throws(
       () => decodeIn(file, 5).packets,
       (e: unknown) => e instanceof CorruptError && e.offset === spb && /not a multiple of 4/.test(e.message),
@@ -309,13 +359,14 @@ describe('CaptureFileDecoder fields', () => {
   it('cuts caplen to snaplenCap but keeps the data view and wirelen', () => {
     const file = load('xml.pcap');
     const full = decodeIn(file, file.length).packets;
-    const cut = decodeIn(file, 4096, 64).packets;
+    const cut = decodeIn(file, 4096, 64).batch;
     assert.equal(cut.length, full.length);
     assert.ok(full.some((p) => p.caplen > 64));
-    cut.forEach((p, i) => {
-      assert.equal(p.caplen, Math.min(64, full[i]!.caplen));
-      assert.ok(p.data.equals(full[i]!.data));
-      assert.equal(p.wirelen, full[i]!.wirelen);
+    full.forEach((p, i) => {
+      assert.equal(cut.caplen[i], Math.min(64, p.caplen));
+      // The whole frame still follows the start, in the chunk or the unit's own copy.
+      assert.ok(cut.data[i]!.subarray(cut.offset[i]!, cut.offset[i]! + p.caplen).equals(p.data));
+      assert.equal(cut.wirelen[i], p.wirelen);
     });
     assert.deepEqual(
       decodeIn(PCAPNG_SAMPLE, 10, 8).packets.map((p) => p.caplen),
@@ -344,7 +395,7 @@ describe('CaptureFileDecoder fuzz', () => {
   /** Feeds `file` in random chunks; returns normally or with a typed error, and checks every packet. */
   function run(file: Buffer, rnd: () => number): void {
     const dec = new CaptureFileDecoder(rnd() < 0.5 ? 0 : 1 + Math.floor(rnd() * 100));
-    const packets: Packet[] = [];
+    const packets = new PacketBatch();
     try {
       for (let i = 0; i < file.length; ) {
         const n = 1 + Math.floor(rnd() * 300);
@@ -356,9 +407,9 @@ describe('CaptureFileDecoder fuzz', () => {
     } catch (e) {
       assert.ok(isDecodeError(e), `unexpected ${String(e)}`);
     }
-    for (const p of packets) {
-      assert.ok(p.data.length >= p.caplen && p.caplen <= p.wirelen);
-      assert.ok(Number.isInteger(p.tsNsec) && p.tsNsec >= 0 && p.tsNsec < 1e9);
+    for (let i = 0; i < packets.length; i++) {
+      assert.ok(packets.data[i]!.length >= packets.offset[i]! + packets.caplen[i]! && packets.caplen[i]! <= packets.wirelen[i]!);
+      assert.ok(Number.isInteger(packets.tsNsec[i]) && packets.tsNsec[i]! >= 0 && packets.tsNsec[i]! < 1e9);
     }
   }
 
