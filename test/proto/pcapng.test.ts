@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CorruptError, TruncatedError, isDecodeError } from '../../lib/errors.js';
-import type { Packet } from '../../lib/packet.js';
+import { PacketBatch } from '../../lib/packet.js';
 import { PcapngDecoder, type PcapngInterface } from '../../lib/proto/pcapng.js';
 import { buildPcapng, seededRandom } from '../helpers/capture-files.js';
 import { hex } from '../helpers/hex.js';
+import { packetsOf, type TestPacket } from '../helpers/packets.js';
 
 /** Two sections in opposite byte orders, hand-assembled. */
 const GOLDEN_PCAPNG = hex(`
@@ -74,7 +75,7 @@ interface Seen {
   data: string;
   linktype: number;
 }
-const seen = (p: Packet): Seen => ({
+const seen = (p: TestPacket): Seen => ({
   tsSec: p.tsSec,
   tsNsec: p.tsNsec,
   caplen: p.caplen,
@@ -83,16 +84,20 @@ const seen = (p: Packet): Seen => ({
   linktype: p.linktype,
 });
 
-/** Decodes every block of `file`; returns the packets and the interfaces announced. */
-function decodeAll(file: Buffer): { packets: Packet[]; ifaces: PcapngInterface[] } {
+/** Decodes every block of `file`; returns the packets (as a batch and as objects) and the interfaces announced. */
+function decodeAll(file: Buffer): { packets: TestPacket[]; batch: PacketBatch; ifaces: PcapngInterface[] } {
   const ifaces: PcapngInterface[] = [];
   const dec = new PcapngDecoder((i) => ifaces.push(i));
-  const packets: Packet[] = [];
+  const batch = new PacketBatch(1);
   for (let off = 0; off < file.length; off += dec.blockLength(file, off)) {
-    const p = dec.decodeBlock(file, off);
-    if (p !== null) packets.push(p);
+    const before = batch.length;
+    const i = dec.decodeBlock(file, off, batch);
+    // A packet block adds one packet and returns its index; any other block adds none and returns -1.
+    assert.equal(batch.length, i >= 0 ? before + 1 : before);
+    if (i >= 0) assert.equal(i, before);
+    else assert.equal(i, -1);
   }
-  return { packets, ifaces };
+  return { packets: packetsOf(batch), batch, ifaces };
 }
 
 describe('PcapngDecoder', () => {
@@ -112,9 +117,9 @@ describe('PcapngDecoder', () => {
   });
 
   it('gives zero-copy views of the block data', () => {
-    const { packets } = decodeAll(GOLDEN_PCAPNG);
-    assert.equal(packets[0]!.data.buffer, GOLDEN_PCAPNG.buffer);
-    assert.equal(packets[0]!.data.byteOffset, GOLDEN_PCAPNG.byteOffset + 28 + 32 + 28);
+    const { batch } = decodeAll(GOLDEN_PCAPNG);
+    assert.equal(batch.data[0], GOLDEN_PCAPNG);
+    assert.equal(batch.offset[0], 28 + 32 + 28);
   });
 
   it('matches what buildPcapng writes', () => {
@@ -211,7 +216,7 @@ describe('PcapngDecoder', () => {
     });
     it('a block before the first section header', () => {
       const b = good().subarray(28);
-      assert.throws(() => new PcapngDecoder().decodeBlock(b, 0), (e: unknown) => e instanceof CorruptError && /before the first section/.test(e.message));
+      assert.throws(() => new PcapngDecoder().decodeBlock(b, 0, new PacketBatch()), (e: unknown) => e instanceof CorruptError && /before the first section/.test(e.message));
     });
     it('an over-long block length', () => {
       const b = good();
@@ -227,7 +232,7 @@ describe('PcapngDecoder', () => {
       (e: unknown) => e instanceof TruncatedError && e.offset === 1000 && e.needed === 12 && e.available === 11,
     );
     assert.throws(
-      () => dec.decodeBlock(GOLDEN_PCAPNG.subarray(0, 27), 0),
+      () => dec.decodeBlock(GOLDEN_PCAPNG.subarray(0, 27), 0, new PacketBatch()),
       (e: unknown) => e instanceof TruncatedError && e.needed === 28 && e.available === 27,
     );
   });
@@ -237,12 +242,13 @@ describe('PcapngDecoder', () => {
     const byte = (): number => Math.floor(rnd() * 256);
     const run = (b: Buffer): void => {
       const dec = new PcapngDecoder();
+      const out = new PacketBatch(1);
       try {
         for (let off = 0; off < b.length; off += dec.blockLength(b, off)) {
-          const p = dec.decodeBlock(b, off);
-          if (p !== null) {
-            assert.ok(p.data.length >= p.caplen && p.caplen <= p.wirelen);
-            assert.ok(p.tsNsec >= 0 && p.tsNsec < 1e9 && Number.isInteger(p.tsNsec));
+          const p = dec.decodeBlock(b, off, out);
+          if (p >= 0) {
+            assert.ok(out.data[p]!.length >= out.offset[p]! + out.caplen[p]! && out.caplen[p]! <= out.wirelen[p]!);
+            assert.ok(out.tsNsec[p]! >= 0 && out.tsNsec[p]! < 1e9 && Number.isInteger(out.tsNsec[p]));
           }
         }
       } catch (e) {
