@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { Pull, Push } from 'zeromq';
 import { FIXTURES, runCli, startReceiver, waitForSize } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
-import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, Packet } from '../../lib/packet.js';
+import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET } from '../../lib/packet.js';
 import { ZmqBatchBuilder } from '../../lib/proto/zmq-batch.js';
+import { batchOf, packet } from '../helpers/packets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zmqdump-'));
 let outputs = 0;
@@ -46,7 +47,7 @@ function ipv6(): Frame {
 function v2Batch(frames: [Frame, number][]): Buffer {
   const b = new ZmqBatchBuilder(12, UUID);
   for (const [f, direction] of frames) {
-    b.append(new Packet(f.tsSec, f.tsUsec * 1000, f.data.length, f.wirelen ?? f.data.length, f.data, LINKTYPE_ETHERNET), direction);
+    b.append(batchOf([packet(f.tsSec, f.tsUsec * 1000, f.data.length, f.wirelen ?? f.data.length, f.data, LINKTYPE_ETHERNET)]), 0, direction);
   }
   return b.finish();
 }
