@@ -147,6 +147,30 @@ describe('VXLAN encoding (spec §5.3)', () => {
     assert.ok(b.equals(hex('aa aa  08 00 00 00 00 00 01 06  aa aa')));
   });
 
+  it('a frame at an offset in a larger buffer (frameOffset) gives the check of the same frame alone', () => {
+    const file = readFileSync(new URL('sample.pcap', FIXTURES));
+    assert.ok(file.subarray(40, 40 + FRAME.length).equals(FRAME));
+    const atOffset = (vni: number, direction: number, caplen: number): Buffer => {
+      const b = Buffer.alloc(VXLAN_HEADER_LEN);
+      writeVxlanHeaderV1(b, 0, vni, direction, file, caplen, 40);
+      return b;
+    };
+    const checks = new Set<number>();
+    for (const [vni, direction] of [[12, DIR_OUT], [0xabcdef, 0], [7, 1]] as const) {
+      for (const caplen of [FRAME.length, 20, 5, 0]) {
+        const want = v1(vni, direction, FRAME, caplen);
+        assert.ok(atOffset(vni, direction, caplen).equals(want), `vni ${vni} dir ${direction} caplen ${caplen}`);
+        checks.add(want[7]!);
+      }
+    }
+    assert.ok(checks.size > 3, 'the cases differ in their check byte');
+    // A frame ending at its buffer's end: the check reads no byte past it.
+    const tail = Buffer.concat([hex('ee ee ee'), FRAME.subarray(0, 6)]);
+    const b = Buffer.alloc(VXLAN_HEADER_LEN);
+    writeVxlanHeaderV1(b, 0, 12, DIR_OUT, tail, 200, 3);
+    assert.ok(b.equals(v1(12, DIR_OUT, FRAME.subarray(0, 6), 200)));
+  });
+
   it('capTime trailer: seconds, then whole microseconds × 1000', () => {
     const b = Buffer.alloc(CAPTIME_TRAILER_LEN);
     writeCapTimeTrailer(b, 0, 1529488755, 58_999);
