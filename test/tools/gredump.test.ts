@@ -4,8 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, test, type TestContext } from 'node:test';
 import { UserError } from '../../lib/errors.js';
-import { LINKTYPE_LINUX_SLL } from '../../lib/packet.js';
-import { checkGredumpArgs, keyFilter } from '../../lib/tools/gredump.js';
+import { DIR_IN, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch } from '../../lib/packet.js';
+import { checkGredumpArgs, GreDecapsulator, keyFilter } from '../../lib/tools/gredump.js';
 import type { ToolArgs } from '../../lib/tools/receiver.js';
 import { buildPcap, buildPcapng, readPcapFile, seededRandom, type PcapRecordSpec } from '../helpers/capture-files.js';
 import { collect, ROOT, runCli, startCli, waitForStderr } from '../helpers/cli.js';
@@ -388,6 +388,45 @@ for (let start = 0; start < datagrams.length; ) {
 }
 addon.rawClose(fd);
 `;
+
+test('GreDecapsulator: frames at offsets in one shared capture buffer, a fragmented datagram among them', () => {
+  const inner = [innerFrame(60, 1), innerFrame(300, 2), innerFrame(90, 3)];
+  const parts = fragmented(gre(0x2000000c, inner[1]!), [104, 208], { id: 77 });
+  const frames = [
+    ethernet(ipv4({ payload: gre(0x1000000c, inner[0]!) })),
+    ethernet(parts[0]!),
+    ethernet(ipv4({ protocol: 17, payload: Buffer.alloc(30) })), // UDP: not GRE
+    ethernet(parts[2]!),
+    ethernet(parts[1]!),
+    ethernet(ipv4({ payload: gre(null, inner[2]!) }), 0x0800, 5),
+  ];
+  // Misleading bytes before each frame: another Ethernet/IPv4 header start.
+  const filler = ethernet(Buffer.alloc(9, 0x45)).subarray(0, 19);
+  const shared = Buffer.concat(frames.flatMap((f) => [filler, f]));
+  const b = new PacketBatch(1);
+  let at = 0;
+  frames.forEach((f, k) => {
+    at += filler.length;
+    b.add(shared, at, f.length, f.length, T0, 1000 * k, LINKTYPE_ETHERNET);
+    at += f.length;
+  });
+  const decap = new GreDecapsulator({ key: null, keyWithDirection: false, sourceIp: null, remoteIp: null });
+  const out = new PacketBatch(1);
+  const added = Array.from({ length: b.length }, (_, i) => decap.decapsulate(b, i, out));
+  assert.deepEqual(added, [true, false, false, false, true, true]);
+  assert.equal(out.length, 3);
+  assert.deepEqual([decap.captured, decap.notGre, decap.malformed, decap.filtered], [6, 1, 0, 0]);
+  inner.forEach((f, k) => {
+    assert.ok(out.frame(k).equals(f), `inner frame ${k}`);
+    assert.deepEqual([out.caplen[k], out.wirelen[k], out.linktype[k]], [f.length, f.length, LINKTYPE_ETHERNET]);
+  });
+  assert.deepEqual(Array.from(out.direction.subarray(0, 3)), [DIR_IN, DIR_OUT, DIR_UNKNOWN]);
+  // Capture times: the frame's own, or for the datagram that of the fragment that completed it.
+  assert.deepEqual(Array.from(out.tsNsec.subarray(0, 3)), [0, 4000, 5000]);
+  // An unfragmented payload is not copied: it stays in the capture buffer's memory (a view of it).
+  assert.equal(out.data[0]!.buffer, shared.buffer);
+  assert.equal(out.data[0]!.byteOffset + out.offset[0]!, shared.byteOffset + shared.indexOf(inner[0]!));
+});
 
 test('live: -i on a veth in a namespace of our own, and -i any, with a 3000-byte frame the kernel fragments', { skip: !netnsAvailable() && 'needs root', timeout: 60_000 }, async (t) => {
   assertPrerequisites();

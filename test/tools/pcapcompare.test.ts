@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, runCli } from '../helpers/cli.js';
 import { buildPcap, buildPcapng, type PcapRecordSpec } from '../helpers/capture-files.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch } from '../../lib/packet.js';
+import { packetDifference } from '../../lib/tools/pcapcompare.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcapcompare-'));
 const SAMPLE = join(FIXTURES, 'sample.pcap');
@@ -31,6 +33,37 @@ function records(n: number): PcapRecordSpec[] {
     data: Buffer.alloc(60 + i, (i * 7) & 0xff),
   }));
 }
+
+test('packetDifference: packet i of one batch against packet j of another, each frame at its own offset', () => {
+  const frame = Buffer.from(Array.from({ length: 64 }, (_, k) => k));
+  const x = new PacketBatch(1);
+  x.add(Buffer.alloc(10), 0, 10, 10, 1, 0, LINKTYPE_ETHERNET);
+  x.add(Buffer.concat([Buffer.alloc(5, 0xee), frame]), 5, 64, 70, 1_700_000_000, 123_456_789, LINKTYPE_ETHERNET);
+  const y = new PacketBatch(1);
+  const shared = Buffer.concat([Buffer.alloc(100, 0xdd), frame, Buffer.alloc(3)]);
+  y.add(shared, 100, 64, 70, 1_700_000_000, 123_456_789, LINKTYPE_ETHERNET);
+  const a = { batch: x, i: 1 };
+  const b = { batch: y, i: 0 };
+  assert.equal(packetDifference(a, b, true, 9), null);
+  assert.equal(packetDifference(a, { batch: x, i: 0 }, false, 6), 'caplen 64 vs 10');
+  y.tsNsec[0] = 123_456_000;
+  assert.equal(packetDifference(a, b, false, 6), null);
+  assert.equal(packetDifference(a, b, true, 9), 'timestamp 1700000000.123456789 vs 1700000000.123456000');
+  y.tsNsec[0] = 123_456_789;
+  shared[100 + 40] ^= 0x0f;
+  assert.equal(packetDifference(a, b, false, 6), 'bytes differ at offset 40 (0x28 vs 0x27)');
+  shared[100 + 40] ^= 0x0f;
+  y.wirelen[0] = 71;
+  assert.equal(packetDifference(a, b, false, 6), 'wirelen 70 vs 71');
+  y.wirelen[0] = 70;
+  y.linktype[0] = LINKTYPE_LINUX_SLL;
+  assert.equal(packetDifference(a, b, false, 6), 'linktype 1 vs 113');
+  y.linktype[0] = LINKTYPE_ETHERNET;
+  y.caplen[0] = 63;
+  x.caplen[1] = 63;
+  x.data[1]![5 + 63] ^= 0xff;
+  assert.equal(packetDifference(a, b, true, 9), null, 'bytes past caplen are not compared');
+});
 
 test('identical files: exit 0 and "Compare result 0, Pkt num: N", positional and --lpcap/--rpcap forms', async (t) => {
   const copy = join(dir, 'xml-copy.pcap');

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { FIXTURES, runCli, startReceiver, waitForSize } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../../lib/proto/vxlan.js';
-import { checkVxlandumpArgs } from '../../lib/tools/vxlandump.js';
+import { checkVxlandumpArgs, VxlanDecapsulator } from '../../lib/tools/vxlandump.js';
+import { LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vxlandump-'));
 let outputs = 0;
@@ -49,6 +50,29 @@ function withCapTime(datagram: Buffer, tsSec: number, tsNsec: number, rawNsec = 
   } else writeCapTimeTrailer(d, datagram.length, tsSec, tsNsec);
   return d;
 }
+
+test('VxlanDecapsulator: the inner frame stays in the datagram; a refused datagram adds nothing', () => {
+  const plain = new VxlanDecapsulator({ vni: 12, capTime: false });
+  const timed = new VxlanDecapsulator({ vni: null, capTime: true });
+  const out = new PacketBatch(1);
+  const d0 = v1(12, 1, FRAMES[0]!);
+  assert.equal(plain.decapsulate(d0, 1_700_000_000_250, out), true);
+  assert.equal(plain.decapsulate(v1(13, 1, FRAMES[1]!), 0, out), false, 'another VNI');
+  assert.equal(plain.decapsulate(d0.subarray(0, VXLAN_HEADER_LEN + 13), 0, out), false, 'shorter than an Ethernet header');
+  const d1 = withCapTime(v2(12, 2, FRAMES[1]!), 1_600_000_000, 123_456_000);
+  assert.equal(timed.decapsulate(d1, 0, out), true);
+  assert.equal(timed.decapsulate(withCapTime(v2(12, 2, FRAMES[2]!), 1, 1e9, true), 0, out), false, 'a trailer with 10^9 ns');
+  assert.equal(out.length, 2, 'refused datagrams left nothing behind');
+  assert.deepEqual([plain.received, plain.vniMismatch, plain.malformed, timed.received, timed.malformed], [3, 1, 1, 2, 1]);
+
+  assert.equal(out.data[0], d0);
+  assert.equal(out.offset[0], VXLAN_HEADER_LEN);
+  assert.ok(out.frame(0).equals(FRAMES[0]!));
+  assert.deepEqual([out.caplen[0], out.wirelen[0], out.linktype[0], out.tsSec[0], out.tsNsec[0]], [FRAMES[0]!.length, FRAMES[0]!.length, LINKTYPE_ETHERNET, 1_700_000_000, 250_000_000]);
+  assert.equal(out.data[1], d1);
+  assert.ok(out.frame(1).equals(FRAMES[1]!), 'the trailer is not part of the frame');
+  assert.deepEqual([out.caplen[1], out.tsSec[1], out.tsNsec[1]], [FRAMES[1]!.length, 1_600_000_000, 123_456_000]);
+});
 
 test('--vni 12: v1 with directions 0/1/2 and v2 with VNI 12 kept, frames byte-exact with receive times; SIGTERM', { timeout: 30_000 }, async (t) => {
   const out = output();

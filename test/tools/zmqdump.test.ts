@@ -8,7 +8,9 @@ import { FIXTURES, runCli, startReceiver, waitForSize } from '../helpers/cli.js'
 import { readPcapFile } from '../helpers/capture-files.js';
 import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET } from '../../lib/packet.js';
 import { ZmqBatchBuilder } from '../../lib/proto/zmq-batch.js';
-import { batchOf, packet } from '../helpers/packets.js';
+import { ZmqUnbatcher } from '../../lib/tools/zmqdump.js';
+import { PacketBatch } from '../../lib/packet.js';
+import { batchOf, packet, packetsOf } from '../helpers/packets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zmqdump-'));
 let outputs = 0;
@@ -87,6 +89,35 @@ function assertFrames(got: { tsSec: number; tsFrac: number; caplen: number; wire
     assert.deepEqual([g.tsSec, g.tsFrac, g.caplen, g.wirelen], [w.tsSec, w.tsUsec, w.data.length, w.wirelen ?? w.data.length], `frame ${i}`);
   });
 }
+
+test('ZmqUnbatcher: each message replaces the batch content; a bad message leaves it empty and counts nothing else', () => {
+  const u = new ZmqUnbatcher();
+  const out = new PacketBatch(1);
+  out.add(Buffer.alloc(20), 0, 20, 20, 1, 0, LINKTYPE_ETHERNET);
+  const v2 = [ipv4(0), tagged(1), ipv6()];
+  u.unbatch([v2Batch(v2.map((f, i) => [f, i] as [Frame, number]))], out);
+  const got = packetsOf(out);
+  assert.equal(got.length, 3, 'the packet there before is gone');
+  got.forEach((p, i) => {
+    const w = v2[i]!;
+    assert.ok(p.data.equals(w.data), `frame ${i}`);
+    assert.deepEqual([p.tsSec, p.tsNsec, p.caplen, p.wirelen, p.linktype], [w.tsSec, w.tsUsec * 1000, w.data.length, w.wirelen ?? w.data.length, LINKTYPE_ETHERNET]);
+  });
+  assert.deepEqual([u.batches, u.packets, u.unlabelled, u.byDirection.slice(0, 3)], [1, 3, 0, [1, 1, 1]]);
+
+  u.unbatch([v1Batch([ipv4(2), ipv4(3)])], out);
+  assert.deepEqual(packetsOf(out).map((p) => p.data), [SAMPLE[2]!.data, SAMPLE[3]!.data]);
+  assert.deepEqual([u.batches, u.packets, u.unlabelled], [2, 5, 2]);
+
+  const good = v2Batch([[ipv4(0), 0], [ipv4(1), 0]]);
+  const bad = Buffer.from(good);
+  bad.writeUInt32BE(5_000_000, bad.length - (18 + SAMPLE[1]!.data.length + 4) + 6); // the second record's µs
+  assert.throws(() => u.unbatch([bad], out), /microseconds/);
+  assert.equal(out.length, 0, 'no half message');
+  assert.throws(() => u.unbatch([good, good], out), /2 parts/);
+  assert.equal(out.length, 0);
+  assert.deepEqual([u.batches, u.packets, u.badMessages, u.byDirection[0]], [2, 5, 2, 1]);
+});
 
 test('v2 (IPv4, 802.1Q, IPv6, directions 0/1/2), legacy v1 and a corrupt message; SIGTERM leaves a complete file', { timeout: 30_000 }, async (t) => {
   const out = output();
