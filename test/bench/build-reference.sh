@@ -75,4 +75,5 @@ cmake --build "$BUILD" --target pktminerg -- -j"$JOBS" >"$BUILD/build.log" 2>&1 
 BIN="$BUILD/bin/pktminerg"
 [ -x "$BIN" ] || die "built, but $BIN is missing"
 echo "build-reference: built $BIN"
-"$BIN" -v
+# run from BUILD_DIR: pktminerg writes a stray "..\log.txt" into its working directory
+(cd "$BUILD" && "$BIN" -v)
