@@ -1,5 +1,6 @@
 /**
  * Micro-benchmarks of the pure per-packet parts of the pipeline, in packets/s.
+ * The cases themselves are in lib/micro-cases.ts (shared with micro-check.test.ts).
  * Not a test: the name does not end in .test.ts, and since `node --test dist/test/` still runs
  * every .js under that directory, it returns at once when NODE_TEST_CONTEXT is set.
  *
@@ -10,25 +11,11 @@
  * for --warmup-ms, then for at least --ms, and prints one line:
  *   micro <case> <packets/s> <ns per packet> (<packets per iteration>)
  * With --json, one JSON line per case is appended (rows with "prim": "micro",
- * read by test/bench/summarize.py).
- *
- * Inputs are synthetic and deterministic: 60-byte UDP/IPv4 frames over 1024
- * flows like make-pcaps.py's small-64B-1M.pcap, except for the one case that
- * decodes fixtures/xml.pcap (1200 real frames, 60-1514 bytes).
+ * read by test/bench/summarize.py). --only matches a case's name or its id
+ * (lib/micro-cases.ts, e.g. vxlan-v1-check).
  */
-import { appendFileSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { ChannelCounters } from '../../lib/counters.js';
-import { LINKTYPE_ETHERNET, Packet, type Batch } from '../../lib/packet.js';
-import { CaptureFileDecoder } from '../../lib/proto/capture-file-decoder.js';
-import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../../lib/proto/gre.js';
-import { PcapRecordEncoder } from '../../lib/proto/pcap.js';
-import { VXLAN_HEADER_LEN, writeVxlanHeaderV1 } from '../../lib/proto/vxlan.js';
-import { ZmqBatchBuilder } from '../../lib/proto/zmq-batch.js';
-import { makeDirectionFn, parseDirExpression } from '../../lib/stages/direction.js';
-import { sliceBatch } from '../../lib/stages/slice.js';
-import { makeThrottleFn } from '../../lib/stages/throttle.js';
-import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
+import { appendFileSync } from 'node:fs';
+import { microCases, sinkValue, type Case } from './lib/micro-cases.js';
 
 interface Options {
   ms: number;
@@ -63,94 +50,7 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-const FIXTURES = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
-const FILE_CHUNK = 1 << 20; // what FileSource reads per chunk
-const TS_SEC = 1_700_000_000;
-
-/** Something every case feeds, so that no work can be optimised away. */
-let sink = 0;
-
-// ---------- synthetic traffic, like make-pcaps.py small_frames ----------
-
-function ipChecksum(b: Buffer, off: number, len: number): number {
-  let s = 0;
-  for (let i = 0; i < len; i += 2) s += (b[off + i]! << 8) | b[off + i + 1]!;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return ~s & 0xffff;
-}
-
-/** One 60-byte Ethernet/IPv4/UDP frame of flow `flow` (10.250.100.x:10000+ -> 10.250.101.y:9999). */
-function smallFrame(flow: number): Buffer {
-  const f = Buffer.alloc(60);
-  Buffer.from('020000000102020000000101', 'hex').copy(f, 0);
-  f.writeUInt16BE(0x0800, 12);
-  const ip = 14;
-  f[ip] = 0x45;
-  f.writeUInt16BE(46, ip + 2);
-  f.writeUInt16BE(flow & 0xffff, ip + 4);
-  f.writeUInt16BE(0x4000, ip + 6);
-  f[ip + 8] = 64;
-  f[ip + 9] = 17;
-  f.set([10, 250, 100, 1 + (flow % 250)], ip + 12);
-  f.set([10, 250, 101, 1 + (Math.floor(flow / 250) % 250)], ip + 16);
-  f.writeUInt16BE(ipChecksum(f, ip, 20), ip + 10);
-  const udp = ip + 20;
-  f.writeUInt16BE(10000 + (flow % 50000), udp);
-  f.writeUInt16BE(9999, udp + 2);
-  f.writeUInt16BE(26, udp + 4);
-  for (let i = udp + 8; i < 60; i++) f[i] = (flow * 7 + i) & 0xff;
-  return f;
-}
-
-const FLOWS = 1024;
-const POOL = Array.from({ length: FLOWS }, (_, i) => smallFrame(i));
-
-/** A classic LE µs pcap of `n` small frames, 1 µs apart. */
-function smallPcap(n: number): Buffer {
-  const b = Buffer.alloc(24 + n * (16 + 60));
-  b.writeUInt32LE(0xa1b2c3d4, 0);
-  b.writeUInt16LE(2, 4);
-  b.writeUInt16LE(4, 6);
-  b.writeUInt32LE(65535, 16);
-  b.writeUInt32LE(LINKTYPE_ETHERNET, 20);
-  let off = 24;
-  for (let i = 0; i < n; i++) {
-    b.writeUInt32LE(TS_SEC + Math.floor(i / 1e6), off);
-    b.writeUInt32LE(i % 1e6, off + 4);
-    b.writeUInt32LE(60, off + 8);
-    b.writeUInt32LE(60, off + 12);
-    POOL[i % FLOWS]!.copy(b, off + 16);
-    off += 76;
-  }
-  return b;
-}
-
-/** A batch of small frames; each Packet's data is a view of one shared buffer, as the decoder makes them. */
-function smallBatch(n: number): Batch {
-  const backing = Buffer.alloc(n * 60);
-  const batch: Batch = [];
-  for (let i = 0; i < n; i++) {
-    const data = backing.subarray(i * 60, i * 60 + 60);
-    POOL[i % FLOWS]!.copy(data);
-    batch.push(new Packet(TS_SEC, (i % 1000) * 1000, 60, 60, data, LINKTYPE_ETHERNET));
-  }
-  return batch;
-}
-
-function chunks(file: Buffer, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let off = 0; off < file.length; off += size) out.push(file.subarray(off, Math.min(off + size, file.length)));
-  return out;
-}
-
 // ---------- the harness ----------
-
-interface Case {
-  name: string;
-  /** Packets one call of `run` handles. */
-  packets: number;
-  run: () => void;
-}
 
 interface Result {
   name: string;
@@ -178,147 +78,6 @@ function measure(c: Case, o: Options): Result {
   return { name: c.name, pps, nsPerPkt: 1e9 / pps, iterations, packetsPerIteration: c.packets };
 }
 
-function decoderCase(name: string, file: Buffer, expected: number): Case {
-  const parts = chunks(file, FILE_CHUNK);
-  return {
-    name,
-    packets: expected,
-    run: () => {
-      const d = new CaptureFileDecoder();
-      const out: Packet[] = [];
-      for (const c of parts) d.push(c, out);
-      d.finish();
-      if (out.length !== expected) throw new Error(`${name}: decoded ${out.length} packets, expected ${expected}`);
-      sink += out[out.length - 1]!.caplen;
-    },
-  };
-}
-
-function cases(o: Options): Case[] {
-  const n = o.batch;
-  const list: Case[] = [];
-
-  const xml = readFileSync(`${FIXTURES}xml.pcap`);
-  list.push(decoderCase(`CaptureFileDecoder xml.pcap (1200 frames, 1 MiB chunks)`, xml, 1200));
-  const SMALL_FILE_PACKETS = 65536;
-  list.push(decoderCase(`CaptureFileDecoder small-64B (${SMALL_FILE_PACKETS} frames, 1 MiB chunks)`, smallPcap(SMALL_FILE_PACKETS), SMALL_FILE_PACKETS));
-
-  {
-    const batch = smallBatch(n);
-    const enc = new PcapRecordEncoder(false);
-    list.push({ name: `PcapRecordEncoder.encode (batch ${n})`, packets: n, run: () => (sink += enc.encode(batch).length) });
-  }
-  {
-    const batch = smallBatch(n);
-    list.push({ name: `vlanDecodeBatch (batch ${n})`, packets: n, run: () => { vlanDecodeBatch(batch); sink += batch[0]!.l3Offset; } });
-  }
-  {
-    // Every frame goes to one of these 5 hosts on port 9999: nothing is dropped, so the batch stays whole.
-    const batch = smallBatch(n);
-    vlanDecodeBatch(batch);
-    const hosts = [1, 2, 3, 4, 5].map((h) => `host_10.250.101.${h}`).join('_or_');
-    const counters = new ChannelCounters();
-    const dir = makeDirectionFn(parseDirExpression(`${hosts}_and_port_9999`, () => undefined), counters);
-    list.push({
-      name: `makeDirectionFn expr, 5 hosts + port (batch ${n})`,
-      packets: n,
-      run: () => {
-        dir(batch);
-        if (batch.length !== n) throw new Error('direction stage dropped frames');
-        sink += batch[0]!.direction;
-      },
-    });
-  }
-  {
-    const batch = smallBatch(n);
-    list.push({ name: `sliceBatch 40 B (batch ${n})`, packets: n, run: () => { sliceBatch(batch, 40); sink += batch[0]!.caplen; } });
-  }
-  {
-    // 10 Tbit/s: every frame fits, so this is the admit path (the common one) at full cost.
-    const batch = smallBatch(n);
-    const counters = new ChannelCounters();
-    const throttle = makeThrottleFn(1e7, 'gre', counters);
-    list.push({
-      name: `Throttle (makeThrottleFn gre, admit path, batch ${n})`,
-      packets: n,
-      run: () => {
-        throttle(batch);
-        if (batch.length !== n) throw new Error('throttle dropped frames');
-        sink += counters.droppedThrottled;
-      },
-    });
-  }
-  {
-    const batch = smallBatch(n);
-    const out = Buffer.allocUnsafe(GRE_HEADER_LEN + 2048);
-    list.push({
-      name: `writeGreHeader+greKey (batch ${n})`,
-      packets: n,
-      run: () => {
-        for (let i = 0; i < batch.length; i++) writeGreHeader(out, 0, greKey(0xffffffff, batch[i]!.direction));
-        sink += out[7]!;
-      },
-    });
-    list.push({
-      name: `GRE encode: header + frame copy, as GreSink (batch ${n})`,
-      packets: n,
-      run: () => {
-        for (let i = 0; i < batch.length; i++) {
-          const p = batch[i]!;
-          writeGreHeader(out, 0, greKey(0xffffffff, p.direction));
-          p.data.copy(out, GRE_HEADER_LEN, 0, p.caplen);
-        }
-        sink += out[7]!;
-      },
-    });
-  }
-  {
-    const batch = smallBatch(n);
-    const out = Buffer.allocUnsafe(8 + VXLAN_HEADER_LEN + 2048);
-    list.push({
-      name: `writeVxlanHeaderV1 with check byte (batch ${n})`,
-      packets: n,
-      run: () => {
-        for (let i = 0; i < batch.length; i++) {
-          const p = batch[i]!;
-          writeVxlanHeaderV1(out, 8, 1234, p.direction, p.data, p.caplen);
-        }
-        sink += out[15]!;
-      },
-    });
-    list.push({
-      name: `VXLAN encode: v1 header + frame copy, as VxlanSink (batch ${n})`,
-      packets: n,
-      run: () => {
-        for (let i = 0; i < batch.length; i++) {
-          const p = batch[i]!;
-          writeVxlanHeaderV1(out, 8, 1234, p.direction, p.data, p.caplen);
-          p.data.copy(out, 8 + VXLAN_HEADER_LEN, 0, p.caplen);
-        }
-        sink += out[15]!;
-      },
-    });
-  }
-  {
-    // The sink's loop (zmq-sink.ts appendBatch) without the socket: finish() whenever the 1 MiB message is full.
-    const batch = smallBatch(n);
-    const b = new ZmqBatchBuilder(1, Buffer.alloc(16));
-    list.push({
-      name: `ZmqBatchBuilder.append+finish, 1 MiB messages (batch ${n})`,
-      packets: n,
-      run: () => {
-        for (let i = 0; i < batch.length; i++) {
-          const p = batch[i]!;
-          if (!b.canLabel(p) || !b.carries(p)) throw new Error('zmq: frame refused');
-          if (b.count > 0 && (!b.fits(p) || b.startsNewSecond(p))) sink += b.finish().length;
-          b.append(p, p.direction);
-        }
-      },
-    });
-  }
-  return list;
-}
-
 function main(): void {
   // `node --test dist/test/` (npm test) runs every .js under the directory, not only *.test.js:
   // under the test runner this file does nothing instead of spending ~16 s benchmarking.
@@ -327,7 +86,7 @@ function main(): void {
     return;
   }
   const o = parseOptions(process.argv.slice(2));
-  const selected = cases(o).filter((c) => !o.only || o.only.test(c.name));
+  const selected = microCases(o.batch).filter((c) => !o.only || o.only.test(c.name) || o.only.test(c.id));
   const width = Math.max(...selected.map((c) => c.name.length));
   process.stdout.write(`micro-benchmarks: node ${process.version}, ${o.warmupMs} ms warm-up + ${o.ms} ms each\n`);
   for (const c of selected) {
@@ -351,7 +110,7 @@ function main(): void {
       appendFileSync(o.json, `${JSON.stringify(row)}\n`);
     }
   }
-  if (sink === -1) process.stdout.write('\n'); // keeps `sink` observable
+  if (sinkValue() === -1) process.stdout.write('\n'); // keeps the cases' results observable
 }
 
 main();

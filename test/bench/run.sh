@@ -29,6 +29,14 @@
 #                with rm -rf dist) cannot break a run; 0 = run dist/ in place
 #   BUILD(0)     1 = run tsc even when dist/ exists
 #   LABEL(packet-agent)  RESULTS_DIR(test/bench/results)  PY(/usr/bin/python3 if present)
+#   REFERENCE("")  path of a C++ reference pktminerg (build-reference.sh builds one): every live cell
+#        then runs packet-agent and the reference in turn (A, B, A, B ... over REPS), same forward-rate.sh,
+#        the reference labelled REFERENCE_LABEL(reference-0.8.4), with its options as ONE argument plus
+#        `--control 0` (otherwise its defaults, e.g. -b 256); dump = its own local dump
+#        (`--dump DIR/ --interval 0`). It has no -f: the offline part has no reference row.
+#   REFERENCE_OPTS("")  extra options inside the reference's one argument (letters, digits, space . _ , : / = + - only)
+#   OFFLINE_TCPDUMP(1 when tcpdump is installed)  the offline part also times `tcpdump -r PCAP -w OUT`
+#        after each packet-agent run (label tcpdump), for the packets/s ratio
 # Live and profile parts need root, iproute2, and: apt-get install -y nftables python3-zmq tcpreplay netsniff-ng
 # (tcpdump too, which tcpreplay pulls in on Debian; netsniff-ng brings trafgen).
 set -u
@@ -59,6 +67,10 @@ WORK=${WORK:-$PCAP_DIR/agent-bench}
 SNAPSHOT=${SNAPSHOT:-1}
 BUILD=${BUILD:-0}
 LABEL=${LABEL:-packet-agent}
+REFERENCE=${REFERENCE:-}
+REFERENCE_LABEL=${REFERENCE_LABEL:-reference-0.8.4}
+REFERENCE_OPTS=${REFERENCE_OPTS:-}
+if [ -z "${OFFLINE_TCPDUMP:-}" ]; then if command -v tcpdump >/dev/null; then OFFLINE_TCPDUMP=1; else OFFLINE_TCPDUMP=0; fi; fi
 RESULTS_DIR=${RESULTS_DIR:-$HERE/results}
 if [ -z "${PY:-}" ]; then if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi; fi
 export PY
@@ -67,6 +79,21 @@ has_part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 say() { printf '%s\n' "$*"; }
 die() { say "ERROR: $*" >&2; exit 2; }
 FAILED=0
+
+# ---------- the C++ reference (optional) ----------
+REF_VERSION=""
+if [ -n "$REFERENCE" ]; then
+  [ -f "$REFERENCE" ] && [ -x "$REFERENCE" ] || die "REFERENCE=$REFERENCE is not an executable file (test/bench/build-reference.sh builds one)"
+  REFERENCE=$(cd "$(dirname "$REFERENCE")" && pwd)/$(basename "$REFERENCE")
+  # it goes into forward-rate.sh's `bash -c "exec $AGENT_CMD"`: only plain option characters
+  [[ $REFERENCE_OPTS =~ ^[A-Za-z0-9\ ._,:/=+-]*$ ]] || die "REFERENCE_OPTS may hold only letters, digits, space and . _ , : / = + -"
+  [[ $REFERENCE_LABEL =~ ^[A-Za-z0-9._+-]+$ ]] || die "REFERENCE_LABEL may hold only letters, digits and . _ + -"
+  # from a scratch directory: pktminerg writes a stray "..\log.txt" into its working directory
+  ref_tmp=$(mktemp -d)
+  REF_VERSION=$(cd "$ref_tmp" && "$REFERENCE" -v 2>&1 | sed -n 's/^~ *pktminerg version //p' | head -1)
+  rm -rf "$ref_tmp"
+  [ -n "$REF_VERSION" ] || die "REFERENCE=$REFERENCE: \`-v\` does not print a pktminerg version"
+fi
 
 # ---------- build, snapshot, logging ----------
 ADDON=build/Release/packet_io.node
@@ -129,7 +156,8 @@ say "== packet-agent bench $RUN_ID: $(nproc) CPU ($CPU_MODEL), kernel $(uname -r
 say "   parts: $PARTS; results: $OUT"
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 say "   load average now: $LOAD (other work on the machine skews the live figures)"
-record "{\"meta\": true, \"label\": \"$LABEL\", \"nproc\": $(nproc), \"cpu\": \"$CPU_MODEL\", \"kernel\": \"$(uname -r)\", \"node\": \"$(node --version)\", \"rev\": \"$GIT_REV\", \"loadavg\": \"$LOAD\", \"parts\": \"$PARTS\", \"rates\": \"$RATES\", \"gen\": \"$GEN\", \"reps\": $REPS, \"dur_s\": $DUR_S}"
+[ -n "$REFERENCE" ] && say "   reference: $REFERENCE, pktminerg $REF_VERSION (label $REFERENCE_LABEL)"
+record "{\"meta\": true, \"label\": \"$LABEL\", \"nproc\": $(nproc), \"cpu\": \"$CPU_MODEL\", \"kernel\": \"$(uname -r)\", \"node\": \"$(node --version)\", \"rev\": \"$GIT_REV\", \"loadavg\": \"$LOAD\", \"parts\": \"$PARTS\", \"rates\": \"$RATES\", \"gen\": \"$GEN\", \"reps\": $REPS, \"dur_s\": $DUR_S, \"reference\": \"$REF_VERSION\", \"reference_label\": \"$([ -n "$REFERENCE" ] && echo "$REFERENCE_LABEL")\"}"
 
 # ---------- test traffic ----------
 need_x5=0
@@ -173,6 +201,21 @@ agent_cmd() { # TRANSPORT -> AGENT_CMD with forward-rate.sh placeholders
   esac
 }
 
+ref_cmd() { # TRANSPORT -> AGENT_CMD for the C++ reference: all its options as ONE argument, --control 0
+  local bin opts
+  bin=$(printf '%q' "$REFERENCE")
+  case $1 in
+    gre) opts="-i {CAP_IF} -r {RCV_IP} -k {GRE_KEY}" ;;
+    vxlan) opts="-i {CAP_IF} -r {RCV_IP} -n {VNI} -x {VXLAN_PORT}" ;;
+    zmq) opts="-i {CAP_IF} -r {RCV_IP} -z {ZMQ_PORT}" ;;
+    # its local dump: --interval 0 = one file, DIR/<interface>/pktminerg_dump.pcap (DIR needs the
+    # trailing slash: it is concatenated); no -r = nothing forwarded
+    dump) opts="-i {CAP_IF} --dump {DUMP_DIR}/ --interval 0" ;;
+    *) return 1 ;;
+  esac
+  echo "$bin \"$opts --control 0${REFERENCE_OPTS:+ $REFERENCE_OPTS}\""
+}
+
 declare -A NPK=()
 pcap_records() { # PATH -> REPLY = number of records (cached; call it outside $(...))
   [ -n "${NPK[$1]:-}" ] || NPK[$1]=$("$PY" "$HERE/lib/pcap-count.py" "$1" | sed -n 's/.*records=\([0-9]*\).*/\1/p')
@@ -211,10 +254,14 @@ fi
 # ---------- (b) live matrix ----------
 if has_part live && [ "$live_ok" = 1 ]; then
   say "== live ($GEN): transports [$TRANSPORTS] x rates [$RATES] x pcaps [$PCAPS] x $REPS rep(s), ~${DUR_S} s each (top: $TOP_PKTS pkts)"
+  [ -n "$REFERENCE" ] && say "   each cell: $LABEL, then $REFERENCE_LABEL ($(ref_cmd gre))"
   for rep in $(seq "$REPS"); do
     for pcap in $PCAPS; do
       for t in $TRANSPORTS; do
-        for r in $RATES; do live_run "$pcap" "$t" "$r" "$LABEL"; done
+        for r in $RATES; do
+          live_run "$pcap" "$t" "$r" "$LABEL"
+          if [ -n "$REFERENCE" ]; then live_run "$pcap" "$t" "$r" "$REFERENCE_LABEL" "$(ref_cmd "$t")"; fi
+        done
       done
     done
   done
@@ -254,12 +301,46 @@ offline_run() {
   rm -rf "$out"
 }
 
+# tcpdump_offline_run PCAP: `tcpdump -r PCAP -w OUT` under /usr/bin/time -v, the same fields as
+# offline_run (label tcpdump): the C++ reference has no -f, so this is the offline comparison
+tcpdump_offline_run() {
+  local pcap=$1 path="$PCAP_DIR/$1" out="$WORK/offline-out" tv="$WORK/time-v.txt" log="$LOGS/tcpdump-offline-${1%.pcap}.log"
+  local npk size wall rss ut st rec row
+  [ -r "$path" ] || { say "offline: $path missing"; FAILED=1; return; }
+  pcap_records "$path"; npk=$REPLY
+  size=$(stat -c %s "$path")
+  rm -rf "$out"; mkdir -p "$out"
+  cat "$path" >/dev/null
+  /usr/bin/time -v -o "$tv" tcpdump -r "$path" -w "$out/tcpdump.pcap" >"$log" 2>&1 \
+    || { say "offline $pcap: tcpdump failed: $(tail -3 "$log" | tr '\n' ' ')"; FAILED=1; return; }
+  wall=$(sed -n 's/.*Elapsed (wall clock) time.*: //p' "$tv" | awk -F: '{s=0; for (i=1;i<=NF;i++) s=s*60+$i; print s}')
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tv")
+  ut=$(sed -n 's/.*User time (seconds): //p' "$tv"); st=$(sed -n 's/.*System time (seconds): //p' "$tv")
+  rec=$("$PY" "$HERE/lib/pcap-count.py" "$out" | sed -n 's/.*records=\([0-9]*\).*/\1/p')
+  row=$(awk -v p="$pcap" -v n="$npk" -v rec="$rec" -v w="$wall" -v sz="$size" -v rss="$rss" -v ut="$ut" -v st="$st" 'BEGIN{
+    pps=(w>0)?n/w:0; mbps=(w>0)?sz/w/1e6:0; cpu=ut+st;
+    printf "{\"test\": \"offline_dump\", \"pcap\": \"%s\", \"label\": \"tcpdump\", \"tool\": \"tcpdump -r -w\", \"packets\": %d, \"recorded\": %d, \"wall_s\": %.3f, \"pps\": %.0f, \"MBps\": %.1f, \"peak_rss_kb\": %d, \"cpu_s\": %.2f, \"cpu_us_pkt\": %.3f}",
+      p, n, rec, w, pps, mbps, rss, cpu, (n>0)?cpu*1e6/n:0 }')
+  record "$row"
+  [ "$rec" = "$npk" ] || { say "offline $pcap: tcpdump recorded $rec of $npk packets"; FAILED=1; }
+  printf 'offline %-22s packets=%-8s recorded=%-8s wall=%6.2f s  %5.2f Mpkt/s  %6.1f MB/s  cpu=%.2f s (%.3f µs/pkt)  peakRSS=%4d MB [tcpdump -r -w]\n' \
+    "$pcap" "$npk" "$rec" "$wall" "$(awk -v n="$npk" -v w="$wall" 'BEGIN{print (w>0)?n/w/1e6:0}')" \
+    "$(awk -v s="$size" -v w="$wall" 'BEGIN{print (w>0)?s/w/1e6:0}')" "$(awk -v a="$ut" -v b="$st" 'BEGIN{print a+b}')" \
+    "$(awk -v a="$ut" -v b="$st" -v n="$npk" 'BEGIN{print (n>0)?(a+b)*1e6/n:0}')" "$(( ${rss:-0} / 1024 ))"
+  rm -rf "$out"
+}
+
 if has_part offline; then
   if [ ! -x /usr/bin/time ]; then say "SKIPPING offline: /usr/bin/time missing (apt-get install -y time)"; FAILED=1
   else
     say "== offline: pktminerg -f PCAP --dump DIR ($OFFLINE_REPS rep(s); wall time includes node start-up)"
+    [ "$OFFLINE_TCPDUMP" = 1 ] && say "   each followed by tcpdump -r PCAP -w OUT, timed the same way"
+    [ -n "$REFERENCE" ] && say "   ($REFERENCE_LABEL has no -f (no file input): no offline row for it)"
     for rep in $(seq "$OFFLINE_REPS"); do
-      for pcap in $OFFLINE_PCAPS; do offline_run "$pcap" "$LABEL"; done
+      for pcap in $OFFLINE_PCAPS; do
+        offline_run "$pcap" "$LABEL"
+        if [ "$OFFLINE_TCPDUMP" = 1 ]; then tcpdump_offline_run "$pcap"; fi
+      done
     done
   fi
 fi
