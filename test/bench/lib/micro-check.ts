@@ -30,6 +30,7 @@ export const CHECKED_CASES = [
   'decode-xml',
   'decode-small64',
   'pcap-encode',
+  'pcap-encode-headers',
   'gre-encode',
   'vxlan-v1-check',
   'vxlan-encode',
