@@ -266,17 +266,29 @@ export class Channel {
   }
 
   summary(): string[] {
-    const c = this.counters;
-    const drops = this.drops();
-    return [
-      this.source instanceof LiveSource
-        ? `captured ${c.captured} packets (${c.capturedBytes} bytes) on ${this.source.label}; ${describeKernelCounts(c)}`
-        : `captured ${c.captured} packets (${c.capturedBytes} bytes)`,
-      ...(this.opts.dir === null ? [] : [describeDirections(c)]),
-      ...this.sinks.map((s) => s.describe()),
-      `dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`,
-    ];
+    return formatSummary(this.snapshot(), this.source instanceof LiveSource, this.opts.dir === null ? null : this.counters.directions, this.sinkLines());
   }
+
+  /** Each sink's summary line (Sink.describe). */
+  sinkLines(): string[] {
+    return this.sinks.map((s) => s.describe());
+  }
+}
+
+/**
+ * A channel's summary lines from its snapshot: what was captured (on a live source, with the kernel's
+ * counts), `--dir`'s counts (`directions`, null without --dir), each sink's line, every drop reason.
+ * One worker's channel and the merge of several (worker-channel.ts) print the same lines this way.
+ */
+export function formatSummary(s: ChannelSnapshot, live: boolean, directions: Iterable<number> | null, sinkLines: string[]): string[] {
+  const k = s.kernel;
+  const captured = `captured ${s.captured.packets} packets (${s.captured.bytes} bytes)`;
+  return [
+    live ? `${captured} on ${s.source}; ${describeKernelCounts({ kernelReceived: k.received, kernelDropped: k.dropped, interfaceDropped: k.interfaceDropped })}` : captured,
+    ...(directions === null ? [] : [describeDirections({ directions })]),
+    ...sinkLines,
+    `dropped: ${s.drops.map((d) => `${d.reason} ${d.packets}`).join(', ')}`,
+  ];
 }
 
 /** Refuses two channels whose `target` (undefined: none) is the same, with the message `clash` gives. */
