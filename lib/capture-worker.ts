@@ -20,6 +20,8 @@ export interface WorkerInit {
   opts: ChannelOptions;
   excludeHosts: string[];
   fanout: number;
+  /** 1..N, for the main thread's log lines. */
+  number: number;
 }
 
 /** Worker → main thread. */

@@ -59,7 +59,13 @@ export class WorkerChannel implements ChannelLike {
   private readonly fanout: number;
   private stopping = false;
 
-  constructor(readonly opts: ChannelOptions, private readonly baseLog: Logger, private readonly excludeHosts: string[] = []) {
+  /** `entry`: the module each worker runs (tests give a fake). */
+  constructor(
+    readonly opts: ChannelOptions,
+    private readonly baseLog: Logger,
+    private readonly excludeHosts: string[] = [],
+    private readonly entry: URL = new URL('./capture-worker.js', import.meta.url),
+  ) {
     this.log = prefixedLogger(baseLog, `[-${String(opts.index).padStart(2, '0')}-] `);
     this.template = new Channel(opts, SILENT, excludeHosts);
     this.fanout = fanoutGroup(process.pid, opts.index);
@@ -81,8 +87,8 @@ export class WorkerChannel implements ChannelLike {
   }
 
   private start(number: number): Promise<void> {
-    const init: WorkerInit = { opts: this.opts, excludeHosts: this.excludeHosts, fanout: this.fanout };
-    const thread = new Worker(new URL('./capture-worker.js', import.meta.url), { workerData: init });
+    const init: WorkerInit = { opts: this.opts, excludeHosts: this.excludeHosts, fanout: this.fanout, number };
+    const thread = new Worker(this.entry, { workerData: init });
     let markExited!: () => void;
     const w: WorkerState = { number, thread, report: null, error: null, exited: new Promise((resolve) => (markExited = resolve)) };
     this.workers.push(w);
