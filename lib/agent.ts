@@ -8,7 +8,7 @@
  */
 import { setPriority } from 'node:os';
 import type { CommandLine } from './args.js';
-import { Channel, refuseSharedDumpDirs, refuseSharedWriteFiles } from './channel.js';
+import { Channel, refuseSharedDumpDirs, refuseSharedWriteFiles, type ChannelLike } from './channel.js';
 import { pinProcess, processCpu } from './cpu.js';
 import { UserError } from './errors.js';
 import { getLogger, type Logger } from './log.js';
@@ -18,9 +18,10 @@ import { startStatusLine, statusText } from './progress.js';
 import { StatsReporter } from './stats.js';
 import { processTotals, StatusPort, statusPortOf } from './status-port.js';
 import { setAgentUser } from './trusted-path.js';
+import { WorkerChannel } from './worker-channel.js';
 
 export class Agent {
-  readonly channels: Channel[];
+  readonly channels: ChannelLike[];
   private readonly user: AgentUser | null;
   private statusPort: StatusPort | null = null;
   private metrics: MetricsServer | null = null;
@@ -28,7 +29,8 @@ export class Agent {
   constructor(private readonly cmd: CommandLine, private readonly log: Logger) {
     // Every group's remotes stay out of every live capture (spec §2.2).
     const remotes = cmd.channels.flatMap((o) => o.forward?.remotes ?? []);
-    this.channels = cmd.channels.map((o) => new Channel(o, log, remotes));
+    // --workers N: the channel runs on N threads (worker-channel.ts); the process-wide parts stay here.
+    this.channels = cmd.channels.map((o) => (o.workers > 1 ? new WorkerChannel(o, log, remotes) : new Channel(o, log, remotes)));
     refuseSharedDumpDirs(this.channels);
     refuseSharedWriteFiles(this.channels);
     this.user = cmd.user === null ? null : lookupAgentUser(cmd.user);
@@ -112,7 +114,7 @@ export class Agent {
     for (const c of this.channels) this.logSummary(c);
   }
 
-  private logSummary(c: Channel): void {
+  private logSummary(c: ChannelLike): void {
     for (const line of c.summary()) c.log.info(line);
   }
 

@@ -50,6 +50,13 @@ export const GROUP_OPTIONS: Record<string, Options> = {
   control: { type: 'string', group: 'Process:', describe: 'answer status queries (ZeroMQ REP) on this port of 127.0.0.1 (default off)' },
   priority: { alias: 'p', type: 'boolean', group: 'Process:', describe: 'raise the process priority' },
   cpu: { type: 'string', group: 'Process:', describe: 'pin the process (every thread) to this CPU' },
+  workers: {
+    type: 'string',
+    group: 'Process:',
+    describe:
+      'capture the interface on N threads (1..64, default 1): a PACKET_FANOUT group splits its frames by flow hash, each thread with its own ring ' +
+      '(-b MiB each) and its own forwarding socket; counters and summary stay one per group. Live capture with -r only (not -f, --dump, -w, --count, --mbps, --cpu, -Z)',
+  },
 };
 
 export interface CommandLine {
@@ -210,6 +217,9 @@ function parseGroups({ globals, groups }: SplitArgs, origin: string | undefined,
       channels.push(...checkGroup(args, channels.length + 1, platform));
     });
   });
+  // The capture threads keep no capability after -Z (privileges.c keeps them on the calling thread only): a reopen would fail.
+  const threaded = channels.find((c) => c.workers > 1);
+  if (user !== null && threaded) throw new UserError(`-Z/--user with --workers ${threaded.workers}: the capture threads could not reopen capture after an interface flap without root; run as root or give --workers 1`);
   return { help, version, logConfig, metrics, statsInterval, user, listInterfaces, json, quiet, channels };
 }
 

@@ -69,6 +69,23 @@ export interface ChannelSnapshot {
   drops: { reason: string; packets: number }[];
 }
 
+/**
+ * What the process (agent.ts) asks of a channel: a Channel, or a WorkerChannel running the channel
+ * on several threads (`--workers N`, worker-channel.ts).
+ */
+export interface ChannelLike {
+  readonly opts: ChannelOptions;
+  readonly log: Logger;
+  /** The directory its dump files go to; null without --dump. */
+  readonly dumpDir: string | null;
+  open(): Promise<void>;
+  run(): Promise<void>;
+  stop(): void;
+  destroy(): void;
+  snapshot(): ChannelSnapshot;
+  summary(): string[];
+}
+
 /** Sinks that send to a remote (the reference's "forwarded"). */
 const FORWARDING = new Set(['gre', 'vxlan', 'zmq']);
 
@@ -84,7 +101,7 @@ export function forwarded(s: ChannelSnapshot): { packets: number; bytes: number 
   return { packets, bytes };
 }
 
-export class Channel {
+export class Channel implements ChannelLike {
   readonly counters = new ChannelCounters();
   readonly log: Logger;
   private readonly source: CaptureSource;
@@ -101,9 +118,10 @@ export class Channel {
    * Builds the channel's objects from its options; throws UserError for
    * options that contradict each other. `excludeHosts`: the remotes of every
    * group, kept out of live capture so that forwarded packets are not
-   * captured again (spec §2.2).
+   * captured again (spec §2.2). `fanout`: one worker of several (`--workers`,
+   * worker-channel.ts): the PACKET_FANOUT group its live capture joins.
    */
-  constructor(readonly opts: ChannelOptions, log: Logger, excludeHosts: string[] = []) {
+  constructor(readonly opts: ChannelOptions, log: Logger, excludeHosts: string[] = [], private readonly fanout = 0) {
     this.log = prefixedLogger(log, `[-${String(opts.index).padStart(2, '0')}-] `);
     if (opts.dir === 'auto' && opts.source.kind === 'file') throw new UserError('--dir auto needs live capture (the interface\'s MAC decides the direction); use a host/port expression with -f');
     if (opts.source.kind === 'file' && opts.expression) throw new UserError('BPF filters (--expression) apply to live capture (-i) only');
@@ -203,6 +221,7 @@ export class Channel {
         snaplen: o.snaplen || undefined,
         count: o.count || undefined,
         mac: this.autoMac,
+        fanout: this.fanout,
         onReopen: () => this.dump?.reopen(),
       });
     }
@@ -266,21 +285,33 @@ export class Channel {
   }
 
   summary(): string[] {
-    const c = this.counters;
-    const drops = this.drops();
-    return [
-      this.source instanceof LiveSource
-        ? `captured ${c.captured} packets (${c.capturedBytes} bytes) on ${this.source.label}; ${describeKernelCounts(c)}`
-        : `captured ${c.captured} packets (${c.capturedBytes} bytes)`,
-      ...(this.opts.dir === null ? [] : [describeDirections(c)]),
-      ...this.sinks.map((s) => s.describe()),
-      `dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`,
-    ];
+    return formatSummary(this.snapshot(), this.source instanceof LiveSource, this.opts.dir === null ? null : this.counters.directions, this.sinkLines());
+  }
+
+  /** Each sink's summary line (Sink.describe). */
+  sinkLines(): string[] {
+    return this.sinks.map((s) => s.describe());
   }
 }
 
+/**
+ * A channel's summary lines from its snapshot: what was captured (on a live source, with the kernel's
+ * counts), `--dir`'s counts (`directions`, null without --dir), each sink's line, every drop reason.
+ * One worker's channel and the merge of several (worker-channel.ts) print the same lines this way.
+ */
+export function formatSummary(s: ChannelSnapshot, live: boolean, directions: Iterable<number> | null, sinkLines: string[]): string[] {
+  const k = s.kernel;
+  const captured = `captured ${s.captured.packets} packets (${s.captured.bytes} bytes)`;
+  return [
+    live ? `${captured} on ${s.source}; ${describeKernelCounts({ kernelReceived: k.received, kernelDropped: k.dropped, interfaceDropped: k.interfaceDropped })}` : captured,
+    ...(directions === null ? [] : [describeDirections({ directions })]),
+    ...sinkLines,
+    `dropped: ${s.drops.map((d) => `${d.reason} ${d.packets}`).join(', ')}`,
+  ];
+}
+
 /** Refuses two channels whose `target` (undefined: none) is the same, with the message `clash` gives. */
-function refuseShared(channels: Channel[], target: (c: Channel) => string | undefined, clash: (key: string, first: number, second: number) => string): void {
+function refuseShared(channels: ChannelLike[], target: (c: ChannelLike) => string | undefined, clash: (key: string, first: number, second: number) => string): void {
   const seen = new Map<string, number>();
   for (const c of channels) {
     const key = target(c);
@@ -295,7 +326,7 @@ function refuseShared(channels: Channel[], target: (c: Channel) => string | unde
  * Two channels must never write into one directory: their files would
  * collide or interleave. Refused at start-up, naming both groups.
  */
-export function refuseSharedDumpDirs(channels: Channel[]): void {
+export function refuseSharedDumpDirs(channels: ChannelLike[]): void {
   refuseShared(
     channels,
     (c) => (c.dumpDir === null ? undefined : resolve(c.dumpDir)),
@@ -307,7 +338,7 @@ export function refuseSharedDumpDirs(channels: Channel[]): void {
  * Two channels must never write one -w file, and only one can have standard
  * output (`-w -`): their records would interleave into an unreadable stream.
  */
-export function refuseSharedWriteFiles(channels: Channel[]): void {
+export function refuseSharedWriteFiles(channels: ChannelLike[]): void {
   refuseShared(
     channels,
     (c) => (c.opts.write === null ? undefined : c.opts.write === '-' ? '-' : resolve(c.opts.write)),

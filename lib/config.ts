@@ -73,6 +73,12 @@ export interface ChannelOptions {
   control: number;
   priority: boolean;
   cpu: number | null;
+  /**
+   * `--workers`: threads capturing the one interface, 1..MAX_WORKERS. Above 1 a PACKET_FANOUT group
+   * splits its frames by flow among them, each with its own ring and its own forwarding sinks
+   * (lib/worker-channel.ts).
+   */
+  workers: number;
 }
 
 /** The raw values yargs hands over for one group (all strings, see cli/args.ts). */
@@ -113,6 +119,7 @@ export interface GroupArgs {
   capTime?: string;
   macRefreshInterval?: string;
   count?: string;
+  workers?: string;
   /** Positional words: more BPF filter words. */
   _: (string | number)[];
 }
@@ -137,6 +144,9 @@ export function int(flag: string, text: string | undefined, min: number, max: nu
   }
   return n;
 }
+
+/** `--workers`: more threads than this would not find cores to run on; each costs a ring and a V8 isolate. */
+export const MAX_WORKERS = 64;
 
 /** The ring size crosses into C (napi int32, then libpcap's and the kernel's int) as bytes: 2047 MiB is the most that fits. */
 const MAX_BUFFER_MIB = 2047;
@@ -246,12 +256,16 @@ export function checkGroup(a: GroupArgs, index: number, platform: NodeJS.Platfor
   if (a.dir !== undefined && a.dir.trim() === '') throw new UserError('--dir: empty expression');
   int('--macRefreshInterval', a.macRefreshInterval, 0, 2 ** 31 - 1, 0);
 
+  const count = int('--count', a.count, 0, Number.MAX_SAFE_INTEGER, 0);
+  const cpu = a.cpu === undefined ? null : int('--cpu', a.cpu, 0, 4095, 0);
+  const workers = checkWorkers(a, { platform, source, dump, write, count, mbps, cpu });
+
   const words = [...(a.expression ?? []), ...a._.map(String)];
   return sources.map((source, k) => ({
     index: index + k,
     source,
     snaplen: int('-s/--snaplen', a.snaplen, 0, 262144, 0),
-    count: int('--count', a.count, 0, Number.MAX_SAFE_INTEGER, 0),
+    count,
     timeoutMs: int('-t/--timeout', a.timeout, 0, 2 ** 31 - 1, DEFAULT_TIMEOUT_MS),
     bufferMiB: int('-b/--buffsize', a.buffsize, 1, MAX_BUFFER_MIB, DEFAULT_BUFFER_MIB, 'MiB; the kernel ring size is a C int of bytes'),
     expression: words.join(' ').trim(),
@@ -266,8 +280,34 @@ export function checkGroup(a: GroupArgs, index: number, platform: NodeJS.Platfor
     pmtudisc: pmtu ?? null,
     control: int('--control', a.control, 0, 65535, 0),
     priority: a.priority ?? false,
-    cpu: a.cpu === undefined ? null : int('--cpu', a.cpu, 0, 4095, 0),
+    cpu,
+    workers,
   }));
+}
+
+/**
+ * `--workers N`: 1 unless given. Above 1 only where the traffic can be split by flow among threads
+ * that each forward their share: live capture, forwarding only. Refused with one line where N
+ * threads cannot do what one does: a file is one ordered stream, a dump or -w one ordered file set,
+ * --count and --mbps one budget for the whole channel, --cpu one CPU for the whole process.
+ */
+function checkWorkers(
+  a: GroupArgs,
+  g: { platform: NodeJS.Platform; source: SourceOptions; dump: DumpOptions | null; write: string | null; count: number; mbps: number; cpu: number | null },
+): number {
+  const n = int('--workers', a.workers, 1, MAX_WORKERS, 1);
+  if (n === 1) return n;
+  const refuse = (why: string): never => {
+    throw new UserError(`--workers ${n}: ${why}`);
+  };
+  if (g.platform === 'win32') refuse('several capture threads need Linux PACKET_FANOUT; on Windows give --workers 1');
+  if (g.source.kind === 'file') refuse('a file (-f) is read in order by one reader; several workers need live capture (-i, -c or -m)');
+  if (g.dump) refuse('--dump writes one ordered set of files, which one worker can write and several cannot; record with --workers 1 (or a separate group)');
+  if (g.write !== null) refuse('-w writes one ordered file, which one worker can write and several cannot; record with --workers 1 (or a separate group)');
+  if (g.count > 0) refuse('--count stops the channel at an exact number of packets, which workers that each see a share cannot do; give --workers 1');
+  if (g.mbps > 0) refuse('--mbps is one rate limit for the channel, and each worker would limit only its own share; give --workers 1');
+  if (g.cpu !== null) refuse('--cpu pins the whole process to one CPU, where several workers cannot run at once');
+  return n;
 }
 
 function checkSources(a: GroupArgs, platform: NodeJS.Platform): SourceOptions[] {

@@ -40,7 +40,7 @@ export class ChannelCounters {
 }
 
 /** The kernel's counts for live capture, worded as tcpdump's end-of-capture lines. */
-export function describeKernelCounts(c: ChannelCounters): string {
+export function describeKernelCounts(c: Pick<ChannelCounters, 'kernelReceived' | 'kernelDropped' | 'interfaceDropped'>): string {
   return `kernel: ${c.kernelReceived} received by filter, ${c.kernelDropped} dropped (ring full), ${c.interfaceDropped} dropped by interface`;
 }
 
@@ -48,7 +48,7 @@ export function describeKernelCounts(c: ChannelCounters): string {
  * `--dir`'s counts: `direction: in 8, out 8, unknown 0 (dropped)`. No `none`: with --dir the stage gives every
  * frame in, out or unknown.
  */
-export function describeDirections(c: ChannelCounters): string {
+export function describeDirections(c: { readonly directions: Iterable<number> }): string {
   const [unknown, , inward, outward] = c.directions;
   return `direction: in ${inward}, out ${outward}, unknown ${unknown} (dropped)`;
 }

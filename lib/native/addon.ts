@@ -51,7 +51,10 @@ export interface PacketIoAddon {
    * to the process: the capture stops and onError gets them as `exception` (see pcap_capture.c).
    * A handle that is garbage-collected without close() is closed then. `netns` (a path such as
    * /proc/PID/ns/net): open the capture inside that network namespace; the calling thread
-   * returns to its own at once, on every path.
+   * returns to its own at once, on every path. `fanout` 1..65535: join that PACKET_FANOUT group
+   * (flow hash) of the namespace, so that the handles of one group on one device share its frames,
+   * each flow on one handle; 0 or absent: no group. A group of another mode or device with that id
+   * is an 'OPEN' error; Windows: 'UNSUPPORTED'.
    */
   open(
     device: string,
@@ -63,6 +66,7 @@ export interface PacketIoAddon {
     onBatch: (records: Buffer) => void,
     onError: (message: string, exception?: unknown) => void,
     netns?: string | null,
+    fanout?: number,
   ): {
     handle: PcapHandle;
     linktype: number;

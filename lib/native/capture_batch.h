@@ -65,7 +65,7 @@ typedef struct capture_options {
   int64_t timeout_ms;
   bool promisc;
 } capture_options_t;
-#define CAPTURE_OPEN_USAGE "open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError[, netns])"
+#define CAPTURE_OPEN_USAGE "open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError[, netns[, fanout]])"
 int capture_get_options(napi_env env, const napi_value *argv, capture_options_t *o);
 /* open()'s device and filter (argv[0], argv[1]), malloc'ed; 0, or -1 after throwing (nothing to free). */
 int capture_get_strings(napi_env env, const napi_value *argv, char **device, char **filter);

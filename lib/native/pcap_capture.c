@@ -10,8 +10,11 @@
  * kernel's (nanoseconds), drops are counted by pcap_stats, and a vanished
  * interface is an error delivered to JavaScript.
  *
- *   open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError)
+ *   open(device, filter, snaplen, bufferBytes, timeoutMs, promisc, onBatch, onError[, netns[, fanout]])
  *     -> { handle, linktype, nanos }
+ *     fanout 1..65535: the socket joins that PACKET_FANOUT group (flow hash) once
+ *     activated, so that handles of one group share the interface's frames, each
+ *     flow on one handle; 0, undefined or null: no group.
  *     throws an Error with `code`: 'PERM' (no permission to capture: needs
  *     root or CAP_NET_RAW), 'NODEV' (no such device), 'FILTER' (the filter
  *     does not compile), 'OPEN' (anything else), 'RANGE' (a RangeError: an
@@ -38,6 +41,8 @@
 #include <pcap/pcap.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,8 +118,24 @@ static void close_core(capture_core_t *core) {
 
 static const capture_ops_t ops = {.start = start_core, .stop = stop_core, .close = close_core, .after_gather = NULL};
 
-/* capture_configure, then what libuv needs of the handle: a file descriptor, not inherited. */
-static const char *start_pcap(pcap_t *p, const char *filter, const capture_options_t *o, char *message, size_t size) {
+/*
+ * Joins the activated socket to fanout group `group`: the kernel hands each frame of the device to
+ * one socket of the group, chosen by the flow hash (skb_get_hash: addresses and ports), so each flow
+ * stays on one socket and in order. No PACKET_FANOUT_FLAG_DEFRAG: it would hand over reassembled
+ * datagrams instead of the fragments on the wire (the fragments of one datagram hash on their
+ * addresses alone, so they too stay together). Joining after the filter is set: a frame the group
+ * gives this socket meets the same filter as on every other member. The group lives while it has
+ * members; the first socket to join an id creates it, bound to this device. 0, or -1 with `message`.
+ */
+static int join_fanout(int fd, int64_t group, char *message, size_t size) {
+  int arg = (int)group | (PACKET_FANOUT_HASH << 16);
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) == 0) return 0;
+  snprintf(message, size, "cannot join fanout group %d: %s", (int)group, strerror(errno));
+  return -1;
+}
+
+/* capture_configure, the fanout group, then what libuv needs of the handle: a file descriptor, not inherited. */
+static const char *start_pcap(pcap_t *p, const char *filter, const capture_options_t *o, int64_t fanout, char *message, size_t size) {
   const char *code = capture_configure(p, filter, o, "needs root or CAP_NET_RAW", message, size);
   if (code != NULL) return code;
   int fd = pcap_get_selectable_fd(p);
@@ -122,6 +143,7 @@ static const char *start_pcap(pcap_t *p, const char *filter, const capture_optio
     snprintf(message, size, "the device has no selectable file descriptor");
     return "OPEN";
   }
+  if (fanout > 0 && join_fanout(fd, fanout, message, size) < 0) return "OPEN";
   /* libpcap opens its socket without SOCK_CLOEXEC: every child process would inherit the capture
    * socket and keep it (and its ring) alive after we close it. */
   int flags = fcntl(fd, F_GETFD);
@@ -146,10 +168,14 @@ static int set_up(capture_t *c, const napi_value *argv) {
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  if (get_args(env, info, argv, 9, 8, CAPTURE_OPEN_USAGE) < 0) return NULL;
+  napi_value argv[10];
+  if (get_args(env, info, argv, 10, 8, CAPTURE_OPEN_USAGE) < 0) return NULL;
   /* Every argument is checked before anything is acquired. */
   capture_options_t o;
+  int64_t fanout = 0;
+  napi_valuetype fanout_type;
+  if (napi_typeof(env, argv[9], &fanout_type) != napi_ok) return NULL;
+  if (fanout_type != napi_undefined && fanout_type != napi_null && get_integer(env, argv[9], "fanout", 0, 65535, &fanout) < 0) return NULL;
   char *device, *filter;
   if (capture_get_options(env, argv, &o) < 0 || capture_get_strings(env, argv, &device, &filter) < 0) return NULL;
   char *netns = NULL;
@@ -173,7 +199,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   free(netns);
   pcap_t *p = pcap_create(device, message);
   free(device);
-  const char *code = p == NULL ? "OPEN" : start_pcap(p, filter, &o, message, sizeof message);
+  const char *code = p == NULL ? "OPEN" : start_pcap(p, filter, &o, fanout, message, sizeof message);
   netns_leave(saved);
   free(filter);
   napi_value handle;

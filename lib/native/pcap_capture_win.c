@@ -22,7 +22,7 @@
  * paused capture does not keep Node alive, as a stopped uv_poll does not.
  * close() sets `stop`, joins the watcher, then closes pcap.
  *
- * Linux-only: the `netns` argument (containers) throws 'UNSUPPORTED'.
+ * Linux-only: the `netns` argument (containers) and a `fanout` group other than 0 throw 'UNSUPPORTED'.
  * bufferBytes becomes the driver's kernel buffer (pcap_set_buffer_size, which
  * Npcap applies with PacketSetBuff at activation: pcap_setbuff's effect).
  */
@@ -178,13 +178,16 @@ static int set_up(capture_t *c, const napi_value *argv) {
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  if (get_args(env, info, argv, 9, 8, CAPTURE_OPEN_USAGE) < 0) return NULL;
+  napi_value argv[10];
+  if (get_args(env, info, argv, 10, 8, CAPTURE_OPEN_USAGE) < 0) return NULL;
   capture_options_t o;
-  napi_valuetype netns_type;
+  napi_valuetype netns_type, fanout_type;
+  int64_t fanout = 0;
   if (capture_get_options(env, argv, &o) < 0) return NULL;
-  if (napi_typeof(env, argv[8], &netns_type) != napi_ok) return NULL;
+  if (napi_typeof(env, argv[8], &netns_type) != napi_ok || napi_typeof(env, argv[9], &fanout_type) != napi_ok) return NULL;
   if (netns_type != napi_undefined && netns_type != napi_null) return throw_unsupported(env, "capturing in another network namespace (containers)");
+  if (fanout_type != napi_undefined && fanout_type != napi_null && get_integer(env, argv[9], "fanout", 0, 65535, &fanout) < 0) return NULL;
+  if (fanout != 0) return throw_unsupported(env, "fanout groups (--workers)");
   char *device, *filter;
   if (capture_get_strings(env, argv, &device, &filter) < 0) return NULL;
   char message[PCAP_ERRBUF_SIZE + 512] = "";

@@ -52,6 +52,11 @@ export interface LiveSourceOptions {
   count?: number;
   /** Filled with the target's MAC at every open (for `--dir auto`). */
   mac?: Buffer;
+  /**
+   * `--workers N`: the PACKET_FANOUT group (1..65535) every open joins, shared with the channel's
+   * other workers, which then split the interface's frames by flow; absent or 0: none.
+   */
+  fanout?: number;
   /** Called when capture starts again after a gap (a dump continues in a new file). */
   onReopen?: () => void;
   /** Tests give a fake; by default our addon. */
@@ -199,7 +204,7 @@ export class LiveSource extends Readable implements CaptureSource {
     let opened: ReturnType<PacketIoAddon['open']>;
     try {
       // Promiscuous like tcpdump: a host agent also sees what a bridge or a mirror port floods to it.
-      opened = pcap.open(link.device, filter, this.snaplen, o.bufferBytes, o.timeoutMs, true, this.onBatch, this.onError, link.netns);
+      opened = pcap.open(link.device, filter, this.snaplen, o.bufferBytes, o.timeoutMs, true, this.onBatch, this.onError, link.netns, o.fanout || undefined);
     } catch (e) {
       const err = e as Error & { code?: string };
       if (err.code === 'FILTER') return `filter '${filter}': ${err.message}`;
