@@ -167,7 +167,8 @@ export class Channel implements ChannelLike {
       const o = this.opts;
       const spec = o.dir === null ? null : parseDirExpression(o.dir, hostIPv4Addresses);
       if (spec?.mode === 'auto') spec.mac = this.autoMac!;
-      this.stages.push(new BatchStage(vlanDecodeBatch));
+      // Only the direction expression reads what the VLAN stage finds (l3Offset, etherType).
+      if (spec?.mode === 'expr') this.stages.push(new BatchStage(vlanDecodeBatch));
       if (spec) this.stages.push(new BatchStage(makeDirectionFn(spec, this.counters)));
       if (o.slice > 0) this.stages.push(new BatchStage(makeSliceFn(o.slice)));
       await this.source.open();

@@ -34,39 +34,28 @@ export class PacketBatch {
   /** The buffer each frame's bytes lie in (usually one buffer repeated: the capture chunk). */
   data: Buffer[] = [];
   /** Where the frame starts in data[i]. */
-  offset: Uint32Array;
+  offset!: Uint32Array;
   /** Bytes of the frame that are kept; slicing lowers it, never raises it. */
-  caplen: Uint32Array;
+  caplen!: Uint32Array;
   /** Length of the frame on the wire (kept when the frame is cut). */
-  wirelen: Uint32Array;
+  wirelen!: Uint32Array;
   /** Capture time: whole seconds since the epoch, and nanoseconds within the second. */
-  tsSec: Float64Array;
-  tsNsec: Uint32Array;
+  tsSec!: Float64Array;
+  tsNsec!: Uint32Array;
   /** LINKTYPE_* of the frame. */
-  linktype: Uint16Array;
+  linktype!: Uint16Array;
   /** DIR_* code set by the direction stage; DIR_NONE until then. */
-  direction: Int8Array;
+  direction!: Int8Array;
   /** Outer and inner VLAN ids (802.1Q / QinQ), -1 where absent (set by the VLAN stage). */
-  vlanOuter: Int16Array;
-  vlanInner: Int16Array;
+  vlanOuter!: Int16Array;
+  vlanInner!: Int16Array;
   /** Offset of the network-layer header from the frame's start, -1 when not found. */
-  l3Offset: Int32Array;
+  l3Offset!: Int32Array;
   /** EtherType of the network-layer header (after any VLAN tags), 0 when unknown. */
-  etherType: Uint16Array;
+  etherType!: Uint16Array;
 
   constructor(capacity = 64) {
-    const n = Math.max(1, capacity);
-    this.offset = new Uint32Array(n);
-    this.caplen = new Uint32Array(n);
-    this.wirelen = new Uint32Array(n);
-    this.tsSec = new Float64Array(n);
-    this.tsNsec = new Uint32Array(n);
-    this.linktype = new Uint16Array(n);
-    this.direction = new Int8Array(n);
-    this.vlanOuter = new Int16Array(n);
-    this.vlanInner = new Int16Array(n);
-    this.l3Offset = new Int32Array(n);
-    this.etherType = new Uint16Array(n);
+    this.allocate(Math.max(1, capacity));
   }
 
   /**
@@ -152,14 +141,40 @@ export class PacketBatch {
   }
 
   private grow(capacity: number): void {
-    for (const k of COLUMNS) {
-      const old = this[k] as TypedColumn;
-      const next = new (old.constructor as new (n: number) => TypedColumn)(capacity);
-      next.set(old);
-      (this as Record<ColumnName, TypedColumn>)[k] = next;
-    }
+    const old = COLUMNS.map((k) => this[k]);
+    this.allocate(capacity);
+    COLUMNS.forEach((k, c) => (this[k] as TypedColumn).set(old[c]!));
+  }
+
+  /**
+   * New columns for `n` packets, all views of one ArrayBuffer: one allocation per batch
+   * instead of one per column (measured: the eleven allocations were a visible share of
+   * live capture's garbage). Widest elements first, so every view is aligned.
+   */
+  private allocate(n: number): void {
+    const bytes = new ArrayBuffer(n * BYTES_PER_PACKET);
+    let at = 0;
+    const next = (size: number): number => {
+      const start = at;
+      at += n * size;
+      return start;
+    };
+    this.tsSec = new Float64Array(bytes, next(8), n);
+    this.offset = new Uint32Array(bytes, next(4), n);
+    this.caplen = new Uint32Array(bytes, next(4), n);
+    this.wirelen = new Uint32Array(bytes, next(4), n);
+    this.tsNsec = new Uint32Array(bytes, next(4), n);
+    this.l3Offset = new Int32Array(bytes, next(4), n);
+    this.linktype = new Uint16Array(bytes, next(2), n);
+    this.vlanOuter = new Int16Array(bytes, next(2), n);
+    this.vlanInner = new Int16Array(bytes, next(2), n);
+    this.etherType = new Uint16Array(bytes, next(2), n);
+    this.direction = new Int8Array(bytes, next(1), n);
   }
 }
+
+/** Bytes of columns per packet: tsSec 8; offset, caplen, wirelen, tsNsec, l3Offset 4 each; linktype, VLAN ids, etherType 2 each; direction 1. */
+const BYTES_PER_PACKET = 8 + 5 * 4 + 4 * 2 + 1;
 
 type TypedColumn = Uint32Array | Float64Array | Uint16Array | Int8Array | Int16Array | Int32Array;
 type ColumnName = 'offset' | 'caplen' | 'wirelen' | 'tsSec' | 'tsNsec' | 'linktype' | 'direction' | 'vlanOuter' | 'vlanInner' | 'l3Offset' | 'etherType';

@@ -93,8 +93,9 @@ export function encodeFileHeader(h: { nanos: boolean; snaplen: number; linktype:
 /**
  * Encodes whole batches into record bytes (little-endian), one buffer per
  * batch so a sink does one write per batch. The returned Buffer is a view of
- * an internal buffer and is valid only until the next `encode` call: write
- * it (or copy it) before encoding again.
+ * an internal buffer (or of the source's bytes, when they are the records)
+ * and is valid only until the next `encode` call: write it (or copy it)
+ * before encoding again; never write into it.
  *
  * Packets read from a pcap file or from live capture usually still lie in
  * their source as the very records this encoder would write (same header
@@ -162,10 +163,12 @@ export class PcapRecordEncoder {
       copier.copy(d, at, off + RECORD_HEADER_LEN, len);
       off += RECORD_HEADER_LEN + len;
     }
-    if (spanSource !== null) off = copySpan(copier, spanSource, spanStart, spanEnd, off);
+    // Every record lies in the source exactly as it would be written: that is the output, uncopied.
+    const whole = spanSource !== null && off === 0 ? spanSource.subarray(spanStart, spanEnd) : null;
+    if (spanSource !== null && whole === null) off = copySpan(copier, spanSource, spanStart, spanEnd, off);
     // Not kept across batches: it would hold the last source buffer alive.
     copier.release();
-    return this.buf.subarray(0, off);
+    return whole ?? this.buf.subarray(0, off);
   }
 }
 

@@ -62,11 +62,13 @@ const MAX_SECONDS_APART = 1;
  * count. `maxBytes` exists so that tests can reach it; senders keep the default.
  */
 export class ZmqBatchBuilder {
-  private readonly buf: Buffer;
+  private buf!: Buffer;
   /** Big-endian fields through a DataView: Buffer.writeUInt32BE's argument checks cost more than the frame copy. */
-  private readonly view: DataView;
+  private view!: DataView;
   private readonly copier: FrameCopier;
   private readonly keybit: number;
+  private readonly uuid: Buffer;
+  private readonly maxBytes: number;
   private records = 0;
   private pos = ZMQ_BATCH_HEADER_LEN;
   private first = 0;
@@ -74,12 +76,22 @@ export class ZmqBatchBuilder {
   constructor(keybit: number, uuid: Buffer, maxBytes = ZMQ_MAX_BATCH_BYTES) {
     if (uuid.length !== UUID_LEN) throw new RangeError(`agent UUID must be ${UUID_LEN} bytes, got ${uuid.length}`);
     this.keybit = keybit;
-    this.buf = Buffer.alloc(maxBytes);
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-    this.copier = new FrameCopier(this.buf);
-    this.buf.writeUInt16BE(ZMQ_BATCH_VERSION, 0);
-    this.buf.writeUInt32BE(keybit >>> 0, 4);
-    uuid.copy(this.buf, 8);
+    this.uuid = Buffer.from(uuid);
+    this.maxBytes = maxBytes;
+    this.copier = new FrameCopier(this.newBuffer());
+  }
+
+  /** A fresh message buffer with the batch header's fixed fields, made the one records go to. */
+  private newBuffer(): Buffer {
+    // Own memory rather than a slice of Buffer's shared pool, which a long ZeroMQ queue would keep alive.
+    const b = Buffer.allocUnsafeSlow(this.maxBytes);
+    b.writeUInt16BE(ZMQ_BATCH_VERSION, 0);
+    b.writeUInt16BE(0, 2);
+    b.writeUInt32BE(this.keybit >>> 0, 4);
+    this.uuid.copy(b, 8);
+    this.buf = b;
+    this.view = new DataView(b.buffer, b.byteOffset, b.length);
+    return b;
   }
 
   get count(): number {
@@ -171,15 +183,23 @@ export class ZmqBatchBuilder {
   }
 
   /**
-   * The message so far, as a copy: ZeroMQ may hold it in its queue while
-   * this buffer is refilled. Then the builder is empty, so no record is
-   * ever sent twice. A sink should not send an empty batch (count 0).
+   * The message so far; then the builder is empty, so no record is ever sent
+   * twice. ZeroMQ may hold the message in its queue while the builder fills
+   * the next: a message that fills most of the buffer is the buffer itself
+   * (the builder takes a new one: no copy of the records), a smaller one is
+   * a copy of its own size (a queue of small messages holds no 1 MiB each).
+   * A sink should not send an empty batch (count 0).
    */
   finish(): Buffer {
     this.buf.writeUInt16BE(this.records, 2);
-    // Own memory rather than a slice of Buffer's shared pool, which a long ZeroMQ queue would keep alive.
-    const message = Buffer.allocUnsafeSlow(this.pos);
-    this.buf.copy(message, 0, 0, this.pos);
+    let message: Buffer;
+    if (this.pos * 2 >= this.buf.length) {
+      message = this.buf.subarray(0, this.pos);
+      this.copier.setOutput(this.newBuffer());
+    } else {
+      message = Buffer.allocUnsafeSlow(this.pos);
+      this.buf.copy(message, 0, 0, this.pos);
+    }
     this.records = 0;
     this.pos = ZMQ_BATCH_HEADER_LEN;
     this.first = 0;

@@ -30,7 +30,7 @@ export const QUEUE_FULL_DROP = 'queue full (sink too slow)';
 
 export interface Branch {
   sink: Writable & { readonly counters: SinkCounters };
-  /** Applied to a copy of each batch before this branch's sink sees it. */
+  /** Applied to each batch before this branch's sink sees it (to a copy when other branches see the batch too). */
   filter?: BatchFn;
 }
 
@@ -49,7 +49,8 @@ export class FanOut extends Writable {
     for (const { sink, filter } of this.branches) {
       let b = batch;
       if (filter) {
-        b = batch.slice();
+        // The filter changes the batch: a copy, unless no other branch sees it.
+        if (this.branches.length > 1) b = batch.slice();
         filter(b);
         if (b.length === 0) continue;
       }
