@@ -245,7 +245,7 @@ const ConfigDocument = z.strictObject({
 /** `--config FILE` (`-` standard input) as split arguments; every error names the file. */
 function readConfig(file: string): SplitArgs {
   const name = `config ${file}`;
-  const text = file === '-' ? readAtMost(0, name, MAX_CONFIG_BYTES) : readTrustedFile(file, name, MAX_CONFIG_BYTES);
+  const text = (file === '-' ? readAtMost(0, name, MAX_CONFIG_BYTES) : readTrustedFile(file, name, MAX_CONFIG_BYTES)).toString('utf8');
   const doc = checkJson(ConfigDocument, text);
   if (!doc.ok) throw new UserError(`${name}: ${doc.problem}`);
   const { globals, rest } = within(`${name}: options: `, () => takeGlobals(doc.value.options ?? []));

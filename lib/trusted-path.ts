@@ -40,12 +40,12 @@ export function untrustedDirectory(st: Stats, sticky: 'sticky allowed' | 'no oth
 }
 
 /**
- * A configuration file decides what a root process captures, where it writes and whom it trusts,
+ * A configuration file (or a certificate) decides what a root process captures, where it writes and whom it trusts,
  * so, like a dump directory, it must belong to root or the agent's user and be writable by nobody
  * else. Opened without following a link (nor blocking on a FIFO) and checked on the open
  * descriptor, so it cannot be swapped between check and read. `name` starts each error line.
  */
-export function readTrustedFile(file: string, name: string, maxBytes: number): string {
+export function readTrustedFile(file: string, name: string, maxBytes: number): Buffer {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -69,7 +69,7 @@ function untrustedFile(st: Stats): string | null {
 }
 
 /** Reads `fd` to its end, refusing more than `maxBytes` before holding more than that. */
-export function readAtMost(fd: number, name: string, maxBytes: number): string {
+export function readAtMost(fd: number, name: string, maxBytes: number): Buffer {
   const buf = Buffer.alloc(maxBytes + 1);
   let length = 0;
   let n: number;
@@ -82,5 +82,5 @@ export function readAtMost(fd: number, name: string, maxBytes: number): string {
     throw new UserError(`${name}: cannot read: ${describeErrno(e)}`);
   }
   if (length > maxBytes) throw new UserError(`${name}: larger than ${maxBytes % 1048576 === 0 ? `${maxBytes / 1048576} MiB` : `${maxBytes / 1024} KiB`}`);
-  return buf.toString('utf8', 0, length);
+  return buf.subarray(0, length);
 }

@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { describeErrno, UserError } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { readTrustedFile } from '../trusted-path.js';
 
 export interface ManagerTls {
   /** PKCS#12 client certificate file (--certificate), presented on every https request. */
@@ -215,12 +216,12 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
+/** A CA bundle or a PKCS#12 file is far smaller; the limit only stops a wrong path from being read whole. */
+const MAX_TLS_FILE_BYTES = 8 << 20;
+
+/** --certificate and --ca decide whom the root daemon trusts: read under the rule of configuration files. */
 function readOption(flag: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UserError(`${flag} ${path}: ${describeErrno(e)}`);
-  }
+  return readTrustedFile(path, `${flag} ${path}`, MAX_TLS_FILE_BYTES);
 }
 
 /**

@@ -120,7 +120,7 @@ const MAX_CONFIG_BYTES = 64 * 1024;
  * daemon's user that nobody else can change.
  */
 export function readConfigFile(path: string): Raw {
-  const text = readTrustedFile(path, `config ${path}`, MAX_CONFIG_BYTES);
+  const text = readTrustedFile(path, `config ${path}`, MAX_CONFIG_BYTES).toString('utf8');
   const out: Raw = {};
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -381,11 +381,19 @@ test('open(): a bad certificate or CA file is one UserError line naming the opti
   writeFileSync(empty, '');
   const legacy = exportPkcs12(pki, 'legacy.p12', '-legacy');
   const keyless = exportPkcs12(pki, 'keyless.p12', '-nokeys');
+  // Whom a root daemon trusts: the files are read under the rule of configuration files.
+  const writable = join(pki.dir, 'writable.pem');
+  writeFileSync(writable, readFileSync(pki.caPem));
+  chmodSync(writable, 0o666);
+  const linked = join(pki.dir, 'linked.p12');
+  symlinkSync(pki.clientP12, linked);
   const cases: [Partial<ManagerTls>, string][] = [
+    [{ ca: writable }, `--ca ${writable}: refused: group or others can write to it`],
+    [{ certificate: linked, password: 'pw' }, `--certificate ${linked}: refused: it is a symbolic link`],
     [{ certificate: pki.clientP12, password: 'wrong' }, `--certificate ${pki.clientP12}: wrong password (mac verify failure)`],
     [{ certificate: pki.clientP12 }, `--certificate ${pki.clientP12}: wrong password (mac verify failure)`],
     [{ certificate: `${pki.dir}/missing.p12` }, `--certificate ${pki.dir}/missing.p12: no such file or directory`],
-    [{ certificate: pki.dir }, `--certificate ${pki.dir}: is a directory`],
+    [{ certificate: pki.dir }, `--certificate ${pki.dir}: refused: not a regular file`],
     [{ certificate: pki.caPem }, `--certificate ${pki.caPem}: not a PKCS#12 file (wrong tag)`],
     [{ certificate: empty }, `--certificate ${empty}: not a PKCS#12 file (not enough data)`],
     [
