@@ -14,6 +14,7 @@ import { collect, FIXTURES, runCli, startCli, startProcess, waitForStderr } from
 import { readPcapFile } from '../helpers/capture-files.js';
 import { createPair, ip, netnsAvailable, replay, type Pair } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
+import { parseExposition, sampleValue } from '../helpers/prometheus.js';
 import { tmp } from '../helpers/tmp.js';
 
 /** 913 frames of 20 TCP flows (HTTP between 119.130.141.207 and 58.49.108.208:80). */
@@ -58,7 +59,7 @@ describe('--workers 2: one interface captured on two threads', { skip: !netnsAva
     }
   }
 
-  test('GRE: every replayed frame arrives once, each flow in order; the summary counts each once', LIVE, async (t: TestContext) => {
+  test('GRE: every replayed frame arrives once, each flow in order; the summary and the metrics endpoint count each once', LIVE, async (t: TestContext) => {
     veth('w0', 'w1');
     const dir = tmp();
     const wire = join(dir, 'wire.pcap');
@@ -66,11 +67,18 @@ describe('--workers 2: one interface captured on two threads', { skip: !netnsAva
     const capture = startProcess(t, 'tcpdump', ['-i', net.ifB, '-B', '65536', '--immediate-mode', '-n', '-U', '-w', wire, 'ip proto 47'], { netns: net.b });
     const captured = collect(capture);
     await waitForStderr(capture, /listening on/);
-    const agent = startCli(t, 'pktminerg', ['-q', '-i', 'w1', '--workers', '2', '-r', net.addrB, '-k', '7'], { netns: net.a });
+    const agent = startCli(t, 'pktminerg', ['-q', '-i', 'w1', '--workers', '2', '-r', net.addrB, '-k', '7', '--metrics', '127.0.0.1:0'], { netns: net.a });
     const done = collect(agent);
-    await waitForStderr(agent, /worker 2\/2: capturing on w1 with filter 'not host /);
+    // The endpoint listens before the channel opens.
+    const url = (await waitForStderr(agent, /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)[\s\S]*worker 2\/2: capturing on w1 with filter 'not host /))[1]!;
     replay(net.a, 'w0', HTTP);
     await sleep(1500); // the kernel hands over the last blocks after their 100 ms timeout; GRE crosses the veth
+    // The endpoint is in the agent's namespace: scraped from there, by node itself (no curl needed).
+    const scrape = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((text) => process.stdout.write(text))`;
+    const metrics = parseExposition(execFileSync('ip', ['netns', 'exec', net.a, process.execPath, '-e', scrape], { encoding: 'utf8' }));
+    const ch = { channel: '1', source: 'w1' };
+    assert.equal(sampleValue(metrics, 'pktminerg_captured_packets_total', ch), HTTP_FRAMES, 'the workers\' counts merged');
+    assert.equal(sampleValue(metrics, 'pktminerg_sink_packets_total', { ...ch, sink: 'gre' }), HTTP_FRAMES);
     agent.kill('SIGTERM');
     const r = await done;
     capture.kill('SIGTERM');
