@@ -94,12 +94,15 @@ export class PacketBatch {
     return n;
   }
 
-  /** Keeps the packets for which `keep(i)` is true, in order; returns how many were removed. */
-  retain(keep: (i: number) => boolean): number {
+  /**
+   * Keeps the packets for which `keep(i, this)` is true, in order; returns how many were removed.
+   * The batch is passed along so that a stage's `keep` can be made once, not per batch.
+   */
+  retain(keep: (i: number, batch: PacketBatch) => boolean): number {
     let w = 0;
     const n = this.length;
     for (let r = 0; r < n; r++) {
-      if (!keep(r)) continue;
+      if (!keep(r, this)) continue;
       if (w !== r) this.move(r, w);
       w++;
     }

@@ -179,6 +179,6 @@ export class WorkerChannel implements ChannelLike {
     const reports = this.workers.map((w) => w.report).filter((r) => r !== null);
     const directions = this.opts.dir === null ? null : mergeDirections(reports.map((r) => r.directions));
     const sinkLines = reports.length ? mergeSinkLines(reports.map((r) => r.sinkLines)) : this.template.sinkLines();
-    return formatSummary(this.snapshot(), true, directions ?? null, sinkLines);
+    return formatSummary(this.snapshot(), true, directions, sinkLines);
   }
 }

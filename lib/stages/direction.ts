@@ -232,18 +232,15 @@ type Classifier = (b: Batch, i: number) => number;
 
 function dropUnknown(classify: Classifier, counters: ChannelCounters): BatchFn {
   const { directions } = counters;
-  let current: Batch | null = null;
-  // One closure per stage, not per packet: it reads the batch being compacted.
-  const keep = (i: number): boolean => {
-    const dir = classify(current!, i);
-    current!.direction[i] = dir;
+  // One closure per stage, not per packet.
+  const keep = (i: number, b: Batch): boolean => {
+    const dir = classify(b, i);
+    b.direction[i] = dir;
     directions[dir + 1]!++;
     return dir !== DIR_UNKNOWN;
   };
   return (batch: Batch) => {
-    current = batch;
     counters.droppedDirection += batch.retain(keep);
-    current = null;
   };
 }
 

@@ -82,12 +82,9 @@ export class Throttle {
 export function makeThrottleFn(mbps: number, transport: ForwardTransport, counters: ChannelCounters): BatchFn {
   if (mbps <= 0) return () => {};
   const throttle = new Throttle(mbps, transport);
-  let current: Batch | null = null;
-  // One closure per stage, not per packet: it reads the batch being compacted.
-  const admit = (i: number): boolean => throttle.admit(current!.tsSec[i]!, current!.tsNsec[i]!, current!.caplen[i]!);
+  // One closure per stage, not per packet.
+  const admit = (i: number, b: Batch): boolean => throttle.admit(b.tsSec[i]!, b.tsNsec[i]!, b.caplen[i]!);
   return (batch: Batch) => {
-    current = batch;
     counters.droppedThrottled += batch.retain(admit);
-    current = null;
   };
 }

@@ -13,10 +13,8 @@ import { toEthernet } from '../proto/link-to-ethernet.js';
 import type { BatchFn } from './batch-stage.js';
 
 export function makeToEthernetFn(counters: ChannelCounters): BatchFn {
-  let current: Batch | null = null;
-  // One closure per stage, not per packet: it reads the batch being compacted.
-  const carry = (i: number): boolean => {
-    const b = current!;
+  // One closure per stage, not per packet.
+  const carry = (i: number, b: Batch): boolean => {
     if (b.linktype[i] === LINKTYPE_ETHERNET) return true;
     const caplen = b.caplen[i]!;
     const out = Buffer.allocUnsafe(caplen + ETHERNET_HEADER_LEN);
@@ -35,8 +33,6 @@ export function makeToEthernetFn(counters: ChannelCounters): BatchFn {
     return true;
   };
   return (batch: Batch) => {
-    current = batch;
     batch.retain(carry);
-    current = null;
   };
 }
