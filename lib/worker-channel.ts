@@ -117,9 +117,10 @@ export class WorkerChannel implements ChannelLike {
             break;
         }
       });
-      thread.on('error', (e) => {
+      // A worker may throw any value, not only an Error.
+      thread.on('error', (e: unknown) => {
         if (!opened) reject(e);
-        else this.fail(w, `worker ${number}: ${e.message}`);
+        else this.fail(w, `worker ${number}: ${e instanceof Error ? e.message : String(e)}`);
       });
       thread.on('exit', (code) => {
         markExited();

@@ -204,7 +204,7 @@ function transportReason(e: Error, socket: Socket | undefined): string {
   const verifyCode: unknown = socket instanceof tls.TLSSocket ? socket.authorizationError : undefined;
   const err = e as NodeJS.ErrnoException & { reason?: string };
   if (err.code !== undefined && err.code === verifyCode) return `certificate verify failed: ${err.message}`;
-  // Node 20 tries every address of a name (happy eyeballs); when all fail it throws an AggregateError with an empty message.
+  // Node tries every address of a name (happy eyeballs); when all fail it throws an AggregateError with an empty message.
   if (e instanceof AggregateError) return e.errors.map((x: Error) => transportReason(x, socket)).join('; ');
   // An OpenSSL error's message is a multi-line dump; its reason is the words ("tlsv13 alert certificate required").
   return (err.reason ?? err.message).replace(/\s+/g, ' ').trim();
@@ -272,10 +272,10 @@ function pemCertificates(text: string): string[] {
 
 /**
  * Node's bundled roots plus the system's bundle, so that a company CA
- * installed with update-ca-certificates is trusted as curl trusts it. Node 20
- * has no per-connection option for the system store (tls.getCACertificates
- * ('system') comes with Node 22.15; --use-openssl-ca is process-wide), so the
- * bundle is read here; a `ca` option replaces the bundled roots, hence both.
+ * installed with update-ca-certificates is trusted as curl trusts it: the
+ * one file curl reads (tls.getCACertificates('system') reads OpenSSL's
+ * certificate directory, every certificate under each of its names: 576
+ * for Debian's 144). A `ca` option replaces the bundled roots, hence both.
  */
 export function defaultCas(): string[] {
   let system = '';

@@ -79,7 +79,7 @@ export function makePki(t: TestContext): Pki {
   makeLeaf(dir, 'server', '127.0.0.1', 'server_ext', 2);
   makeLeaf(dir, 'client', CLIENT_CN, 'client_ext', 3);
   const clientP12Password = 'test-secret';
-  // OpenSSL 3's defaults already; spelled out because older defaults (RC2, SHA-1 MAC) do not load in Node 20.
+  // OpenSSL 3's defaults already; spelled out because older defaults (RC2, SHA-1 MAC) do not load in Node's OpenSSL 3.
   openssl(dir, 'pkcs12', '-export', '-in', 'client.pem', '-inkey', 'client.key', '-out', 'client.p12', '-passout', `pass:${clientP12Password}`,
     '-keypbe', 'AES-256-CBC', '-certpbe', 'AES-256-CBC', '-macalg', 'sha256');
   return {

@@ -58,7 +58,8 @@ test('the addon tests pass with the addon built with AddressSanitizer and UBSan,
     const runtimes = ['libasan.so', 'libubsan.so'].map((lib) => execFileSync('gcc', [`-print-file-name=${lib}`], { encoding: 'utf8' }).trim());
     // Without the runner's marker of a child test process, which makes `--test` refuse to run files.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const r = await run(process.execPath, ['--test', '--test-concurrency=1', ...TESTS], {
+    // TAP, whose `# fail 0` is read below: the default reporter of a runner without a terminal is TAP in Node 20, spec from Node 23.
+    const r = await run(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...TESTS], {
       env: {
         ...env,
         PACKET_IO_ADDON: addon,
