@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run bundle [-- --out DIR]: a self-contained packet-agent-<version>-linux-x64.tar.gz in DIR
-# (default ./out/): the Node binary running this script, dist/lib and dist/cli, the production
+# (default ./out/): the Node binary running this script (and in lib/ the shared libraries it needs
+# that a minimal Debian lacks), dist/lib and dist/cli, the production
 # node_modules, the native addon where the build put it, logconfig.json, fixtures/sample.pcap,
 # man/, deploy/ (systemd units pointing at the bundle's launchers), README.md, and bin/<command>
 # launchers for each command of package.json `bin`. Needs a built addon (`npm ci`) and the npm
@@ -107,9 +108,27 @@ for unit in "$app"/deploy/systemd/*.service; do
   fi
 done
 
-# Shared libraries the addon needs beyond glibc and the C++ runtime (which every Debian has).
+# Shared libraries beyond glibc and the C++ runtime, which every Debian has (ldd lines: name => path).
+base_libs='^(linux-vdso|/lib64/ld-linux|libc\.|libm\.|libdl\.|libpthread\.|librt\.|libstdc\+\+\.|libgcc_s\.)'
+beyond_base() { ldd "$1" | awk -v base="$base_libs" '$1 !~ base { print $1, ($2 == "=>" ? $3 : "") }'; }
+
+# Those node needs (Node 26's own Linux build links libatomic.so.1, which a minimal Debian lacks) go to
+# lib/, found through a RUNPATH of $ORIGIN/lib on the bundle's copy of node: every way of starting it
+# finds them (the launchers, `node dist/cli/...`, the pktminerg processes probedaemon starts), and no
+# LD_LIBRARY_PATH reaches other programs.
+node_libs=$(beyond_base "$app/node")
+if [ -n "$node_libs" ]; then
+  command -v patchelf >/dev/null || die 'node needs shared libraries a minimal Debian lacks; bundling them needs patchelf (apt-get install patchelf)'
+  mkdir -p "$app/lib"
+  while read -r lib path; do
+    [ -n "$path" ] && [ -f "$path" ] || die "node needs $lib, which this machine does not have"
+    cp -L -- "$path" "$app/lib/$lib"
+  done <<< "$node_libs"
+  patchelf --set-rpath '$ORIGIN/lib' "$app/node"
+fi
+
 for f in "${addons[@]}"; do
-  extra=$(ldd "$app/$f" | awk '$1 !~ /^(linux-vdso|\/lib64\/ld-linux|libc\.|libm\.|libdl\.|libpthread\.|librt\.|libstdc\+\+\.|libgcc_s\.)/ { print $1 }' | tr '\n' ' ')
+  extra=$(beyond_base "$app/$f" | cut -d' ' -f1 | tr '\n' ' ')
   [ -z "$extra" ] || echo "bundle: note: $f needs shared libraries not in the bundle: ${extra% } (on Debian: apt-get install libpcap0.8)" >&2
 done
 
