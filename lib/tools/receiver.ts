@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { Options } from 'yargs';
-import { strictParser } from '../cli-parser.js';
+import { refuseRepeated, strictParser } from '../cli-parser.js';
 import { int } from '../config.js';
 import { UserError } from '../errors.js';
 import { LINKTYPE_ETHERNET, type Batch } from '../packet.js';
@@ -42,6 +42,7 @@ function toolParser(spec: ToolSpec) {
 export async function parseToolArgs(argv: string[], spec: ToolSpec, out: NodeJS.WritableStream = process.stdout): Promise<ToolArgs | null> {
   const parser = toolParser(spec);
   const args = parser.parseSync(argv) as ToolArgs;
+  refuseRepeated(args);
   if (args.help === true) {
     out.write(`${await parser.getHelp()}\n`);
     return null;
@@ -49,22 +50,15 @@ export async function parseToolArgs(argv: string[], spec: ToolSpec, out: NodeJS.
   return args;
 }
 
-/** The option's single value; yargs makes an array of a repeated option. */
-export function oneValue(args: ToolArgs, key: string): unknown {
-  const v = args[key];
-  if (Array.isArray(v)) throw new UserError(`--${key} given more than once`);
-  return v;
-}
-
 export function stringOption(args: ToolArgs, key: string): string | undefined {
-  const v = oneValue(args, key);
+  const v = args[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v === '') throw new UserError(`--${key} needs a value`);
   return v;
 }
 
 export function flagOption(args: ToolArgs, key: string): boolean {
-  return oneValue(args, key) === true;
+  return args[key] === true;
 }
 
 /** An integer in [min, max], decimal or 0x hex, read as pktminerg reads its options; `fallback` when absent. */
