@@ -3,12 +3,13 @@
  * group one channel (spec §1.1), or the same as JSON from `--config FILE`.
  * Declarative yargs options; the validation is `checkGroup` in config.ts.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { Options } from 'yargs';
 import { z } from 'zod';
 import { checkJson } from './checked-json.js';
 import { strictParser } from './cli-parser.js';
 import { UsageError, UserError } from './errors.js';
+import { parseIPv4 } from './proto/ipv4.js';
 import { readAtMost, readTrustedFile } from './trusted-path.js';
 import { checkGroup, int, type ChannelOptions, type GroupArgs, DEFAULT_KEY, DEFAULT_VXLAN_PORT, DEFAULT_ZMQ_HWM, DEFAULT_TIMEOUT_MS, DEFAULT_BUFFER_MIB } from './config.js';
 
@@ -311,7 +312,7 @@ export function parseListenAddress(flag: string, value: string, defaultHost: str
     return { host: v6, port };
   }
   if (other === undefined) return { host: defaultHost, port };
-  if (other !== 'localhost' && !isIPv4(other)) throw new UserError(`${flag} ${value}: '${other}' is not an IPv4 address or localhost (IPv6 goes in brackets: [::1]:${port})`);
+  if (other !== 'localhost' && parseIPv4(other) === null) throw new UserError(`${flag} ${value}: '${other}' is not an IPv4 address or localhost (IPv6 goes in brackets: [::1]:${port})`);
   return { host: other, port };
 }
 

@@ -281,6 +281,9 @@ test('--metrics [ADDR:]PORT: a global option with a value, in either form; loopb
     ['::1:9100', /'::1' is not an IPv4 address or localhost \(IPv6 goes in brackets: \[::1\]:9100\)/],
     ['[10.0.0.1]:9100', /'10\.0\.0\.1' is not an IPv6 address/],
     ['example.com:9100', /'example\.com' is not an IPv4 address or localhost/],
+    // The one IPv4 reader of every option (proto/ipv4.ts parseIPv4): no leading zeros, no octet above 255.
+    ['10.0.0.01:9100', /'10\.0\.0\.01' is not an IPv4 address or localhost/],
+    ['10.0.0.256:9100', /'10\.0\.0\.256' is not an IPv4 address or localhost/],
   ];
   for (const [value, re] of bad) assert.throws(() => metrics(value), (e: Error) => e instanceof UserError && re.test(e.message) && e.message.endsWith('(try --help)'), value);
 });
