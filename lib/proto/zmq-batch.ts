@@ -115,7 +115,7 @@ export class ZmqBatchBuilder {
   canLabel(b: PacketBatch, i: number): boolean {
     const caplen = b.caplen[i]!;
     if (caplen < ETHERNET_HEADER_LEN) return false;
-    return !isTagged(b.data[i]!, b.offset[i]!) || caplen >= TAGGED_HEADER_LEN;
+    return caplen >= labelAt(b.data[i]!, b.offset[i]!) + 2;
   }
 
   /**
@@ -127,7 +127,7 @@ export class ZmqBatchBuilder {
    */
   carries(b: PacketBatch, i: number): boolean {
     const d = b.data[i]!;
-    const at = b.offset[i]! + (isTagged(d, b.offset[i]!) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET);
+    const at = b.offset[i]! + labelAt(d, b.offset[i]!);
     const t = (d[at]! << 8) | d[at + 1]!;
     return t === ETHERTYPE_IPV4 || t === ETHERTYPE_IPV6;
   }
@@ -172,7 +172,7 @@ export class ZmqBatchBuilder {
     at += ZMQ_RECORD_HEADER_LEN;
 
     // MACs (and the 802.1Q tag), then the label in the EtherType's place, then the rest of the frame.
-    const typeAt = isTagged(d, from) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
+    const typeAt = labelAt(d, from);
     this.copier.copy(d, from, at, typeAt);
     this.copier.copy(d, from + typeAt + 2, at + typeAt + 2 + MPLS_ENTRY_LEN, frameEnd - typeAt - 2);
     v.setUint16(at + typeAt, ETHERTYPE_MPLS);
@@ -208,9 +208,16 @@ export class ZmqBatchBuilder {
   }
 }
 
-/** One 802.1Q tag (the only tag the reference knows) in the frame at `d[at]`; callers have checked that 14 bytes exist. */
-function isTagged(d: Buffer, at = 0): boolean {
-  return ((d[at + ETHERTYPE_OFFSET]! << 8) | d[at + ETHERTYPE_OFFSET + 1]!) === ETHERTYPE_VLAN;
+/**
+ * Where the label goes in the frame at `d[at]`, from its start: the EtherType
+ * field after the MACs, or after one 802.1Q tag (the only tag the reference
+ * knows). Sender and receiver place it by this one rule; the link-layer
+ * decoder's walk over every tag (ethernet.ts) is not the wire format's.
+ * Callers have checked that 14 bytes exist.
+ */
+function labelAt(d: Buffer, at = 0): number {
+  const tagged = ((d[at + ETHERTYPE_OFFSET]! << 8) | d[at + ETHERTYPE_OFFSET + 1]!) === ETHERTYPE_VLAN;
+  return tagged ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
 }
 
 /** N: the 16-bit record length, so caplen is capped first. */
@@ -303,7 +310,7 @@ export function decodeZmqBatch(msg: Buffer): ZmqBatch {
  */
 export function unlabelFrame(data: Buffer): Buffer {
   if (data.length < ETHERNET_HEADER_LEN) throw new TruncatedError('labelled frame', 0, ETHERNET_HEADER_LEN, data.length);
-  const typeAt = isTagged(data) ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
+  const typeAt = labelAt(data);
   const payloadAt = typeAt + 2 + MPLS_ENTRY_LEN;
   if (data.length < payloadAt) throw new TruncatedError('labelled frame', 0, payloadAt, data.length);
   if (data.readUInt16BE(typeAt) !== ETHERTYPE_MPLS) throw new CorruptError('frame carries no MPLS entry', typeAt);
@@ -317,4 +324,9 @@ export function unlabelFrame(data: Buffer): Buffer {
   out.writeUInt16BE(etherType, typeAt);
   data.copy(out, typeAt + 2, payloadAt);
   return out;
+}
+
+/** The MPLS entry of a labelled frame that unlabelFrame has accepted. */
+export function labelEntry(data: Buffer): number {
+  return data.readUInt32BE(labelAt(data) + 2);
 }

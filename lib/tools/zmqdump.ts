@@ -7,16 +7,14 @@
 import { Pull } from 'zeromq';
 import { CorruptError, isDecodeError, describeErrno, UserError } from '../errors.js';
 import { LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../packet.js';
-import { ETHERTYPE_VLAN, VLAN_TAG_LEN } from '../proto/ethernet.js';
 import { MPLS_ENTRY_LEN, mplsDirection } from '../proto/mpls.js';
-import { ZMQ_BATCH_VERSION_LEGACY, ZMQ_RECORD_HEADER_LEN, decodeZmqBatch, unlabelFrame } from '../proto/zmq-batch.js';
+import { ZMQ_BATCH_VERSION_LEGACY, ZMQ_RECORD_HEADER_LEN, decodeZmqBatch, labelEntry, unlabelFrame } from '../proto/zmq-batch.js';
 import { checkReceiverArgs, parseToolArgs, runReceiver, type Receiver, type ReceiverOptions, type Recorder, type ToolSpec } from './receiver.js';
 
 /** As recvzmq.py: the queue may grow while the file is written rather than make the senders drop whole batches. */
 const RECEIVE_HWM = 2_000_000;
 /** One bad-message line at most this often, so that a misconfigured sender cannot flood stderr. */
 const BAD_REPORT_MS = 10_000;
-const ETHERTYPE_OFFSET = 12;
 const DIRECTION_CODES = 16;
 
 /**
@@ -66,12 +64,6 @@ export class ZmqUnbatcher {
       throw e;
     }
   }
-}
-
-/** The MPLS entry of a labelled frame that unlabelFrame has accepted: after the EtherType, or after the one 802.1Q tag. */
-function labelEntry(data: Buffer): number {
-  const tagged = data.readUInt16BE(ETHERTYPE_OFFSET) === ETHERTYPE_VLAN;
-  return data.readUInt32BE(ETHERTYPE_OFFSET + (tagged ? VLAN_TAG_LEN : 0) + 2);
 }
 
 export class ZmqReceiver implements Receiver {

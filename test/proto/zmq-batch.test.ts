@@ -5,6 +5,7 @@ import { CorruptError, isDecodeError, TruncatedError } from '../../lib/errors.js
 import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
 import {
   decodeZmqBatch,
+  labelEntry,
   parseUuidText,
   unlabelFrame,
   UUID_LEN,
@@ -433,6 +434,11 @@ describe('unlabelFrame', () => {
   it('IPv4, 802.1Q: tag kept, inner EtherType restored', () => {
     const labelled = hex(`${MACS} 81 00 00 64  88 47 90 00 c1 ff  45 00 00 1c`);
     assert.ok(unlabelFrame(labelled).equals(hex(`${MACS} 81 00 00 64  08 00  45 00 00 1c`)));
+  });
+
+  it('labelEntry reads the entry where the label went: after the EtherType, or after one 802.1Q tag', () => {
+    assert.equal(labelEntry(hex(`${MACS} 88 47 88 00 c1 ff  60 00 00 00`)), 0x8800c1ff);
+    assert.equal(labelEntry(hex(`${MACS} 81 00 00 64  88 47 90 00 c1 ff  45 00 00 1c`)), 0x9000c1ff);
   });
 
   it('unidentifiable payloads keep the label: the same buffer comes back', () => {
