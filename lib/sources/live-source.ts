@@ -17,7 +17,6 @@ import type { ChannelCounters } from '../counters.js';
 import type { Logger } from '../log.js';
 import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
-import { encodeFileHeader } from '../proto/pcap.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
 import { UserError } from '../errors.js';
 import type { CaptureTarget, TargetLink } from './capture-target.js';
@@ -221,9 +220,8 @@ export class LiveSource extends Readable implements CaptureSource {
     this.handle = opened.handle;
     this.instance = link.instance;
     this.lastStats.fill(0);
-    this.decoder = new CaptureFileDecoder(this.snaplen);
     // The addon writes nanoseconds even where the kernel gave microseconds.
-    this.decoder.push(encodeFileHeader({ nanos: true, snaplen: this.snaplen, linktype: opened.linktype }), new PacketBatch(1));
+    this.decoder = CaptureFileDecoder.forRecords({ nanos: true, snaplen: this.snaplen, linktype: opened.linktype });
     this.failures = 0;
     this.lastState = '';
     this.lastError = '';
