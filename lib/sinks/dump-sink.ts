@@ -20,7 +20,7 @@ import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { PcapRecordEncoder, RECORD_HEADER_LEN } from '../proto/pcap.js';
 import { DumpDirError, listDumpFiles, nextSuffix, ownDirectories, ownDirectory, prepareDumpRoot, removeDumpFile, removeEmptyDirectories, retentionVictims } from './dump-directory.js';
-import { countFailedAppend, DumpFile, dumpFileHeader, type DumpFormat } from './dump-file.js';
+import { countFailedAppend, DumpFile, dumpFileHeader } from './dump-file.js';
 import { defaultDumpName, DumpNames } from './dump-name.js';
 
 /** After a write error, drop (and count) batches for this long before opening a new file. */
@@ -64,7 +64,7 @@ export class DumpSink extends Writable {
   /** Their record bytes. */
   private pendingBytes = 0;
 
-  constructor(private readonly opts: DumpOptions, private readonly sourceName: string, private readonly format: DumpFormat, private readonly log: Logger) {
+  constructor(private readonly opts: DumpOptions, private readonly sourceName: string, private readonly log: Logger) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.dir = join(opts.dir, sourceName);
     this.names = new DumpNames(opts.nameTemplate ?? defaultDumpName(opts.intervalSec), sourceName);
@@ -155,10 +155,11 @@ export class DumpSink extends Writable {
     await this.flush(batch, from, batch.length);
   }
 
+  /** The first batch decides the files' header: its format, and the link type of its first frame. */
   private start(first: Batch): void {
     this.linktype = first.linktype[0]!;
-    this.encoder = new PcapRecordEncoder(this.format.nanos);
-    this.header = dumpFileHeader(this.format, this.linktype);
+    this.encoder = new PcapRecordEncoder(first.format.nanos);
+    this.header = dumpFileHeader(first.format, this.linktype);
     this.setPeriod(first.tsSec[0]!);
   }
 

@@ -15,7 +15,7 @@
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
 import type { Logger } from '../log.js';
-import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch } from '../packet.js';
+import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, type CaptureFormat } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
 import { UserError } from '../errors.js';
@@ -64,8 +64,9 @@ export interface LiveSourceOptions {
 
 export class LiveSource extends Readable implements CaptureSource {
   readonly name: string;
-  readonly nanos = true;
-  readonly snaplen: number;
+  private readonly snaplen: number;
+  /** The format of every batch: the same at every open (the addon writes nanoseconds even where the kernel gave microseconds). */
+  private readonly format: CaptureFormat;
   private _failure: Error | null = null;
   private pcap: PacketIoAddon | null = null;
   private readonly target: CaptureTarget;
@@ -99,6 +100,7 @@ export class LiveSource extends Readable implements CaptureSource {
     this.name = o.target.name;
     this.where = o.target.label;
     this.snaplen = o.snaplen || PCAP_MAX_SNAPLEN;
+    this.format = Object.freeze({ nanos: true, snaplen: this.snaplen });
     this.remaining = o.count || Infinity;
   }
 
@@ -220,8 +222,7 @@ export class LiveSource extends Readable implements CaptureSource {
     this.handle = opened.handle;
     this.instance = link.instance;
     this.lastStats.fill(0);
-    // The addon writes nanoseconds even where the kernel gave microseconds.
-    this.decoder = CaptureFileDecoder.forRecords({ nanos: true, snaplen: this.snaplen, linktype: opened.linktype });
+    this.decoder = CaptureFileDecoder.forRecords({ ...this.format, linktype: opened.linktype });
     this.failures = 0;
     this.lastState = '';
     this.lastError = '';
@@ -248,6 +249,7 @@ export class LiveSource extends Readable implements CaptureSource {
 
   private decode(records: Buffer): void {
     const batch = new PacketBatch(capacityFor(records.length));
+    batch.format = this.format;
     this.decoder!.push(records, batch);
     if (batch.length === 0 || this.remaining === 0) return;
     if (batch.length > this.remaining) batch.truncate(this.remaining);
