@@ -223,7 +223,6 @@ export class Channel implements ChannelLike {
         count: o.count || undefined,
         mac: this.autoMac,
         fanout: this.fanout,
-        onReopen: () => this.dump?.reopen(),
       });
     }
     return new FileSource({ path: src.path, counters: this.counters, snaplen: this.opts.snaplen || undefined, count: this.opts.count || undefined });

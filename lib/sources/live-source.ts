@@ -5,7 +5,9 @@
  * so the rest of the channel cannot tell the two apart. The interface is
  * watched every WATCH_MS: while it is absent or down the source waits (no busy
  * loop, one log line per state change), and capture starts again when it comes
- * back. Counters live in the channel and survive.
+ * back, its batches marked with the next generation (PacketBatch.generation:
+ * a dump goes on in a new file from exactly that batch). Counters live in the
+ * channel and survive.
  *
  * Nothing happens at construction: open() loads the addon and, if the
  * interface is up, opens capture at once, so that a filter that does not
@@ -56,8 +58,6 @@ export interface LiveSourceOptions {
    * other workers, which then split the interface's frames by flow; absent or 0: none.
    */
   fanout?: number;
-  /** Called when capture starts again after a gap (a dump continues in a new file). */
-  onReopen?: () => void;
   /** Tests give a fake; by default our addon. */
   addon?: PacketIoAddon;
 }
@@ -80,7 +80,8 @@ export class LiveSource extends Readable implements CaptureSource {
   private decoder: CaptureFileDecoder | null = null;
   private watch: NodeJS.Timeout | null = null;
   private stopping = false;
-  private opens = 0;
+  /** Opens so far: the generation of the batches of the current capture (PacketBatch.generation). */
+  private generation = 0;
   private failures = 0;
   private retryAt = 0;
   private lastState = '';
@@ -227,7 +228,7 @@ export class LiveSource extends Readable implements CaptureSource {
     this.lastState = '';
     this.lastError = '';
     o.log.info(`capturing on ${this.where}${filter ? ` with filter '${filter}'` : ''}`);
-    if (++this.opens > 1) o.onReopen?.();
+    this.generation++;
     pcap.resume(this.handle);
     return null;
   }
@@ -250,6 +251,7 @@ export class LiveSource extends Readable implements CaptureSource {
   private decode(records: Buffer): void {
     const batch = new PacketBatch(capacityFor(records.length));
     batch.format = this.format;
+    batch.generation = this.generation;
     this.decoder!.push(records, batch);
     if (batch.length === 0 || this.remaining === 0) return;
     if (batch.length > this.remaining) batch.truncate(this.remaining);

@@ -12,6 +12,7 @@ import { defaultDumpName, DumpNames } from '../../lib/sinks/dump-name.js';
 import type { Batch } from '../../lib/packet.js';
 import type { DumpOptions } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
+import { decodeFileHeader, encodeFileHeader } from '../../lib/proto/pcap.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { batchOf, packet, packetsOf, stamped, type TestPacket } from '../helpers/packets.js';
 
@@ -113,6 +114,31 @@ test('--interval 0 writes one file; a second run never touches the first file', 
   assert.ok(readFileSync(join(base, 'cap', 'pktminerg_dump.pcap')).equals(first));
   assert.equal((await readPcapFile(join(base, 'cap', 'pktminerg_dump.pcap'))).records.length, 120);
   assert.equal((await readPcapFile(join(base, 'cap', 'pktminerg_dump.1.pcap'))).records.length, 16);
+});
+
+test('a batch of a new generation (the source opened capture again) starts a new file: every file whole, in order, none empty', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const batches = sixtySeconds(10).slice(0, 6);
+  // A live source counts its opens from 1; the flaps fall between batches 1 and 2, and 4 and 5.
+  const generations = [1, 1, 2, 2, 2, 3];
+  batches.forEach((b, i) => (b.generation = generations[i]!));
+  const sink = await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, batches);
+  const dir = join(base, 'cap');
+  const files = ['pktminerg_dump.pcap', 'pktminerg_dump.1.pcap', 'pktminerg_dump.2.pcap'];
+  assert.deepEqual(pcapFiles(dir), [...files].sort());
+  assert.equal(sink.files, 3);
+  const packets = batches.map(packetsOf);
+  for (const [f, which] of [
+    [files[0]!, [0, 1]],
+    [files[1]!, [2, 3, 4]],
+    [files[2]!, [5]],
+  ] as const) {
+    const bytes = readFileSync(join(dir, f));
+    assert.deepEqual(decodeFileHeader(bytes), decodeFileHeader(encodeFileHeader({ nanos: false, snaplen: 65535, linktype: 1 })), f);
+    assert.ok(bytes.subarray(24).equals(usecRecords(which.flatMap((i) => packets[i]!))), `${f} holds exactly batches ${which.join(', ')}`);
+    assert.equal((await readPcapFile(join(dir, f))).records.length, which.length * 10);
+  }
+  assert.equal(sink.counters.packets, 60);
 });
 
 test('--dump-max-files keeps the newest files, like a dumpcap ring buffer', async () => {
