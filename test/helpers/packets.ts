@@ -1,8 +1,9 @@
 /**
  * Tests build and read PacketBatches through plain packet objects: `packet()`
  * takes the fields in the order tests write them (time, lengths, bytes, link
- * type), `batchOf()` makes a batch of them, `packetsOf()` reads a batch back
- * as objects that deepEqual can compare.
+ * type), `batchOf()` makes a batch of them, `stamped()` gives it the format
+ * and generation a source would, `packetsOf()` reads a batch back as objects
+ * that deepEqual can compare.
  */
 import { DIR_NONE, LINKTYPE_ETHERNET, PacketBatch, type CaptureFormat } from '../../lib/packet.js';
 

@@ -1,7 +1,7 @@
 /**
  * LiveSource in-process, with a fake addon and a fake view of the interface:
- * open errors, waiting, a re-created interface, 32-bit kernel counters,
- * backpressure and the drain at stop. The real addon is covered by
+ * open errors, waiting, a re-created interface (a new generation of
+ * batches), 32-bit kernel counters, backpressure and the drain at stop. The real addon is covered by
  * test/native and the namespace tests in test/e2e.
  */
 import assert from 'node:assert/strict';
