@@ -128,13 +128,13 @@ export class Channel implements ChannelLike {
     this.autoMac = opts.dir === 'auto' ? Buffer.alloc(6) : undefined;
     this.source = this.makeSource(excludeHosts);
     if (opts.dump) {
-      this.dump = new DumpSink(opts.dump, this.source.name, this.source, this.log);
+      this.dump = new DumpSink(opts.dump, this.source.name, this.log);
       this.addSink(this.dump);
     }
     if (opts.write !== null) {
       const output = opts.write === '-' ? new StreamOutput(process.stdout) : new FileOutput(opts.write);
       // A reader that went away (`| head`) ends the channel, as SIGPIPE ends tcpdump.
-      this.pcapOut = new PcapOutSink(output, this.source, this.log, () => this.source.stop());
+      this.pcapOut = new PcapOutSink(output, this.log, () => this.source.stop());
       this.addSink(this.pcapOut);
     }
     if (opts.forward) {
@@ -223,7 +223,6 @@ export class Channel implements ChannelLike {
         count: o.count || undefined,
         mac: this.autoMac,
         fanout: this.fanout,
-        onReopen: () => this.dump?.reopen(),
       });
     }
     return new FileSource({ path: src.path, counters: this.counters, snaplen: this.opts.snaplen || undefined, count: this.opts.count || undefined });

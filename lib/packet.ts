@@ -17,6 +17,22 @@ export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
 
 /**
+ * How a source's packets were captured: what the header of a pcap file of
+ * them records. A source makes one and every batch refers to it (a file
+ * source makes another if a later pcapng interface changes it), so that
+ * sinks learn it from the data, never from the source.
+ */
+export interface CaptureFormat {
+  /** Timestamps finer than microseconds. */
+  readonly nanos: boolean;
+  /** The most bytes of a frame kept; 0: whole frames, recorded as libpcap's largest snaplen. */
+  readonly snaplen: number;
+}
+
+/** The format of batches no source stamped (tools, tests): microseconds, whole frames. */
+export const UNKNOWN_FORMAT: CaptureFormat = Object.freeze({ nanos: false, snaplen: 0 });
+
+/**
  * The unit that flows through every channel: a batch of packets stored as
  * columns (DESIGN §1). No object per packet: the capture buffer the packets
  * were decoded from stays the home of their bytes (`data[i]` is that buffer,
@@ -31,6 +47,13 @@ export const LINKTYPE_LINUX_SLL2 = 276;
 export class PacketBatch {
   /** Packets in the batch; the columns hold at least this many. */
   length = 0;
+  /** How every packet of the batch was captured: one object shared by the source's batches, never changed. */
+  format: CaptureFormat = UNKNOWN_FORMAT;
+  /**
+   * The source's open the packets come from: a live source counts its opens from 1, so a change
+   * between two batches marks an interface flap exactly where it fell in the data; files stay 0.
+   */
+  generation = 0;
   /** The buffer each frame's bytes lie in (usually one buffer repeated: the capture chunk). */
   data: Buffer[] = [];
   /** Where the frame starts in data[i]. */
@@ -117,12 +140,14 @@ export class PacketBatch {
     this.data.length = n;
   }
 
-  /** Packets [start, end) as a new batch; the frames' bytes are shared. */
+  /** Packets [start, end) as a new batch of the same format and generation; the frames' bytes are shared. */
   slice(start = 0, end = this.length): PacketBatch {
     const s = Math.max(0, Math.min(start, this.length));
     const e = Math.max(s, Math.min(end, this.length));
     const b = new PacketBatch(e - s);
     b.length = e - s;
+    b.format = this.format;
+    b.generation = this.generation;
     b.data = this.data.slice(s, e);
     for (const k of COLUMNS) (b[k] as TypedColumn).set((this[k] as TypedColumn).subarray(s, e));
     return b;

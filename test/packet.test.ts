@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { capacityFor, DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2, FrameCopier, PacketBatch } from '../lib/packet.js';
+import { capacityFor, DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2, FrameCopier, PacketBatch, UNKNOWN_FORMAT } from '../lib/packet.js';
 import { packetsOf, type TestPacket } from './helpers/packets.js';
 
 /** One shared buffer of distinct bytes: packet k's frame is k + 3 bytes at offset 7 * k. */
@@ -158,6 +158,21 @@ describe('PacketBatch', () => {
     assert.equal(b.slice(10).length, 0);
     const empty = b.slice(4, 4);
     assert.equal(addDistinct(empty, 1), 0, 'an empty slice can grow');
+  });
+
+  it('the format and generation are the batch\'s: a slice shares the format object, growing and removing packets keep both', () => {
+    const format = Object.freeze({ nanos: true, snaplen: 96 });
+    const b = new PacketBatch(1);
+    assert.deepEqual([b.format, b.generation], [UNKNOWN_FORMAT, 0], 'a batch no source stamped');
+    b.format = format;
+    b.generation = 3;
+    for (let k = 0; k < 10; k++) addDistinct(b, k);
+    b.retain((i) => i % 2 === 0);
+    b.truncate(4);
+    for (const s of [b, b.slice(1, 3), b.slice(), b.slice(4)]) {
+      assert.equal(s.format, format);
+      assert.equal(s.generation, 3);
+    }
   });
 });
 

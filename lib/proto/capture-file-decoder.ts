@@ -1,7 +1,8 @@
 /**
  * Incremental reader of classic pcap and pcapng files: takes the file in
  * chunks of any size, as a stream delivers them, and adds the packets to a
- * PacketBatch. Pure: no I/O.
+ * PacketBatch. Pure: no I/O. forRecords() reads bare pcap records, as live
+ * capture hands them over, with the header given instead of read.
  *
  * The file is a sequence of units (the pcap file header, then records; or
  * pcapng blocks), each with a fixed-size head that tells its total length.
@@ -11,7 +12,7 @@
  */
 import { CorruptError, TruncatedError } from '../errors.js';
 import type { PacketBatch } from '../packet.js';
-import { FILE_HEADER_LEN, RECORD_HEADER_LEN, decodeFileHeader, isPcapMagic } from './pcap.js';
+import { FILE_HEADER_LEN, RECORD_HEADER_LEN, decodeFileHeader, isPcapMagic, type PcapFileHeader } from './pcap.js';
 import { BLOCK_SHB, MIN_BLOCK_LEN, PcapngDecoder, type PcapngInterface } from './pcapng.js';
 
 /** libpcap's MAXIMUM_SNAPLEN: what it assumes when a header says snaplen 0. */
@@ -63,6 +64,17 @@ export class CaptureFileDecoder {
   /** `snaplenCap` > 0 lowers every packet's caplen to at most that many bytes. */
   constructor(snaplenCap?: number) {
     this.cap = snaplenCap !== undefined && snaplenCap > 0 ? snaplenCap : Infinity;
+  }
+
+  /**
+   * A decoder of bare classic pcap records with no file header before them (little-endian, as the
+   * capture addon hands them over): `header` is what that file header would have said.
+   */
+  static forRecords(header: { nanos: boolean; snaplen: number; linktype: number }): CaptureFileDecoder {
+    const d = new CaptureFileDecoder();
+    d._format = 'pcap';
+    d.useHeader({ littleEndian: true, ...header });
+    return d;
   }
 
   get format(): 'pcap' | 'pcapng' | null {
@@ -211,6 +223,19 @@ export class CaptureFileDecoder {
     return RECORD_HEADER_LEN + incl;
   }
 
+  /** Reads the records that follow as the classic pcap file header `h` says. */
+  private useHeader(h: Pick<PcapFileHeader, 'littleEndian' | 'nanos' | 'snaplen' | 'linktype'>): void {
+    this.headerDone = true;
+    this.le = h.littleEndian;
+    this._nanos = h.nanos;
+    this._linktype = h.linktype;
+    this.maxCaplen = maxSnaplenFor(h.linktype);
+    // libpcap's pcap_adjust_snapshot(): 0 or more than the limit means the limit.
+    this._snaplen = h.snaplen === 0 || h.snaplen > this.maxCaplen ? this.maxCaplen : h.snaplen;
+    // Records above the snaplen are cut to it, as libpcap hands them over.
+    this.recordCap = Math.min(this._snaplen, this.cap);
+  }
+
   /** Decodes the complete unit at `pos`. */
   private decodeUnit(c: Chunk, pos: number, out: PacketBatch): void {
     const buf = c.buf;
@@ -220,16 +245,7 @@ export class CaptureFileDecoder {
       return;
     }
     if (!this.headerDone) {
-      const h = decodeFileHeader(buf, pos);
-      this.headerDone = true;
-      this.le = h.littleEndian;
-      this._nanos = h.nanos;
-      this._linktype = h.linktype;
-      this.maxCaplen = maxSnaplenFor(h.linktype);
-      // libpcap's pcap_adjust_snapshot(): 0 or more than the limit means the limit.
-      this._snaplen = h.snaplen === 0 || h.snaplen > this.maxCaplen ? this.maxCaplen : h.snaplen;
-      // Records above the snaplen are cut to it, as libpcap hands them over.
-      this.recordCap = Math.min(this._snaplen, this.cap);
+      this.useHeader(decodeFileHeader(buf, pos));
       return;
     }
     const le = this.le;

@@ -8,18 +8,12 @@
  */
 import { unlink } from 'node:fs/promises';
 import type { SinkCounters } from '../counters.js';
+import type { CaptureFormat } from '../packet.js';
 import { encodeFileHeader, RECORD_HEADER_LEN } from '../proto/pcap.js';
 import { createExclusive } from './dump-directory.js';
 
-/** What a pcap file header records; read from the source when the first batch arrives. */
-export interface DumpFormat {
-  readonly nanos: boolean;
-  /** 0: whole frames, recorded as libpcap's largest snaplen. */
-  readonly snaplen: number;
-}
-
-/** The header of a dump or -w file of `linktype` frames. */
-export function dumpFileHeader(format: DumpFormat, linktype: number): Buffer {
+/** The header of a dump or -w file of `linktype` frames captured as `format` (the first batch's). */
+export function dumpFileHeader(format: CaptureFormat, linktype: number): Buffer {
   return encodeFileHeader({ nanos: format.nanos, snaplen: format.snaplen || 262144, linktype });
 }
 

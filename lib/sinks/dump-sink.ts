@@ -2,7 +2,10 @@
  * Records batches to pcap files under `<dir>/<source>/`, one file per
  * `intervalSec` of capture time (spec §6, with the fixes listed in the README)
  * and, with `maxFileBytes` (-C), a new file before a record would make the
- * current one larger; whichever comes first. Names: dump-name.ts.
+ * current one larger; whichever comes first. A batch of a new generation
+ * (the source opened capture again after an interface flap) also starts a new
+ * file. The header is the first batch's format and link type. Names:
+ * dump-name.ts.
  *
  * Rotation is ours rather than rotating-file-stream's: it follows capture
  * time, must fall between whole records, must survive a full disk without
@@ -20,7 +23,7 @@ import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { PcapRecordEncoder, RECORD_HEADER_LEN } from '../proto/pcap.js';
 import { DumpDirError, listDumpFiles, nextSuffix, ownDirectories, ownDirectory, prepareDumpRoot, removeDumpFile, removeEmptyDirectories, retentionVictims } from './dump-directory.js';
-import { countFailedAppend, DumpFile, dumpFileHeader, type DumpFormat } from './dump-file.js';
+import { countFailedAppend, DumpFile, dumpFileHeader } from './dump-file.js';
 import { defaultDumpName, DumpNames } from './dump-name.js';
 
 /** After a write error, drop (and count) batches for this long before opening a new file. */
@@ -56,15 +59,15 @@ export class DumpSink extends Writable {
   private periodStart = 0;
   private periodEnd = Infinity;
   private retryAt = 0;
-  /** Set when the source restarted capture: the next batch goes to a new file. */
-  private newFile = false;
+  /** The generation of the last batch (PacketBatch.generation): a batch of another starts a new file. */
+  private generation = 0;
   private nextLinkCheck = 0;
   /** Directories open() created: a channel that ends without writing a file leaves none behind. */
   private readonly createdDirs: string[] = [];
   /** Their record bytes. */
   private pendingBytes = 0;
 
-  constructor(private readonly opts: DumpOptions, private readonly sourceName: string, private readonly format: DumpFormat, private readonly log: Logger) {
+  constructor(private readonly opts: DumpOptions, private readonly sourceName: string, private readonly log: Logger) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.dir = join(opts.dir, sourceName);
     this.names = new DumpNames(opts.nameTemplate ?? defaultDumpName(opts.intervalSec), sourceName);
@@ -113,15 +116,11 @@ export class DumpSink extends Writable {
     if (this.files === 0) removeEmptyDirectories(this.createdDirs);
   }
 
-  /** The source restarted capture after a gap (interface flap): continue in a new file. */
-  reopen(): void {
-    this.newFile = true;
-  }
-
   private async writeBatch(batch: Batch): Promise<void> {
     if (this.encoder === null) this.start(batch);
-    if (this.newFile) {
-      this.newFile = false;
+    else if (batch.generation !== this.generation) {
+      // The source opened capture again after a gap (an interface flap): continue in a new file.
+      this.generation = batch.generation;
       await this.finishFile();
     }
     const { linktype, tsSec, caplen } = batch;
@@ -155,10 +154,12 @@ export class DumpSink extends Writable {
     await this.flush(batch, from, batch.length);
   }
 
+  /** The first batch decides the files' header: its format, and the link type of its first frame. */
   private start(first: Batch): void {
     this.linktype = first.linktype[0]!;
-    this.encoder = new PcapRecordEncoder(this.format.nanos);
-    this.header = dumpFileHeader(this.format, this.linktype);
+    this.generation = first.generation;
+    this.encoder = new PcapRecordEncoder(first.format.nanos);
+    this.header = dumpFileHeader(first.format, this.linktype);
     this.setPeriod(first.tsSec[0]!);
   }
 

@@ -17,9 +17,9 @@
  *   does on SIGPIPE: the source stops and what was not written is counted as
  *   `standard output closed`; this is not an error.
  *
- * The header is written with the first packet: only then are the link type and
- * timestamp precision known (as for dump files). A capture without any packet
- * writes nothing, and leaves no file.
+ * The header is written with the first packet, from its batch's format and its
+ * link type (as for dump files). A capture without any packet writes nothing,
+ * and leaves no file.
  */
 import { lstatSync } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -29,7 +29,7 @@ import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { PcapRecordEncoder } from '../proto/pcap.js';
 import { createExclusive } from './dump-directory.js';
-import { countFailedAppend, DumpFile, dumpFileHeader, type DumpFormat } from './dump-file.js';
+import { countFailedAppend, DumpFile, dumpFileHeader } from './dump-file.js';
 
 /** Where the pcap bytes go: a file (FileOutput) or a stream such as standard output (StreamOutput). */
 export interface PcapOutput {
@@ -70,7 +70,7 @@ export class PcapOutSink extends Writable {
   private retryAt = 0;
 
   /** `onClosed`: called once when the output can take nothing more (the channel then stops its source). */
-  constructor(private readonly output: PcapOutput, private readonly format: DumpFormat, private readonly log: Logger, private readonly onClosed: () => void) {
+  constructor(private readonly output: PcapOutput, private readonly log: Logger, private readonly onClosed: () => void) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.errors = new RateLimitedLog(log);
   }
@@ -118,10 +118,10 @@ export class PcapOutSink extends Writable {
     }
     if (this.encoder === null) {
       // The header is all or nothing: a failure leaves the file empty and the next batch tries again.
-      const header = dumpFileHeader(this.format, batch.linktype[0]!);
+      const header = dumpFileHeader(batch.format, batch.linktype[0]!);
       if (!(await this.attempt(() => this.output.append(header, NO_RECORDS), batch))) return;
       this.linktype = batch.linktype[0]!;
-      this.encoder = new PcapRecordEncoder(this.format.nanos);
+      this.encoder = new PcapRecordEncoder(batch.format.nanos);
     }
     const kept = this.sameLinkType(batch);
     if (kept.length === 0) return;

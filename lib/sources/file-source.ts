@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
-import { BATCH_QUEUE, capacityFor, PacketBatch } from '../packet.js';
+import { BATCH_QUEUE, capacityFor, PacketBatch, UNKNOWN_FORMAT, type CaptureFormat } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import type { CaptureSource } from './source.js';
 
@@ -15,7 +15,7 @@ export interface FileSourceOptions {
   /** Capture file (classic pcap or pcapng); '-' reads process.stdin. */
   path: string;
   counters: ChannelCounters;
-  /** Cut every packet to this many bytes; also the snaplen reported for dumps. */
+  /** Cut every packet to this many bytes; also the snaplen of the batches' format (for dump headers). */
   snaplen?: number;
   /** Stop after this many packets; 0 or undefined: read the whole file. */
   count?: number;
@@ -35,6 +35,8 @@ export class FileSource extends Readable implements CaptureSource {
   private readonly decoder: CaptureFileDecoder;
   private readonly counters: ChannelCounters;
   private readonly snaplenOpt: number;
+  /** The format stamped on the batches, made again only when the file's changes (a later pcapng interface). */
+  private format: CaptureFormat = UNKNOWN_FORMAT;
   private remaining: number;
   private _failure: Error | null = null;
   /** No more pushes: end of input, count reached, stop(), failure or destroy. */
@@ -75,12 +77,6 @@ export class FileSource extends Readable implements CaptureSource {
     input.pause();
   }
 
-  get nanos(): boolean {
-    return this.decoder.nanos;
-  }
-  get snaplen(): number {
-    return this.snaplenOpt || this.decoder.snaplen;
-  }
   get failure(): Error | null {
     return this._failure;
   }
@@ -112,8 +108,17 @@ export class FileSource extends Readable implements CaptureSource {
       // Decoder throws are typed errors; anything else becomes a failure too rather than a crash.
       error = e;
     }
+    packets.format = this.currentFormat();
     this.emitPackets(packets);
     if (error !== null) this.fail(error);
+  }
+
+  /** The file's format as the decoder knows it now (its header, the pcapng interfaces so far). */
+  private currentFormat(): CaptureFormat {
+    const nanos = this.decoder.nanos;
+    const snaplen = this.snaplenOpt || this.decoder.snaplen;
+    if (nanos !== this.format.nanos || snaplen !== this.format.snaplen) this.format = Object.freeze({ nanos, snaplen });
+    return this.format;
   }
 
   private emitPackets(packets: PacketBatch): void {

@@ -5,7 +5,9 @@
  * so the rest of the channel cannot tell the two apart. The interface is
  * watched every WATCH_MS: while it is absent or down the source waits (no busy
  * loop, one log line per state change), and capture starts again when it comes
- * back. Counters live in the channel and survive.
+ * back, its batches marked with the next generation (PacketBatch.generation:
+ * a dump goes on in a new file from exactly that batch). Counters live in the
+ * channel and survive.
  *
  * Nothing happens at construction: open() loads the addon and, if the
  * interface is up, opens capture at once, so that a filter that does not
@@ -15,9 +17,8 @@
 import { Readable } from 'node:stream';
 import type { ChannelCounters } from '../counters.js';
 import type { Logger } from '../log.js';
-import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch } from '../packet.js';
+import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, type CaptureFormat } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
-import { encodeFileHeader } from '../proto/pcap.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
 import { UserError } from '../errors.js';
 import type { CaptureTarget, TargetLink } from './capture-target.js';
@@ -57,16 +58,15 @@ export interface LiveSourceOptions {
    * other workers, which then split the interface's frames by flow; absent or 0: none.
    */
   fanout?: number;
-  /** Called when capture starts again after a gap (a dump continues in a new file). */
-  onReopen?: () => void;
   /** Tests give a fake; by default our addon. */
   addon?: PacketIoAddon;
 }
 
 export class LiveSource extends Readable implements CaptureSource {
   readonly name: string;
-  readonly nanos = true;
-  readonly snaplen: number;
+  private readonly snaplen: number;
+  /** The format of every batch: the same at every open (the addon writes nanoseconds even where the kernel gave microseconds). */
+  private readonly format: CaptureFormat;
   private _failure: Error | null = null;
   private pcap: PacketIoAddon | null = null;
   private readonly target: CaptureTarget;
@@ -80,7 +80,8 @@ export class LiveSource extends Readable implements CaptureSource {
   private decoder: CaptureFileDecoder | null = null;
   private watch: NodeJS.Timeout | null = null;
   private stopping = false;
-  private opens = 0;
+  /** Opens so far: the generation of the batches of the current capture (PacketBatch.generation). */
+  private generation = 0;
   private failures = 0;
   private retryAt = 0;
   private lastState = '';
@@ -100,6 +101,7 @@ export class LiveSource extends Readable implements CaptureSource {
     this.name = o.target.name;
     this.where = o.target.label;
     this.snaplen = o.snaplen || PCAP_MAX_SNAPLEN;
+    this.format = Object.freeze({ nanos: true, snaplen: this.snaplen });
     this.remaining = o.count || Infinity;
   }
 
@@ -221,14 +223,12 @@ export class LiveSource extends Readable implements CaptureSource {
     this.handle = opened.handle;
     this.instance = link.instance;
     this.lastStats.fill(0);
-    this.decoder = new CaptureFileDecoder(this.snaplen);
-    // The addon writes nanoseconds even where the kernel gave microseconds.
-    this.decoder.push(encodeFileHeader({ nanos: true, snaplen: this.snaplen, linktype: opened.linktype }), new PacketBatch(1));
+    this.decoder = CaptureFileDecoder.forRecords({ ...this.format, linktype: opened.linktype });
     this.failures = 0;
     this.lastState = '';
     this.lastError = '';
     o.log.info(`capturing on ${this.where}${filter ? ` with filter '${filter}'` : ''}`);
-    if (++this.opens > 1) o.onReopen?.();
+    this.generation++;
     pcap.resume(this.handle);
     return null;
   }
@@ -250,6 +250,8 @@ export class LiveSource extends Readable implements CaptureSource {
 
   private decode(records: Buffer): void {
     const batch = new PacketBatch(capacityFor(records.length));
+    batch.format = this.format;
+    batch.generation = this.generation;
     this.decoder!.push(records, batch);
     if (batch.length === 0 || this.remaining === 0) return;
     if (batch.length > this.remaining) batch.truncate(this.remaining);

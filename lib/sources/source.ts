@@ -2,18 +2,15 @@ import type { Readable } from 'node:stream';
 
 /**
  * What every capture source is: an object-mode Readable of Batch chunks,
- * plus what the sinks and the summary need to know about it. Constructing
- * one does no I/O; open() acquires the file or the capture handle and throws
- * a UserError for what cannot work, and destroy() releases what it acquired.
+ * each carrying its format and generation (PacketBatch), plus what the
+ * channel and the summary need to know about it. Constructing one does no
+ * I/O; open() acquires the file or the capture handle and throws a UserError
+ * for what cannot work, and destroy() releases what it acquired.
  */
 export interface CaptureSource extends Readable {
   open(): void | Promise<void>;
   /** Names the dump sub-directory of this source. */
   readonly name: string;
-  /** Timestamp precision to record in dump files (valid once the first batch was emitted). */
-  readonly nanos: boolean;
-  /** Snaplen to record in dump file headers. */
-  readonly snaplen: number;
   /** Set when the source ended because the input was damaged or unreadable; the stream still ends normally. */
   readonly failure: Error | null;
   /** Graceful end (SIGINT): stop reading, emit what was read, then end the stream. */

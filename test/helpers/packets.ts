@@ -1,10 +1,11 @@
 /**
  * Tests build and read PacketBatches through plain packet objects: `packet()`
  * takes the fields in the order tests write them (time, lengths, bytes, link
- * type), `batchOf()` makes a batch of them, `packetsOf()` reads a batch back
- * as objects that deepEqual can compare.
+ * type), `batchOf()` makes a batch of them, `stamped()` gives it the format
+ * and generation a source would, `packetsOf()` reads a batch back as objects
+ * that deepEqual can compare.
  */
-import { DIR_NONE, LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
+import { DIR_NONE, LINKTYPE_ETHERNET, PacketBatch, type CaptureFormat } from '../../lib/packet.js';
 
 export interface TestPacket {
   tsSec: number;
@@ -37,6 +38,13 @@ export function batchOf(packets: readonly TestPacket[]): PacketBatch {
     b.l3Offset[i] = p.l3Offset;
     b.etherType[i] = p.etherType;
   }
+  return b;
+}
+
+/** `b` stamped as a source stamps its batches: captured as `format`, in the source's open `generation`. */
+export function stamped(b: PacketBatch, format: CaptureFormat, generation = 0): PacketBatch {
+  b.format = format;
+  b.generation = generation;
   return b;
 }
 

@@ -12,10 +12,13 @@ import { defaultDumpName, DumpNames } from '../../lib/sinks/dump-name.js';
 import type { Batch } from '../../lib/packet.js';
 import type { DumpOptions } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
+import { decodeFileHeader, encodeFileHeader } from '../../lib/proto/pcap.js';
 import { readPcapFile } from '../helpers/capture-files.js';
-import { batchOf, packet, packetsOf, type TestPacket } from '../helpers/packets.js';
+import { batchOf, packet, packetsOf, stamped, type TestPacket } from '../helpers/packets.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+/** The format of the test batches, as a file source stamps them. */
+const FORMAT = { nanos: false, snaplen: 65535 };
 const T0 = 1700000007; // 2023-11-14 22:13:27 UTC, deliberately not on a 15 s boundary
 
 function frame(i: number): Buffer {
@@ -32,12 +35,12 @@ function sixtySeconds(per = 16): Batch[] {
     all.push(packet(T0 + Math.floor(i / 2), (i % 2) * 500_000_000, data.length, data.length + 4, data, 1));
   }
   const batches: Batch[] = [];
-  for (let i = 0; i < all.length; i += per) batches.push(batchOf(all.slice(i, i + per)));
+  for (let i = 0; i < all.length; i += per) batches.push(stamped(batchOf(all.slice(i, i + per)), FORMAT));
   return batches;
 }
 
 async function runBatches(opts: DumpOptions, batches: Batch[], source = 'cap'): Promise<DumpSink> {
-  const sink = new DumpSink(opts, source, { nanos: false, snaplen: 65535 }, quiet);
+  const sink = new DumpSink(opts, source, quiet);
   sink.open();
   for (const b of batches) {
     await new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
@@ -113,6 +116,31 @@ test('--interval 0 writes one file; a second run never touches the first file', 
   assert.equal((await readPcapFile(join(base, 'cap', 'pktminerg_dump.1.pcap'))).records.length, 16);
 });
 
+test('a batch of a new generation (the source opened capture again) starts a new file: every file whole, in order, none empty', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const batches = sixtySeconds(10).slice(0, 6);
+  // A live source counts its opens from 1; the flaps fall between batches 1 and 2, and 4 and 5.
+  const generations = [1, 1, 2, 2, 2, 3];
+  batches.forEach((b, i) => (b.generation = generations[i]!));
+  const sink = await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, batches);
+  const dir = join(base, 'cap');
+  const files = ['pktminerg_dump.pcap', 'pktminerg_dump.1.pcap', 'pktminerg_dump.2.pcap'];
+  assert.deepEqual(pcapFiles(dir), [...files].sort());
+  assert.equal(sink.files, 3);
+  const packets = batches.map(packetsOf);
+  for (const [f, which] of [
+    [files[0]!, [0, 1]],
+    [files[1]!, [2, 3, 4]],
+    [files[2]!, [5]],
+  ] as const) {
+    const bytes = readFileSync(join(dir, f));
+    assert.deepEqual(decodeFileHeader(bytes), decodeFileHeader(encodeFileHeader({ nanos: false, snaplen: 65535, linktype: 1 })), f);
+    assert.ok(bytes.subarray(24).equals(usecRecords(which.flatMap((i) => packets[i]!))), `${f} holds exactly batches ${which.join(', ')}`);
+    assert.equal((await readPcapFile(join(dir, f))).records.length, which.length * 10);
+  }
+  assert.equal(sink.counters.packets, 60);
+});
+
 test('--dump-max-files keeps the newest files, like a dumpcap ring buffer', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   await runBatches({ dir: base, intervalSec: 15, maxFiles: 2, maxBytes: 0 }, sixtySeconds());
@@ -132,11 +160,12 @@ test('--dump-max-size removes the oldest finished files beyond the size', async 
 test('an I/O error drops and counts packets, then the sink recovers in a new file', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const dir = join(base, 'cap');
-  const sink = new DumpSink({ dir: base, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: true, snaplen: 0 }, quiet);
+  const sink = new DumpSink({ dir: base, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, 'cap', quiet);
   sink.open();
+  const nanosWholeFrames = { nanos: true, snaplen: 0 };
   const at = (sec: number) => {
     const d = frame(sec);
-    return batchOf([packet(sec, 123456789, d.length, d.length, d, 1)]);
+    return stamped(batchOf([packet(sec, 123456789, d.length, d.length, d, 1)]), nanosWholeFrames);
   };
   const write = (b: Batch) => new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
   await write(at(1700000000)); // hour 2023111422
@@ -198,7 +227,7 @@ test('a source or hour directory planted as a symbolic link is refused, nothing 
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   const target = mkdtempSync(join(tmpdir(), 'target-'));
   symlinkSync(target, join(base, 'cap'));
-  const sink = new DumpSink({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: false, snaplen: 0 }, quiet);
+  const sink = new DumpSink({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0 }, 'cap', quiet);
   assert.throws(() => sink.open(), { name: 'UserError', message: `--dump: refusing ${join(base, 'cap')}: it is a symbolic link` });
 
   const base2 = mkdtempSync(join(tmpdir(), 'dump-'));
@@ -217,7 +246,7 @@ test('a full disk: every file is whole and non-empty, the counts are what the fi
   // Most of the room goes to a filler we delete later, to give the space back.
   const filler = join(base, 'filler');
   writeFileSync(filler, Buffer.alloc(40 * 1024));
-  const sink = new DumpSink({ dir: base, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: false, snaplen: 0 }, quiet);
+  const sink = new DumpSink({ dir: base, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, 'cap', quiet);
   sink.open();
   const write = (b: Batch) => new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
   let sent = 0;
@@ -378,7 +407,7 @@ test('--dump-name: the template names the files, retention removes only what mat
 
 test('the dump directory deleted while running: the lost file is counted as dropped, the directory made again, writing goes on', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
-  const sink = new DumpSink({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: false, snaplen: 0 }, quiet);
+  const sink = new DumpSink({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, 'cap', quiet);
   sink.open();
   const write = (b: Batch) => new Promise<void>((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
   const batches = sixtySeconds(10);
@@ -458,7 +487,7 @@ for (const [layout, toBatch] of [
       data.fill(i, 24);
       return packet(T0 + sec, nsec, data.length, data.length + 100 + i, data, linktype);
     });
-    const sink = await runBatches({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0 }, [toBatch(packets.slice(0, 11)), toBatch(packets.slice(11))]);
+    const sink = await runBatches({ dir: base, intervalSec: 15, maxFiles: 0, maxBytes: 0 }, [toBatch(packets.slice(0, 11)), toBatch(packets.slice(11))].map((b) => stamped(b, FORMAT)));
     const dir = join(base, 'cap');
     const expected: Array<[string, number[]]> = [
       ['1315', [0, 2, 3]],

@@ -33,7 +33,7 @@ test('+05:30 (Asia/Kolkata): names in local time; hour-long periods start at :30
 test('the hour that happens twice (Europe/Berlin, 2023-10-29): two files, both kept, in order', async () => {
   process.env.TZ = 'Europe/Berlin';
   const base = mkdtempSync(join(tmpdir(), 'dump-tz-'));
-  const sink = new DumpSink({ dir: base, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: false, snaplen: 0 }, quiet);
+  const sink = new DumpSink({ dir: base, intervalSec: 3600, maxFiles: 0, maxBytes: 0 }, 'cap', quiet);
   sink.open();
   const frame = Buffer.alloc(60, 1);
   // 00:30 UTC is 02:30 CEST; 01:30 UTC is 02:30 CET, an hour later and the same local time.

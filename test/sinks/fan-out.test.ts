@@ -19,7 +19,7 @@ import { FanOut, QUEUE_FULL_DROP, SINK_QUEUE_BATCHES } from '../../lib/sinks/fan
 import { makeToEthernetFn } from '../../lib/stages/to-ethernet.js';
 import { hex } from '../helpers/hex.js';
 import { packedBatchOf } from '../helpers/packed-batch.js';
-import { batchOf, packet, packetsOf, type TestPacket } from '../helpers/packets.js';
+import { batchOf, packet, packetsOf, stamped, type TestPacket } from '../helpers/packets.js';
 
 /** A sink that takes batches at once, or holds every write until release() when stalled. */
 class FakeSink extends Writable {
@@ -169,14 +169,14 @@ describe('FanOut', () => {
   it('a real dump beside a to-ethernet forwarder: the dump file holds the cooked frames, byte for byte', async () => {
     const base = mkdtempSync(join(tmpdir(), 'fan-dump-'));
     const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-    const dump = new DumpSink({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, 'cap', { nanos: true, snaplen: 65535 }, quiet);
+    const dump = new DumpSink({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, 'cap', quiet);
     dump.open();
     const forward = new FakeSink();
     const fan = new FanOut([{ sink: dump }, { sink: forward, filter: makeToEthernetFn(new ChannelCounters()) }], true);
     const sll = (i: number): Buffer => hex(`00 00 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14 0${i}`);
     const frames = [0, 1, 2, 3].map((i) => packet(1700000000 + i, 7, 21, 21, sll(i), LINKTYPE_LINUX_SLL));
     // Two batches, so the dump still holds the first while the second is converted.
-    for (const b of [packedBatchOf(frames.slice(0, 2)), packedBatchOf(frames.slice(2))]) fan.write(b);
+    for (const b of [packedBatchOf(frames.slice(0, 2)), packedBatchOf(frames.slice(2))]) fan.write(stamped(b, { nanos: true, snaplen: 65535 }));
     fan.end();
     await new Promise((r) => fan.on('finish', r));
     const bytes = readFileSync(join(base, 'cap', 'pktminerg_dump.pcap'));

@@ -11,9 +11,10 @@ import { UserError } from '../../lib/errors.js';
 import type { Batch } from '../../lib/packet.js';
 import { encodeFileHeader, PcapRecordEncoder } from '../../lib/proto/pcap.js';
 import type { Logger } from '../../lib/log.js';
-import { batchOf, packet, packetsOf, type TestPacket } from '../helpers/packets.js';
+import { batchOf, packet, packetsOf, stamped, type TestPacket } from '../helpers/packets.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+/** The format of the test batches: what expectedBytes writes in the header. */
 const FORMAT = { nanos: false, snaplen: 65535 };
 
 function packets(first: number, n: number, linktype = 1): TestPacket[] {
@@ -26,7 +27,7 @@ function packets(first: number, n: number, linktype = 1): TestPacket[] {
 }
 
 function batch(first: number, n: number, linktype = 1): Batch {
-  return batchOf(packets(first, n, linktype));
+  return stamped(batchOf(packets(first, n, linktype)), FORMAT);
 }
 
 /** What a correct writer puts out for these batches: the header, then every record, in order. */
@@ -60,7 +61,7 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 test('-w -: header first, one write in flight (backpressure), every record in order, bytes exactly the pcap file', async () => {
   const reader = new SlowReader();
-  const sink = new PcapOutSink(new StreamOutput(reader), FORMAT, quiet, () => assert.fail('the reader never went away'));
+  const sink = new PcapOutSink(new StreamOutput(reader), quiet, () => assert.fail('the reader never went away'));
   await sink.open();
   const batches = [batch(0, 3), batch(3, 5), batch(8, 1)];
   for (const b of batches) sink.write(b);
@@ -91,7 +92,7 @@ test('-w -: EPIPE mid-stream ends the output once; what was not written is count
     },
   });
   let closedCalls = 0;
-  const sink = new PcapOutSink(new StreamOutput(pipe), FORMAT, quiet, () => closedCalls++);
+  const sink = new PcapOutSink(new StreamOutput(pipe), quiet, () => closedCalls++);
   await sink.open();
   for (const b of [batch(0, 4), batch(4, 6), batch(10, 2), batch(12, 3)]) sink.write(b);
   sink.end();
@@ -106,7 +107,7 @@ test('-w -: EPIPE mid-stream ends the output once; what was not written is count
 test('-w -: a stream already closed before the first write drops everything, counted, and says so once', async () => {
   const pipe = new Writable({ write: (_c, _e, cb) => cb() });
   let closedCalls = 0;
-  const sink = new PcapOutSink(new StreamOutput(pipe), FORMAT, quiet, () => closedCalls++);
+  const sink = new PcapOutSink(new StreamOutput(pipe), quiet, () => closedCalls++);
   await sink.open();
   pipe.destroy();
   await tick();
@@ -125,9 +126,9 @@ test('-w -: a terminal is refused at start-up', async () => {
 
 test('frames of a second link type are counted, not written into a file of the first', async () => {
   const reader = new SlowReader();
-  const sink = new PcapOutSink(new StreamOutput(reader), FORMAT, quiet, () => {});
+  const sink = new PcapOutSink(new StreamOutput(reader), quiet, () => {});
   await sink.open();
-  const mixed = batchOf([...packets(0, 2), ...packets(2, 1, 113), ...packets(3, 2)]);
+  const mixed = stamped(batchOf([...packets(0, 2), ...packets(2, 1, 113), ...packets(3, 2)]), FORMAT);
   const before = packetsOf(mixed);
   sink.end(mixed);
   const done = finished(sink);
@@ -156,7 +157,7 @@ test('-w FILE write error: whole records counted as written, the rest as "file e
     },
   };
   const errors: string[] = [];
-  const sink = new PcapOutSink(output, FORMAT, { ...quiet, error: (m) => errors.push(m) }, () => assert.fail('a file is not a reader that leaves'));
+  const sink = new PcapOutSink(output, { ...quiet, error: (m) => errors.push(m) }, () => assert.fail('a file is not a reader that leaves'));
   await sink.open();
   const write = (b: Batch): Promise<void> => new Promise((res, rej) => sink.write(b, (e) => (e ? rej(e) : res())));
   await write(batch(0, 3));
@@ -189,7 +190,7 @@ test('FileOutput: creates the file; refuses an existing file and a link (even a 
 
   // Created at start-up; a rollback (destroy before any packet) leaves nothing behind.
   const fresh = join(dir, 'new.pcap');
-  const sink = new PcapOutSink(new FileOutput(fresh), FORMAT, quiet, () => {});
+  const sink = new PcapOutSink(new FileOutput(fresh), quiet, () => {});
   await sink.open();
   assert.equal(existsSync(fresh), true);
   sink.destroy();
@@ -197,9 +198,31 @@ test('FileOutput: creates the file; refuses an existing file and a link (even a 
   assert.equal(existsSync(fresh), false);
 });
 
+test('-w: the header is the first batch\'s format (nanoseconds or microseconds, its snaplen, 0 = 262144) and its first link type', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pcap-out-'));
+  const data = Buffer.alloc(60, 9);
+  for (const [format, magic, snaplen] of [
+    [{ nanos: true, snaplen: 128 }, 0xa1b23c4d, 128],
+    [{ nanos: false, snaplen: 0 }, 0xa1b2c3d4, 262144],
+  ] as const) {
+    const path = join(dir, `${magic.toString(16)}.pcap`);
+    const sink = new PcapOutSink(new FileOutput(path), quiet, () => {});
+    await sink.open();
+    sink.write(stamped(batchOf([packet(1700000000, 123_456_789, 60, 60, data, 113)]), format));
+    // A later batch of another format changes nothing: one file has one header.
+    sink.end(stamped(batchOf([packet(1700000001, 5_000, 60, 60, data, 113)]), { nanos: !format.nanos, snaplen: 7 }));
+    await finished(sink);
+    const bytes = readFileSync(path);
+    assert.equal(bytes.length, 24 + 2 * (16 + 60));
+    assert.deepEqual([bytes.readUInt32LE(0), bytes.readUInt32LE(16), bytes.readUInt32LE(20)], [magic, snaplen, 113], 'magic, snaplen, link type');
+    // The records' fractions in the header's unit.
+    assert.deepEqual([bytes.readUInt32LE(24 + 4), bytes.readUInt32LE(24 + 76 + 4)], format.nanos ? [123_456_789, 5_000] : [123_456, 5]);
+  }
+});
+
 test('FileOutput: what the sink writes is the pcap file, byte for byte', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'pcap-out-')), 'w.pcap');
-  const sink = new PcapOutSink(new FileOutput(path), FORMAT, quiet, () => {});
+  const sink = new PcapOutSink(new FileOutput(path), quiet, () => {});
   await sink.open();
   const batches = [batch(0, 7), batch(7, 2)];
   sink.write(batches[0]);

@@ -65,7 +65,10 @@ describe('FileSource', () => {
     assert.equal(counters.captured, 1200);
     assert.equal(counters.capturedBytes, records.reduce((n, r) => n + r.caplen, 0));
     packets.forEach((p, i) => assert.ok(p.data.subarray(0, p.caplen).equals(records[i]!.data), `packet ${i}`));
-    assert.deepEqual([src.name, src.nanos, src.snaplen, src.failure], ['xml', false, 65535, null]);
+    assert.deepEqual([src.name, src.failure], ['xml', null]);
+    // Every batch carries the file header's format, one object for them all, and generation 0.
+    assert.deepEqual(batches[0]!.format, { nanos: false, snaplen: 65535 });
+    assert.ok(batches.every((b) => b.format === batches[0]!.format && b.generation === 0));
   });
 
   it('emits batches of at most 1024 packets', async () => {
@@ -89,21 +92,22 @@ describe('FileSource', () => {
     });
   }
 
-  it('cuts packets to the snaplen option and reports it', async () => {
+  it('cuts packets to the snaplen option and stamps it on the batches', async () => {
     const counters = new ChannelCounters();
     const src = await opened({ path: fixture('http_sample.pcap'), counters, snaplen: 64 });
-    const packets = flat(await drain(src));
+    const batches = await drain(src);
+    const packets = flat(batches);
     const { records } = await readPcapFile(fixture('http_sample.pcap'));
     assert.equal(packets.length, 913);
     assert.ok(packets.every((p, i) => p.caplen === Math.min(64, records[i]!.caplen) && p.wirelen === records[i]!.wirelen));
     assert.equal(counters.capturedBytes, records.reduce((n, r) => n + Math.min(64, r.caplen), 0));
-    assert.equal(src.snaplen, 64);
+    assert.ok(batches.every((b) => b.format.snaplen === 64));
   });
 
-  it('reports the file snaplen once read', async () => {
+  it('stamps the file snaplen on the batches', async () => {
     const src = await opened({ path: fixture('http_sample.pcap'), counters: new ChannelCounters() });
-    await drain(src);
-    assert.equal(src.snaplen, 1518);
+    const batches = await drain(src);
+    assert.ok(batches.length > 0 && batches.every((b) => b.format.snaplen === 1518 && !b.format.nanos));
     assert.equal(src.name, 'http_sample');
   });
 

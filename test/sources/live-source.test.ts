@@ -1,7 +1,7 @@
 /**
  * LiveSource in-process, with a fake addon and a fake view of the interface:
- * open errors, waiting, a re-created interface, 32-bit kernel counters,
- * backpressure and the drain at stop. The real addon is covered by
+ * open errors, waiting, a re-created interface (a new generation of
+ * batches), 32-bit kernel counters, backpressure and the drain at stop. The real addon is covered by
  * test/native and the namespace tests in test/e2e.
  */
 import assert from 'node:assert/strict';
@@ -78,7 +78,6 @@ function setup(o: { state?: TargetLink['state']; count?: number; timeoutMs?: num
   const counters = new ChannelCounters();
   const lines: string[] = [];
   const log: Logger = { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
-  let reopens = 0;
   const src = new LiveSource({
     target,
     filter: () => 'tcp',
@@ -88,9 +87,8 @@ function setup(o: { state?: TargetLink['state']; count?: number; timeoutMs?: num
     log,
     count: o.count,
     addon: fake.addon,
-    onReopen: () => reopens++,
   });
-  return { fake, link, counters, lines, src, reopens: () => reopens };
+  return { fake, link, counters, lines, src };
 }
 
 const packetsIn = (batches: Batch[]): number => batches.reduce((n, b) => n + b.length, 0);
@@ -152,17 +150,40 @@ describe('LiveSource', () => {
     src.destroy();
   });
 
-  it('an interface deleted and created again under the same name (new ifindex) is re-opened, the dump told', (t) => {
+  it('an interface deleted and created again under the same name (new ifindex) is re-opened, its batches of the next generation', async (t) => {
     t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
-    const { fake, src, link, lines, reopens } = setup();
+    const { fake, src, link, lines } = setup();
     src.open();
+    const got: Batch[] = [];
+    src.on('data', (b: Batch) => got.push(b));
+    fake.deliver(2);
+    // What the kernel still holds for the old socket is taken at the close: still the first generation.
+    fake.drainQueue.push(fake.records(1, 2));
     link.ifindex = 8;
     t.mock.timers.tick(250);
     assert.equal(fake.closed, 1, 'the socket bound to the old interface is closed');
     assert.equal(fake.opens, 2);
-    assert.equal(reopens(), 1);
     assert.ok(lines.some((l) => l === 'capture on eth9 stopped (re-created)'), lines.join('\n'));
+    fake.deliver(3, 3);
+    link.state = 'down';
+    t.mock.timers.tick(250);
+    link.state = 'up';
+    t.mock.timers.tick(250);
+    assert.equal(fake.opens, 3, 'down and up again: a third open');
+    fake.deliver(1, 6);
+    await new Promise(setImmediate);
     src.destroy();
+    assert.deepEqual(
+      got.map((b) => [b.generation, b.length, b.format.nanos, b.format.snaplen]),
+      [
+        [1, 2, true, 262144],
+        [1, 1, true, 262144],
+        [2, 3, true, 262144],
+        [3, 1, true, 262144],
+      ],
+    );
+    assert.ok(got.every((b) => b.format === got[0]!.format), 'one format object for every open');
+    assert.deepEqual(got.flatMap(packetsOf).map((p) => p.tsNsec), [0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('kernel counters are sampled while capturing, so a 32-bit wrap is not lost', (t) => {
