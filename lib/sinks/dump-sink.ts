@@ -4,8 +4,8 @@
  * and, with `maxFileBytes` (-C), a new file before a record would make the
  * current one larger; whichever comes first. A batch of a new generation
  * (the source opened capture again after an interface flap) also starts a new
- * file. The header is the first batch's format and link type. Names:
- * dump-name.ts.
+ * file. A file's header is the format and link type of the first batch of its
+ * generation. Names: dump-name.ts.
  *
  * Rotation is ours rather than rotating-file-stream's: it follows capture
  * time, must fall between whole records, must survive a full disk without
@@ -117,11 +117,14 @@ export class DumpSink extends Writable {
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
-    if (this.encoder === null) this.start(batch);
-    else if (batch.generation !== this.generation) {
-      // The source opened capture again after a gap (an interface flap): continue in a new file.
-      this.generation = batch.generation;
+    if (this.encoder === null) {
+      this.useFormat(batch);
+      this.setPeriod(batch.tsSec[0]!);
+    } else if (batch.generation !== this.generation) {
+      // The source opened capture again after a gap (an interface flap): continue in a new file, with the
+      // header of what it captures now (an interface re-created as another kind has another link type).
       await this.finishFile();
+      this.useFormat(batch);
     }
     const { linktype, tsSec, caplen } = batch;
     // Packets from..i-1 go to the current file, written in one go when the file changes or the batch ends.
@@ -154,13 +157,12 @@ export class DumpSink extends Writable {
     await this.flush(batch, from, batch.length);
   }
 
-  /** The first batch decides the files' header: its format, and the link type of its first frame. */
-  private start(first: Batch): void {
+  /** The first batch of a generation decides the header of its files: its format, and the link type of its first frame. */
+  private useFormat(first: Batch): void {
     this.linktype = first.linktype[0]!;
     this.generation = first.generation;
     this.encoder = new PcapRecordEncoder(first.format.nanos);
     this.header = dumpFileHeader(first.format, this.linktype);
-    this.setPeriod(first.tsSec[0]!);
   }
 
   private setPeriod(sec: number): void {

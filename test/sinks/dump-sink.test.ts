@@ -141,6 +141,25 @@ test('a batch of a new generation (the source opened capture again) starts a new
   assert.equal(sink.counters.packets, 60);
 });
 
+test('a new generation takes its own header: an interface re-created as another kind (Linux cooked, ns) is recorded, not dropped', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dump-'));
+  const ether = batchOf([packet(T0, 500_000_000, 60, 60, frame(1), 1)]);
+  const cooked = batchOf([packet(T0 + 5, 123_456_789, 61, 64, frame(2), 113)]);
+  const sink = await runBatches({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, [
+    stamped(ether, FORMAT, 1),
+    stamped(cooked, { nanos: true, snaplen: 262144 }, 2),
+  ]);
+  const dir = join(base, 'cap');
+  const first = decodeFileHeader(readFileSync(join(dir, 'pktminerg_dump.pcap')));
+  const second = decodeFileHeader(readFileSync(join(dir, 'pktminerg_dump.1.pcap')));
+  assert.deepEqual([first.linktype, first.nanos, first.snaplen], [1, false, 65535]);
+  assert.deepEqual([second.linktype, second.nanos, second.snaplen], [113, true, 262144]);
+  const [r] = (await readPcapFile(join(dir, 'pktminerg_dump.1.pcap'))).records;
+  assert.deepEqual([r!.tsSec, r!.tsFrac, r!.data.length, r!.wirelen], [T0 + 5, 123_456_789, 61, 64]);
+  assert.equal(sink.counters.packets, 2);
+  assert.equal(sink.counters.dropped.size, 0);
+});
+
 test('--dump-max-files keeps the newest files, like a dumpcap ring buffer', async () => {
   const base = mkdtempSync(join(tmpdir(), 'dump-'));
   await runBatches({ dir: base, intervalSec: 15, maxFiles: 2, maxBytes: 0 }, sixtySeconds());
