@@ -1,35 +1,27 @@
 /**
- * Per-channel counters. Every packet a channel takes in is either written by
- * its sinks or counted here under a drop reason: nothing disappears silently.
+ * Counters, one owner each: a source counts what it captured (SourceCounters), a stage what it
+ * removed (StageCounters), a sink what it wrote or sent and what it dropped (SinkCounters). The
+ * channel only reads and adds them up (Channel.snapshot), so every packet it takes in is either
+ * written by its sinks or counted under a drop reason: nothing disappears silently.
  */
 import type { Batch } from './packet.js';
 
-export class ChannelCounters {
-  /** Packets and bytes (original caplen) delivered by the source. */
+/** What a capture source delivered, and for live capture what the kernel counted. */
+export class SourceCounters {
+  /** Packets and bytes (original caplen) delivered. */
   captured = 0;
   capturedBytes = 0;
   /** Capture time (seconds) of the first and the latest packet delivered; 0 before the first. */
   firstTsSec = 0;
   lastTsSec = 0;
-  /** Live capture, from pcap_stats of every capture handle the channel opened. */
+  /** Live capture, from pcap_stats of every capture handle the source opened. */
   kernelReceived = 0;
   /** Frames the kernel dropped because the capture ring was full (or the addon out of memory). */
   kernelDropped = 0;
   /** Frames the interface (driver) dropped, where it reports them. */
   interfaceDropped = 0;
-  /** Dropped because `--dir` could not classify them (spec §3). */
-  droppedDirection = 0;
-  /** Dropped by the `--mbps` limiter (spec §4.2). */
-  droppedThrottled = 0;
-  /** Not forwarded: a link type that cannot be carried as Ethernet (the dump still records them). */
-  droppedLinkType = 0;
-  /**
-   * `--dir`: frames per direction code, at index code + 1 (DIR_UNKNOWN -1, none 0, in 1, out 2): one typed-array
-   * increment per frame. Float64 so that a long run cannot wrap, as 32-bit counters would after 4 Gi frames.
-   */
-  readonly directions = new Float64Array(4);
 
-  /** A source delivered `batch`, `bytes` bytes of it: counted, and its capture times noted (once per batch). */
+  /** The source delivered `batch`, `bytes` bytes of it: counted, and its capture times noted (once per batch). */
   addCaptured(batch: Batch, bytes: number): void {
     if (batch.length === 0) return;
     this.captured += batch.length;
@@ -39,8 +31,14 @@ export class ChannelCounters {
   }
 }
 
+/** What one stage removed from the batches, under its one drop reason (as the summary's `dropped:` line names it). */
+export class StageCounters {
+  dropped = 0;
+  constructor(readonly reason: string) {}
+}
+
 /** The kernel's counts for live capture, worded as tcpdump's end-of-capture lines. */
-export function describeKernelCounts(c: Pick<ChannelCounters, 'kernelReceived' | 'kernelDropped' | 'interfaceDropped'>): string {
+export function describeKernelCounts(c: Pick<SourceCounters, 'kernelReceived' | 'kernelDropped' | 'interfaceDropped'>): string {
   return `kernel: ${c.kernelReceived} received by filter, ${c.kernelDropped} dropped (ring full), ${c.interfaceDropped} dropped by interface`;
 }
 

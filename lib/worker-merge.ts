@@ -10,7 +10,7 @@ import type { ChannelSnapshot } from './channel.js';
 /** One worker's counts at one moment: plain data, posted from the worker to the main thread. */
 export interface WorkerReport {
   snapshot: ChannelSnapshot;
-  /** `--dir`'s counts (ChannelCounters.directions), index code + 1. */
+  /** `--dir`'s counts (DirectionCounters.directions), index code + 1. */
   directions: number[];
   /** Each sink's summary line (Sink.describe), in sink order. */
   sinkLines: string[];
