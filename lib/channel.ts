@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChannelOptions } from './config.js';
-import { describeDirections, describeKernelCounts, type SinkCounters, type StageCounters } from './counters.js';
+import { describeDirections, describeKernelCounts, describeSink, type SinkCounters, type SinkCounts, type StageCounters } from './counters.js';
 import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
@@ -38,11 +38,8 @@ interface Sink extends Writable {
   readonly counters: SinkCounters;
   /** Acquires the sink's files or sockets; throws UserError for what cannot work. */
   open(): void | Promise<void>;
-  describe(): string;
-  /** The dump sink: files written so far. */
-  readonly files?: number;
-  /** The ZeroMQ sink: batches queued and not yet confirmed delivered. */
-  readonly queued?: number;
+  /** Its counts now, for the snapshot and the summary line. */
+  counts(): SinkCounts;
 }
 
 /**
@@ -283,11 +280,11 @@ export class Channel implements ChannelLike {
       firstPacketSec: c.firstTsSec,
       lastPacketSec: c.lastTsSec,
       kernel: { received: c.kernelReceived, dropped: c.kernelDropped, interfaceDropped: c.interfaceDropped },
-      sinks: this.sinks.map((k) => ({
+      sinks: this.sinkCounts().map((k) => ({
         label: k.label,
         forwards: FORWARDING.has(k.label),
-        packets: k.counters.packets,
-        bytes: k.counters.bytes,
+        packets: k.packets,
+        bytes: k.bytes,
         ...(k.files !== undefined && { files: k.files }),
         ...(k.queued !== undefined && { queued: k.queued }),
       })),
@@ -296,7 +293,7 @@ export class Channel implements ChannelLike {
   }
 
   summary(): string[] {
-    return formatSummary(this.snapshot(), this.source instanceof LiveSource, this.directions(), this.sinkLines());
+    return formatSummary(this.snapshot(), this.source instanceof LiveSource, this.directions(), this.sinkCounts());
   }
 
   /** `--dir`'s counts by direction code (index code + 1); null without --dir (zeros before open()). */
@@ -305,24 +302,25 @@ export class Channel implements ChannelLike {
     return this.directionCounters?.directions ?? new Float64Array(4);
   }
 
-  /** Each sink's summary line (Sink.describe). */
-  sinkLines(): string[] {
-    return this.sinks.map((s) => s.describe());
+  /** Each sink's counts (Sink.counts), in sink order. */
+  sinkCounts(): SinkCounts[] {
+    return this.sinks.map((s) => s.counts());
   }
 }
 
 /**
  * A channel's summary lines from its snapshot: what was captured (on a live source, with the kernel's
- * counts), `--dir`'s counts (`directions`, null without --dir), each sink's line, every drop reason.
- * One worker's channel and the merge of several (worker-channel.ts) print the same lines this way.
+ * counts), `--dir`'s counts (`directions`, null without --dir), each sink's line (from `sinks`, its
+ * counts), every drop reason. One worker's channel and the merge of several (worker-channel.ts) print
+ * the same lines this way.
  */
-export function formatSummary(s: ChannelSnapshot, live: boolean, directions: Iterable<number> | null, sinkLines: string[]): string[] {
+export function formatSummary(s: ChannelSnapshot, live: boolean, directions: Iterable<number> | null, sinks: SinkCounts[]): string[] {
   const k = s.kernel;
   const captured = `captured ${s.captured.packets} packets (${s.captured.bytes} bytes)`;
   return [
     live ? `${captured} on ${s.source}; ${describeKernelCounts({ kernelReceived: k.received, kernelDropped: k.dropped, interfaceDropped: k.interfaceDropped })}` : captured,
     ...(directions === null ? [] : [describeDirections({ directions })]),
-    ...sinkLines,
+    ...sinks.map(describeSink),
     `dropped: ${s.drops.map((d) => `${d.reason} ${d.packets}`).join(', ')}`,
   ];
 }
