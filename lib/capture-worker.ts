@@ -54,7 +54,7 @@ const log: Logger = {
 };
 
 function report(channel: Channel): WorkerReport {
-  return { snapshot: channel.snapshot(), directions: [...channel.counters.directions], sinkLines: channel.sinkLines() };
+  return { snapshot: channel.snapshot(), directions: [...(channel.directions() ?? [])], sinks: channel.sinkCounts() };
 }
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChannelOptions } from './config.js';
-import { ChannelCounters, describeDirections, describeKernelCounts, type SinkCounters } from './counters.js';
+import { describeDirections, describeKernelCounts, describeSink, type SinkCounters, type SinkCounts, type StageCounters } from './counters.js';
 import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
@@ -19,11 +19,11 @@ import { ContainerTarget, hostIPv4Addresses, interfaceTarget, KvmTarget, type Ta
 import { LiveSource } from './sources/live-source.js';
 import type { CaptureSource } from './sources/source.js';
 import { BatchStage, type BatchFn } from './stages/batch-stage.js';
-import { makeDirectionFn, parseDirExpression } from './stages/direction.js';
+import { DIRECTION_DROP, makeDirectionStage, parseDirExpression, type DirectionCounters } from './stages/direction.js';
 import { makeSliceFn } from './stages/slice.js';
 import { vlanDecodeBatch } from './stages/vlan.js';
-import { makeThrottleFn } from './stages/throttle.js';
-import { makeToEthernetFn } from './stages/to-ethernet.js';
+import { makeThrottleStage, THROTTLE_DROP } from './stages/throttle.js';
+import { LINK_TYPE_DROP, makeToEthernetStage } from './stages/to-ethernet.js';
 import { DumpSink } from './sinks/dump-sink.js';
 import { FanOut, type Branch } from './sinks/fan-out.js';
 import { FileOutput, PcapOutSink, StreamOutput } from './sinks/pcap-out-sink.js';
@@ -38,11 +38,8 @@ interface Sink extends Writable {
   readonly counters: SinkCounters;
   /** Acquires the sink's files or sockets; throws UserError for what cannot work. */
   open(): void | Promise<void>;
-  describe(): string;
-  /** The dump sink: files written so far. */
-  readonly files?: number;
-  /** The ZeroMQ sink: batches queued and not yet confirmed delivered. */
-  readonly queued?: number;
+  /** Its counts now, for the snapshot and the summary line. */
+  counts(): SinkCounts;
 }
 
 /**
@@ -86,6 +83,12 @@ export interface ChannelLike {
   summary(): string[];
 }
 
+/**
+ * The stages' drop reasons, in the order the summary's `dropped:` line names them. Every one is
+ * named, zeros included: a stage the channel does not run has dropped nothing.
+ */
+const STAGE_DROPS = [DIRECTION_DROP, THROTTLE_DROP, LINK_TYPE_DROP];
+
 /** Sinks that send to a remote (the reference's "forwarded"). */
 const FORWARDING = new Set(['gre', 'vxlan', 'zmq']);
 
@@ -102,10 +105,12 @@ export function forwarded(s: ChannelSnapshot): { packets: number; bytes: number 
 }
 
 export class Channel implements ChannelLike {
-  readonly counters = new ChannelCounters();
   readonly log: Logger;
   private readonly source: CaptureSource;
   private readonly stages: BatchStage[] = [];
+  /** The counters of every stage that removes packets; `--dir`'s also count every frame by direction. */
+  private readonly stageCounters: StageCounters[] = [];
+  private directionCounters: DirectionCounters | null = null;
   private readonly sinks: Sink[] = [];
   private readonly branches: Branch[] = [];
 
@@ -140,14 +145,16 @@ export class Channel implements ChannelLike {
     if (opts.forward) {
       // The rate limit and the conversion to Ethernet apply to forwarding only: the local record stays complete
       // and original (spec §4). Throttle first: what it drops need not be converted.
-      const toEthernet = makeToEthernetFn(this.counters);
-      const throttle = opts.mbps > 0 ? makeThrottleFn(opts.mbps, opts.forward.transport, this.counters) : null;
+      const toEthernet = makeToEthernetStage();
+      const throttle = opts.mbps > 0 ? makeThrottleStage(opts.mbps, opts.forward.transport) : null;
+      this.stageCounters.push(toEthernet.counters);
+      if (throttle) this.stageCounters.push(throttle.counters);
       const forwarding: BatchFn = throttle
         ? (batch) => {
-            throttle(batch);
-            toEthernet(batch);
+            throttle.fn(batch);
+            toEthernet.fn(batch);
           }
-        : toEthernet;
+        : toEthernet.fn;
       this.addSink(this.makeForwarder(), forwarding);
     }
   }
@@ -169,7 +176,12 @@ export class Channel implements ChannelLike {
       if (spec?.mode === 'auto') spec.mac = this.autoMac!;
       // Only the direction expression reads what the VLAN stage finds (l3Offset, etherType).
       if (spec?.mode === 'expr') this.stages.push(new BatchStage(vlanDecodeBatch));
-      if (spec) this.stages.push(new BatchStage(makeDirectionFn(spec, this.counters)));
+      if (spec) {
+        const direction = makeDirectionStage(spec);
+        this.stages.push(new BatchStage(direction.fn));
+        this.stageCounters.push(direction.counters);
+        this.directionCounters = direction.counters;
+      }
       if (o.slice > 0) this.stages.push(new BatchStage(makeSliceFn(o.slice)));
       await this.source.open();
       if (o.source.kind === 'file') this.log.info(`reading ${o.source.path === '-' ? 'standard input' : o.source.path}`);
@@ -217,7 +229,6 @@ export class Channel implements ChannelLike {
         filter: (addresses) => buildCaptureFilter(o.expression, exclude, addresses),
         bufferBytes: o.bufferMiB * 1048576,
         timeoutMs: o.timeoutMs,
-        counters: this.counters,
         log: this.log,
         snaplen: o.snaplen || undefined,
         count: o.count || undefined,
@@ -225,7 +236,7 @@ export class Channel implements ChannelLike {
         fanout: this.fanout,
       });
     }
-    return new FileSource({ path: src.path, counters: this.counters, snaplen: this.opts.snaplen || undefined, count: this.opts.count || undefined });
+    return new FileSource({ path: src.path, snaplen: this.opts.snaplen || undefined, count: this.opts.count || undefined });
   }
 
   /**
@@ -248,20 +259,16 @@ export class Channel implements ChannelLike {
     this.source.stop();
   }
 
-  /** Every drop reason of the channel and its sinks, with its count, as the summary's `dropped:` line names them. */
+  /** Every drop reason of the stages and the sinks, with its count, as the summary's `dropped:` line names them. */
   private drops(): [string, number][] {
-    const c = this.counters;
-    const drops: [string, number][] = [
-      ['direction unknown', c.droppedDirection],
-      ['throttled', c.droppedThrottled],
-      ['link type not carried as Ethernet', c.droppedLinkType],
-    ];
+    const drops = STAGE_DROPS.map((reason): [string, number] => [reason, this.stageCounters.reduce((n, c) => (c.reason === reason ? n + c.dropped : n), 0)]);
     for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
     return drops;
   }
 
+  /** The counts of the source, the stages and the sinks, added up as one channel's. */
   snapshot(): ChannelSnapshot {
-    const c = this.counters;
+    const c = this.source.counters;
     const live = this.source instanceof LiveSource ? this.source : null;
     return {
       index: this.opts.index,
@@ -272,11 +279,11 @@ export class Channel implements ChannelLike {
       firstPacketSec: c.firstTsSec,
       lastPacketSec: c.lastTsSec,
       kernel: { received: c.kernelReceived, dropped: c.kernelDropped, interfaceDropped: c.interfaceDropped },
-      sinks: this.sinks.map((k) => ({
+      sinks: this.sinkCounts().map((k) => ({
         label: k.label,
         forwards: FORWARDING.has(k.label),
-        packets: k.counters.packets,
-        bytes: k.counters.bytes,
+        packets: k.packets,
+        bytes: k.bytes,
         ...(k.files !== undefined && { files: k.files }),
         ...(k.queued !== undefined && { queued: k.queued }),
       })),
@@ -285,27 +292,34 @@ export class Channel implements ChannelLike {
   }
 
   summary(): string[] {
-    return formatSummary(this.snapshot(), this.source instanceof LiveSource, this.opts.dir === null ? null : this.counters.directions, this.sinkLines());
+    return formatSummary(this.snapshot(), this.source instanceof LiveSource, this.directions(), this.sinkCounts());
   }
 
-  /** Each sink's summary line (Sink.describe). */
-  sinkLines(): string[] {
-    return this.sinks.map((s) => s.describe());
+  /** `--dir`'s counts by direction code (index code + 1); null without --dir (zeros before open()). */
+  directions(): Float64Array | null {
+    if (this.opts.dir === null) return null;
+    return this.directionCounters?.directions ?? new Float64Array(4);
+  }
+
+  /** Each sink's counts (Sink.counts), in sink order. */
+  sinkCounts(): SinkCounts[] {
+    return this.sinks.map((s) => s.counts());
   }
 }
 
 /**
  * A channel's summary lines from its snapshot: what was captured (on a live source, with the kernel's
- * counts), `--dir`'s counts (`directions`, null without --dir), each sink's line, every drop reason.
- * One worker's channel and the merge of several (worker-channel.ts) print the same lines this way.
+ * counts), `--dir`'s counts (`directions`, null without --dir), each sink's line (from `sinks`, its
+ * counts), every drop reason. One worker's channel and the merge of several (worker-channel.ts) print
+ * the same lines this way.
  */
-export function formatSummary(s: ChannelSnapshot, live: boolean, directions: Iterable<number> | null, sinkLines: string[]): string[] {
+export function formatSummary(s: ChannelSnapshot, live: boolean, directions: Iterable<number> | null, sinks: SinkCounts[]): string[] {
   const k = s.kernel;
   const captured = `captured ${s.captured.packets} packets (${s.captured.bytes} bytes)`;
   return [
     live ? `${captured} on ${s.source}; ${describeKernelCounts({ kernelReceived: k.received, kernelDropped: k.dropped, interfaceDropped: k.interfaceDropped })}` : captured,
     ...(directions === null ? [] : [describeDirections({ directions })]),
-    ...sinkLines,
+    ...sinks.map(describeSink),
     `dropped: ${s.drops.map((d) => `${d.reason} ${d.packets}`).join(', ')}`,
   ];
 }

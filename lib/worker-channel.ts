@@ -24,7 +24,7 @@ import type { ChannelOptions } from './config.js';
 import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import type { MainMessage, WorkerInit, WorkerMessage } from './capture-worker.js';
-import { mergeDirections, mergeSinkLines, mergeSnapshots, type WorkerReport } from './worker-merge.js';
+import { mergeDirections, mergeSinkCounts, mergeSnapshots, type WorkerReport } from './worker-merge.js';
 
 /** A worker that reported its end but whose thread still runs after this long is terminated. */
 const STRAGGLER_MS = 5000;
@@ -53,7 +53,7 @@ interface WorkerState {
 
 export class WorkerChannel implements ChannelLike {
   readonly log: Logger;
-  /** Never opened: the zero snapshot and the sink lines of a worker that has not reported yet. */
+  /** Never opened: the zero snapshot and sink counts of a worker that has not reported yet. */
   private readonly template: Channel;
   private readonly workers: WorkerState[] = [];
   private readonly fanout: number;
@@ -179,7 +179,7 @@ export class WorkerChannel implements ChannelLike {
   summary(): string[] {
     const reports = this.workers.map((w) => w.report).filter((r) => r !== null);
     const directions = this.opts.dir === null ? null : mergeDirections(reports.map((r) => r.directions));
-    const sinkLines = reports.length ? mergeSinkLines(reports.map((r) => r.sinkLines)) : this.template.sinkLines();
-    return formatSummary(this.snapshot(), true, directions, sinkLines);
+    const sinks = reports.length ? mergeSinkCounts(reports.map((r) => r.sinks)) : this.template.sinkCounts();
+    return formatSummary(this.snapshot(), true, directions, sinks);
   }
 }

@@ -6,14 +6,15 @@
  * read as they do with one worker.
  */
 import type { ChannelSnapshot } from './channel.js';
+import type { SinkCounts } from './counters.js';
 
 /** One worker's counts at one moment: plain data, posted from the worker to the main thread. */
 export interface WorkerReport {
   snapshot: ChannelSnapshot;
-  /** `--dir`'s counts (ChannelCounters.directions), index code + 1. */
+  /** `--dir`'s counts (DirectionCounters.directions), index code + 1. */
   directions: number[];
-  /** Each sink's summary line (Sink.describe), in sink order. */
-  sinkLines: string[];
+  /** Each sink's counts (Channel.sinkCounts), in sink order. */
+  sinks: SinkCounts[];
 }
 
 /**
@@ -34,14 +35,7 @@ export function mergeSnapshots(parts: ChannelSnapshot[]): ChannelSnapshot {
     merged.kernel.received += s.kernel.received;
     merged.kernel.dropped += s.kernel.dropped;
     merged.kernel.interfaceDropped += s.kernel.interfaceDropped;
-    s.sinks.forEach((k, i) => {
-      const m = merged.sinks[i];
-      if (m === undefined || m.label !== k.label) throw new Error(`mergeSnapshots: sink ${i} is ${k.label}, not ${m?.label}`);
-      m.packets += k.packets;
-      m.bytes += k.bytes;
-      if (k.files !== undefined) m.files = (m.files ?? 0) + k.files;
-      if (k.queued !== undefined) m.queued = (m.queued ?? 0) + k.queued;
-    });
+    s.sinks.forEach((k, i) => addSink('mergeSnapshots', merged.sinks, k, i));
     for (const d of s.drops) {
       const m = merged.drops.find((x) => x.reason === d.reason);
       if (m) m.packets += d.packets;
@@ -58,28 +52,39 @@ export function mergeDirections(parts: number[][]): number[] {
   return out;
 }
 
-/**
- * A count in a summary line: a whole number standing alone, after the start, a space or `(`, before
- * the end, a space, `,` or `)`. Not the digits of an address (`10.1.1.1`), a port (`:5555`) or a
- * name (`eth0`).
- */
-const COUNT = /(?<=^|[\s(])\d+(?=$|[\s,)])/g;
+/** What a snapshot's sink entry and a sink's counts (SinkCounts) have in common. */
+type SinkTotals = Pick<SinkCounts, 'label' | 'packets' | 'bytes' | 'files' | 'queued' | 'inFlight'>;
 
-/**
- * The workers' lines for one sink as one line: where the lines differ only in their counts (`gre:
- * sent 5 datagrams (10.1.1.1 5 packets 700 bytes)`), the counts are summed; lines of different
- * shapes (a part present in some only) are given one after the other, each with its worker.
- */
-export function mergeCountLines(lines: string[]): string {
-  const shape = (l: string): string => l.replace(COUNT, '#');
-  const first = lines[0] ?? '';
-  if (lines.some((l) => shape(l) !== shape(first))) return lines.map((l, i) => `worker ${i + 1}: ${l}`).join('; ');
-  const sums = lines.map((l) => (l.match(COUNT) ?? []).map(Number)).reduce((a, b) => a.map((n, i) => n + b[i]!));
-  let i = 0;
-  return first.replace(COUNT, () => String(sums[i++]));
+/** Adds `k`, sink `i` of another worker, to the same sink in `merged` (sinks match by position); returns the sum. */
+function addSink<T extends SinkTotals>(caller: string, merged: T[], k: T, i: number): T {
+  const m = merged[i];
+  if (m === undefined || m.label !== k.label) throw new Error(`${caller}: sink ${i} is ${k.label}, not ${m?.label}`);
+  m.packets += k.packets;
+  m.bytes += k.bytes;
+  if (k.files !== undefined) m.files = (m.files ?? 0) + k.files;
+  if (k.queued !== undefined) m.queued = (m.queued ?? 0) + k.queued;
+  if (k.inFlight !== undefined) m.inFlight = (m.inFlight ?? 0) + k.inFlight;
+  return m;
 }
 
-/** The sink lines of every worker (one array per worker, sinks in order) merged sink by sink. */
-export function mergeSinkLines(perWorker: string[][]): string[] {
-  return (perWorker[0] ?? []).map((_, k) => mergeCountLines(perWorker.map((lines) => lines[k] ?? '')));
+/**
+ * The workers' counts of each sink (one array per worker, sinks in order) as one sink's: every count
+ * summed, remotes by position; the label and where it writes are the first worker's (every worker
+ * runs the same sinks). describeSink then words the sum as one sink's line.
+ */
+export function mergeSinkCounts(perWorker: SinkCounts[][]): SinkCounts[] {
+  const [first, ...rest] = perWorker;
+  const merged: SinkCounts[] = structuredClone(first ?? []);
+  for (const sinks of rest) {
+    sinks.forEach((k, i) => {
+      const m = addSink('mergeSinkCounts', merged, k, i);
+      k.remotes?.forEach((r, j) => {
+        const mr = m.remotes?.[j];
+        if (mr === undefined || mr.address !== r.address) throw new Error(`mergeSinkCounts: ${k.label} remote ${j} is ${r.address}, not ${mr?.address}`);
+        mr.packets += r.packets;
+        mr.bytes += r.bytes;
+      });
+    });
+  }
+  return merged;
 }

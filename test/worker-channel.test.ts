@@ -34,7 +34,7 @@ const report = () => ({
     drops: [{ reason: 'gre: send error', packets: number }],
   },
   directions: [0, 0, 0, 0],
-  sinkLines: ['gre: sent ' + n + ' datagrams (10.1.1.1 ' + n + ' packets ' + 100 * n + ' bytes)'],
+  sinks: [{ label: 'gre', packets: n, bytes: 100 * n, remotes: [{ address: '10.1.1.1', packets: n, bytes: 100 * n }] }],
 });
 if (what === 'open' && Number(which) === number) {
   parentPort.postMessage({ type: 'failed', message: 'cannot capture on eth0: no such device', user: true });

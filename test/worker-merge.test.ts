@@ -2,8 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatSummary, type ChannelSnapshot } from '../lib/channel.js';
+import { describeSink, type SinkCounts } from '../lib/counters.js';
+import type { Logger } from '../lib/log.js';
+import { batchOf, packet } from './helpers/packets.js';
+import type { DatagramSender } from '../lib/sinks/datagram-sink.js';
+import { GreSink } from '../lib/sinks/gre-sink.js';
 import { processTotals } from '../lib/status-port.js';
-import { mergeCountLines, mergeDirections, mergeSinkLines, mergeSnapshots } from '../lib/worker-merge.js';
+import { mergeDirections, mergeSinkCounts, mergeSnapshots } from '../lib/worker-merge.js';
 
 function snapshot(n: number, over: Partial<ChannelSnapshot> = {}): ChannelSnapshot {
   return {
@@ -74,26 +79,79 @@ test('the status port totals of the merged snapshot are those of the workers tog
   assert.equal(merged.forwardedPackets, 45n);
 });
 
-test('mergeCountLines: counts summed where the lines differ only in counts; addresses, ports and names untouched', () => {
-  assert.equal(
-    mergeCountLines(['gre: sent 5 datagrams (10.1.1.1 5 packets 700 bytes, 10.1.1.2 5 packets 700 bytes)', 'gre: sent 7 datagrams (10.1.1.1 7 packets 900 bytes, 10.1.1.2 7 packets 900 bytes)']),
-    'gre: sent 12 datagrams (10.1.1.1 12 packets 1600 bytes, 10.1.1.2 12 packets 1600 bytes)',
-  );
-  assert.equal(mergeCountLines(['zmq: delivered 3 packets (tcp://10.0.0.2:5555 3 packets 300 bytes)', 'zmq: delivered 0 packets (tcp://10.0.0.2:5555 0 packets 0 bytes)']), 'zmq: delivered 3 packets (tcp://10.0.0.2:5555 3 packets 300 bytes)');
-  assert.equal(mergeCountLines(['vxlan: sent 1 datagrams (10.1.1.1 1 packets 64 bytes)']), 'vxlan: sent 1 datagrams (10.1.1.1 1 packets 64 bytes)');
-  // A part only some workers print (ZeroMQ's `, N in flight`): each worker's line, named.
-  assert.equal(mergeCountLines(['zmq: delivered 3 packets (a 3 packets 30 bytes), 2 in flight', 'zmq: delivered 4 packets (a 4 packets 40 bytes)']), 'worker 1: zmq: delivered 3 packets (a 3 packets 30 bytes), 2 in flight; worker 2: zmq: delivered 4 packets (a 4 packets 40 bytes)');
-  assert.deepEqual(mergeSinkLines([['gre: sent 1 datagrams (10.1.1.1 1 packets 10 bytes)'], ['gre: sent 2 datagrams (10.1.1.1 2 packets 20 bytes)']]), ['gre: sent 3 datagrams (10.1.1.1 3 packets 30 bytes)']);
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const REMOTES = ['10.1.1.1', '10.1.1.2'];
+
+/** Accepts every datagram, except that the second remote refuses the frames of 100 bytes (EMSGSIZE). */
+const sender: DatagramSender = {
+  send: (_out, lengths, start, count, address) => {
+    if (address !== 0x0a010102) return count - start;
+    let sent = 0;
+    while (start + sent < count && lengths[start + sent] !== 8 + 100) sent++;
+    return sent > 0 ? sent : -90;
+  },
+  close() {},
+};
+
+/** A GRE sink (two remotes) that has sent frames of the given captured lengths, one batch per array. */
+async function greSinkAfter(...batches: number[][]): Promise<GreSink> {
+  const sink = new GreSink(REMOTES, 1, { bindDevice: null, pmtudisc: null }, quiet);
+  sink.open(sender);
+  for (const lengths of batches) {
+    const batch = batchOf(lengths.map((n, i) => packet(1700000000, i, n, n, Buffer.alloc(n, i), 1)));
+    await new Promise<void>((res, rej) => sink.write(batch, (e) => (e ? rej(e) : res())));
+  }
+  return sink;
+}
+
+test('mergeSinkCounts: two workers\' GRE sinks add up, remote by remote, to what one sink of all their frames counts', async () => {
+  const one = await greSinkAfter([60, 100, 60], [80, 100]);
+  const two = await greSinkAfter([200], [100, 100, 60]);
+  const whole = await greSinkAfter([60, 100, 60], [80, 100], [200], [100, 100, 60]);
+  const merged = mergeSinkCounts([[one.counts()], [two.counts()]]);
+  assert.deepEqual(merged, [whole.counts()]);
+  // 9 frames (860 bytes) to 10.1.1.1; 10.1.1.2 refused the 4 of 100 bytes. 8 bytes of GRE header (with the key) each.
+  assert.deepEqual(merged[0]!.remotes, [
+    { address: '10.1.1.1', packets: 9, bytes: 860 + 9 * 8 },
+    { address: '10.1.1.2', packets: 5, bytes: 460 + 5 * 8 },
+  ]);
+  assert.equal(describeSink(merged[0]!), 'gre: sent 14 datagrams (10.1.1.1 9 packets 932 bytes, 10.1.1.2 5 packets 500 bytes)');
+  // The parts are not changed.
+  assert.equal(one.counts().packets, 8);
+});
+
+test('mergeSinkCounts: ZeroMQ\'s queued batches and packets in flight add up; a part some workers lack is the others\' sum', () => {
+  const zmq = (n: number, inFlight: number): SinkCounts => ({
+    label: 'zmq',
+    packets: 10 * n,
+    bytes: 1000 * n,
+    queued: inFlight > 0 ? 1 : 0,
+    inFlight,
+    remotes: [{ address: '10.0.0.2', packets: 10 * n, bytes: 1000 * n }],
+  });
+  const merged = mergeSinkCounts([[zmq(1, 3)], [zmq(2, 0)], [zmq(3, 4)]]);
+  assert.deepEqual(merged, [{ label: 'zmq', packets: 60, bytes: 6000, queued: 2, inFlight: 7, remotes: [{ address: '10.0.0.2', packets: 60, bytes: 6000 }] }]);
+  assert.equal(describeSink(merged[0]!), 'zmq: delivered 60 packets (10.0.0.2 60 packets 6000 bytes), 7 in flight');
+  assert.equal(describeSink(mergeSinkCounts([[zmq(1, 0)], [zmq(2, 0)]])[0]!), 'zmq: delivered 30 packets (10.0.0.2 30 packets 3000 bytes)');
+  // Only the files of the sinks that have them.
+  const dump = (files: number): SinkCounts => ({ label: 'dump', to: '/var/d', packets: files, bytes: 100 * files, files });
+  assert.deepEqual(mergeSinkCounts([[dump(1), zmq(1, 0)], [dump(2), zmq(1, 0)]]), [{ label: 'dump', to: '/var/d', packets: 3, bytes: 300, files: 3 }, { ...zmq(2, 0), queued: 0 }]);
+  assert.deepEqual(mergeSinkCounts([]), []);
+  assert.throws(() => mergeSinkCounts([[zmq(1, 0)], [dump(1)]]), /sink 0 is dump, not zmq/);
+  assert.throws(() => mergeSinkCounts([[zmq(1, 0)], [{ ...zmq(1, 0), remotes: [{ address: '10.0.0.3', packets: 0, bytes: 0 }] }]]), /zmq remote 0 is 10\.0\.0\.3, not 10\.0\.0\.2/);
   assert.deepEqual(mergeDirections([[1, 0, 2, 3], [4, 0, 5, 6]]), [5, 0, 7, 9]);
 });
 
-test('formatSummary of the merge reads as one channel of the same counts', () => {
+test('formatSummary of the merge reads as the summary of one channel of the same counts', async () => {
   const parts = [snapshot(1), snapshot(2)];
-  const lines = formatSummary(mergeSnapshots(parts), true, mergeDirections([[0, 0, 4, 6], [1, 0, 10, 15]]), mergeSinkLines([['gre: sent 9 datagrams (10.1.1.1 9 packets 900 bytes)'], ['gre: sent 18 datagrams (10.1.1.1 18 packets 1800 bytes)']]));
+  const sinks = mergeSinkCounts([[(await greSinkAfter([60, 60, 60])).counts()], [(await greSinkAfter([60, 60, 60, 60, 60, 60])).counts()]]);
+  const lines = formatSummary(mergeSnapshots(parts), true, mergeDirections([[0, 0, 4, 6], [1, 0, 10, 15]]), sinks);
+  const oneChannel = formatSummary(snapshot(3), true, [1, 0, 14, 21], [(await greSinkAfter([60, 60, 60, 60, 60, 60, 60, 60, 60])).counts()]);
+  assert.deepEqual(lines, oneChannel);
   assert.deepEqual(lines, [
     'captured 30 packets (3000 bytes) on eth0; kernel: 33 received by filter, 3 dropped (ring full), 0 dropped by interface',
     'direction: in 14, out 21, unknown 1 (dropped)',
-    'gre: sent 27 datagrams (10.1.1.1 27 packets 2700 bytes)',
+    'gre: sent 18 datagrams (10.1.1.1 9 packets 612 bytes, 10.1.1.2 9 packets 612 bytes)',
     'dropped: direction unknown 0, throttled 0, link type not carried as Ethernet 0, gre: send error 3',
   ]);
 });

@@ -10,7 +10,7 @@
  */
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SinkCounters } from '../counters.js';
+import { SinkCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, FrameCopier, type Batch } from '../packet.js';
 import { IPV4_MIN_HEADER_LEN, parseIPv4 } from '../proto/ipv4.js';
@@ -28,24 +28,17 @@ const MAX_IPV4_PAYLOAD = 0xffff - IPV4_MIN_HEADER_LEN;
 const CHUNK_DATAGRAMS = 1024;
 const CHUNK_BYTES = 1 << 20;
 
-export class RemoteCounters {
-  packets = 0;
-  bytes = 0;
-}
-
 /** What the sink needs of its socket (RawIpSender; tests give a fake). */
 export type DatagramSender = Pick<RawIpSender, 'send' | 'close'>;
 
 export abstract class DatagramSink extends Writable {
-  readonly counters = new SinkCounters();
+  readonly counters: SinkCounters;
   /** The longest frame (or part of one) a datagram carries. */
   protected readonly maxFrame: number;
   private readonly maxDatagram = MAX_IPV4_PAYLOAD;
-  readonly perRemote: Map<string, RemoteCounters>;
   private sender: DatagramSender | null = null;
   private readonly errors: RateLimitedLog;
   private readonly addresses: number[];
-  private readonly remoteCounters: RemoteCounters[];
   private readonly out: Buffer;
   /** Copies frames into `out`, for encode(). */
   protected readonly copier: FrameCopier;
@@ -61,8 +54,7 @@ export abstract class DatagramSink extends Writable {
     encapsulation: number,
   ) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
-    this.perRemote = new Map(remotes.map((r) => [r, new RemoteCounters()]));
-    this.remoteCounters = remotes.map((r) => this.perRemote.get(r)!);
+    this.counters = new SinkCounters(remotes);
     // The remotes were validated as IPv4 addresses with the options.
     this.addresses = remotes.map((r) => parseIPv4(r)!);
     this.errors = new RateLimitedLog(log);
@@ -117,7 +109,7 @@ export abstract class DatagramSink extends Writable {
       if (sent > 0) {
         let bytes = 0;
         for (let k = start; k < start + sent; k++) bytes += lengths[k]!;
-        const c = this.remoteCounters[remote]!;
+        const c = this.counters.remotes[remote]!;
         c.packets += sent;
         c.bytes += bytes;
         this.counters.packets += sent;
@@ -137,8 +129,7 @@ export abstract class DatagramSink extends Writable {
     }
   }
 
-  describe(): string {
-    const per = [...this.perRemote].map(([r, c]) => `${r} ${c.packets} packets ${c.bytes} bytes`).join(', ');
-    return `${this.label}: sent ${this.counters.packets} datagrams (${per})`;
+  counts(): SinkCounts {
+    return this.counters.counts(this.label);
   }
 }

@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { DumpOptions } from '../config.js';
-import { SinkCounters } from '../counters.js';
+import { SinkCounters, type SinkCounts } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
@@ -285,7 +285,7 @@ export class DumpSink extends Writable {
     return (this.counters.dropped.get(DUMP_WRITE_DROP) ?? 0) + (this.counters.dropped.get(DUMP_REMOVED_DROP) ?? 0);
   }
 
-  describe(): string {
-    return `dump to ${this.dir}: ${this.counters.packets} packets in ${this.files} file(s)`;
+  counts(): SinkCounts {
+    return this.counters.counts(this.label, { to: this.dir, files: this.files });
   }
 }

@@ -23,7 +23,7 @@
  */
 import { lstatSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { SinkCounters } from '../counters.js';
+import { SinkCounters, type SinkCounts } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
@@ -103,8 +103,8 @@ export class PcapOutSink extends Writable {
     return this.counters.dropped.get(FILE_ERROR_DROP) ?? 0;
   }
 
-  describe(): string {
-    return `write to ${this.output.name}: ${this.counters.packets} packets (${this.counters.bytes} bytes)`;
+  counts(): SinkCounts {
+    return this.counters.counts(this.label, { to: this.output.name });
   }
 
   private async writeBatch(batch: Batch): Promise<void> {

@@ -22,11 +22,10 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Push } from 'zeromq';
-import { SinkCounters } from '../counters.js';
+import { SinkCounters, type RemoteCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { parseUuidText, UUID_LEN, ZmqBatchBuilder, type UuidResult } from '../proto/zmq-batch.js';
-import { RemoteCounters } from './datagram-sink.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
 
 const FLUSH_AGE_MS = 1000;
@@ -99,7 +98,7 @@ function inFlightPackets(r: Remote): number {
 
 export class ZmqSink extends Writable {
   readonly label = 'zmq';
-  readonly counters = new SinkCounters();
+  readonly counters: SinkCounters;
   private builder: ZmqBatchBuilder | null = null;
   private remotes: Remote[] = [];
   private readonly errors: RateLimitedLog;
@@ -114,6 +113,7 @@ export class ZmqSink extends Writable {
 
   constructor(private readonly o: ZmqSinkOptions, private readonly log: Logger, private readonly deps: ZmqSinkDeps = realDeps) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
+    this.counters = new SinkCounters(o.remotes);
     this.errors = new RateLimitedLog(log);
   }
 
@@ -128,9 +128,10 @@ export class ZmqSink extends Writable {
     const { uuid, problem } = readUuidFile(o.uuidFile);
     if (problem) log.warn(`zmq: agent UUID from ${o.uuidFile}: ${problem}; sending 16 zero bytes`);
     this.builder = new ZmqBatchBuilder(o.key, uuid);
-    this.remotes = o.remotes.map((address) => {
+    this.remotes = this.counters.remotes.map((counters) => {
+      const { address } = counters;
       const socket = this.deps.makeSocket(o.hwm);
-      const r: Remote = { address, endpoint: `${address}:${o.port}`, socket, counters: new RemoteCounters(), inFlight: [] };
+      const r: Remote = { address, endpoint: `${address}:${o.port}`, socket, counters, inFlight: [] };
       socket.events.on('handshake', () => log.info(`zmq: connected to ${r.endpoint}`));
       socket.events.on('disconnect', () => {
         log.warn(`zmq: lost ${r.endpoint}; batches are dropped and counted until it is back`);
@@ -269,10 +270,8 @@ export class ZmqSink extends Writable {
     }
   }
 
-  describe(): string {
-    const per = this.remotes.map((r) => `${r.address} ${r.counters.packets} packets ${r.counters.bytes} bytes`).join(', ');
-    const inFlight = this.remotes.reduce((n, r) => n + inFlightPackets(r), 0);
-    return `zmq: delivered ${this.counters.packets} packets (${per})${inFlight ? `, ${inFlight} in flight` : ''}`;
+  counts(): SinkCounts {
+    return this.counters.counts(this.label, { queued: this.queued, inFlight: this.remotes.reduce((n, r) => n + inFlightPackets(r), 0) });
   }
 }
 

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { ChannelCounters } from '../counters.js';
+import { SourceCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
 import { BATCH_QUEUE, capacityFor, PacketBatch, UNKNOWN_FORMAT, type CaptureFormat } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
@@ -14,7 +14,6 @@ const READ_CHUNK = 1 << 18;
 export interface FileSourceOptions {
   /** Capture file (classic pcap or pcapng); '-' reads process.stdin. */
   path: string;
-  counters: ChannelCounters;
   /** Cut every packet to this many bytes; also the snaplen of the batches' format (for dump headers). */
   snaplen?: number;
   /** Stop after this many packets; 0 or undefined: read the whole file. */
@@ -27,13 +26,13 @@ export interface FileSourceOptions {
  * and the stream ends normally, so downstream still writes what was read.
  */
 export class FileSource extends Readable implements CaptureSource {
+  readonly counters = new SourceCounters();
   readonly name: string;
   /** How messages name the input. */
   private readonly label: string;
   private input: Readable | null = null;
   private readonly path: string;
   private readonly decoder: CaptureFileDecoder;
-  private readonly counters: ChannelCounters;
   private readonly snaplenOpt: number;
   /** The format stamped on the batches, made again only when the file's changes (a later pcapng interface). */
   private format: CaptureFormat = UNKNOWN_FORMAT;
@@ -50,7 +49,6 @@ export class FileSource extends Readable implements CaptureSource {
     const stdin = opts.path === '-';
     this.name = stdin ? 'stdin' : path.basename(opts.path, path.extname(opts.path));
     this.label = stdin ? 'stdin' : opts.path;
-    this.counters = opts.counters;
     this.snaplenOpt = opts.snaplen ?? 0;
     this.remaining = opts.count ? opts.count : Infinity;
     this.path = opts.path;

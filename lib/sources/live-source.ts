@@ -7,7 +7,7 @@
  * loop, one log line per state change), and capture starts again when it comes
  * back, its batches marked with the next generation (PacketBatch.generation:
  * a dump goes on in a new file from exactly that batch). Counters live in the
- * channel and survive.
+ * source and survive.
  *
  * Nothing happens at construction: open() loads the addon and, if the
  * interface is up, opens capture at once, so that a filter that does not
@@ -15,7 +15,7 @@
  * The same faults on a later reopen end the source with `failure`.
  */
 import { Readable } from 'node:stream';
-import type { ChannelCounters } from '../counters.js';
+import { SourceCounters } from '../counters.js';
 import type { Logger } from '../log.js';
 import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, type CaptureFormat } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
@@ -47,7 +47,6 @@ export interface LiveSourceOptions {
   bufferBytes: number;
   /** Longest a frame waits in the kernel ring before it is handed over; 0 = at once (immediate mode). */
   timeoutMs: number;
-  counters: ChannelCounters;
   log: Logger;
   snaplen?: number;
   count?: number;
@@ -63,6 +62,7 @@ export interface LiveSourceOptions {
 }
 
 export class LiveSource extends Readable implements CaptureSource {
+  readonly counters = new SourceCounters();
   readonly name: string;
   private readonly snaplen: number;
   /** The format of every batch: the same at every open (the addon writes nanoseconds even where the kernel gave microseconds). */
@@ -256,26 +256,26 @@ export class LiveSource extends Readable implements CaptureSource {
     if (batch.length === 0 || this.remaining === 0) return;
     if (batch.length > this.remaining) batch.truncate(this.remaining);
     this.remaining -= batch.length;
-    this.o.counters.addCaptured(batch, batch.bytes());
+    this.counters.addCaptured(batch, batch.bytes());
     if (!this.push(batch) && this.handle) this.pcap!.pause(this.handle);
     if (this.remaining === 0) this.stop();
   }
 
-  /** Adds what the handle's 32-bit counters gained since the last sample (modulo 2^32) to the channel's. */
+  /** Adds what the handle's 32-bit counters gained since the last sample (modulo 2^32) to the source's. */
   private sampleStats(h: PcapHandle): void {
     const stats = this.pcap!.stats(h);
     if (!stats) return;
     const last = this.lastStats;
     const delta = (i: number): number => (stats[i]! - last[i]! + UINT32) % UINT32;
-    this.o.counters.kernelReceived += delta(0);
-    this.o.counters.kernelDropped += delta(1);
-    this.o.counters.interfaceDropped += delta(2);
+    this.counters.kernelReceived += delta(0);
+    this.counters.kernelDropped += delta(1);
+    this.counters.interfaceDropped += delta(2);
     last[0] = stats[0];
     last[1] = stats[1];
     last[2] = stats[2];
   }
 
-  /** Takes what the kernel still holds (`drain`), adds the handle's last drop counts to the channel's, closes it. */
+  /** Takes what the kernel still holds (`drain`), adds the handle's last drop counts to the source's, closes it. */
   private closeCapture(drain: boolean): void {
     const h = this.handle;
     if (!h) return;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { SourceCounters } from '../counters.js';
 
 /**
  * What every capture source is: an object-mode Readable of Batch chunks,
@@ -9,6 +10,8 @@ import type { Readable } from 'node:stream';
  */
 export interface CaptureSource extends Readable {
   open(): void | Promise<void>;
+  /** What it captured (and for live capture, what the kernel counted): its own, for the channel to read. */
+  readonly counters: SourceCounters;
   /** Names the dump sub-directory of this source. */
   readonly name: string;
   /** Set when the source ended because the input was damaged or unreadable; the stream still ends normally. */

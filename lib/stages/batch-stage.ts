@@ -1,8 +1,15 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import type { StageCounters } from '../counters.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 
 /** A per-batch function: fills packet fields and/or removes packets from the batch in place. */
 export type BatchFn = (batch: Batch) => void;
+
+/** A stage that removes packets: its batch function and the counters it alone keeps of what it removed. */
+export interface CountingStage<C extends StageCounters = StageCounters> {
+  readonly fn: BatchFn;
+  readonly counters: C;
+}
 
 /**
  * The one stream wrapper every stage uses: stages are pure batch functions

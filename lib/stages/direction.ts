@@ -1,7 +1,7 @@
 /**
  * `--dir` (spec §3): tags each frame in (1) or out (2) and removes the frames
- * it cannot classify, counting them in counters.droppedDirection; every frame is
- * also counted by its direction in counters.directions.
+ * it cannot classify, counting them in its DirectionCounters; every frame is
+ * also counted there by its direction.
  *
  * Deliberate differences from the reference:
  * - no `--dir`: every frame passes with direction 0 (ARP, IPv6, QinQ … too);
@@ -12,13 +12,29 @@
  *   two sets;
  * - mistakes in the expression are UserErrors at parse time, not silence.
  */
-import type { ChannelCounters } from '../counters.js';
+import { StageCounters } from '../counters.js';
 import { UserError } from '../errors.js';
 import { DIR_IN, DIR_OUT, DIR_UNKNOWN, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, type Batch } from '../packet.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, LINUX_SLL2_HEADER_LEN, LINUX_SLL_HEADER_LEN, PACKET_OUTGOING, SLL2_PKTTYPE_OFFSET, SLL_PKTTYPE_OFFSET } from '../proto/ethernet.js';
 import { decodeIPv4, IPPROTO_UDP, IPv4View, parseIPv4, UDP_HEADER_LEN } from '../proto/ipv4.js';
 import { VXLAN_HEADER_LEN } from '../proto/vxlan.js';
-import type { BatchFn } from './batch-stage.js';
+import type { BatchFn, CountingStage } from './batch-stage.js';
+
+/** The summary's name for the frames `--dir` could not classify. */
+export const DIRECTION_DROP = 'direction unknown';
+
+/** The direction stage's counts: the frames it dropped, and every frame by its direction. */
+export class DirectionCounters extends StageCounters {
+  /**
+   * Frames per direction code, at index code + 1 (DIR_UNKNOWN -1, none 0, in 1, out 2): one typed-array
+   * increment per frame. Float64 so that a long run cannot wrap, as 32-bit counters would after 4 Gi frames.
+   */
+  readonly directions = new Float64Array(4);
+
+  constructor() {
+    super(DIRECTION_DROP);
+  }
+}
 
 /**
  * A `--dir` expression, evaluated for one end of a frame: its address (IPv4
@@ -215,22 +231,23 @@ function parsePort(arg: string): number {
   return port;
 }
 
-/** Builds the direction stage once per configuration (STYLE 11); mode none is a no-op function. */
-export function makeDirectionFn(spec: DirectionSpec, counters: ChannelCounters): BatchFn {
+/** Builds the direction stage once per configuration (STYLE 11), with its own counters; mode none is a no-op function. */
+export function makeDirectionStage(spec: DirectionSpec): CountingStage<DirectionCounters> {
+  const counters = new DirectionCounters();
   switch (spec.mode) {
     case 'none':
-      return () => {};
+      return { fn: () => {}, counters };
     case 'auto':
-      return dropUnknown(macClassifier(spec.mac), counters);
+      return { fn: dropUnknown(macClassifier(spec.mac), counters), counters };
     case 'expr':
-      return dropUnknown(exprClassifier(compile(spec.term)), counters);
+      return { fn: dropUnknown(exprClassifier(compile(spec.term)), counters), counters };
   }
 }
 
 /** Direction of packet `i` of a batch: DIR_IN, DIR_OUT or DIR_UNKNOWN. */
 type Classifier = (b: Batch, i: number) => number;
 
-function dropUnknown(classify: Classifier, counters: ChannelCounters): BatchFn {
+function dropUnknown(classify: Classifier, counters: DirectionCounters): BatchFn {
   const { directions } = counters;
   // One closure per stage, not per packet.
   const keep = (i: number, b: Batch): boolean => {
@@ -240,7 +257,7 @@ function dropUnknown(classify: Classifier, counters: ChannelCounters): BatchFn {
     return dir !== DIR_UNKNOWN;
   };
   return (batch: Batch) => {
-    counters.droppedDirection += batch.retain(keep);
+    counters.dropped += batch.retain(keep);
   };
 }
 

@@ -4,14 +4,17 @@
  * exactly as a live capture would. Bytes are counted as the forwarder will
  * put them on the wire (§5.2-5.4).
  */
-import type { ChannelCounters } from '../counters.js';
+import { StageCounters } from '../counters.js';
 import type { Batch } from '../packet.js';
-import type { BatchFn } from './batch-stage.js';
+import type { CountingStage } from './batch-stage.js';
 import { GRE_HEADER_LEN } from '../proto/gre.js';
 import { UDP_HEADER_LEN } from '../proto/ipv4.js';
 import { VXLAN_HEADER_LEN } from '../proto/vxlan.js';
 
 export type ForwardTransport = 'gre' | 'vxlan' | 'zmq';
+
+/** The summary's name for the frames `--mbps` dropped. */
+export const THROTTLE_DROP = 'throttled';
 
 /** A frame this far ahead of its budget is dropped. */
 const MAX_AHEAD_US = 100_000;
@@ -76,15 +79,17 @@ export class Throttle {
 }
 
 /**
- * The throttle stage: refused frames leave the batch and are counted in
- * counters.droppedThrottled. mbps <= 0 (no limit) gives a no-op function.
+ * The throttle stage: refused frames leave the batch and are counted in the
+ * stage's counters. mbps <= 0 (no limit) gives a no-op function.
  */
-export function makeThrottleFn(mbps: number, transport: ForwardTransport, counters: ChannelCounters): BatchFn {
-  if (mbps <= 0) return () => {};
+export function makeThrottleStage(mbps: number, transport: ForwardTransport): CountingStage {
+  const counters = new StageCounters(THROTTLE_DROP);
+  if (mbps <= 0) return { fn: () => {}, counters };
   const throttle = new Throttle(mbps, transport);
   // One closure per stage, not per packet.
   const admit = (i: number, b: Batch): boolean => throttle.admit(b.tsSec[i]!, b.tsNsec[i]!, b.caplen[i]!);
-  return (batch: Batch) => {
-    counters.droppedThrottled += batch.retain(admit);
+  const fn = (batch: Batch): void => {
+    counters.dropped += batch.retain(admit);
   };
+  return { fn, counters };
 }

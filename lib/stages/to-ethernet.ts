@@ -6,23 +6,24 @@
  * dump, which sees the same packets, keeps the original. Frames that cannot
  * be carried are removed and counted. Ethernet frames pass untouched.
  */
-import type { ChannelCounters } from '../counters.js';
+import { StageCounters } from '../counters.js';
 import { LINKTYPE_ETHERNET, type Batch } from '../packet.js';
 import { decodeLinkLayer, ETHERNET_HEADER_LEN } from '../proto/ethernet.js';
 import { toEthernet } from '../proto/link-to-ethernet.js';
-import type { BatchFn } from './batch-stage.js';
+import type { CountingStage } from './batch-stage.js';
 
-export function makeToEthernetFn(counters: ChannelCounters): BatchFn {
+/** The summary's name for the frames the forwarders cannot carry. */
+export const LINK_TYPE_DROP = 'link type not carried as Ethernet';
+
+export function makeToEthernetStage(): CountingStage {
+  const counters = new StageCounters(LINK_TYPE_DROP);
   // One closure per stage, not per packet.
   const carry = (i: number, b: Batch): boolean => {
     if (b.linktype[i] === LINKTYPE_ETHERNET) return true;
     const caplen = b.caplen[i]!;
     const out = Buffer.allocUnsafe(caplen + ETHERNET_HEADER_LEN);
     const n = toEthernet(b.linktype[i]!, b.frame(i), caplen, out);
-    if (n < 0) {
-      counters.droppedLinkType++;
-      return false;
-    }
+    if (n < 0) return false;
     // Columns of this branch's copy of the batch: the dump's packets keep the original frame.
     b.data[i] = out;
     b.offset[i] = 0;
@@ -32,7 +33,8 @@ export function makeToEthernetFn(counters: ChannelCounters): BatchFn {
     decodeLinkLayer(b, i);
     return true;
   };
-  return (batch: Batch) => {
-    batch.retain(carry);
+  const fn = (batch: Batch): void => {
+    counters.dropped += batch.retain(carry);
   };
+  return { fn, counters };
 }

@@ -9,7 +9,7 @@
  * the direction bits 31..28 unless --key-with-direction; an invalid `-s`/`-r`
  * is an error instead of a disabled filter; `-c` counts written frames.
  */
-import { ChannelCounters, describeKernelCounts } from '../counters.js';
+import { describeKernelCounts, SourceCounters } from '../counters.js';
 import { isDecodeError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../packet.js';
@@ -213,10 +213,10 @@ export class GreReceiver implements Receiver {
   readonly decap: GreDecapsulator;
   /** Written frames by direction: none, in, out, other or no key. */
   readonly byDirection = [0, 0, 0, 0];
-  /** Kernel drop counts of live capture. */
-  private readonly counters = new ChannelCounters();
   private recorder: Recorder | null = null;
   private source: CaptureSource | null = null;
+  /** The source's counters (the kernel's drop counts of live capture), kept after close(). */
+  private sourceCounters = new SourceCounters();
 
 
   constructor(
@@ -234,14 +234,15 @@ export class GreReceiver implements Receiver {
     let described: string;
     if (o.interface !== null) {
       const log = toolLogger(this.name, this.err);
-      source = new LiveSource({ target: interfaceTarget(o.interface), filter: () => CAPTURE_FILTER, bufferBytes: LIVE_BUFFER_BYTES, timeoutMs: LIVE_TIMEOUT_MS, counters: this.counters, log });
+      source = new LiveSource({ target: interfaceTarget(o.interface), filter: () => CAPTURE_FILTER, bufferBytes: LIVE_BUFFER_BYTES, timeoutMs: LIVE_TIMEOUT_MS, log });
       described = `${o.interface} (filter '${CAPTURE_FILTER}')`;
     } else {
-      source = new FileSource({ path: o.pcapfile!, counters: this.counters });
+      source = new FileSource({ path: o.pcapfile! });
       described = `file ${o.pcapfile}`;
     }
     await source.open();
     this.source = source;
+    this.sourceCounters = source.counters;
     source.on('data', (b: Batch) => this.onBatch(b));
     source.on('end', () => this.onEnd(source));
     return described;
@@ -293,7 +294,7 @@ export class GreReceiver implements Receiver {
       `${r.fragments} fragments (${r.duplicates} duplicate), ${r.reassembled} reassembled, ${drops} reassembly drops ` +
         `(${r.droppedTimeout} timeout, ${r.droppedOverlap} overlap, ${r.droppedCapacity} too many, ${r.droppedOversize} too big, ${r.droppedIncomplete} incomplete at exit)`,
       `${this.recorder?.written ?? 0} written: ${none} no direction, ${dirIn} in, ${dirOut} out, ${other} other key or none`,
-      ...(this.opts.interface === null ? [] : [describeKernelCounts(this.counters)]),
+      ...(this.opts.interface === null ? [] : [describeKernelCounts(this.sourceCounters)]),
     ];
   }
 }

@@ -10,13 +10,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ChannelCounters, SinkCounters } from '../../lib/counters.js';
+import { SinkCounters } from '../../lib/counters.js';
 import type { Logger } from '../../lib/log.js';
 import { DIR_IN, DIR_OUT, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Batch } from '../../lib/packet.js';
 import { decodeFileHeader } from '../../lib/proto/pcap.js';
 import { DumpSink } from '../../lib/sinks/dump-sink.js';
 import { FanOut, QUEUE_FULL_DROP, SINK_QUEUE_BATCHES } from '../../lib/sinks/fan-out.js';
-import { makeToEthernetFn } from '../../lib/stages/to-ethernet.js';
+import { makeToEthernetStage } from '../../lib/stages/to-ethernet.js';
 import { hex } from '../helpers/hex.js';
 import { packedBatchOf } from '../helpers/packed-batch.js';
 import { batchOf, packet, packetsOf, stamped, type TestPacket } from '../helpers/packets.js';
@@ -128,9 +128,9 @@ describe('FanOut', () => {
 
     const dump = new FakeSink();
     const forward = new FakeSink();
-    const counters = new ChannelCounters();
+    const toEthernet = makeToEthernetStage();
     // The dump first: it holds the very batch while the forwarder's filter runs after it.
-    const fan = new FanOut([{ sink: dump }, { sink: forward, filter: makeToEthernetFn(counters) }], true);
+    const fan = new FanOut([{ sink: dump }, { sink: forward, filter: toEthernet.fn }], true);
     await new Promise<void>((res, rej) => fan.write(original, (e) => (e ? rej(e) : res())));
     fan.end();
     await new Promise((r) => fan.on('finish', r));
@@ -143,7 +143,7 @@ describe('FanOut', () => {
     assert.equal(forward.received.length, 1);
     const fwd = forward.received[0]!;
     assert.notEqual(fwd, original);
-    assert.equal(counters.droppedLinkType, 1);
+    assert.equal(toEthernet.counters.dropped, 1);
     const got = packetsOf(fwd);
     assert.deepEqual(got.map((p) => [p.tsSec, p.tsNsec, p.linktype, p.direction, p.caplen, p.wirelen]), [
       [1700000000, 0, LINKTYPE_ETHERNET, DIR_OUT, 19, 78],
@@ -172,7 +172,7 @@ describe('FanOut', () => {
     const dump = new DumpSink({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, 'cap', quiet);
     dump.open();
     const forward = new FakeSink();
-    const fan = new FanOut([{ sink: dump }, { sink: forward, filter: makeToEthernetFn(new ChannelCounters()) }], true);
+    const fan = new FanOut([{ sink: dump }, { sink: forward, filter: makeToEthernetStage().fn }], true);
     const sll = (i: number): Buffer => hex(`00 00 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14 0${i}`);
     const frames = [0, 1, 2, 3].map((i) => packet(1700000000 + i, 7, 21, 21, sll(i), LINKTYPE_LINUX_SLL));
     // Two batches, so the dump still holds the first while the second is converted.

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ChannelCounters } from '../../lib/counters.js';
 import { CorruptError, TruncatedError } from '../../lib/errors.js';
 import type { Batch } from '../../lib/packet.js';
 import { packetsOf, type TestPacket } from '../helpers/packets.js';
@@ -55,8 +54,8 @@ describe('FileSource', () => {
   });
 
   it('reads xml.pcap whole, counting packets and bytes', async () => {
-    const counters = new ChannelCounters();
-    const src = await opened({ path: fixture('xml.pcap'), counters });
+    const src = await opened({ path: fixture('xml.pcap') });
+    const { counters } = src;
     const batches = await drain(src);
     const packets = flat(batches);
     const { records } = await readPcapFile(fixture('xml.pcap'));
@@ -74,7 +73,7 @@ describe('FileSource', () => {
   it('emits batches of at most 1024 packets', async () => {
     const file = path.join(dir, 'tiny.pcap');
     await writeFile(file, tinyPackets(3000));
-    const batches = await drain(await opened({ path: file, counters: new ChannelCounters() }));
+    const batches = await drain(await opened({ path: file }));
     // The file fits one read, so the split is exact.
     assert.deepEqual(
       batches.map((b) => b.length),
@@ -84,17 +83,17 @@ describe('FileSource', () => {
 
   for (const count of [5, 1100, 5000]) {
     it(`count ${count} emits exactly min(count, 1200) packets`, async () => {
-      const counters = new ChannelCounters();
-      const packets = flat(await drain(await opened({ path: fixture('xml.pcap'), counters, count })));
+      const src = await opened({ path: fixture('xml.pcap'), count });
+      const packets = flat(await drain(src));
       assert.equal(packets.length, Math.min(count, 1200));
-      assert.equal(counters.captured, packets.length);
+      assert.equal(src.counters.captured, packets.length);
       assert.equal(packets.at(-1)!.tsSec, (await readPcapFile(fixture('xml.pcap'))).records[packets.length - 1]!.tsSec);
     });
   }
 
   it('cuts packets to the snaplen option and stamps it on the batches', async () => {
-    const counters = new ChannelCounters();
-    const src = await opened({ path: fixture('http_sample.pcap'), counters, snaplen: 64 });
+    const src = await opened({ path: fixture('http_sample.pcap'), snaplen: 64 });
+    const { counters } = src;
     const batches = await drain(src);
     const packets = flat(batches);
     const { records } = await readPcapFile(fixture('http_sample.pcap'));
@@ -105,7 +104,7 @@ describe('FileSource', () => {
   });
 
   it('stamps the file snaplen on the batches', async () => {
-    const src = await opened({ path: fixture('http_sample.pcap'), counters: new ChannelCounters() });
+    const src = await opened({ path: fixture('http_sample.pcap') });
     const batches = await drain(src);
     assert.ok(batches.length > 0 && batches.every((b) => b.format.snaplen === 1518 && !b.format.nanos));
     assert.equal(src.name, 'http_sample');
@@ -116,13 +115,11 @@ describe('FileSource', () => {
       const mod = (p: string): string => JSON.stringify(new URL(p, import.meta.url).href);
       const script = `
         import { FileSource } from ${mod('../../lib/sources/file-source.js')};
-        import { ChannelCounters } from ${mod('../../lib/counters.js')};
-        const counters = new ChannelCounters();
-        const src = new FileSource({ path: '-', counters });
+        const src = new FileSource({ path: '-' });
         await src.open();
         let packets = 0;
         for await (const b of src) packets += b.length;
-        process.stdout.write(JSON.stringify({ packets, captured: counters.captured, name: src.name, failure: src.failure && src.failure.message }));`;
+        process.stdout.write(JSON.stringify({ packets, captured: src.counters.captured, name: src.name, failure: src.failure && src.failure.message }));`;
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
       child.stdin.end(input);
       let out = '';
@@ -142,7 +139,7 @@ describe('FileSource', () => {
     const baseline = openFds();
     const missing = path.join(dir, 'missing.pcap');
     for (const [file, reason] of [[missing, 'no such file or directory'], [dir, 'is a directory']] as const) {
-      const src = new FileSource({ path: file, counters: new ChannelCounters() });
+      const src = new FileSource({ path: file });
       await assert.rejects(src.open(), { name: 'UserError', message: `cannot read capture file ${file}: ${reason}` });
       src.destroy();
       await once(src, 'close');
@@ -157,8 +154,8 @@ describe('FileSource', () => {
     const cutAt = 24 + records.slice(0, 5).reduce((n, r) => n + 16 + r.caplen, 0);
     const file = path.join(dir, 'cut.pcap');
     await writeFile(file, bytes.subarray(0, cutAt + 10));
-    const counters = new ChannelCounters();
-    const src = await opened({ path: file, counters });
+    const src = await opened({ path: file });
+    const { counters } = src;
     assert.equal(flat(await drain(src)).length, 5);
     assert.equal(counters.captured, 5);
     assert.equal(src.failure?.message, `${file}: truncated pcap record header at byte offset ${cutAt}: need 16 bytes, have 10`);
@@ -173,14 +170,14 @@ describe('FileSource', () => {
     bytes.writeUInt32LE(0xffffffff, bad + 8);
     const file = path.join(dir, 'corrupt.pcap');
     await writeFile(file, bytes);
-    const src = await opened({ path: file, counters: new ChannelCounters() });
+    const src = await opened({ path: file });
     assert.equal(flat(await drain(src)).length, 2);
     assert.ok(src.failure?.message.startsWith(`${file}: pcap record captured length 4294967295`));
     assert.ok(src.failure?.cause instanceof CorruptError && src.failure.cause.offset === bad);
   });
 
   it('stop() ends the stream after what was read', async () => {
-    const src = await opened({ path: fixture('xml.pcap'), counters: new ChannelCounters() });
+    const src = await opened({ path: fixture('xml.pcap') });
     let ended = false;
     src.on('end', () => (ended = true));
     const batches = await drain(src, () => src.stop());
@@ -194,8 +191,8 @@ describe('FileSource', () => {
   it('stop() from a synchronous data handler ends before the next batch of the same read', async () => {
     const file = path.join(dir, 'tiny-stop.pcap');
     await writeFile(file, tinyPackets(3000));
-    const counters = new ChannelCounters();
-    const src = await opened({ path: file, counters });
+    const src = await opened({ path: file });
+    const { counters } = src;
     const sizes: number[] = [];
     src.on('data', (b: Batch) => {
       sizes.push(b.length);
@@ -212,7 +209,7 @@ describe('FileSource', () => {
   // Reads of `big` stop after the first (backpressure), so the file is still open when we end the source.
   it('closes the file when destroyed, when counted out and after stop()', { timeout: 10_000 }, async () => {
     const baseline = openFds();
-    const src = await opened({ path: big, counters: new ChannelCounters() });
+    const src = await opened({ path: big });
     await once(src, 'readable');
     assert.equal(openFds(), baseline + 1);
     src.destroy();
@@ -220,7 +217,7 @@ describe('FileSource', () => {
     assert.equal(openFds(), baseline);
 
     for (const ending of [{ count: 1 }, { stop: true }]) {
-      const s = await opened({ path: big, counters: new ChannelCounters(), count: ending.count });
+      const s = await opened({ path: big, count: ending.count });
       const batches = await drain(s, () => ending.stop && s.stop());
       assert.ok(batches.length > 0);
       assert.equal(openFds(), baseline, JSON.stringify(ending));
@@ -228,8 +225,8 @@ describe('FileSource', () => {
   });
 
   it('stops reading while the consumer does not keep up', async () => {
-    const counters = new ChannelCounters();
-    const src = await opened({ path: big, counters });
+    const src = await opened({ path: big });
+    const { counters } = src;
     src.read(0);
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(counters.captured > 0 && counters.captured < 2 * 14_000, `captured ${counters.captured} before anyone read`);

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChannelCounters } from '../../lib/counters.js';
 import type { Logger } from '../../lib/log.js';
 import type { PacketIoAddon, PcapHandle } from '../../lib/native/addon.js';
 import type { Batch } from '../../lib/packet.js';
@@ -75,7 +74,6 @@ function setup(o: { state?: TargetLink['state']; count?: number; timeoutMs?: num
       addresses: () => undefined,
     }),
   };
-  const counters = new ChannelCounters();
   const lines: string[] = [];
   const log: Logger = { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
   const src = new LiveSource({
@@ -83,12 +81,11 @@ function setup(o: { state?: TargetLink['state']; count?: number; timeoutMs?: num
     filter: () => 'tcp',
     bufferBytes: 1 << 20,
     timeoutMs: o.timeoutMs ?? 100,
-    counters,
     log,
     count: o.count,
     addon: fake.addon,
   });
-  return { fake, link, counters, lines, src };
+  return { fake, link, counters: src.counters, lines, src };
 }
 
 const packetsIn = (batches: Batch[]): number => batches.reduce((n, b) => n + b.length, 0);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChannelCounters } from '../../lib/counters.js';
 import { UserError } from '../../lib/errors.js';
 import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, type PacketBatch } from '../../lib/packet.js';
 import { hostIPv4Addresses } from '../../lib/sources/capture-target.js';
-import { makeDirectionFn, parseDirExpression, type DirectionSpec } from '../../lib/stages/direction.js';
+import { DIRECTION_DROP, makeDirectionStage, parseDirExpression, type DirectionSpec } from '../../lib/stages/direction.js';
 import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
 import { hex } from '../helpers/hex.js';
 import { seededRandom } from '../helpers/capture-files.js';
@@ -34,14 +33,14 @@ function classify(spec: DirectionSpec, ...packets: TestPacket[]): number[] {
 }
 
 function classifyBatch(spec: DirectionSpec, batch: PacketBatch): number[] {
-  const counters = new ChannelCounters();
+  const { fn, counters } = makeDirectionStage(spec);
   const n = batch.length;
   // Packet k is told by its tsNsec (the stages never read it).
   for (let k = 0; k < n; k++) batch.tsNsec[k] = k;
   vlanDecodeBatch(batch);
   const before = packetsOf(batch);
   const where = before.map((_, k) => [batch.data[k], batch.offset[k]] as const);
-  makeDirectionFn(spec, counters)(batch);
+  fn(batch);
   const after = packetsOf(batch);
   const directions = Array<number>(n).fill(DIR_UNKNOWN);
   let last = -1;
@@ -54,7 +53,7 @@ function classifyBatch(spec: DirectionSpec, batch: PacketBatch): number[] {
     assert.ok(batch.data[j] === where[k]![0] && batch.offset[j] === where[k]![1], `packet ${k} still lies where it was`);
     directions[k] = p.direction;
   });
-  assert.equal(counters.droppedDirection, n - batch.length);
+  assert.equal(counters.dropped, n - batch.length);
   return directions;
 }
 
@@ -200,14 +199,14 @@ describe('parseDirExpression', () => {
   }
 });
 
-describe('makeDirectionFn: none', () => {
+describe('makeDirectionStage: none', () => {
   it('every frame passes untouched with direction 0: ARP, IPv6, 802.3, runts', () => {
     const frames = [hex(ETH_IPV4 + OUT_80), hex(ARP), hex(IPV6), hex(LLC), hex('00 01 02 03 04')].map((b) => packet(b));
     assert.deepEqual(classify({ mode: 'none' }, ...frames), [DIR_NONE, DIR_NONE, DIR_NONE, DIR_NONE, DIR_NONE]);
   });
 });
 
-describe('makeDirectionFn: auto', () => {
+describe('makeDirectionStage: auto', () => {
   const ours = { mode: 'auto', mac: hex('00 00 5e 00 53 01') } as const;
 
   it('source MAC ours → out, anything else → in, for every kind of frame', () => {
@@ -227,7 +226,7 @@ describe('makeDirectionFn: auto', () => {
   });
 
   it('refuses a MAC that was never filled in', () => {
-    assert.throws(() => makeDirectionFn(expr('auto'), new ChannelCounters()), RangeError);
+    assert.throws(() => makeDirectionStage(expr('auto')), RangeError);
   });
 
   it('Linux cooked frames (-i any): the packet type decides, outgoing → out, anything else → in', () => {
@@ -246,7 +245,7 @@ describe('makeDirectionFn: auto', () => {
   });
 });
 
-describe('makeDirectionFn: expression', () => {
+describe('makeDirectionStage: expression', () => {
   const example = expr('host_10.0.0.5_and_port_80');
 
   it('§3.4 worked example: out, in, and a dropped non-matching port', () => {
@@ -341,7 +340,7 @@ describe('makeDirectionFn: expression', () => {
   });
 });
 
-describe('makeDirectionFn: VXLAN peek', () => {
+describe('makeDirectionStage: VXLAN peek', () => {
   // Offsets: outer IPv4 14, UDP 34 (dport 36), VXLAN 42, inner Ethernet 50
   // (EtherType 62), inner IPv4 64, inner ports 84.
   const VXLAN_4789 = hex(`${ETH_IPV4}
@@ -484,10 +483,7 @@ describe('fuzz: VLAN stage + every direction mode', () => {
       ['hosts', expr('host_10.0.0.5_or_host_10.9.9.9'), [DIR_IN, DIR_OUT]],
       ['vxlan outer', expr('host_192.168.1.2_and_port_4789'), [DIR_IN, DIR_OUT]],
     ];
-    const runs = modes.map(([name, spec, allowed]) => {
-      const counters = new ChannelCounters();
-      return { name, allowed, counters, fn: makeDirectionFn(spec, counters), kept: 0 };
-    });
+    const runs = modes.map(([name, spec, allowed]) => ({ name, allowed, ...makeDirectionStage(spec), kept: 0 }));
     const seen = { l3: 0, sll: 0, inner: 0, ipv4: 0 };
 
     let total = 0;
@@ -513,9 +509,9 @@ describe('fuzz: VLAN stage + every direction mode', () => {
         batch.direction.fill(DIR_NONE);
         // The stage's own copy (as a fan-out branch gets): the batch stays whole for the next mode.
         const sub = batch.slice();
-        const before = run.counters.droppedDirection;
+        const before = run.counters.dropped;
         run.fn(sub);
-        assert.equal(sub.length + run.counters.droppedDirection - before, batch.length, run.name);
+        assert.equal(sub.length + run.counters.dropped - before, batch.length, run.name);
         assert.ok(sub.direction.subarray(0, sub.length).every((d) => run.allowed.includes(d)), run.name);
         // Each frame has an offset of its own: it tells which input packet a kept one is.
         let r = 0;
@@ -541,8 +537,7 @@ describe('fuzz: VLAN stage + every direction mode', () => {
 
 describe('per-direction counts', () => {
   it('counts every frame by the code it gets, at code + 1 (unknown, none, in, out)', () => {
-    const counters = new ChannelCounters();
-    const fn = makeDirectionFn(expr('host_192.0.2.1'), counters);
+    const { fn, counters } = makeDirectionStage(expr('host_192.0.2.1'));
     const frame = (src: string, dst: string): TestPacket => {
       const data = Buffer.alloc(34);
       data.writeUInt16BE(0x0800, 12);
@@ -560,12 +555,25 @@ describe('per-direction counts', () => {
       fn(batch);
     }
     assert.deepEqual([...counters.directions], [2, 0, 4, 2]);
-    assert.equal(counters.droppedDirection, counters.directions[0]);
+    assert.equal(counters.dropped, counters.directions[0]);
+    assert.equal(counters.reason, DIRECTION_DROP);
   });
 
   it('without --dir nothing is counted', () => {
-    const counters = new ChannelCounters();
-    makeDirectionFn({ mode: 'none' }, counters)(batchOf([packet(Buffer.alloc(60))]));
+    const { fn, counters } = makeDirectionStage({ mode: 'none' });
+    fn(batchOf([packet(Buffer.alloc(60))]));
     assert.deepEqual([...counters.directions], [0, 0, 0, 0]);
+    assert.equal(counters.dropped, 0);
+  });
+
+  it('each stage counts into its own counters: two stages of one spec share nothing', () => {
+    const spec = expr('host_192.0.2.1');
+    const [a, b] = [makeDirectionStage(spec), makeDirectionStage(spec)];
+    // Not IPv4 (no EtherType after the VLAN stage): unknown, dropped.
+    const batch = batchOf([packet(Buffer.alloc(60)), packet(Buffer.alloc(60))]);
+    vlanDecodeBatch(batch);
+    a.fn(batch);
+    assert.deepEqual([a.counters.dropped, ...a.counters.directions], [2, 2, 0, 0, 0]);
+    assert.deepEqual([b.counters.dropped, ...b.counters.directions], [0, 0, 0, 0, 0]);
   });
 });

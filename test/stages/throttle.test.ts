@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChannelCounters } from '../../lib/counters.js';
 import { DIR_IN, DIR_OUT, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from '../../lib/packet.js';
-import { accountedBytes, makeThrottleFn, Throttle } from '../../lib/stages/throttle.js';
+import { accountedBytes, makeThrottleStage, Throttle, THROTTLE_DROP } from '../../lib/stages/throttle.js';
 import { packedBatchOf } from '../helpers/packed-batch.js';
 import { batchOf, packet, packetsOf, type TestPacket } from '../helpers/packets.js';
 
@@ -130,10 +129,9 @@ describe('Throttle', () => {
   });
 });
 
-describe('makeThrottleFn', () => {
+describe('makeThrottleStage', () => {
   it('removes refused frames in place, keeps order, counts them', () => {
-    const counters = new ChannelCounters();
-    const fn = makeThrottleFn(8, 'gre', counters);
+    const { fn, counters } = makeThrottleStage(8, 'gre');
     // Frames the throttle cannot tell apart, each in a buffer of its own with bytes of its own.
     const buffers = Array.from({ length: 100 }, (_, i) => Buffer.alloc(1472, i));
     const batch = batchOf(buffers.map((b) => packet(T0, 0, 1472, 1472, b)));
@@ -142,13 +140,13 @@ describe('makeThrottleFn', () => {
     assert.equal(batch.length, 67);
     assert.deepEqual(packetsOf(batch), first67);
     assert.ok(buffers.slice(0, 67).every((b, i) => batch.data[i] === b && batch.offset[i] === 0));
-    assert.equal(counters.droppedThrottled, 33);
+    assert.equal(counters.dropped, 33);
+    assert.equal(counters.reason, THROTTLE_DROP);
   });
 
   it('a packet dropped between kept ones: every column of the kept packets stays with its packet', () => {
-    const counters = new ChannelCounters();
     // ZMQ at 8 Mbit/s: 1 byte per µs, a frame is refused when the budget runs more than 100 000 µs ahead.
-    const fn = makeThrottleFn(8, 'zmq', counters);
+    const { fn, counters } = makeThrottleStage(8, 'zmq');
     const ms = 1_000_000;
     const plan: Array<[tsSec: number, tsNsec: number, caplen: number, kept: boolean]> = [
       [T0, 0, 60_000, true], // starts the window: bytes 60 000
@@ -178,25 +176,24 @@ describe('makeThrottleFn', () => {
     assert.deepEqual([...batch.offset.subarray(0, batch.length)], offsets.filter((_, k) => keep[k]));
     assert.ok(batch.data.every((d) => d === batch.data[0]));
     assert.equal(batch.data.length, batch.length);
-    assert.equal(counters.droppedThrottled, 2);
+    assert.equal(counters.dropped, 2);
   });
 
   it('keeps state across batches', () => {
-    const counters = new ChannelCounters();
-    const fn = makeThrottleFn(8, 'gre', counters);
+    const { fn, counters } = makeThrottleStage(8, 'gre');
     const first = batchOf(burst(60, 1472));
     const second = batchOf(burst(40, 1472));
     fn(first);
     fn(second);
-    assert.deepEqual([first.length, second.length, counters.droppedThrottled], [60, 7, 33]);
+    assert.deepEqual([first.length, second.length, counters.dropped], [60, 7, 33]);
   });
 
   it('mbps <= 0 is a no-op', () => {
     for (const mbps of [0, -3]) {
-      const counters = new ChannelCounters();
+      const { fn, counters } = makeThrottleStage(mbps, 'gre');
       const batch = batchOf(burst(1000, 1472));
-      makeThrottleFn(mbps, 'gre', counters)(batch);
-      assert.deepEqual([batch.length, counters.droppedThrottled], [1000, 0]);
+      fn(batch);
+      assert.deepEqual([batch.length, counters.dropped, counters.reason], [1000, 0, THROTTLE_DROP]);
     }
   });
 });

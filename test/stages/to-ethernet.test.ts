@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ChannelCounters } from '../../lib/counters.js';
 import { DIR_IN, DIR_OUT, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from '../../lib/packet.js';
 import { decodeLinkLayer } from '../../lib/proto/ethernet.js';
-import { makeToEthernetFn } from '../../lib/stages/to-ethernet.js';
+import { LINK_TYPE_DROP, makeToEthernetStage } from '../../lib/stages/to-ethernet.js';
 import { hex } from '../helpers/hex.js';
 import { packedBatchOf } from '../helpers/packed-batch.js';
 import { batchOf, packet, packetsOf } from '../helpers/packets.js';
@@ -13,14 +12,14 @@ const sll = hex('00 04 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14');
 const wifi = hex('08 02 00 00 ff ff ff ff ff ff');
 
 test('forwarding branch: cooked frames become Ethernet copies, Ethernet passes as is, the rest is counted', () => {
-  const counters = new ChannelCounters();
+  const { fn, counters } = makeToEthernetStage();
   const e = packet(1, 0, eth.length, 60, eth, LINKTYPE_ETHERNET);
   const s = packet(2, 5, sll.length, 62, sll, LINKTYPE_LINUX_SLL);
   s.direction = DIR_OUT;
   const w = packet(3, 0, wifi.length, wifi.length, wifi, 105);
   const batch = batchOf([e, s, w]);
   decodeLinkLayer(batch, 1);
-  makeToEthernetFn(counters)(batch);
+  fn(batch);
   assert.equal(batch.length, 2);
   // The Ethernet frame passes as is: same buffer, same place.
   assert.equal(batch.data[0], eth);
@@ -38,11 +37,11 @@ test('forwarding branch: cooked frames become Ethernet copies, Ethernet passes a
   assert.deepEqual([c.tsSec, c.tsNsec], [2, 5]);
   // The original bytes (which the dump writes) are untouched.
   assert.ok(sll.equals(hex('00 04 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14')));
-  assert.equal(counters.droppedLinkType, 1);
+  assert.deepEqual([counters.dropped, counters.reason], [1, LINK_TYPE_DROP]);
 });
 
 test('on a slice() of a batch (a fan-out branch) only the copy changes: the original keeps its columns and frames', () => {
-  const counters = new ChannelCounters();
+  const { fn, counters } = makeToEthernetStage();
   const frames = [
     packet(10, 1, wifi.length, wifi.length, wifi, 105),
     packet(11, 2, sll.length, 62, sll, LINKTYPE_LINUX_SLL),
@@ -56,10 +55,10 @@ test('on a slice() of a batch (a fan-out branch) only the copy changes: the orig
   const sharedBytes = Buffer.from(shared);
   const before = packetsOf(original);
   const copy = original.slice();
-  makeToEthernetFn(counters)(copy);
+  fn(copy);
 
   // The copy: the wifi frame is gone, the others are Ethernet, every column follows its packet.
-  assert.equal(counters.droppedLinkType, 1);
+  assert.equal(counters.dropped, 1);
   const got = packetsOf(copy);
   assert.deepEqual(got.map((p) => [p.tsSec, p.tsNsec, p.caplen, p.wirelen, p.linktype, p.direction]), [
     [11, 2, sll.length - 2, 60, LINKTYPE_ETHERNET, DIR_IN],
@@ -77,4 +76,14 @@ test('on a slice() of a batch (a fan-out branch) only the copy changes: the orig
   assert.deepEqual(packetsOf(original), before);
   assert.ok(original.data.every((d) => d === shared));
   assert.ok(shared.equals(sharedBytes));
+});
+
+test('each to-Ethernet stage counts only what it dropped itself, once per frame, across batches', () => {
+  const [a, b] = [makeToEthernetStage(), makeToEthernetStage()];
+  for (let round = 1; round <= 3; round++) {
+    a.fn(batchOf([packet(round, 0, wifi.length, wifi.length, wifi, 105), packet(round, 1, eth.length, 60, eth, LINKTYPE_ETHERNET), packet(round, 2, wifi.length, wifi.length, wifi, 105)]));
+    assert.equal(a.counters.dropped, 2 * round);
+  }
+  b.fn(batchOf([packet(9, 0, eth.length, 60, eth, LINKTYPE_ETHERNET)]));
+  assert.equal(b.counters.dropped, 0);
 });

@@ -9,16 +9,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ChannelCounters } from '../../../lib/counters.js';
 import { FrameCopier, LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../../../lib/packet.js';
 import { CaptureFileDecoder } from '../../../lib/proto/capture-file-decoder.js';
 import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../../../lib/proto/gre.js';
 import { PcapRecordEncoder } from '../../../lib/proto/pcap.js';
 import { VXLAN_HEADER_LEN, writeVxlanHeaderV1 } from '../../../lib/proto/vxlan.js';
 import { ZmqBatchBuilder } from '../../../lib/proto/zmq-batch.js';
-import { makeDirectionFn, parseDirExpression } from '../../../lib/stages/direction.js';
+import { makeDirectionStage, parseDirExpression } from '../../../lib/stages/direction.js';
 import { sliceBatch } from '../../../lib/stages/slice.js';
-import { makeThrottleFn } from '../../../lib/stages/throttle.js';
+import { makeThrottleStage } from '../../../lib/stages/throttle.js';
 import { vlanDecodeBatch } from '../../../lib/stages/vlan.js';
 
 export interface Case {
@@ -169,8 +168,7 @@ export function microCases(n: number): Case[] {
     const batch = smallBatch(n);
     vlanDecodeBatch(batch);
     const hosts = [1, 2, 3, 4, 5].map((h) => `host_10.250.101.${h}`).join('_or_');
-    const counters = new ChannelCounters();
-    const dir = makeDirectionFn(parseDirExpression(`${hosts}_and_port_9999`, () => undefined), counters);
+    const dir = makeDirectionStage(parseDirExpression(`${hosts}_and_port_9999`, () => undefined)).fn;
     list.push({
       id: 'direction-expr',
       name: `makeDirectionFn expr, 5 hosts + port (batch ${n})`,
@@ -189,8 +187,7 @@ export function microCases(n: number): Case[] {
   {
     // 10 Tbit/s: every frame fits, so this is the admit path (the common one) at full cost.
     const batch = smallBatch(n);
-    const counters = new ChannelCounters();
-    const throttle = makeThrottleFn(1e7, 'gre', counters);
+    const { fn: throttle, counters } = makeThrottleStage(1e7, 'gre');
     list.push({
       id: 'throttle',
       name: `Throttle (makeThrottleFn gre, admit path, batch ${n})`,
@@ -198,7 +195,7 @@ export function microCases(n: number): Case[] {
       run: () => {
         throttle(batch);
         if (batch.length !== n) throw new Error('throttle dropped frames');
-        sink += counters.droppedThrottled;
+        sink += counters.dropped;
       },
     });
   }
