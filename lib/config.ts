@@ -9,7 +9,7 @@ import { UserError } from './errors.js';
 import { parseIPv4 } from './proto/ipv4.js';
 import { checkInterfaceName } from './interface-name.js';
 import { checkAdapterName } from './windows-adapters.js';
-import { parseContainerRef } from './sources/container.js';
+import { parseContainerRef } from './container-ref.js';
 import { checkKvmName } from './sources/kvm.js';
 import { checkDumpName } from './sinks/dump-name.js';
 

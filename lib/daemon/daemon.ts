@@ -11,16 +11,14 @@
  * keeps its process when the version moves on.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, constants, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as wait } from 'node:timers/promises';
 import { cpus, totalmem } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { checkJson } from '../checked-json.js';
 import type { Logger } from '../log.js';
 import { prefixedLogger } from '../log.js';
 import { listKvmGuests } from '../sources/kvm.js';
-import { untrustedDirectory } from '../trusted-path.js';
+import { readPaUuid, writeUuidFile } from '../uuid-file.js';
 import { CaptureProcess, type Backoff } from './capture-process.js';
 import { CaptureCgroup, checkLimits } from './cgroup-limits.js';
 import { hostInterfaces } from './host-interfaces.js';
@@ -62,9 +60,6 @@ export interface DaemonDeps {
   runningGuests?: () => ReadonlySet<string>;
 }
 
-/** Longest uuid file read (the reference read up to 256 bytes). */
-const MAX_UUID_FILE_BYTES = 256;
-
 export class ProbeDaemon {
   private readonly reports = new ReportLogBuffer();
   private readonly log: Logger;
@@ -100,7 +95,7 @@ export class ProbeDaemon {
 
   /** Until `signal` aborts; then every capture is stopped (SIGTERM, SIGKILL after the stop timeout). */
   async run(signal: AbortSignal): Promise<void> {
-    this.paUUID = this.readUuidFile();
+    this.paUUID = readPaUuid(this.o.uuidFile);
     while (!signal.aborted) {
       let delay: number;
       try {
@@ -147,7 +142,7 @@ export class ProbeDaemon {
     this.registered = true;
     this.registerFailures = 0;
     this.registerRequestIpAddress = answer.value.registerRequestIpAddress ?? this.registerRequestIpAddress;
-    if (this.paUUID === null && answer.value.paUUID !== undefined) this.writeUuidFile(answer.value.paUUID);
+    if (this.paUUID === null && answer.value.paUUID !== undefined) this.savePaUuid(answer.value.paUUID);
     this.log.info(`registered with ${this.o.manager.href} as daemon ${this.id}`);
     return 0;
   }
@@ -383,40 +378,11 @@ export class ProbeDaemon {
     this.managerProblem = null;
   }
 
-  /** The paUUID of an earlier registration or of the installer, or null (as read: up to 256 bytes, trimmed). */
-  private readUuidFile(): string | null {
-    try {
-      const text = readFileSync(this.o.uuidFile, 'latin1').slice(0, MAX_UUID_FILE_BYTES).trim();
-      return text === '' ? null : text;
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * The manager's paUUID, for the ZeroMQ captures (spec §5.4): written to a
-   * new file beside the target and linked into place, so an existing file or
-   * a link planted there is never written through; only in a directory
-   * nobody else can change.
-   */
-  private writeUuidFile(paUUID: string): void {
+  /** The manager's paUUID, for the ZeroMQ captures (spec §5.4); never written through an existing file or link (writeUuidFile). */
+  private savePaUuid(paUUID: string): void {
     const path = this.o.uuidFile;
     try {
-      const why = untrustedDirectory(statSync(dirname(path)), 'no other writers');
-      if (why) throw new Error(`its directory ${dirname(path)}: ${why}`);
-      const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-      try {
-        writeSync(fd, paUUID);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      try {
-        linkSync(tmp, path);
-      } finally {
-        unlinkSync(tmp);
-      }
+      writeUuidFile(path, paUUID);
       this.paUUID = paUUID;
       this.log.info(`agent UUID ${paUUID} from the manager written to ${path}`);
     } catch (e) {

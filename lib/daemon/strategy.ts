@@ -10,6 +10,7 @@
  * interface, a refused option) then fails and is restarted alone.
  */
 import { DEFAULT_UUID_FILE } from '../config.js';
+import { splitCpmContainer } from '../container-ref.js';
 import { splitShellWords } from '../shell-words.js';
 import type { Agent, PacketAgentData } from './models.js';
 
@@ -120,8 +121,9 @@ export function groupTargets(t: StrategyTargets): string[][] {
   if (t.kind === 'interface') return t.names.map((name) => ['-i', name]);
   if (t.kind === 'kvm') return t.names.map((name) => ['-m', name]);
   return t.names.flatMap((id) => {
-    const [container, ...ifs] = id.split('_');
-    return ifs.length ? ifs.map((nic) => ['-c', container!, '-i', nic]) : [['-c', id]];
+    // The id is passed as the manager wrote it: pktminerg checks it, and refuses what it must (that strategy alone fails).
+    const { container, ifaces } = splitCpmContainer(id);
+    return ifaces.length ? ifaces.map((nic) => ['-c', container, '-i', nic]) : [['-c', id]];
   });
 }
 

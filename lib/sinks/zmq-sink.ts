@@ -18,14 +18,14 @@
  * it hung up). Both are upper bounds, never a silent loss. Memory held for a slow receiver: at most --zmq_hwm batches of at
  * most 1 MiB each per remote, plus the kernel's TCP buffers.
  */
-import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Push } from 'zeromq';
 import { SinkCounters, type RemoteCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
-import { parseUuidText, UUID_LEN, ZmqBatchBuilder, type UuidResult } from '../proto/zmq-batch.js';
+import { ZmqBatchBuilder } from '../proto/zmq-batch.js';
+import { readAgentUuid } from '../uuid-file.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
 
 const FLUSH_AGE_MS = 1000;
@@ -125,7 +125,7 @@ export class ZmqSink extends Writable {
   /** Reads the agent UUID and connects a PUSH socket to every remote. */
   open(): void {
     const { o, log } = this;
-    const { uuid, problem } = readUuidFile(o.uuidFile);
+    const { uuid, problem } = readAgentUuid(o.uuidFile);
     if (problem) log.warn(`zmq: agent UUID from ${o.uuidFile}: ${problem}; sending 16 zero bytes`);
     this.builder = new ZmqBatchBuilder(o.key, uuid);
     this.remotes = this.counters.remotes.map((counters) => {
@@ -273,20 +273,4 @@ export class ZmqSink extends Writable {
   counts(): SinkCounts {
     return this.counters.counts(this.label, { queued: this.queued, inFlight: this.remotes.reduce((n, r) => n + inFlightPackets(r), 0) });
   }
-}
-
-/**
- * Reads the uuid file once per exporter. A missing or invalid file is not
- * fatal (the reference sends zeros); the caller reports `problem`.
- */
-export function readUuidFile(path: string): UuidResult {
-  let text: string;
-  try {
-    // latin1: one character per byte, so the 36-character rule counts bytes like the reference.
-    text = readFileSync(path, 'latin1');
-  } catch (e) {
-    return { uuid: Buffer.alloc(UUID_LEN), problem: `cannot read ${path}: ${(e as Error).message}` };
-  }
-  const result = parseUuidText(text);
-  return result.problem === null ? result : { uuid: result.uuid, problem: `${path}: ${result.problem}` };
 }

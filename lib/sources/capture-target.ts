@@ -4,9 +4,9 @@
  * down or is re-created, a container restarted with a new process and
  * network namespace, a guest restarted onto another tap.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { statSync } from 'node:fs';
 import { loadAddon, type LinkEntry } from '../native/addon.js';
+import { addressesByName, IFF_UP, readSysfsInterface, SYS_CLASS_NET, type SysfsInterface } from '../net-interfaces.js';
 import { parseIPv4 } from '../proto/ipv4.js';
 import { findContainerProcess, type ContainerProcess } from './container.js';
 import { resolveKvmGuest, type KvmNic } from './kvm.js';
@@ -36,11 +36,9 @@ export interface CaptureTarget {
   look(): TargetLink;
 }
 
-const IFF_UP = 0x1;
-
-/** Addresses of one of the agent's own interfaces (IPv4 and IPv6); undefined when there is no such interface. */
+/** Addresses of one of the agent's own interfaces (IPv4 and IPv6, those of its alias labels too); undefined when it has none or there is no such interface. */
 export function hostAddresses(name: string): string[] | undefined {
-  return networkInterfaces()[name]?.map((a) => a.address);
+  return addressesByName().get(name);
 }
 
 /** Its IPv4 addresses only: what `--dir nic.<if>` compares. */
@@ -48,18 +46,20 @@ export function hostIPv4Addresses(name: string): string[] | undefined {
   return hostAddresses(name)?.filter((a) => parseIPv4(a) !== null);
 }
 
-/** An interface of the agent's own network namespace, read from sysfs (which `ip netns exec` mounts per namespace). */
-export function hostLink(device: string): TargetLink {
+/** An interface of the agent's own network namespace, read from sysfs (net-interfaces.ts). */
+export function hostLink(device: string, sysNet = SYS_CLASS_NET): TargetLink {
   const base = { device, netns: null, addresses: hostAddresses };
   if (device === 'any') return { ...base, state: 'up', why: '', instance: 'any', mac: null };
+  let nic: SysfsInterface | null;
   try {
-    const dir = `/sys/class/net/${device}`;
-    const up = parseInt(readFileSync(`${dir}/flags`, 'utf8'), 16) & IFF_UP;
-    const ifindex = readFileSync(`${dir}/ifindex`, 'utf8').trim();
-    return { ...base, state: up ? 'up' : 'down', why: up ? '' : 'interface is down', instance: ifindex, mac: parseMac(readFileSync(`${dir}/address`, 'utf8')) };
+    nic = readSysfsInterface(device, sysNet);
   } catch {
-    return { ...base, state: 'absent', why: 'no such interface', instance: '', mac: null };
+    // A value that cannot be read: an interface going away while we look.
+    nic = null;
   }
+  if (nic === null) return { ...base, state: 'absent', why: 'no such interface', instance: '', mac: null };
+  const up = (nic.flags & IFF_UP) !== 0;
+  return { ...base, state: up ? 'up' : 'down', why: up ? '' : 'interface is down', instance: String(nic.ifindex), mac: parseMac(nic.address) };
 }
 
 /** `aa:bb:cc:dd:ee:ff` → 6 bytes; null for anything else. */

@@ -1,82 +1,20 @@
 /**
- * `-c, --container ID`: which container the user means, and which process
- * holds its network namespace. The reference ran `docker inspect`, `crictl
- * inspect` and a `ps | grep` script through a shell with the unsanitised id
- * (spec §7.1); here the id is checked first and the kernel's own record,
+ * `-c, --container ID`: which process holds the network namespace of the
+ * container the user means (the id is parsed in lib/container-ref.ts).
+ * The reference ran `docker inspect`, `crictl inspect` and a `ps | grep`
+ * script through a shell with the unsanitised id (spec §7.1); here the id
+ * is checked first and the kernel's own record,
  * `/proc/<pid>/cgroup`, is read directly: no runtime API, no program spawned,
  * the same answer for docker, containerd, CRI-O and podman.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { checkInterfaceName } from '../interface-name.js';
+import { checkContainerId, CONTAINER_FLAG } from '../container-ref.js';
 import { UserError } from '../errors.js';
-
-const FLAG = '-c/--container';
-
-/** A parsed `-c` value. */
-export interface ContainerRef {
-  id: string;
-  /** interfaces named by the CPM form ID_if1_if2; [] when none */
-  ifaces: string[];
-}
 
 export interface ContainerProcess {
   pid: number;
   /** full 64-hex id as found in the cgroup path */
   id: string;
-}
-
-/** What the CPM manager and Kubernetes (pod status `containerID`) put in front of an id. */
-const SCHEMES = new Set(['docker', 'containerd', 'cri-o']);
-
-/** Everything an id, a scheme and the CPM interface suffix are made of; anything else is refused before it is looked at. */
-const ALLOWED = /^[A-Za-z0-9_.:/-]*$/;
-
-/** docker, podman, containerd and CRI-O all use 64 hex digits; 12 is what `docker ps` and `crictl ps` show. */
-const MIN_ID = 12;
-const MAX_ID = 64;
-const HEX_ID = /^[0-9a-f]+$/;
-
-/**
- * Checks a container id (full or prefix) and returns it in lower case, the
- * way cgroup paths spell it. Names (`docker run --name web`, podman names)
- * are refused rather than resolved: a name appears nowhere under /proc, only
- * the runtime knows it, and asking the runtime is what this module avoids.
- * The message says how to get the id instead.
- */
-function checkId(text: string, id: string): string {
-  if (id === '') throw new UserError(`${FLAG}: ${JSON.stringify(text)} has an empty container id`);
-  const lower = id.toLowerCase();
-  if (!HEX_ID.test(lower)) {
-    throw new UserError(
-      `${FLAG}: ${JSON.stringify(id)} is not a container id (hex digits; names are not resolved: use \`docker inspect -f '{{.Id}}' NAME\`, \`crictl ps\` or \`podman inspect -f '{{.Id}}' NAME\`)`,
-    );
-  }
-  if (lower.length < MIN_ID || lower.length > MAX_ID) {
-    throw new UserError(`${FLAG}: container id ${JSON.stringify(id)} has ${lower.length} hex digits; give ${MIN_ID} to ${MAX_ID}`);
-  }
-  return lower;
-}
-
-/**
- * Pure. Accepts a full id or a prefix of at least 12 hex digits, optionally
- * behind `docker://`, `containerd://` or `cri-o://`, optionally followed by
- * the CPM manager's `_if1_if2` (spec §10.5: one channel per interface).
- */
-export function parseContainerRef(text: string): ContainerRef {
-  if (!ALLOWED.test(text)) throw new UserError(`${FLAG}: ${JSON.stringify(text)} may only contain letters, digits and _ . : / -`);
-  let rest = text;
-  const sep = text.indexOf('://');
-  if (sep >= 0) {
-    const scheme = text.slice(0, sep);
-    if (!SCHEMES.has(scheme)) throw new UserError(`${FLAG}: ${JSON.stringify(text)}: unknown scheme ${JSON.stringify(scheme)} (docker://, containerd:// or cri-o://)`);
-    rest = text.slice(sep + 3);
-  }
-  // `_` cannot occur in a hex id, so the first `_` ends it; CPM interface names therefore cannot contain `_` either.
-  const [id, ...ifaces] = rest.split('_');
-  const ref: ContainerRef = { id: checkId(text, id!), ifaces: ifaces.map((name) => checkInterfaceName(FLAG, name)) };
-  const dup = ref.ifaces.find((name, i) => ref.ifaces.indexOf(name) !== i);
-  if (dup !== undefined) throw new UserError(`${FLAG}: ${JSON.stringify(text)} names interface ${JSON.stringify(dup)} twice`);
-  return ref;
 }
 
 /**
@@ -185,9 +123,9 @@ function initProcess(procRoot: string, pids: number[]): number | null {
  * prefix matches two containers.
  */
 export function findContainerProcess(id: string, procRoot = '/proc'): ContainerProcess | null {
-  const members = scanContainers(procRoot, checkId(id, id));
+  const members = scanContainers(procRoot, checkContainerId(id, id));
   if (members.size > 1) {
-    throw new UserError(`${FLAG}: ${JSON.stringify(id)} matches more than one container (${[...members.keys()].join(', ')}); give more of the id`);
+    throw new UserError(`${CONTAINER_FLAG}: ${JSON.stringify(id)} matches more than one container (${[...members.keys()].join(', ')}); give more of the id`);
   }
   const [entry] = members;
   if (entry === undefined) return null;

@@ -7,10 +7,10 @@
  * with --timestamps, pcapng is read, and the exit status tells a difference
  * (1) from a file that cannot be compared (2), as cmp(1) does.
  */
-import { createReadStream } from 'node:fs';
-import { isDecodeError, describeErrno, UserError } from '../errors.js';
+import { once } from 'node:events';
+import { isDecodeError, UserError } from '../errors.js';
 import { PacketBatch } from '../packet.js';
-import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
+import { FileSource } from '../sources/file-source.js';
 import { flagOption, parseToolArgs, stringOption, type ToolArgs, type ToolSpec } from './receiver.js';
 
 export const EXIT_SAME = 0;
@@ -32,69 +32,52 @@ export function checkCompareArgs(args: ToolArgs): CompareOptions {
   if (given === 1) throw new UserError('give both --lpcap and --rpcap, or two files');
   if (given === 2 && positional.length > 0) throw new UserError(`unexpected argument '${positional[0]}' besides --lpcap and --rpcap`);
   if (given === 0 && positional.length !== 2) throw new UserError(`need two capture files, got ${positional.length}`);
-  return {
-    left: lpcap ?? positional[0]!,
-    right: rpcap ?? positional[1]!,
-    timestamps: flagOption(args, 'timestamps'),
-  };
+  const left = lpcap ?? positional[0]!;
+  const right = rpcap ?? positional[1]!;
+  // FileSource reads '-' from standard input, which cannot feed two readers.
+  if (left === '-' && right === '-') throw new UserError('only one of the files can be standard input (-)');
+  return { left, right, timestamps: flagOption(args, 'timestamps') };
 }
 
 /**
- * The packets of one capture file, one at a time. A decode error is held
- * back until the packets before it have been taken, so that a difference
+ * The packets of one capture file, one at a time, read by FileSource as
+ * pktminerg and gredump read files. FileSource ends the stream after the
+ * packets before damage and only then sets `failure`, so a difference
  * earlier in the files is reported before damage later on.
  */
 class PacketReader {
-  private readonly chunks: AsyncIterator<Buffer>;
-  private readonly decoder = new CaptureFileDecoder();
-  /** Decoded packets not taken yet, from `head` on. */
-  private queue = new PacketBatch();
+  readonly source: FileSource;
+  private readonly batches: AsyncIterator<PacketBatch>;
+  /** The batch being taken, from `head` on; each is a batch of its own, valid until dropped. */
+  private batch = new PacketBatch();
   private head = 0;
-  private ended = false;
-  private deferred: Error | null = null;
 
-  constructor(readonly path: string) {
-    this.chunks = createReadStream(path)[Symbol.asyncIterator]();
+  constructor(path: string) {
+    this.source = new FileSource({ path });
+    this.batches = this.source[Symbol.asyncIterator]();
   }
 
-  get nanos(): boolean {
-    return this.decoder.nanos;
-  }
-
-  /**
-   * The batch holding the next packet and its index there, or null at the end; throws UserError
-   * (unreadable) or a decode error naming the file. The batch is valid until the next call.
-   */
-  async next(): Promise<{ batch: PacketBatch; i: number } | null> {
-    while (this.head === this.queue.length) {
-      if (this.deferred !== null) throw this.deferred;
-      if (this.ended) return null;
-      this.queue = new PacketBatch();
+  /** The batch holding the next packet and its index there, or null at the end; throws UserError naming the file when it is unreadable or damaged. */
+  async next(): Promise<PacketRef | null> {
+    while (this.head === this.batch.length) {
+      const r = await this.batches.next();
+      if (r.done === true) {
+        const failure = this.source.failure;
+        if (failure !== null) throw new UserError(failure.message);
+        return null;
+      }
+      this.batch = r.value;
       this.head = 0;
-      let chunk: IteratorResult<Buffer>;
-      try {
-        chunk = await this.chunks.next();
-      } catch (e) {
-        throw new UserError(`cannot read ${this.path}: ${describeErrno(e)}`);
-      }
-      try {
-        if (chunk.done === true) {
-          this.ended = true;
-          this.decoder.finish();
-        } else this.decoder.push(chunk.value, this.queue);
-      } catch (e) {
-        if (!isDecodeError(e)) throw e;
-        // Keeps the error's type and offset; only says which file.
-        e.message = `${this.path}: ${e.message}`;
-        this.deferred = e;
-      }
     }
-    return { batch: this.queue, i: this.head++ };
+    return { batch: this.batch, i: this.head++ };
   }
 
-  /** Closes the file early (a difference found before the end). */
+  /** Closes the file (also early: a difference found before the end, or the other file unreadable). */
   async close(): Promise<void> {
-    await this.chunks.return?.();
+    if (this.source.closed) return;
+    const closed = once(this.source, 'close');
+    this.source.destroy();
+    await closed;
   }
 }
 
@@ -143,10 +126,13 @@ export async function compareCaptureFiles(opts: CompareOptions): Promise<Compare
   const left = new PacketReader(opts.left);
   const right = new PacketReader(opts.right);
   try {
+    // One after the other: when both are unreadable, the left one is named.
+    await left.source.open();
+    await right.source.open();
     for (let n = 1; ; n++) {
       const [a, b] = await Promise.all([left.next(), right.next()]);
       if (a !== null && b !== null) {
-        const difference = packetDifference(a, b, opts.timestamps, left.nanos || right.nanos ? 9 : 6);
+        const difference = packetDifference(a, b, opts.timestamps, a.batch.format.nanos || b.batch.format.nanos ? 9 : 6);
         if (difference !== null) return { equal: false, difference: `packet ${n} differs: ${difference}` };
         continue;
       }

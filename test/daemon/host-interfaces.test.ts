@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +13,7 @@ import { hostInterfaces, type NetworkInterface } from '../../lib/daemon/host-int
 import { until } from '../helpers/cgroups.js';
 import { ROOT } from '../helpers/cli.js';
 import { deleteNetns, ip, macOf, netnsAvailable } from '../helpers/netns.js';
+import { fakeNic, fakeSysNet } from '../helpers/sysfs.js';
 
 /** Interface flag bits by the names `ip` prints (linux/if.h). */
 const BITS: Record<string, number> = {
@@ -46,28 +46,9 @@ function fromIp(args: string[] = []): NetworkInterface[] {
 
 const sortedAddresses = (list: NetworkInterface[]): NetworkInterface[] => list.map((n) => ({ ...n, inetAddresses: [...n.inetAddresses].sort() }));
 
-function writeTree(root: string, files: Record<string, string>): void {
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-}
-
-function fakeNic(name: string, ifindex: number, flags: string, operstate: string, address: string, mtu: number): Record<string, string> {
-  return {
-    [`${name}/ifindex`]: `${ifindex}\n`,
-    [`${name}/flags`]: `${flags}\n`,
-    [`${name}/operstate`]: `${operstate}\n`,
-    [`${name}/address`]: `${address}\n`,
-    [`${name}/mtu`]: `${mtu}\n`,
-  };
-}
-
 describe('hostInterfaces on a fake /sys/class/net', () => {
-  function fakeSysNet(t: TestContext): string {
-    const root = mkdtempSync(join(tmpdir(), 'pa-sysnet-'));
-    t.after(() => rmSync(root, { recursive: true, force: true }));
-    writeTree(root, {
+  function fakeTree(t: TestContext): string {
+    return fakeSysNet(t, {
       ...fakeNic('zz-up', 2, '0x1003', 'up', '02:AB:CD:EF:00:01', 1500),
       ...fakeNic('aa-down', 3, '0x1002', 'down', '02:ab:cd:ef:00:02', 1500),
       ...fakeNic('no-cable', 4, '0x1003', 'down', '02:ab:cd:ef:00:03', 9000),
@@ -76,12 +57,11 @@ describe('hostInterfaces on a fake /sys/class/net', () => {
       ...fakeNic('can', 7, '0x40081', 'unknown', '', 72),
       bonding_masters: '\n',
     });
-    return root;
   }
 
   it('adds RUNNING only when up and operationally up or unknown, keeps 16 bits, sorts by index, skips a file', (t) => {
     const nic = (index: number, name: string, flags: number, mac: string, mtu: number): NetworkInterface => ({ index, name, flags, inetAddresses: [], mac, mtu });
-    assert.deepEqual(hostInterfaces(null, fakeSysNet(t)), [
+    assert.deepEqual(hostInterfaces(null, fakeTree(t)), [
       nic(2, 'zz-up', 4163, '02:ab:cd:ef:00:01', 1500),
       nic(3, 'aa-down', 4098, '02:ab:cd:ef:00:02', 1500),
       nic(4, 'no-cable', 4099, '02:ab:cd:ef:00:03', 9000),
@@ -92,16 +72,27 @@ describe('hostInterfaces on a fake /sys/class/net', () => {
     ]);
   });
 
+  it('the registration JSON, byte for byte: fields in the order of spec §10.4', (t) => {
+    assert.equal(
+      JSON.stringify(hostInterfaces(['zz-up', 'loop'], fakeTree(t))),
+      '[{"index":2,"name":"zz-up","flags":4163,"inetAddresses":[],"mac":"02:ab:cd:ef:00:01","mtu":1500},{"index":6,"name":"loop","flags":73,"inetAddresses":[],"mac":"00:00:00:00:00:00","mtu":65536}]',
+    );
+  });
+
   it('include keeps the named interfaces in index order; unknown names are left out', (t) => {
     assert.deepEqual(
-      hostInterfaces(['loop', 'nothere', 'zz-up'], fakeSysNet(t)).map((n) => n.name),
+      hostInterfaces(['loop', 'nothere', 'zz-up'], fakeTree(t)).map((n) => n.name),
       ['zz-up', 'loop'],
     );
-    assert.deepEqual(hostInterfaces([], fakeSysNet(t)), []);
+    assert.deepEqual(hostInterfaces([], fakeTree(t)), []);
+    // What is not included is not read: a broken value there is no error.
+    const root = fakeTree(t);
+    writeFileSync(join(root, 'can', 'mtu'), 'lots\n');
+    assert.deepEqual(hostInterfaces(['loop'], root).map((n) => n.name), ['loop']);
   });
 
   it('an unreadable value is an error naming the file', (t) => {
-    const root = fakeSysNet(t);
+    const root = fakeTree(t);
     writeFileSync(join(root, 'loop', 'mtu'), 'lots\n');
     assert.throws(() => hostInterfaces(null, root), { message: `${join(root, 'loop', 'mtu')}: "lots" is not a number` });
   });

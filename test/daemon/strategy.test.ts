@@ -82,6 +82,15 @@ test('targets: containers first, ID_if1_if2 as one group per interface, then int
   assert.notEqual(later.captures[1]!.identity, plan.captures[1]!.identity);
 });
 
+test('groupTargets: an ID_if1_if2 container is passed as the manager wrote it, scheme and case kept; pktminerg checks it', () => {
+  assert.deepEqual(groupTargets({ kind: 'container', names: ['containerd://ABC_eth0_eth1', 'docker://Def', 'x_'] }), [
+    ['-c', 'containerd://ABC', '-i', 'eth0'],
+    ['-c', 'containerd://ABC', '-i', 'eth1'],
+    ['-c', 'docker://Def'],
+    ['-c', 'x', '-i', ''],
+  ]);
+});
+
 test('strategies that cannot run are skipped with their reason; the others still run', () => {
   const ok: PacketAgentData = { interfaceNames: ['eth0'], packetChannelType: 'GRE', address: '10.0.0.1' };
   const plan = planCaptures(

@@ -5,14 +5,12 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { describeSink } from '../../lib/counters.js';
 import type { Logger } from '../../lib/log.js';
 import type { Batch } from '../../lib/packet.js';
 import { batchOf, packet } from '../helpers/packets.js';
-import { NOT_DELIVERED_AT_CLOSE, readUuidFile, UNCONFIRMED_AT_DISCONNECT, ZmqSink, type PushSocket } from '../../lib/sinks/zmq-sink.js';
+import { NOT_DELIVERED_AT_CLOSE, UNCONFIRMED_AT_DISCONNECT, ZmqSink, type PushSocket } from '../../lib/sinks/zmq-sink.js';
 import { FIXTURES, readPcapFile } from '../helpers/capture-files.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -99,38 +97,21 @@ describe('ZmqSink delivery accounting', () => {
   });
 });
 
-const UUID_TEXT = '123e4567-e89b-12d3-a456-426614174000';
-const UUID = Buffer.from(UUID_TEXT.replaceAll('-', ''), 'hex');
-const ZERO_UUID = Buffer.alloc(16);
-
-describe('agent UUID file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'packet-agent-uuid-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = (name: string, text: string): string => {
-    const path = join(dir, name);
-    writeFileSync(path, text, 'latin1');
-    return path;
-  };
-
-  it('the first line, hyphens removed, as 16 bytes', () => {
-    assert.deepEqual(readUuidFile(file('ok', `${UUID_TEXT}\nsecond line\n`)), { uuid: UUID, problem: null });
-    assert.deepEqual(readUuidFile(file('upper', UUID_TEXT.toUpperCase())), { uuid: UUID, problem: null });
-  });
-
-  it('missing or invalid: 16 zero bytes and the reason', () => {
-    const cases: [string, RegExp][] = [
-      [join(dir, 'absent'), /cannot read .*absent/],
-      [file('short', `${UUID_TEXT.slice(1)}\n`), /35 characters, expected 36/],
-      [file('crlf', `${UUID_TEXT}\r\n`), /37 characters, expected 36/],
-      [file('empty', ''), /0 characters/],
-      [file('nonhex', `${UUID_TEXT.slice(0, 35)}g`), /not 32 hex digits/],
-      [file('hyphens', `${UUID_TEXT.slice(0, 35)}-`), /not 32 hex digits/],
-      [file('spaces', UUID_TEXT.replaceAll('-', ' ')), /not 32 hex digits/],
-    ];
-    for (const [path, reason] of cases) {
-      const { uuid, problem } = readUuidFile(path);
-      assert.ok(uuid.equals(ZERO_UUID), path);
-      assert.match(problem ?? '', reason);
-    }
+describe('ZmqSink agent UUID', () => {
+  it('a missing uuid file: one warning naming it, and 16 zero bytes in the batch header', async () => {
+    const warnings: string[] = [];
+    const socket = new FakePush();
+    const sink = new ZmqSink({ remotes: ['127.0.0.1'], port: 5555, key: 1, hwm: 2, uuidFile: '/nonexistent' }, { ...quiet, warn: (m: string) => void warnings.push(m) }, {
+      makeSocket: () => socket,
+      sendQueues: () => new Map([['127.0.0.1:5555', 0]]),
+    });
+    sink.open();
+    socket.events.emit('handshake');
+    await write(sink, batch());
+    await write(sink, batch());
+    await end(sink);
+    assert.deepEqual(warnings, ['zmq: agent UUID from /nonexistent: cannot read /nonexistent: no such file or directory; sending 16 zero bytes']);
+    assert.ok(socket.sent.length > 0);
+    for (const message of socket.sent) assert.ok(message.subarray(8, 24).equals(Buffer.alloc(16)));
   });
 });

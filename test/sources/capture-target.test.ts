@@ -1,9 +1,12 @@
-/** Container and guest targets with fake system views: what each look reports, and when it looks again. */
+/** Host, container and guest targets with fake system views: what each look reports, and when it looks again. */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LinkEntry } from '../../lib/native/addon.js';
-import { ContainerTarget, KvmTarget } from '../../lib/sources/capture-target.js';
+import { ContainerTarget, hostLink, KvmTarget } from '../../lib/sources/capture-target.js';
 import type { KvmNic } from '../../lib/sources/kvm.js';
+import { fakeNic, fakeSysNet } from '../helpers/sysfs.js';
 
 const ID = 'ab'.repeat(32);
 const MAC = Buffer.from('02aabbccddee', 'hex');
@@ -115,5 +118,24 @@ describe('KvmTarget', () => {
     clock += 1;
     t.look();
     assert.equal(calls, 2);
+  });
+});
+
+describe("hostLink: an interface of the agent's own namespace, from sysfs", () => {
+  it('up, down, absent; re-created is a new instance; its MAC as 6 bytes', (t) => {
+    const root = fakeSysNet(t, { ...fakeNic('eth0', 2, '0x1003', 'up', '02:AB:CD:EF:00:01', 1500), ...fakeNic('eth1', 3, '0x1002', 'down', '02:ab:cd:ef:00:02', 1500), bonding_masters: '\n' });
+    const eth0 = hostLink('eth0', root);
+    assert.deepEqual([eth0.state, eth0.why, eth0.instance, eth0.device, eth0.netns, eth0.mac], ['up', '', '2', 'eth0', null, Buffer.from('02abcdef0001', 'hex')]);
+    const eth1 = hostLink('eth1', root);
+    assert.deepEqual([eth1.state, eth1.why, eth1.instance], ['down', 'interface is down', '3']);
+    for (const name of ['eth9', 'bonding_masters']) {
+      const l = hostLink(name, root);
+      assert.deepEqual([l.state, l.why, l.instance, l.mac], ['absent', 'no such interface', '', null], name);
+    }
+    writeFileSync(join(root, 'eth0', 'ifindex'), '7\n');
+    assert.equal(hostLink('eth0', root).instance, '7');
+    writeFileSync(join(root, 'eth0', 'flags'), 'garbage\n');
+    assert.equal(hostLink('eth0', root).state, 'absent', 'a value that cannot be read: going away');
+    assert.deepEqual(hostLink('any', root).state, 'up');
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, runCli } from '../helpers/cli.js';
+import { collect, FIXTURES, runCli, startCli } from '../helpers/cli.js';
 import { buildPcap, buildPcapng, type PcapRecordSpec } from '../helpers/capture-files.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch } from '../../lib/packet.js';
 import { packetDifference } from '../../lib/tools/pcapcompare.js';
@@ -110,6 +110,11 @@ test('different timestamps: exit 0 without --timestamps, 1 with it', async (t) =
   const strict = await runCli(t, 'pcapcompare', [a, b, '--timestamps']);
   assert.equal(strict.code, 1, strict.stderr);
   assert.equal(strict.stdout, 'packet 2 differs: timestamp 1700000001.001000 vs 1700000001.001001\n');
+  // Either file in nanoseconds: nine digits, so the difference shows.
+  const ns = write('ts-ns.pcap', buildPcap({ nanos: true }, recs.map((r, i) => ({ ...r, tsFrac: r.tsFrac * 1000 + (i === 1 ? 1 : 0) }))));
+  const fine = await runCli(t, 'pcapcompare', [a, ns, '--timestamps']);
+  assert.equal(fine.code, 1, fine.stderr);
+  assert.equal(fine.stdout, 'packet 2 differs: timestamp 1700000001.001000000 vs 1700000001.001000001\n');
 });
 
 test('caplen and wire length differences are named', async (t) => {
@@ -168,13 +173,16 @@ test('damage is reported only after the packets before it: an earlier difference
   assert.equal(c.stderr, `pcapcompare: ${corruptFile}: pcap record captured length 262145 exceeds limit 262144 at byte offset ${offsets[6]}\n`);
 });
 
-test('trouble is exit 2 with one line: missing file, corrupt magic, bad options', async (t) => {
+test('trouble is exit 2 with one line: missing file, directory, corrupt magic, bad options', async (t) => {
   const missing = join(dir, 'nope.pcap');
   const cases: [string[], RegExp][] = [
-    [[SAMPLE, missing], new RegExp(`^pcapcompare: cannot read ${missing}: no such file or directory\\n$`)],
+    // Both unreadable: the left one is named.
+    [[missing, dir], new RegExp(`^pcapcompare: cannot read capture file ${missing}: no such file or directory\\n$`)],
+    [[SAMPLE, dir], new RegExp(`^pcapcompare: cannot read capture file ${dir}: is a directory\\n$`)],
     [[SAMPLE, write('junk.pcap', Buffer.alloc(100, 0x41))], /^pcapcompare: \S+junk.pcap: unknown capture file magic 0x41414141 at byte offset 0\n$/],
     [[SAMPLE], /^pcapcompare: need two capture files, got 1\n$/],
     [['--lpcap', SAMPLE], /^pcapcompare: give both --lpcap and --rpcap, or two files\n$/],
+    [['-', '-'], /^pcapcompare: only one of the files can be standard input \(-\)\n$/],
     [[SAMPLE, SAMPLE, '--bogus'], /^pcapcompare: Unknown argument: bogus\n$/],
   ];
   for (const [args, expected] of cases) {
@@ -183,4 +191,12 @@ test('trouble is exit 2 with one line: missing file, corrupt magic, bad options'
     assert.match(r.stderr, expected);
     assert.equal(r.stdout, '');
   }
+});
+
+test('- reads standard input, as pktminerg -f - does', async (t) => {
+  const child = startCli(t, 'pcapcompare', ['-', SAMPLE], { stdin: 'pipe' });
+  child.stdin!.end(readFileSync(SAMPLE));
+  const r = await collect(child);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'Compare result 0, Pkt num: 8\n');
 });
