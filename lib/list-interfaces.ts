@@ -1,8 +1,10 @@
 /**
  * `-D, --list-interfaces`: what this agent can capture on, as `tcpdump -D`
- * lists it, plus the containers and KVM guests it can see. Everything is read
- * the way capture itself reads it (getifaddrs through the addon, /proc/<pid>/cgroup,
- * libvirt's live XML), so the listing shows exactly what -i, -c and -m would find.
+ * lists it, plus the containers and KVM guests it can see: interfaces through
+ * the addon's getifaddrs (in the agent's namespace as inside a container's, so
+ * both listings have one shape; capture checks a host interface's state in
+ * sysfs, net-interfaces.ts, which shows the same kernel state), containers
+ * from /proc/<pid>/cgroup and guests from libvirt's live XML as -c and -m find them.
  */
 import { statSync } from 'node:fs';
 import { loadAddon, type LinkEntry } from './native/addon.js';
