@@ -5,7 +5,7 @@
  * remote of every group so that forwarded packets are not captured again.
  */
 import { UserError } from './errors.js';
-import { hostAddresses } from './sources/capture-target.js';
+import { hostAddresses } from './net-interfaces.js';
 
 const QUALIFIERS = new Set(['src', 'dst']);
 

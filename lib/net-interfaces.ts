@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { parseIPv4 } from './proto/ipv4.js';
 
 export const SYS_CLASS_NET = '/sys/class/net';
 
@@ -90,4 +91,14 @@ export function addressesByName(labels: NodeJS.Dict<{ address: string }[]> = net
     byName.set(name, [...(byName.get(name) ?? []), ...(addresses ?? []).map((a) => a.address)]);
   }
   return byName;
+}
+
+/** Addresses of one of the agent's own interfaces (IPv4 and IPv6, those of its alias labels too); undefined when it has none or there is no such interface. */
+export function hostAddresses(name: string): string[] | undefined {
+  return addressesByName().get(name);
+}
+
+/** Its IPv4 addresses only: what `--dir nic.<if>` compares. */
+export function hostIPv4Addresses(name: string): string[] | undefined {
+  return hostAddresses(name)?.filter((a) => parseIPv4(a) !== null);
 }

@@ -6,8 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { loadAddon, type LinkEntry } from '../native/addon.js';
-import { addressesByName, IFF_UP, readSysfsInterface, SYS_CLASS_NET, type SysfsInterface } from '../net-interfaces.js';
-import { parseIPv4 } from '../proto/ipv4.js';
+import { hostAddresses, IFF_UP, readSysfsInterface, SYS_CLASS_NET, type SysfsInterface } from '../net-interfaces.js';
 import { findContainerProcess, type ContainerProcess } from './container.js';
 import { resolveKvmGuest, type KvmNic } from './kvm.js';
 import { adapterDirName, joinAdapters, resolveAdapter, unavailable, type WindowsAdapter } from '../windows-adapters.js';
@@ -34,16 +33,6 @@ export interface CaptureTarget {
   /** For log lines, as of the last look: `eth0`, `container 3f2a1b2c3d4e (pid 1234) eth0`, `guest web1 (vnet3)`. */
   readonly label: string;
   look(): TargetLink;
-}
-
-/** Addresses of one of the agent's own interfaces (IPv4 and IPv6, those of its alias labels too); undefined when it has none or there is no such interface. */
-export function hostAddresses(name: string): string[] | undefined {
-  return addressesByName().get(name);
-}
-
-/** Its IPv4 addresses only: what `--dir nic.<if>` compares. */
-export function hostIPv4Addresses(name: string): string[] | undefined {
-  return hostAddresses(name)?.filter((a) => parseIPv4(a) !== null);
 }
 
 /** An interface of the agent's own network namespace, read from sysfs (net-interfaces.ts). */

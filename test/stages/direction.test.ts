@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UserError } from '../../lib/errors.js';
 import { DIR_IN, DIR_NONE, DIR_OUT, DIR_UNKNOWN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, type PacketBatch } from '../../lib/packet.js';
-import { hostIPv4Addresses } from '../../lib/sources/capture-target.js';
+import { hostIPv4Addresses } from '../../lib/net-interfaces.js';
 import { DIRECTION_DROP, makeDirectionStage, parseDirExpression, type DirectionSpec } from '../../lib/stages/direction.js';
 import { vlanDecodeBatch } from '../../lib/stages/vlan.js';
 import { hex } from '../helpers/hex.js';
