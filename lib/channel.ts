@@ -26,7 +26,7 @@ import { vlanDecodeBatch } from './stages/vlan.js';
 import { makeThrottleStage, THROTTLE_DROP } from './stages/throttle.js';
 import { LINK_TYPE_DROP, makeToEthernetStage } from './stages/to-ethernet.js';
 import { DumpSink } from './sinks/dump-sink.js';
-import { FanOut, type Branch } from './sinks/fan-out.js';
+import { branchTo, FanOut, type Branch } from './sinks/fan-out.js';
 import { FileOutput, PcapOutSink, StreamOutput } from './sinks/pcap-out-sink.js';
 import { GreSink } from './sinks/gre-sink.js';
 import { VxlanSink } from './sinks/vxlan-sink.js';
@@ -202,7 +202,7 @@ export class Channel implements ChannelLike {
 
   private addSink(sink: Sink, filter?: BatchFn): void {
     this.sinks.push(sink);
-    this.branches.push(filter ? { sink, filter } : { sink });
+    this.branches.push(branchTo(sink, filter));
   }
 
   private makeForwarder(): Sink {
@@ -263,7 +263,12 @@ export class Channel implements ChannelLike {
   /** Every drop reason of the stages and the sinks, with its count, as the summary's `dropped:` line names them. */
   private drops(): [string, number][] {
     const drops = STAGE_DROPS.map((reason): [string, number] => [reason, this.stageCounters.reduce((n, c) => (c.reason === reason ? n + c.dropped : n), 0)]);
-    for (const s of this.sinks) for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
+    this.sinks.forEach((s, i) => {
+      for (const [reason, n] of s.counters.dropped) drops.push([`${s.label}: ${reason}`, n]);
+      // The fan-out's drops for this sink, under its label: what the sink's queue could not take.
+      const { queueFull } = this.branches[i]!;
+      if (queueFull.dropped > 0) drops.push([`${s.label}: ${queueFull.reason}`, queueFull.dropped]);
+    });
     return drops;
   }
 

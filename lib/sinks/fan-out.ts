@@ -17,7 +17,7 @@
  */
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { SinkCounters } from '../counters.js';
+import { StageCounters } from '../counters.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import type { BatchFn } from '../stages/batch-stage.js';
 
@@ -29,9 +29,16 @@ export const SINK_QUEUE_BATCHES = 64;
 export const QUEUE_FULL_DROP = 'queue full (sink too slow)';
 
 export interface Branch {
-  sink: Writable & { readonly counters: SinkCounters };
+  sink: Writable;
   /** Applied to each batch before this branch's sink sees it (to a copy when other branches see the batch too). */
   filter?: BatchFn;
+  /** What the fan-out dropped for this sink (QUEUE_FULL_DROP): counted here, reported under the sink's label. */
+  readonly queueFull: StageCounters;
+}
+
+/** A branch to `sink`, its drop count at zero. */
+export function branchTo(sink: Writable, filter?: BatchFn): Branch {
+  return { sink, ...(filter && { filter }), queueFull: new StageCounters(QUEUE_FULL_DROP) };
 }
 
 export class FanOut extends Writable {
@@ -46,7 +53,7 @@ export class FanOut extends Writable {
     const release = (): void => {
       if (--waiting === 0) done();
     };
-    for (const { sink, filter } of this.branches) {
+    for (const { sink, filter, queueFull } of this.branches) {
       let b = batch;
       if (filter) {
         // The filter changes the batch: a copy, unless no other branch sees it.
@@ -60,7 +67,7 @@ export class FanOut extends Writable {
           sink.once('drain', release);
         }
       } else if (sink.writableLength >= SINK_QUEUE_BATCHES) {
-        sink.counters.drop(QUEUE_FULL_DROP, b.length);
+        queueFull.dropped += b.length;
       } else {
         sink.write(b);
       }

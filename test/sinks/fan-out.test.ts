@@ -15,7 +15,7 @@ import type { Logger } from '../../lib/log.js';
 import { DIR_IN, DIR_OUT, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Batch } from '../../lib/packet.js';
 import { decodeFileHeader } from '../../lib/proto/pcap.js';
 import { DumpSink } from '../../lib/sinks/dump-sink.js';
-import { FanOut, QUEUE_FULL_DROP, SINK_QUEUE_BATCHES } from '../../lib/sinks/fan-out.js';
+import { branchTo, FanOut, QUEUE_FULL_DROP, SINK_QUEUE_BATCHES } from '../../lib/sinks/fan-out.js';
 import { makeToEthernetStage } from '../../lib/stages/to-ethernet.js';
 import { hex } from '../helpers/hex.js';
 import { packedBatchOf } from '../helpers/packed-batch.js';
@@ -60,14 +60,19 @@ describe('FanOut', () => {
   it('live, one sink stalled: the other gets every batch, the stalled one is dropped and counted beyond its queue', async () => {
     const fast = new FakeSink();
     const stuck = new FakeSink(true);
-    const fan = new FanOut([{ sink: fast }, { sink: stuck }], false);
+    const branches = [branchTo(fast), branchTo(stuck)];
+    const fan = new FanOut(branches, false);
     const n = 200;
     assert.equal(await offer(fan, n), n, 'the source is never held back');
     assert.equal(fast.received.length, n);
     // Held by the sink: the write in progress and those buffered behind it.
     const queued = stuck.writableLength;
     assert.ok(queued >= SINK_QUEUE_BATCHES && queued <= SINK_QUEUE_BATCHES + 1, `queued ${queued}`);
-    assert.equal(stuck.counters.dropped.get(QUEUE_FULL_DROP), (n - queued) * 2);
+    // Counted by the fan-out for that branch, not by the sink, which never saw those batches.
+    assert.equal(branches[1]!.queueFull.reason, QUEUE_FULL_DROP);
+    assert.equal(branches[1]!.queueFull.dropped, (n - queued) * 2);
+    assert.equal(branches[0]!.queueFull.dropped, 0);
+    assert.equal(stuck.counters.dropped.size, 0);
     stuck.release();
     fan.end();
     await new Promise((r) => fan.on('finish', r));
@@ -77,7 +82,8 @@ describe('FanOut', () => {
   it('a file (lossless): the source waits for the stalled sink, nothing is dropped', async () => {
     const fast = new FakeSink();
     const stuck = new FakeSink(true);
-    const fan = new FanOut([{ sink: fast }, { sink: stuck }], true);
+    const branches = [branchTo(fast), branchTo(stuck)];
+    const fan = new FanOut(branches, true);
     const completed = await offer(fan, 20);
     assert.ok(completed < 5, `${completed} writes went through past a stalled sink`);
     stuck.release();
@@ -86,15 +92,16 @@ describe('FanOut', () => {
     await new Promise((r) => fan.on('finish', r));
     assert.equal(fast.received.length, 20);
     assert.equal(stuck.received.length, 20);
-    assert.equal(stuck.counters.dropped.size, 0);
+    assert.equal(branches[1]!.queueFull.dropped, 0);
   });
 
   it('live, a single sink or every sink stalled: backpressure, not drops (the kernel ring counts what it cannot hold)', async () => {
     for (const sinks of [[new FakeSink(true)], [new FakeSink(true), new FakeSink(true)]]) {
-      const fan = new FanOut(sinks.map((sink) => ({ sink })), false);
+      const branches = sinks.map((sink) => branchTo(sink));
+      const fan = new FanOut(branches, false);
       const completed = await offer(fan, SINK_QUEUE_BATCHES * 3);
       assert.ok(completed <= SINK_QUEUE_BATCHES + 2, `${completed} completed`);
-      for (const s of sinks) assert.equal(s.counters.dropped.size, 0);
+      for (const b of branches) assert.equal(b.queueFull.dropped, 0);
       for (const s of sinks) s.release();
       fan.destroy();
     }
@@ -103,7 +110,7 @@ describe('FanOut', () => {
   it('an error in one sink fails the pipeline once and destroys every stream', async () => {
     const ok = new FakeSink();
     const bad = new FakeSink(false, 3);
-    const fan = new FanOut([{ sink: ok }, { sink: bad }], true);
+    const fan = new FanOut([branchTo(ok), branchTo(bad)], true);
     const source = Readable.from(Array.from({ length: 10 }, (_, i) => batch(i)), { objectMode: true });
     let settled = 0;
     await assert.rejects(
@@ -130,7 +137,7 @@ describe('FanOut', () => {
     const forward = new FakeSink();
     const toEthernet = makeToEthernetStage();
     // The dump first: it holds the very batch while the forwarder's filter runs after it.
-    const fan = new FanOut([{ sink: dump }, { sink: forward, filter: toEthernet.fn }], true);
+    const fan = new FanOut([branchTo(dump), branchTo(forward, toEthernet.fn)], true);
     await new Promise<void>((res, rej) => fan.write(original, (e) => (e ? rej(e) : res())));
     fan.end();
     await new Promise((r) => fan.on('finish', r));
@@ -155,7 +162,7 @@ describe('FanOut', () => {
   it('a filter that removes every packet: that branch gets nothing, the others the whole batch', async () => {
     const dump = new FakeSink();
     const forward = new FakeSink();
-    const fan = new FanOut([{ sink: forward, filter: (b) => b.truncate(0) }, { sink: dump }], true);
+    const fan = new FanOut([branchTo(forward, (b) => b.truncate(0)), branchTo(dump)], true);
     const b = batch(7);
     await new Promise<void>((res, rej) => fan.write(b, (e) => (e ? rej(e) : res())));
     fan.end();
@@ -172,7 +179,7 @@ describe('FanOut', () => {
     const dump = new DumpSink({ dir: base, intervalSec: 0, maxFiles: 0, maxBytes: 0 }, 'cap', quiet);
     dump.open();
     const forward = new FakeSink();
-    const fan = new FanOut([{ sink: dump }, { sink: forward, filter: makeToEthernetStage().fn }], true);
+    const fan = new FanOut([branchTo(dump), branchTo(forward, makeToEthernetStage().fn)], true);
     const sll = (i: number): Buffer => hex(`00 00 00 01 00 06 02 42 ac 11 00 02 00 00 08 00 45 00 00 14 0${i}`);
     const frames = [0, 1, 2, 3].map((i) => packet(1700000000 + i, 7, 21, 21, sll(i), LINKTYPE_LINUX_SLL));
     // Two batches, so the dump still holds the first while the second is converted.
