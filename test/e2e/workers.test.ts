@@ -3,7 +3,9 @@
  * into a veth, pktminerg capturing its peer on two threads and forwarding
  * GRE to a receiver in another namespace, in namespaces made (and deleted)
  * by the test. Every replayed frame must arrive once, each flow in its
- * order, and the summary must count each frame once.
+ * order, and the summary must count each frame once; also across an
+ * interface flap (down and up, deleted and made again), after which each
+ * worker joins the fanout group again.
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,6 +104,59 @@ describe('--workers 2: one interface captured on two threads', { skip: !netnsAva
     const received = await framesByFlow(out);
     assert.deepEqual([...received.keys()].sort(), [...sent.keys()].sort());
     for (const [flow, frames] of sent) assert.deepEqual(received.get(flow), frames, `flow ${flow}`);
+  });
+
+  test('an interface flap, down and up and then deleted and made again: both workers wait, capture again in one fanout group, every frame arrives once', { timeout: 90_000 }, async (t: TestContext) => {
+    veth('v0', 'v1');
+    const dir = tmp();
+    const wire = join(dir, 'wire.pcap');
+    const out = join(dir, 'out.pcap');
+    const capture = startProcess(t, 'tcpdump', ['-i', net.ifB, '-B', '65536', '--immediate-mode', '-n', '-U', '-w', wire, 'ip proto 47'], { netns: net.b });
+    const captured = collect(capture);
+    await waitForStderr(capture, /listening on/);
+    const agent = startCli(t, 'pktminerg', ['-q', '-i', 'v1', '--workers', '2', '-r', net.addrB, '-k', '7'], { netns: net.a });
+    const done = collect(agent);
+    /** Both workers' log lines saying `what`, in either order (waitForStderr sees only what comes after it is called). */
+    const bothWorkers = (what: string): Promise<RegExpExecArray> =>
+      waitForStderr(agent, new RegExp(`worker 1/2: ${what}[\\s\\S]*worker 2/2: ${what}|worker 2/2: ${what}[\\s\\S]*worker 1/2: ${what}`));
+    await bothWorkers('capturing on v1');
+    const round = async (): Promise<void> => {
+      replay(net.a, 'v0', HTTP);
+      await sleep(1500); // the last blocks' 100 ms timeout, then GRE across the veth
+    };
+    await round();
+
+    let waiting = bothWorkers('waiting for v1: interface is down');
+    ip('-n', net.a, 'link', 'set', 'v1', 'down');
+    await waiting;
+    let capturing = bothWorkers('capturing on v1');
+    ip('-n', net.a, 'link', 'set', 'v1', 'up');
+    await capturing;
+    await round();
+
+    // Made again, the interface has another ifindex: each worker joins a group anew on it.
+    waiting = bothWorkers('waiting for v1: no such interface');
+    ip('-n', net.a, 'link', 'del', 'v0');
+    await waiting;
+    capturing = bothWorkers('capturing on v1');
+    veth('v0', 'v1');
+    await capturing;
+    await round();
+
+    agent.kill('SIGTERM');
+    const r = await done;
+    capture.kill('SIGTERM');
+    await captured;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`\\[-01-\\] captured ${3 * HTTP_FRAMES} packets \\(${3 * 750197} bytes\\) on v1;`));
+    assert.match(r.stderr, new RegExp(`\\[-01-\\] gre: sent ${3 * HTTP_FRAMES} datagrams `));
+    const gredump = await runCli(t, 'gredump', ['-f', wire, '-o', out]);
+    assert.equal(gredump.code, 0, gredump.stderr);
+    // Each flow three times over, in the wire's order each time: the rounds are seconds apart.
+    const sent = await framesByFlow(HTTP);
+    const received = await framesByFlow(out);
+    assert.deepEqual([...received.keys()].sort(), [...sent.keys()].sort());
+    for (const [flow, frames] of sent) assert.deepEqual(received.get(flow), [...frames, ...frames, ...frames], `flow ${flow}`);
   });
 
   test('a worker that cannot open capture fails the start-up with one line, and no thread is left', LIVE, async (t: TestContext) => {
