@@ -44,9 +44,20 @@ export const UNKNOWN_FORMAT: CaptureFormat = Object.freeze({ nanos: false, snapl
  * frame): the object, the view and their garbage were most of the per-packet
  * cost of the ZeroMQ, dump and offline paths (test/bench/README.md).
  */
+/** What gets a batch back once its consumers are done with it (PacketBatch.done): a live source, to capture into its buffer again. */
+export interface BatchOwner {
+  recycle(batch: PacketBatch): void;
+}
+
 export class PacketBatch {
   /** Packets in the batch; the columns hold at least this many. */
   length = 0;
+  /**
+   * Who gets the batch back when the last consumer that hold() it calls done(); null: nobody (the
+   * garbage collector takes it). A slice() has none: its frames are the original's, held through it.
+   */
+  owner: BatchOwner | null = null;
+  private holds = 0;
   /** How every packet of the batch was captured: one object shared by the source's batches, never changed. */
   format: CaptureFormat = UNKNOWN_FORMAT;
   /**
@@ -132,6 +143,22 @@ export class PacketBatch {
     this.truncate(w);
     return n - w;
   }
+
+  /** A consumer reads the batch's frames until it calls done(): the owner reuses nothing before. */
+  hold(): void {
+    this.holds++;
+  }
+
+  /**
+   * The consumer is done with the frames (a write callback: arguments are ignored); after the last,
+   * the batch goes back to its owner, once. A field, so that it can be handed over as a callback.
+   */
+  readonly done = (): void => {
+    if (--this.holds > 0 || this.owner === null) return;
+    const owner = this.owner;
+    this.owner = null;
+    owner.recycle(this);
+  };
 
   /** Keeps the first `n` packets. */
   truncate(n: number): void {

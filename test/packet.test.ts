@@ -176,6 +176,46 @@ describe('PacketBatch', () => {
   });
 });
 
+describe('PacketBatch owner: hold and done', () => {
+  /** An owner that records what came back. */
+  const owner = (): { back: PacketBatch[]; recycle(b: PacketBatch): void } => {
+    const back: PacketBatch[] = [];
+    return { back, recycle: (b) => back.push(b) };
+  };
+
+  it('goes back to its owner once, after the last of its holders is done, not before', () => {
+    const o = owner();
+    const b = new PacketBatch(4);
+    addDistinct(b, 0);
+    b.owner = o;
+    b.hold();
+    b.hold();
+    b.done();
+    assert.deepEqual(o.back, [], 'one holder still reads it');
+    b.done();
+    assert.deepEqual(o.back, [b]);
+    assert.equal(b.owner, null);
+    b.hold();
+    b.done();
+    assert.equal(o.back.length, 1, 'given back once: the owner sets itself again when it hands the batch out anew');
+  });
+
+  it('done is a callback (a write callback passes an error: ignored); a slice has no owner; without an owner nothing happens', () => {
+    const o = owner();
+    const b = new PacketBatch(4);
+    addDistinct(b, 1);
+    b.owner = o;
+    assert.equal(b.slice().owner, null);
+    b.hold();
+    const callback: (e?: Error | null) => void = b.done;
+    callback(new Error('sink destroyed'));
+    assert.deepEqual(o.back, [b]);
+    const orphan = new PacketBatch(1);
+    orphan.hold();
+    orphan.done();
+  });
+});
+
 describe('FrameCopier', () => {
   /** A source that is a view at a non-zero offset of a larger buffer, as a capture chunk's frames are. */
   const backing = Buffer.from(Array.from({ length: 3000 }, (_, j) => (j * 13 + 1) & 0xff));

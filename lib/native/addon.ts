@@ -63,7 +63,7 @@ export interface PacketIoAddon {
     bufferBytes: number,
     timeoutMs: number,
     promisc: boolean,
-    onBatch: (records: Buffer) => void,
+    onBatch: (records: Buffer, length: number) => void,
     onError: (message: string, exception?: unknown) => void,
     netns?: string | null,
     fanout?: number,
@@ -75,8 +75,15 @@ export interface PacketIoAddon {
   };
   resume(h: PcapHandle): void;
   pause(h: PcapHandle): void;
-  /** What the kernel has handed over and not yet been delivered, as pcap records. */
+  /** What the kernel has handed over and not yet been delivered, as pcap records (the whole buffer). */
   drain(h: PcapHandle): Buffer | undefined;
+  /**
+   * Gives back a buffer onBatch delivered, once nothing reads its records any more: the next
+   * batches are copied into it instead of into a new one. onBatch's records are the buffer's first
+   * `length` bytes (the buffer is longer once buffers come back). A buffer of another length, more
+   * than the handle keeps, or one given after close() is left to the garbage collector.
+   */
+  provide(h: PcapHandle, buffer: Buffer): void;
   /** pcap_stats: received, dropped (ring full), dropped by the interface. */
   stats(h: PcapHandle): [number, number, number] | undefined;
   close(h: PcapHandle): void;

@@ -155,6 +155,7 @@ napi_value capture_finish_open(capture_core_t *c, napi_value handle, int set_up)
 
 void capture_release_callbacks(capture_core_t *c) {
   napi_env env = c->env;
+  while (c->spare_count > 0) napi_delete_reference(env, c->spares[--c->spare_count]);
   if (c->on_batch != NULL) napi_delete_reference(env, c->on_batch);
   if (c->on_error != NULL) napi_delete_reference(env, c->on_error);
   if (c->async != NULL) napi_async_destroy(env, c->async);
@@ -200,11 +201,25 @@ static int gather(capture_core_t *c) {
   return n == PCAP_ERROR ? -1 : 0;
 }
 
-/* What was gathered as a Buffer (NULL when it cannot be made); the batch is empty again. */
-static napi_value take_batch(capture_core_t *c) {
-  napi_value buf;
-  void *data;
-  if (napi_create_buffer_copy(c->env, c->used, c->out, &data, &buf) != napi_ok) buf = NULL;
+/*
+ * What was gathered as a Buffer (NULL when it cannot be made); the batch is empty again. `pooled`:
+ * into a buffer given back if there is one, else a new one that can come back (SPARE_BYTES long once
+ * JavaScript recycles), its first c->used bytes the records; otherwise exactly c->used bytes.
+ */
+static napi_value take_batch(capture_core_t *c, int pooled) {
+  napi_env env = c->env;
+  napi_value buf = NULL;
+  void *data = NULL;
+  if (pooled && c->spare_count > 0 && c->used <= SPARE_BYTES) {
+    napi_ref ref = c->spares[--c->spare_count];
+    if (napi_get_reference_value(env, ref, &buf) != napi_ok || buf == NULL || napi_get_buffer_info(env, buf, &data, NULL) != napi_ok) buf = NULL;
+    napi_delete_reference(env, ref);
+  }
+  if (buf == NULL) {
+    size_t size = pooled && c->recycling && c->used <= SPARE_BYTES ? SPARE_BYTES : c->used;
+    if (napi_create_buffer(env, size, &data, &buf) != napi_ok) buf = NULL;
+  }
+  if (buf != NULL) memcpy(data, c->out, c->used);
   c->used = 0;
   return buf;
 }
@@ -259,8 +274,11 @@ void capture_deliver(capture_core_t *c, const char *wake_error) {
     failed = 1;
   }
   if (c->used > 0) {
-    napi_value buf = take_batch(c);
-    if (buf != NULL && (thrown = call_back(c, c->on_batch, 1, &buf)) != NULL && !failed) {
+    napi_value args[2];
+    if (napi_create_uint32(env, (uint32_t)c->used, &args[1]) != napi_ok) args[1] = NULL;
+    args[0] = args[1] != NULL ? take_batch(c, 1) : NULL;
+    c->used = 0;
+    if (args[0] != NULL && (thrown = call_back(c, c->on_batch, 2, args)) != NULL && !failed) {
       describe_exception(env, thrown, message, sizeof message);
       failed = 1;
     }
@@ -301,9 +319,36 @@ static napi_value Drain(napi_env env, napi_callback_info info) {
   if (c == NULL || c->closed) return NULL;
   gather(c);
   napi_value buf = NULL;
-  if (c->used > 0) buf = take_batch(c);
+  if (c->used > 0) buf = take_batch(c, 0);
   c->used = 0;
   return buf;
+}
+
+/* provide(handle, buffer): a batch buffer every consumer is done with, kept for the next batches. Only
+ * one of SPARE_BYTES is taken (any other could not hold every batch); beyond SPARE_MAX, or after close,
+ * it is left to the garbage collector. */
+static napi_value Provide(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "a capture handle and a buffer are required");
+    return NULL;
+  }
+  capture_core_t *c;
+  if (napi_get_value_external(env, argv[0], (void **)&c) != napi_ok) {
+    napi_throw_type_error(env, NULL, "not a capture handle");
+    return NULL;
+  }
+  bool is_buffer = false;
+  size_t len = 0;
+  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer) {
+    napi_throw_type_error(env, NULL, "buffer must be a Buffer");
+    return NULL;
+  }
+  if (c->closed || c->spare_count >= SPARE_MAX || napi_get_buffer_info(env, argv[1], NULL, &len) != napi_ok || len != SPARE_BYTES) return NULL;
+  if (napi_create_reference(env, argv[1], 1, &c->spares[c->spare_count]) == napi_ok) c->spare_count++;
+  c->recycling = 1;
+  return NULL;
 }
 
 static napi_value Stats(napi_env env, napi_callback_info info) {
@@ -346,6 +391,7 @@ napi_status capture_register(napi_env env, napi_value exports, napi_callback ope
       {"resume", NULL, Resume, NULL, NULL, NULL, napi_default, NULL},
       {"pause", NULL, Pause, NULL, NULL, NULL, napi_default, NULL},
       {"drain", NULL, Drain, NULL, NULL, NULL, napi_default, NULL},
+      {"provide", NULL, Provide, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, Stats, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
       {"adapters", NULL, adapters, NULL, NULL, NULL, napi_default, NULL},

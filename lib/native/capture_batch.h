@@ -20,6 +20,11 @@
 #define BATCH_BYTES (1u << 18)
 /* libpcap's MAXIMUM_SNAPLEN; 0 asks for it too. */
 #define SNAPLEN_MAX 262144
+/* The most one wake-up gathers (BATCH_BYTES, then one more record of at most SNAPLEN_MAX), and so
+ * the length of a batch buffer that can come back (provide()) to take any later batch. */
+#define SPARE_BYTES (2 * BATCH_BYTES + RECORD_HEADER_LEN)
+/* Buffers given back and kept for the next batches: more than the stream queues hold. */
+#define SPARE_MAX 16
 /* Longer than any device name libpcap opens (Linux interface names have at most 15 bytes, Npcap's
  * \Device\NPF_{GUID} 50); a longer one is refused rather than cut short. */
 #define DEVICE_MAX 255
@@ -43,6 +48,13 @@ struct capture_core {
   int source_released;
   /* Frames that did not fit in memory (allocation failure): reported as drops by stats(). */
   uint32_t lost;
+  /* Batch buffers JavaScript gave back (provide()) once every consumer was done with them: the next
+   * batches are copied into these instead of a new Buffer each, external memory that V8 frees only
+   * at a major collection. `recycling` (set by the first provide()): new batch buffers are made
+   * SPARE_BYTES long, so that each can come back. */
+  napi_ref spares[SPARE_MAX];
+  int spare_count;
+  int recycling;
   const struct capture_ops *ops;
 };
 

@@ -49,6 +49,9 @@ export class FanOut extends Writable {
 
   override _write(batch: Batch, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
     const waitForAll = this.lossless || this.branches.length === 1 || this.branches.every(({ sink }) => sink.writableLength >= SINK_QUEUE_BATCHES);
+    // Every sink that takes the batch (or a copy: the frames are shared) holds it until its write is done,
+    // and the fan-out while it hands it out; then its owner may reuse its capture buffer.
+    batch.hold();
     let waiting = 1;
     const release = (): void => {
       if (--waiting === 0) done();
@@ -62,16 +65,19 @@ export class FanOut extends Writable {
         if (b.length === 0) continue;
       }
       if (waitForAll) {
-        if (!sink.write(b)) {
+        batch.hold();
+        if (!sink.write(b, batch.done)) {
           waiting++;
           sink.once('drain', release);
         }
       } else if (sink.writableLength >= SINK_QUEUE_BATCHES) {
         queueFull.dropped += b.length;
       } else {
-        sink.write(b);
+        batch.hold();
+        sink.write(b, batch.done);
       }
     }
+    batch.done();
     release();
   }
 

@@ -17,7 +17,7 @@
 import { Readable } from 'node:stream';
 import { SourceCounters } from '../counters.js';
 import type { Logger } from '../log.js';
-import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, type CaptureFormat } from '../packet.js';
+import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, type BatchOwner, type CaptureFormat } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
 import { UserError } from '../errors.js';
@@ -31,6 +31,8 @@ const RETRY_MS = [1000, 2000, 5000, 10000];
 const LAST_BLOCK_MARGIN_MS = 20;
 /** The longest stop() waits for that block: pktminerg gives a stop 10 s in all. */
 const LAST_BLOCK_MAX_WAIT_MS = 5000;
+/** Batches kept for reuse (recycle): as many as the stream and the sinks' queues hold at once, about. */
+const SPARE_BATCHES = 16;
 /** pcap_stats counters are 32-bit: sampled every WATCH_MS, so they cannot wrap unseen below ~17 G frames/s. */
 const UINT32 = 2 ** 32;
 /** Link types the stages can read (decodeLinkLayer). */
@@ -61,7 +63,7 @@ export interface LiveSourceOptions {
   addon?: PacketIoAddon;
 }
 
-export class LiveSource extends Readable implements CaptureSource {
+export class LiveSource extends Readable implements CaptureSource, BatchOwner {
   readonly counters = new SourceCounters();
   readonly name: string;
   private readonly snaplen: number;
@@ -89,7 +91,11 @@ export class LiveSource extends Readable implements CaptureSource {
   linkState: TargetLink['state'] = 'absent';
   private lastError = '';
   private remaining: number;
-  private readonly onBatch = (records: Buffer): void => this.decode(records);
+  /** The capture buffer of each batch handed out, to give back to the addon with the batch (recycle). */
+  private readonly buffers = new WeakMap<PacketBatch, Buffer>();
+  /** Batches given back, to decode into again: their columns are reused with the buffer. */
+  private readonly spareBatches: PacketBatch[] = [];
+  private readonly onBatch = (records: Buffer, length: number): void => this.decode(records, length);
   private readonly onError = (message: string, exception?: unknown): void => {
     if (exception === undefined) this.ended(message);
     else this.crashed(exception);
@@ -248,17 +254,30 @@ export class LiveSource extends Readable implements CaptureSource {
     this.lastState = 'stopped';
   }
 
-  private decode(records: Buffer): void {
-    const batch = new PacketBatch(capacityFor(records.length));
+  /** `records`: the first `length` bytes of the buffer are pcap records (the buffer is longer when it came back through recycle). */
+  private decode(records: Buffer, length = records.length): void {
+    const batch = this.spareBatches.pop() ?? new PacketBatch(capacityFor(length));
     batch.format = this.format;
     batch.generation = this.generation;
-    this.decoder!.push(records, batch);
+    this.decoder!.push(length === records.length ? records : records.subarray(0, length), batch);
     if (batch.length === 0 || this.remaining === 0) return;
     if (batch.length > this.remaining) batch.truncate(this.remaining);
     this.remaining -= batch.length;
     this.counters.addCaptured(batch, batch.bytes());
+    // Consumers that hold the batch (the channel's fan-out) give it back when done: no new capture buffer per wake-up.
+    batch.owner = this;
+    this.buffers.set(batch, records);
     if (!this.push(batch) && this.handle) this.pcap!.pause(this.handle);
     if (this.remaining === 0) this.stop();
+  }
+
+  /** Every consumer is done with `batch`: its capture buffer goes back to the addon, its columns to the next decode. */
+  recycle(batch: PacketBatch): void {
+    const records = this.buffers.get(batch);
+    this.buffers.delete(batch);
+    if (records !== undefined && this.handle) this.pcap!.provide(this.handle, records);
+    batch.truncate(0);
+    if (this.spareBatches.length < SPARE_BATCHES) this.spareBatches.push(batch);
   }
 
   /** Adds what the handle's 32-bit counters gained since the last sample (modulo 2^32) to the source's. */

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { loadAddon } from '../../lib/native/addon.js';
 import { createPair, netnsAvailable } from '../helpers/netns.js';
@@ -218,5 +220,50 @@ test('a ring that overflows counts what it drops: delivered + dropped = every fr
 
 test('npm ci built the addon where the loader looks for it, with every function', () => {
   const addon = loadAddon();
-  for (const f of ['open', 'resume', 'pause', 'drain', 'stats', 'close', 'rawOpen', 'rawSend', 'rawClose'] as const) assert.equal(typeof addon[f], 'function', f);
+  for (const f of ['open', 'resume', 'pause', 'drain', 'provide', 'stats', 'close', 'rawOpen', 'rawSend', 'rawClose'] as const) assert.equal(typeof addon[f], 'function', f);
+});
+
+/** SPARE_BYTES of capture_batch.h: the one length of buffer provide() takes back. */
+const SPARE_BYTES = 2 * (1 << 18) + 16;
+
+test('provide: the next batches are copied into a buffer given back, the records its first `length` bytes; other lengths are not taken', { skip: ROOT_ONLY, timeout: 30_000 }, async () => {
+  const addon = loadAddon();
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const port = socket.address().port;
+  const batches: { buffer: Buffer; length: number; records: Buffer }[] = [];
+  const { handle } = addon.open('lo', `udp dst port ${port}`, 0, 1 << 20, 10, false, (buffer, length) => batches.push({ buffer, length, records: Buffer.from(buffer.subarray(0, length)) }), noop);
+  addon.resume(handle);
+  try {
+    const sendAndWait = async (tag: number): Promise<void> => {
+      const before = batches.length;
+      socket.send(Buffer.alloc(100, tag), port, '127.0.0.1');
+      for (let i = 0; i < 200 && batches.length === before; i++) await sleep(10);
+      assert.equal(batches.length, before + 1, `a batch for datagram ${tag}`);
+    };
+    /** The payload's first byte of the one record of a batch (pcap record, Ethernet on lo, IPv4, UDP). */
+    const tagOf = (records: Buffer): number => records[16 + 14 + 20 + 8]!;
+    await sendAndWait(1);
+    const first = batches[0]!;
+    assert.equal(first.buffer.length, first.length, 'before any buffer comes back: exactly the records');
+    addon.provide(handle, first.buffer); // another length: left to the garbage collector
+    const spare = Buffer.alloc(SPARE_BYTES, 0xee);
+    addon.provide(handle, spare);
+    await sendAndWait(2);
+    const second = batches[1]!;
+    assert.equal(second.buffer, spare, 'copied into the buffer given back');
+    assert.ok(second.length < spare.length && second.length === 16 + 14 + 20 + 8 + 100, `length ${second.length}`);
+    assert.equal(tagOf(second.records), 2);
+    assert.equal(spare[second.length], 0xee, 'nothing written past the records');
+    await sendAndWait(3);
+    const third = batches[2]!;
+    assert.notEqual(third.buffer, spare, 'a buffer is used once per provide');
+    assert.equal(third.buffer.length, SPARE_BYTES, 'once buffers come back, new ones are made to come back too');
+    assert.equal(tagOf(third.records), 3);
+    assert.throws(() => addon.provide(handle, 'x' as unknown as Buffer), /buffer must be a Buffer/);
+  } finally {
+    addon.close(handle);
+    socket.close();
+  }
+  addon.provide(handle, Buffer.alloc(SPARE_BYTES)); // after close: ignored, no crash
 });

@@ -56,7 +56,52 @@ async function offer(fan: FanOut, n: number): Promise<number> {
   return completed;
 }
 
+/** A batch whose owner notes when it comes back. */
+function owned(i: number): { b: Batch; back: () => boolean } {
+  const b = batch(i);
+  let back = false;
+  b.owner = { recycle: () => (back = true) };
+  return { b, back: () => back };
+}
+
 describe('FanOut', () => {
+  it('gives a batch back to its owner only when every sink that took it (or a copy) is done with it', async () => {
+    const fast = new FakeSink();
+    const stuck = new FakeSink(true);
+    const filtered = new FakeSink();
+    const fan = new FanOut([branchTo(fast), branchTo(stuck), branchTo(filtered, (x) => x.truncate(1))], true);
+    const { b, back } = owned(1);
+    fan.write(b);
+    await new Promise(setImmediate);
+    assert.equal(fast.received.length, 1);
+    assert.notEqual(filtered.received[0], b, 'the filtering branch got a copy, which shares the frames');
+    assert.equal(back(), false, 'the stalled sink still holds it');
+    stuck.release();
+    await new Promise(setImmediate);
+    assert.equal(back(), true);
+    fan.end();
+  });
+
+  it('a branch that drops the batch (queue full) or whose filter empties it does not hold it', async () => {
+    const stuck = new FakeSink(true);
+    const other = new FakeSink(true);
+    const emptied = new FakeSink();
+    const fan = new FanOut([branchTo(stuck), branchTo(other), branchTo(emptied, (x) => x.truncate(0))], false);
+    for (let i = 0; i < SINK_QUEUE_BATCHES + 2; i++) fan.write(batch(i));
+    await new Promise(setImmediate);
+    // stuck's queue is full now, other's too: a new batch waits for both (backpressure), so release other first.
+    other.release();
+    await new Promise(setImmediate);
+    const { b, back } = owned(99);
+    fan.write(b);
+    await new Promise(setImmediate);
+    assert.equal(emptied.received.length, 0);
+    assert.equal(back(), true, 'only the sinks that took it held it');
+    stuck.release();
+    fan.destroy();
+  });
+
+
   it('live, one sink stalled: the other gets every batch, the stalled one is dropped and counted beyond its queue', async () => {
     const fast = new FakeSink();
     const stuck = new FakeSink(true);

@@ -25,11 +25,13 @@ class FakeCapture {
   closed = 0;
   paused = false;
   readonly drainQueue: Buffer[] = [];
-  private onBatch: ((records: Buffer) => void) | null = null;
+  /** Buffers given back (provide). */
+  readonly provided: Buffer[] = [];
+  private onBatch: ((records: Buffer, length: number) => void) | null = null;
   private readonly encoder = new PcapRecordEncoder(true);
 
   readonly addon = {
-    open: (_device: string, _filter: string, _snaplen: number, _buffer: number, _timeout: number, _promisc: boolean, onBatch: (r: Buffer) => void) => {
+    open: (_device: string, _filter: string, _snaplen: number, _buffer: number, _timeout: number, _promisc: boolean, onBatch: (r: Buffer, length: number) => void) => {
       if (this.openError) throw Object.assign(new Error(this.openError.message), { code: this.openError.code });
       this.opens++;
       this.onBatch = onBatch;
@@ -40,6 +42,7 @@ class FakeCapture {
     drain: () => this.drainQueue.shift(),
     stats: () => [...this.stats] as [number, number, number],
     close: () => void this.closed++,
+    provide: (_h: PcapHandle, buffer: Buffer) => void this.provided.push(buffer),
   } as unknown as PacketIoAddon;
 
   records(n: number, from = 0): Buffer {
@@ -48,7 +51,16 @@ class FakeCapture {
   }
 
   deliver(n: number, from = 0): void {
-    this.onBatch!(this.records(n, from));
+    const records = this.records(n, from);
+    this.onBatch!(records, records.length);
+  }
+
+  /** As the addon does once buffers come back: the records are the first `length` bytes of a longer buffer. */
+  deliverInto(buffer: Buffer, n: number, from = 0): void {
+    const records = this.records(n, from);
+    buffer.fill(0xee);
+    records.copy(buffer);
+    this.onBatch!(buffer, records.length);
   }
 }
 
@@ -106,6 +118,32 @@ describe('LiveSource', () => {
     assert.equal(counters.captured, 5);
     src.destroy();
     assert.equal(fake.closed, 1);
+  });
+
+  it('a batch its consumers are done with goes back: the capture buffer to the addon, the columns to the next batch', async () => {
+    const { fake, src } = setup();
+    src.open();
+    const got: Batch[] = [];
+    src.on('data', (b: Batch) => got.push(b));
+    const buffer = Buffer.alloc(4096);
+    fake.deliverInto(buffer, 3);
+    await new Promise(setImmediate);
+    const first = got[0]!;
+    // Only the first `length` bytes are records: the filler after them is not read as more.
+    assert.deepEqual(packetsOf(first).map((p) => p.tsNsec), [0, 1, 2]);
+    assert.deepEqual(fake.provided, [], 'not before its consumers are done');
+    first.hold();
+    first.done();
+    assert.equal(fake.provided.length, 1);
+    assert.equal(fake.provided[0], buffer);
+    fake.deliverInto(buffer, 2, 3);
+    await new Promise(setImmediate);
+    assert.equal(got[1], first, 'the batch object and its columns are used again');
+    assert.deepEqual(packetsOf(got[1]!).map((p) => p.tsNsec), [3, 4]);
+    fake.deliver(1, 5);
+    await new Promise(setImmediate);
+    assert.notEqual(got[2], first, 'a batch still out is never handed out twice');
+    src.destroy();
   });
 
   for (const [code, message, expected] of [
