@@ -15,8 +15,9 @@
 #define RECORD_HEADER_LEN 16
 /* A wake-up hands over at most about this much; the rest waits for the next loop turn, so other
  * channels and timers get their share and the JavaScript batch stays cache-sized. Every batch in
- * the stream queues keeps its Packet objects alive: 1 MiB (~13 800 small frames) let a live --dump
- * peak at 193 MB RSS, 256 KiB at 135 MB, at the same CPU per packet (test/bench/README.md). */
+ * the stream queues keeps its buffer and columns alive: 1 MiB (~13 800 small frames, then as
+ * Packet objects) let a live --dump peak at 193 MB RSS, 256 KiB at 135 MB, at the same CPU per
+ * packet (test/bench/README.md). */
 #define BATCH_BYTES (1u << 18)
 /* libpcap's MAXIMUM_SNAPLEN; 0 asks for it too. */
 #define SNAPLEN_MAX 262144
