@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, FIXTURES, runCli, startCli, startProcess, type CliResult, waitForSize, waitForStderr } from '../helpers/cli.js';
+import { collect, FIXTURES, runCli, startCli, type CliResult, waitForSize, waitForStderr } from '../helpers/cli.js';
+import { recordGre } from '../helpers/gre-wire.js';
 import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
 import { createPair, netnsAvailable, type Pair } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
@@ -103,20 +104,13 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
    * (README, "Limits of the capture binding").
    */
   async function greRoundTrip(t: TestContext, agentArgs: string[], input: string): Promise<{ out: string; agent: CliResult; gredump: CliResult }> {
-    const dir = tmp();
-    const wire = join(dir, 'wire.pcap');
-    const out = join(dir, 'out.pcap');
-    const capture = startProcess(t, 'tcpdump', ['-i', net.ifB, '-B', '65536', '--immediate-mode', '-n', '-U', '-w', wire, 'ip proto 47'], { netns: net.b });
-    const captured = collect(capture);
-    await waitForStderr(capture, /listening on/);
+    const gre = await recordGre(t, net);
     const agent = await agentOn(t, net, input, agentArgs);
     assert.equal(agent.code, 0, agent.stderr);
     await sleep(500); // the last fragments cross the veth
-    capture.kill('SIGTERM');
-    await captured;
-    const gredump = await runCli(t, 'gredump', ['-f', wire, '-o', out]);
+    const gredump = await gre.finish();
     assert.equal(gredump.code, 0, gredump.stderr);
-    return { out, agent, gredump };
+    return { out: gre.out, agent, gredump };
   }
 
   test('GRE: xml.pcap arrives bit for bit (1514-byte frames are fragmented on the way)', LIVE, async (t) => {

@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, FIXTURES, runCli, startCli, startProcess, waitForStderr } from '../helpers/cli.js';
+import { collect, FIXTURES, runCli, startCli, waitForStderr } from '../helpers/cli.js';
+import { recordGre } from '../helpers/gre-wire.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { createPair, ip, netnsAvailable, replay, type Pair } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
@@ -63,12 +64,7 @@ describe('--workers 2: one interface captured on two threads', { skip: !netnsAva
 
   test('GRE: every replayed frame arrives once, each flow in order; the summary and the metrics endpoint count each once', LIVE, async (t: TestContext) => {
     veth('w0', 'w1');
-    const dir = tmp();
-    const wire = join(dir, 'wire.pcap');
-    const out = join(dir, 'out.pcap');
-    const capture = startProcess(t, 'tcpdump', ['-i', net.ifB, '-B', '65536', '--immediate-mode', '-n', '-U', '-w', wire, 'ip proto 47'], { netns: net.b });
-    const captured = collect(capture);
-    await waitForStderr(capture, /listening on/);
+    const gre = await recordGre(t, net);
     const agent = startCli(t, 'pktminerg', ['-q', '-i', 'w1', '--workers', '2', '-r', net.addrB, '-k', '7', '--metrics', '127.0.0.1:0'], { netns: net.a });
     const done = collect(agent);
     // The endpoint listens before the channel opens.
@@ -83,8 +79,6 @@ describe('--workers 2: one interface captured on two threads', { skip: !netnsAva
     assert.equal(sampleValue(metrics, 'pktminerg_sink_packets_total', { ...ch, sink: 'gre' }), HTTP_FRAMES);
     agent.kill('SIGTERM');
     const r = await done;
-    capture.kill('SIGTERM');
-    await captured;
     assert.equal(r.code, 0, r.stderr);
     // One channel, counted once: as with one worker.
     assert.match(r.stderr, new RegExp(`\\[-01-\\] captured ${HTTP_FRAMES} packets \\(750197 bytes\\) on w1; kernel: ${HTTP_FRAMES} received by filter, 0 dropped \\(ring full\\), 0 dropped by interface\\n`));
@@ -96,24 +90,19 @@ describe('--workers 2: one interface captured on two threads', { skip: !netnsAva
     assert.ok(shares, r.stderr);
     assert.equal(Number(shares[1]) + Number(shares[2]), HTTP_FRAMES);
     assert.ok(Number(shares[1]) > 0 && Number(shares[2]) > 0, shares[0]);
-    const gredump = await runCli(t, 'gredump', ['-f', wire, '-o', out]);
+    const gredump = await gre.finish();
     assert.equal(gredump.code, 0, gredump.stderr);
     assert.match(gredump.stderr, new RegExp(`${HTTP_FRAMES} written`));
     // Across flows the two threads interleave as they like; within a flow the order is the wire's.
     const sent = await framesByFlow(HTTP);
-    const received = await framesByFlow(out);
+    const received = await framesByFlow(gre.out);
     assert.deepEqual([...received.keys()].sort(), [...sent.keys()].sort());
     for (const [flow, frames] of sent) assert.deepEqual(received.get(flow), frames, `flow ${flow}`);
   });
 
   test('an interface flap, down and up and then deleted and made again: both workers wait, capture again in one fanout group, every frame arrives once', { timeout: 90_000 }, async (t: TestContext) => {
     veth('v0', 'v1');
-    const dir = tmp();
-    const wire = join(dir, 'wire.pcap');
-    const out = join(dir, 'out.pcap');
-    const capture = startProcess(t, 'tcpdump', ['-i', net.ifB, '-B', '65536', '--immediate-mode', '-n', '-U', '-w', wire, 'ip proto 47'], { netns: net.b });
-    const captured = collect(capture);
-    await waitForStderr(capture, /listening on/);
+    const gre = await recordGre(t, net);
     const agent = startCli(t, 'pktminerg', ['-q', '-i', 'v1', '--workers', '2', '-r', net.addrB, '-k', '7'], { netns: net.a });
     const done = collect(agent);
     /** Both workers' log lines saying `what`, in either order (waitForStderr sees only what comes after it is called). */
@@ -145,16 +134,14 @@ describe('--workers 2: one interface captured on two threads', { skip: !netnsAva
 
     agent.kill('SIGTERM');
     const r = await done;
-    capture.kill('SIGTERM');
-    await captured;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`\\[-01-\\] captured ${3 * HTTP_FRAMES} packets \\(${3 * 750197} bytes\\) on v1;`));
     assert.match(r.stderr, new RegExp(`\\[-01-\\] gre: sent ${3 * HTTP_FRAMES} datagrams `));
-    const gredump = await runCli(t, 'gredump', ['-f', wire, '-o', out]);
+    const gredump = await gre.finish();
     assert.equal(gredump.code, 0, gredump.stderr);
     // Each flow three times over, in the wire's order each time: the rounds are seconds apart.
     const sent = await framesByFlow(HTTP);
-    const received = await framesByFlow(out);
+    const received = await framesByFlow(gre.out);
     assert.deepEqual([...received.keys()].sort(), [...sent.keys()].sort());
     for (const [flow, frames] of sent) assert.deepEqual(received.get(flow), [...frames, ...frames, ...frames], `flow ${flow}`);
   });
