@@ -60,7 +60,7 @@ describe('FileSource', () => {
     const packets = flat(batches);
     const { records } = await readPcapFile(fixture('xml.pcap'));
     assert.equal(packets.length, 1200);
-    assert.ok(batches.every((b) => b.length > 0 && b.length <= 1024));
+    assert.ok(batches.every((b) => b.length > 0));
     assert.equal(counters.captured, 1200);
     assert.equal(counters.capturedBytes, records.reduce((n, r) => n + r.caplen, 0));
     packets.forEach((p, i) => assert.ok(p.data.subarray(0, p.caplen).equals(records[i]!.data), `packet ${i}`));
@@ -70,15 +70,16 @@ describe('FileSource', () => {
     assert.ok(batches.every((b) => b.format === batches[0]!.format && b.generation === 0));
   });
 
-  it('emits batches of at most 1024 packets', async () => {
-    const file = path.join(dir, 'tiny.pcap');
-    await writeFile(file, tinyPackets(3000));
-    const batches = await drain(await opened({ path: file }));
-    // The file fits one read, so the split is exact.
-    assert.deepEqual(
-      batches.map((b) => b.length),
-      [1024, 1024, 952],
-    );
+  it('emits one batch per read: the packets of a read together, a record cut by the read in the next batch', async () => {
+    const one = path.join(dir, 'tiny.pcap');
+    await writeFile(one, tinyPackets(3000));
+    // 24 + 3000 x 76 bytes: one read of 256 KiB.
+    assert.deepEqual((await drain(await opened({ path: one }))).map((b) => b.length), [3000]);
+    const three = path.join(dir, 'tiny3.pcap');
+    await writeFile(three, tinyPackets(10_000));
+    // 760 024 bytes in reads of 262 144: the first holds the header, 3448 whole records and 72 bytes of the next.
+    const sizes = (await drain(await opened({ path: three }))).map((b) => b.length);
+    assert.deepEqual(sizes, [3448, 3450, 3102]);
   });
 
   for (const count of [5, 1100, 5000]) {
@@ -181,16 +182,16 @@ describe('FileSource', () => {
     let ended = false;
     src.on('end', () => (ended = true));
     const batches = await drain(src, () => src.stop());
-    // xml.pcap is 1.5 MB: the first 1 MiB read holds fewer than 1024 packets, one batch.
+    // xml.pcap is 1.5 MB: its first read (256 KiB) is one batch of fewer than its 1200 packets.
     assert.equal(batches.length, 1);
     assert.ok(batches[0]!.length > 0 && batches[0]!.length < 1200);
     assert.ok(ended);
     assert.equal(src.failure, null);
   });
 
-  it('stop() from a synchronous data handler ends before the next batch of the same read', async () => {
+  it('stop() from a synchronous data handler ends before the next batch', async () => {
     const file = path.join(dir, 'tiny-stop.pcap');
-    await writeFile(file, tinyPackets(3000));
+    await writeFile(file, tinyPackets(10_000));
     const src = await opened({ path: file });
     const { counters } = src;
     const sizes: number[] = [];
@@ -201,9 +202,9 @@ describe('FileSource', () => {
     const errors: Error[] = [];
     src.on('error', (e) => errors.push(e));
     await once(src, 'close');
-    assert.deepEqual(sizes, [1024]);
+    assert.deepEqual(sizes, [3448]);
     assert.deepEqual(errors, []);
-    assert.equal(counters.captured, 1024);
+    assert.equal(counters.captured, 3448);
   });
 
   // Reads of `big` stop after the first (backpressure), so the file is still open when we end the source.
