@@ -32,6 +32,11 @@ export interface CaptureFormat {
 /** The format of batches no source stamped (tools, tests): microseconds, whole frames. */
 export const UNKNOWN_FORMAT: CaptureFormat = Object.freeze({ nanos: false, snaplen: 0 });
 
+/** What gets a batch back once its consumers are done with it (PacketBatch.done): a live source, to capture into its buffer again. */
+export interface BatchOwner {
+  recycle(batch: PacketBatch): void;
+}
+
 /**
  * The unit that flows through every channel: a batch of packets stored as
  * columns (DESIGN §1). No object per packet: the capture buffer the packets
@@ -44,11 +49,6 @@ export const UNKNOWN_FORMAT: CaptureFormat = Object.freeze({ nanos: false, snapl
  * frame): the object, the view and their garbage were most of the per-packet
  * cost of the ZeroMQ, dump and offline paths (test/bench/README.md).
  */
-/** What gets a batch back once its consumers are done with it (PacketBatch.done): a live source, to capture into its buffer again. */
-export interface BatchOwner {
-  recycle(batch: PacketBatch): void;
-}
-
 export class PacketBatch {
   /** Packets in the batch; the columns hold at least this many. */
   length = 0;
@@ -255,7 +255,8 @@ const SMALL_COPY = 128;
  * of a buffer costs 60–120 ns a call (a view and a call into C++; Node 26
  * and 20), twice a 64-byte copy 4 bytes at a time through DataViews: small
  * frames go that way (a byte loop over a Buffer is slower still), larger
- * ones through one view. The DataView of the last source buffer is kept until release().
+ * ones through one view. The DataView of the last source buffer is kept
+ * until release().
  */
 export class FrameCopier {
   private out: Buffer;
