@@ -326,7 +326,8 @@ static napi_value Drain(napi_env env, napi_callback_info info) {
 
 /* provide(handle, buffer): a batch buffer every consumer is done with, kept for the next batches. Only
  * one of SPARE_BYTES is taken (any other could not hold every batch); beyond SPARE_MAX, or after close,
- * it is left to the garbage collector. */
+ * it is left to the garbage collector. Any buffer given back turns recycling on: the first ones come
+ * back exactly as long as their records, and only the new ones made after that can be taken. */
 static napi_value Provide(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -345,9 +346,10 @@ static napi_value Provide(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "buffer must be a Buffer");
     return NULL;
   }
-  if (c->closed || c->spare_count >= SPARE_MAX || napi_get_buffer_info(env, argv[1], NULL, &len) != napi_ok || len != SPARE_BYTES) return NULL;
-  if (napi_create_reference(env, argv[1], 1, &c->spares[c->spare_count]) == napi_ok) c->spare_count++;
+  if (c->closed) return NULL;
   c->recycling = 1;
+  if (c->spare_count >= SPARE_MAX || napi_get_buffer_info(env, argv[1], NULL, &len) != napi_ok || len != SPARE_BYTES) return NULL;
+  if (napi_create_reference(env, argv[1], 1, &c->spares[c->spare_count]) == napi_ok) c->spare_count++;
   return NULL;
 }
 
