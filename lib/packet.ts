@@ -160,6 +160,12 @@ export class PacketBatch {
     owner.recycle(this);
   };
 
+  /** No consumer will read the batch (a stage removed every packet): it goes back to its owner now. */
+  discard(): void {
+    this.hold();
+    this.done();
+  }
+
   /** Keeps the first `n` packets. */
   truncate(n: number): void {
     if (n >= this.length) return;

@@ -260,13 +260,16 @@ export class LiveSource extends Readable implements CaptureSource, BatchOwner {
     batch.format = this.format;
     batch.generation = this.generation;
     this.decoder!.push(length === records.length ? records : records.subarray(0, length), batch);
-    if (batch.length === 0 || this.remaining === 0) return;
-    if (batch.length > this.remaining) batch.truncate(this.remaining);
-    this.remaining -= batch.length;
-    this.counters.addCaptured(batch, batch.bytes());
     // Consumers that hold the batch (the channel's fan-out) give it back when done: no new capture buffer per wake-up.
     batch.owner = this;
     this.buffers.set(batch, records);
+    if (batch.length === 0 || this.remaining === 0) {
+      batch.discard();
+      return;
+    }
+    if (batch.length > this.remaining) batch.truncate(this.remaining);
+    this.remaining -= batch.length;
+    this.counters.addCaptured(batch, batch.bytes());
     if (!this.push(batch) && this.handle) this.pcap!.pause(this.handle);
     if (this.remaining === 0) this.stop();
   }

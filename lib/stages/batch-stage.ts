@@ -13,7 +13,8 @@ export interface CountingStage<C extends StageCounters = StageCounters> {
 
 /**
  * The one stream wrapper every stage uses: stages are pure batch functions
- * (testable without streams); this only moves batches and skips empty ones.
+ * (testable without streams); this only moves batches and skips empty ones
+ * (which go back to their owner: nobody downstream will hold them).
  */
 export class BatchStage extends Transform {
   constructor(private readonly fn: BatchFn) {
@@ -28,6 +29,7 @@ export class BatchStage extends Transform {
       return;
     }
     if (batch.length > 0) this.push(batch);
+    else batch.discard();
     done();
   }
 }

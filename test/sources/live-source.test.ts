@@ -146,6 +146,30 @@ describe('LiveSource', () => {
     src.destroy();
   });
 
+  it('a wake-up that decodes to no packet gives its capture buffer and batch back at once', async () => {
+    const { fake, src } = setup();
+    src.open();
+    try {
+      const got: Batch[] = [];
+      src.on('data', (b: Batch) => got.push(b));
+      const buffer = Buffer.alloc(4096);
+      fake.deliverInto(buffer, 2);
+      await new Promise(setImmediate);
+      const first = got[0]!;
+      first.discard();
+      assert.deepEqual(fake.provided, [buffer]);
+      fake.deliverInto(buffer, 0);
+      await new Promise(setImmediate);
+      assert.equal(got.length, 1, 'nothing to push');
+      assert.deepEqual(fake.provided, [buffer, buffer], 'given back without a consumer');
+      fake.deliver(1, 2);
+      await new Promise(setImmediate);
+      assert.equal(got[1], first, 'the same batch object, kept for the next wake-up');
+    } finally {
+      src.destroy();
+    }
+  });
+
   for (const [code, message, expected] of [
     ['PERM', 'socket: Operation not permitted', 'cannot capture on eth9: permission denied (capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities)'],
     ['FILTER', 'syntax error', "filter 'tcp': syntax error"],
