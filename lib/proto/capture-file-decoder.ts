@@ -8,7 +8,9 @@
  * pcapng blocks), each with a fixed-size head that tells its total length.
  * Units lying wholly in a chunk are decoded in place, so the packets' bytes
  * stay in that chunk; a unit cut by a chunk boundary is kept as a list of
- * pieces and copied into one fresh buffer once it is complete.
+ * copied pieces and joined into one fresh buffer once it is complete. No
+ * view of a chunk outlives push() but the packets' (a file source reads into
+ * the chunk again once they are done with).
  */
 import { CorruptError, TruncatedError } from '../errors.js';
 import type { PacketBatch } from '../packet.js';
@@ -56,7 +58,7 @@ export class CaptureFileDecoder {
 
   private ng: PcapngDecoder | null = null;
 
-  /** Start of a unit cut by a chunk boundary, and its total length once its head is complete (0 before). */
+  /** Start of a unit cut by a chunk boundary (copies), and its total length once its head is complete (0 before). */
   private pending: Buffer[] = [];
   private pendingLen = 0;
   private pendingNeed = 0;
@@ -98,7 +100,8 @@ export class CaptureFileDecoder {
 
   /**
    * Decodes every complete unit now available and adds the packets to `out`.
-   * On damage throws CorruptError after adding the packets before it.
+   * On damage throws CorruptError after adding the packets before it. Only
+   * the packets added view `chunk`: the start of a unit it cuts is copied.
    */
   push(chunk: Buffer, out: PacketBatch): void {
     let pos = 0;
@@ -108,7 +111,7 @@ export class CaptureFileDecoder {
     }
     pos = this.parse(chunk, pos, out);
     if (pos < chunk.length) {
-      this.pending.push(chunk.subarray(pos));
+      this.pending.push(Buffer.from(chunk.subarray(pos)));
       this.pendingLen = chunk.length - pos;
     }
   }
@@ -172,7 +175,7 @@ export class CaptureFileDecoder {
   }
 
   private absorb(chunk: Buffer): number {
-    this.pending.push(chunk);
+    this.pending.push(Buffer.from(chunk));
     this.pendingLen += chunk.length;
     return -1;
   }

@@ -127,6 +127,28 @@ describe('CaptureFileDecoder chunking', () => {
     assert.ok(inside > 0 && spanning > 0);
   });
 
+  it('keeps no view of a chunk past push(): one buffer read into again for every chunk gives the same packets', () => {
+    /** `file` through one buffer overwritten chunk after chunk (as FileSource reuses a read buffer), each push's packets copied out first. */
+    const throughOneBuffer = (file: Buffer, size: number): unknown[] => {
+      const dec = new CaptureFileDecoder();
+      const reused = Buffer.alloc(size);
+      const out: unknown[] = [];
+      for (let i = 0; i < file.length; i += size) {
+        const n = file.copy(reused, 0, i, i + size);
+        const batch = new PacketBatch();
+        dec.push(reused.subarray(0, n), batch);
+        out.push(...packetsOf(batch).map(seen));
+      }
+      dec.finish();
+      return out;
+    };
+    for (const file of [load('sample.pcap'), PCAPNG_SAMPLE]) {
+      const want = decodeIn(file, file.length).packets.map(seen);
+      // Size 1 up: heads and units cut in two and spread over many chunks.
+      for (let size = 1; size <= 300; size++) assert.deepEqual(throughOneBuffer(file, size), want, `chunk ${size}`);
+    }
+  });
+
   it('pcapng: a block cut across chunks is decoded from its own buffer, the frame bytes right', () => {
     // [start, end) of the three packet blocks: EPB after SHB (28) and IDB (20); SPB after the other block; EPB after SHB and IDB with an option.
     const blocks = [

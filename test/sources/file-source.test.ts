@@ -8,9 +8,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CorruptError, TruncatedError } from '../../lib/errors.js';
-import type { Batch } from '../../lib/packet.js';
+import { capacityFor, type Batch } from '../../lib/packet.js';
 import { packetsOf, type TestPacket } from '../helpers/packets.js';
-import { FileSource } from '../../lib/sources/file-source.js';
+import { FileSource, READ_CHUNK, readCapacity } from '../../lib/sources/file-source.js';
 import { FIXTURES, buildPcap, readPcapFile } from '../helpers/capture-files.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(name, FIXTURES));
@@ -38,6 +38,17 @@ async function opened(...args: ConstructorParameters<typeof FileSource>): Promis
 /** `n` minimal 60-byte frames as a pcap file. */
 const tinyPackets = (n: number): Buffer =>
   buildPcap({}, Array.from({ length: n }, (_, i) => ({ tsSec: i, tsFrac: 0, data: Buffer.alloc(60, i) })));
+
+/** Packet `i` of tinyPackets is at second `i` and filled with `i`: throws at the first that is not. */
+function assertTiny(packets: TestPacket[], from = 0): void {
+  packets.forEach((p, k) => {
+    const i = from + k;
+    if (p.tsSec !== i || p.caplen !== 60 || !p.data.equals(Buffer.alloc(60, i))) assert.fail(`packet ${i}: ${JSON.stringify({ ts: p.tsSec, caplen: p.caplen, byte: p.data[0] })}`);
+  });
+}
+
+/** The read buffer a batch's packets lie in (its last packet's: the first may be a record cut by the read before, copied). */
+const readBufferOf = (b: Batch): ArrayBufferLike => b.data[b.length - 1]!.buffer;
 
 describe('FileSource', () => {
   let dir = '';
@@ -232,5 +243,105 @@ describe('FileSource', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(counters.captured > 0 && counters.captured < 2 * 14_000, `captured ${counters.captured} before anyone read`);
     assert.equal(flat(await drain(src)).length, BIG_PACKETS);
+  });
+  it('sizes a batch from the last read, not for minimal frames (an eighth more for mixed sizes)', async () => {
+    assert.equal(readCapacity(0), capacityFor(READ_CHUNK));
+    assert.equal(readCapacity(800), 900);
+    const file = path.join(dir, 'large-frames.pcap');
+    // 1000-byte frames: 258 or 259 in a read, where room for minimal frames is 3450.
+    await writeFile(file, buildPcap({}, Array.from({ length: 2000 }, (_, i) => ({ tsSec: i, tsFrac: 0, data: Buffer.alloc(1000, i) }))));
+    const batches = await drain(await opened({ path: file }));
+    assert.equal(flat(batches).length, 2000);
+    for (const [k, b] of batches.entries()) {
+      const capacity = b.offset.length;
+      if (k === 0) assert.equal(capacity, capacityFor(READ_CHUNK));
+      else assert.ok(capacity >= b.length && capacity === readCapacity(batches[k - 1]!.length), `batch ${k}: ${b.length} packets, room for ${capacity}`);
+    }
+  });
+
+  it('a consumer that never gives a batch back gets every packet right, each read in a buffer of its own', async () => {
+    const batches = await drain(await opened({ path: big }));
+    assertTiny(flat(batches));
+    assert.equal(flat(batches).length, BIG_PACKETS);
+    assert.equal(new Set(batches.map(readBufferOf)).size, batches.length);
+  });
+
+  it('reads into a batch again only once every holder is done with it, its bytes intact until then', async () => {
+    const src = await opened({ path: big });
+    let first: Batch | null = null;
+    let firstPackets: TestPacket[] = [];
+    let firstBuffer: ArrayBufferLike | null = null;
+    let n = 0;
+    let at = 0;
+    let reusedAt = 0;
+    for await (const b of src as AsyncIterable<Batch>) {
+      n++;
+      assertTiny(packetsOf(b), at);
+      at += b.length;
+      if (first === null) {
+        // Two holders (two sinks, say); one is done at once.
+        first = b;
+        firstPackets = packetsOf(b);
+        firstBuffer = readBufferOf(b);
+        b.hold();
+        b.hold();
+        b.done();
+        continue;
+      }
+      if (b === first) {
+        reusedAt = n;
+        continue;
+      }
+      assert.notEqual(readBufferOf(b), firstBuffer, `read ${n} in the buffer of a batch still held`);
+      if (n > 5) continue;
+      // Later batches go back at once and take the next reads: the first stays untouched meanwhile.
+      b.hold();
+      b.done();
+      if (n === 5) {
+        assert.deepEqual(packetsOf(first), firstPackets);
+        // The last holder is done: from now on the first batch is the only one given back.
+        first.done();
+      }
+    }
+    assert.equal(at, BIG_PACKETS);
+    assert.ok(reusedAt > 5, `the first batch came back for read ${reusedAt}`);
+  });
+
+  it('records cut by the reads stay right when every batch goes back at once and the next read overwrites its buffer', async () => {
+    // A synchronous consumer: each batch is back in the pool before the next read begins, so one buffer takes every read.
+    const src = await opened({ path: big });
+    const buffers = new Set<ArrayBufferLike>();
+    let at = 0;
+    src.on('data', (b: Batch) => {
+      assertTiny(packetsOf(b), at);
+      at += b.length;
+      buffers.add(readBufferOf(b));
+      b.hold();
+      b.done();
+    });
+    await once(src, 'close');
+    assert.equal(at, BIG_PACKETS);
+    assert.equal(src.failure, null);
+    assert.equal(buffers.size, 1);
+  });
+
+  it('a record longer than a read, spread over three, stays right with its buffers reused', async () => {
+    // D-Bus (link type 231) records may be far longer than a read.
+    const long = Buffer.alloc(2 * READ_CHUNK + 1000);
+    for (let i = 0; i < long.length; i++) long[i] = (i * 7) & 0xff;
+    const file = path.join(dir, 'long-record.pcap');
+    await writeFile(file, buildPcap({ linktype: 231, snaplen: 0 }, [0, 1, 2].map((i) => ({ tsSec: i, tsFrac: 0, data: i === 1 ? long : Buffer.alloc(60, i) }))));
+    const src = await opened({ path: file });
+    const packets: TestPacket[] = [];
+    src.on('data', (b: Batch) => {
+      packets.push(...packetsOf(b));
+      b.hold();
+      b.done();
+    });
+    await once(src, 'close');
+    assert.equal(src.failure, null);
+    assert.deepEqual(packets.map((p) => p.tsSec), [0, 1, 2]);
+    assert.ok(packets[1]!.data.equals(long));
+    assert.ok(packets[2]!.data.equals(Buffer.alloc(60, 2)));
   });
 });
