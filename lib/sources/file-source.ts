@@ -208,8 +208,7 @@ export class FileSource extends Readable implements CaptureSource, BatchOwner {
       wantMore = this.push(packets);
     } else {
       // Nobody else sees it: straight back to its owner, if any.
-      packets.hold();
-      packets.done();
+      packets.discard();
     }
     // A consumer may stop() or destroy() us from inside push().
     if (this.remaining === 0) this.endWith(null);
