@@ -49,7 +49,25 @@ const TAGGED_HEADER_LEN = ETHERNET_HEADER_LEN + VLAN_TAG_LEN;
 const MAX_SECONDS_APART = 1;
 
 /**
- * Builds batch messages for one remote in a reused buffer of `maxBytes`.
+ * Where the builder gets its message buffers and how it hands one over
+ * (a sender that knows when a message is done with can use them again).
+ */
+export interface MessageBuffers {
+  /** A buffer of `bytes` bytes to build a message in. */
+  take(bytes: number): Buffer;
+  /** The first `length` bytes of `buffer` (from take) as the message to send. */
+  lend(buffer: Buffer, length: number): Buffer;
+}
+
+/** New buffers for every message: what the garbage collector frees. */
+export const FRESH_BUFFERS: MessageBuffers = Object.freeze({
+  // Own memory rather than a slice of Buffer's shared pool, which a long ZeroMQ queue would keep alive.
+  take: (bytes: number) => Buffer.allocUnsafeSlow(bytes),
+  lend: (buffer: Buffer, length: number) => buffer.subarray(0, length),
+});
+
+/**
+ * Builds batch messages for one remote in a buffer of `maxBytes` (from `buffers`).
  * The sink drives the flush rules:
  *
  *   if (!b.canLabel(p)) → drop and count
@@ -69,22 +87,23 @@ export class ZmqBatchBuilder {
   private readonly keybit: number;
   private readonly uuid: Buffer;
   private readonly maxBytes: number;
+  private readonly buffers: MessageBuffers;
   private records = 0;
   private pos = ZMQ_BATCH_HEADER_LEN;
   private first = 0;
 
-  constructor(keybit: number, uuid: Buffer, maxBytes = ZMQ_MAX_BATCH_BYTES) {
+  constructor(keybit: number, uuid: Buffer, maxBytes = ZMQ_MAX_BATCH_BYTES, buffers: MessageBuffers = FRESH_BUFFERS) {
     if (uuid.length !== UUID_LEN) throw new RangeError(`agent UUID must be ${UUID_LEN} bytes, got ${uuid.length}`);
     this.keybit = keybit;
     this.uuid = Buffer.from(uuid);
     this.maxBytes = maxBytes;
+    this.buffers = buffers;
     this.copier = new FrameCopier(this.newBuffer());
   }
 
-  /** A fresh message buffer with the batch header's fixed fields, made the one records go to. */
+  /** A message buffer with the batch header's fixed fields, made the one records go to. */
   private newBuffer(): Buffer {
-    // Own memory rather than a slice of Buffer's shared pool, which a long ZeroMQ queue would keep alive.
-    const b = Buffer.allocUnsafeSlow(this.maxBytes);
+    const b = this.buffers.take(this.maxBytes);
     b.writeUInt16BE(ZMQ_BATCH_VERSION, 0);
     b.writeUInt16BE(0, 2);
     b.writeUInt32BE(this.keybit >>> 0, 4);
@@ -185,19 +204,19 @@ export class ZmqBatchBuilder {
   /**
    * The message so far; then the builder is empty, so no record is ever sent
    * twice. ZeroMQ may hold the message in its queue while the builder fills
-   * the next: a message that fills most of the buffer is the buffer itself
-   * (the builder takes a new one: no copy of the records), a smaller one is
-   * a copy of its own size (a queue of small messages holds no 1 MiB each).
+   * the next: a message that fills most of the buffer is the buffer itself,
+   * lent (the builder takes another: no copy of the records), a smaller one
+   * is a copy of its own size (a queue of small messages holds no 1 MiB each).
    * A sink should not send an empty batch (count 0).
    */
   finish(): Buffer {
     this.buf.writeUInt16BE(this.records, 2);
     let message: Buffer;
     if (this.pos * 2 >= this.buf.length) {
-      message = this.buf.subarray(0, this.pos);
+      message = this.buffers.lend(this.buf, this.pos);
       this.copier.setOutput(this.newBuffer());
     } else {
-      message = Buffer.allocUnsafeSlow(this.pos);
+      message = FRESH_BUFFERS.take(this.pos);
       this.buf.copy(message, 0, 0, this.pos);
     }
     this.records = 0;

@@ -24,9 +24,10 @@ import { Push } from 'zeromq';
 import { SinkCounters, type RemoteCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
-import { ZmqBatchBuilder } from '../proto/zmq-batch.js';
+import { ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../proto/zmq-batch.js';
 import { readAgentUuid } from '../uuid-file.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
+import { MessagePool } from './zmq-message-pool.js';
 
 const FLUSH_AGE_MS = 1000;
 /** At start-up, how long the first batch waits for receivers to connect (see `immediate` below). */
@@ -127,7 +128,7 @@ export class ZmqSink extends Writable {
     const { o, log } = this;
     const { uuid, problem } = readAgentUuid(o.uuidFile);
     if (problem) log.warn(`zmq: agent UUID from ${o.uuidFile}: ${problem}; sending 16 zero bytes`);
-    this.builder = new ZmqBatchBuilder(o.key, uuid);
+    this.builder = new ZmqBatchBuilder(o.key, uuid, ZMQ_MAX_BATCH_BYTES, new MessagePool());
     this.remotes = this.counters.remotes.map((counters) => {
       const { address } = counters;
       const socket = this.deps.makeSocket(o.hwm);
