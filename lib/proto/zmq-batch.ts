@@ -66,13 +66,22 @@ export const FRESH_BUFFERS: MessageBuffers = Object.freeze({
   lend: (buffer: Buffer, length: number) => buffer.subarray(0, length),
 });
 
+/** What add() did with a packet. */
+export const ADDED = 0;
+/** The batch must be sent first (rules 1-3): finish() it, then add the packet again. */
+export const SEND_FIRST = 1;
+/** Too short to carry the label (canLabel): dropped. */
+export const TOO_SHORT = 2;
+/** Neither IPv4 nor IPv6 after the MACs and at most one 802.1Q tag: dropped (see add). */
+export const NOT_IP = 3;
+export type AddResult = typeof ADDED | typeof SEND_FIRST | typeof TOO_SHORT | typeof NOT_IP;
+
 /**
  * Builds batch messages for one remote in a buffer of `maxBytes` (from `buffers`).
  * The sink drives the flush rules:
  *
- *   if (!b.canLabel(p)) → drop and count
- *   if (!b.fits(p) || b.startsNewSecond(p)) send(b.finish())
- *   b.append(p, direction)
+ *   r = b.add(p, direction); if (r === SEND_FIRST) { send(b.finish()); r = b.add(p, direction) }
+ *   r is TOO_SHORT or NOT_IP → drop and count
  *   on a quiet link: if (b.count > 0 && b.firstSecond < nowSec - 1) send(b.finish())
  *
  * With the default 1 MiB, rule 1 (65 535 records) cannot trigger before
@@ -137,34 +146,42 @@ export class ZmqBatchBuilder {
     return caplen >= labelAt(b.data[i]!, b.offset[i]!) + 2;
   }
 
-  /**
-   * The label takes the EtherType's place and receivers restore it from the
-   * payload's first nibble, so only IPv4 and IPv6 frames (untagged or with one
-   * 802.1Q tag) arrive as they were sent; the sink drops and counts the others
-   * (ARP, 802.3, QinQ ...) instead of sending frames no receiver can restore.
-   * Call after canLabel(b, i).
-   */
-  carries(b: PacketBatch, i: number): boolean {
-    const d = b.data[i]!;
-    const at = b.offset[i]! + labelAt(d, b.offset[i]!);
-    const t = (d[at]! << 8) | d[at + 1]!;
-    return t === ETHERTYPE_IPV4 || t === ETHERTYPE_IPV6;
-  }
-
   /** Rules 1 and 3: room for one more record of this size. */
   fits(b: PacketBatch, i: number): boolean {
     return this.records < ZMQ_MAX_RECORDS && this.pos + ZMQ_RECORD_HEADER_LEN + labelledLength(b.caplen[i]!) <= this.buf.length;
   }
 
-  /** Rule 2: the frame is 2 or more seconds after the batch's first. */
-  startsNewSecond(b: PacketBatch, i: number): boolean {
-    return this.records > 0 && b.tsSec[i]! > this.first + MAX_SECONDS_APART;
+  /**
+   * The sink's one call per packet: appends packet `i` of `b` as a record
+   * (append) if it can be labelled and carried and the batch has room
+   * under rules 1-3; else says why not, and adds nothing. The label's place
+   * is found once.
+   *
+   * The label takes the EtherType's place and receivers restore it from the
+   * payload's first nibble, so only IPv4 and IPv6 frames (untagged or with one
+   * 802.1Q tag) arrive as they were sent: the others (ARP, 802.3, QinQ ...)
+   * are NOT_IP, for the sink to drop and count instead of sending frames no
+   * receiver can restore. Throws RangeError for a frame that does not fit even
+   * an empty batch (only a test's small `maxBytes` allows one).
+   */
+  add(b: PacketBatch, i: number, direction: number): AddResult {
+    const caplen = b.caplen[i]!;
+    if (caplen < ETHERNET_HEADER_LEN) return TOO_SHORT;
+    const d = b.data[i]!;
+    const from = b.offset[i]!;
+    const typeAt = labelAt(d, from);
+    if (caplen < typeAt + 2) return TOO_SHORT;
+    const type = (d[from + typeAt]! << 8) | d[from + typeAt + 1]!;
+    if (type !== ETHERTYPE_IPV4 && type !== ETHERTYPE_IPV6) return NOT_IP;
+    if (this.records > 0 && (!this.fits(b, i) || b.tsSec[i]! > this.first + MAX_SECONDS_APART)) return SEND_FIRST;
+    if (!this.fits(b, i)) throw new RangeError('ZeroMQ batch is full: finish() it first');
+    this.write(b, i, direction, typeAt);
+    return ADDED;
   }
 
   /**
-   * Appends packet `i` of `b` as one record, labelling a copy of the frame;
-   * the packet's bytes are never written (the reference's in-place
-   * relabelling corrupts dumps).
+   * Appends packet `i` of `b` as one record, whatever its EtherType and
+   * second (add() is the sink's call, with every rule).
    * Throws TruncatedError when !canLabel(b, i), RangeError when !fits(b, i).
    */
   append(b: PacketBatch, i: number, direction: number): void {
@@ -174,6 +191,16 @@ export class ZmqBatchBuilder {
       throw new TruncatedError('frame for the MPLS label', 0, needed, caplen);
     }
     if (!this.fits(b, i)) throw new RangeError('ZeroMQ batch is full: finish() it first');
+    this.write(b, i, direction, labelAt(b.data[i]!, b.offset[i]!));
+  }
+
+  /**
+   * Writes the record of packet `i`, labelling a copy of the frame whose
+   * EtherType is at `typeAt`; the packet's bytes are never written (the
+   * reference's in-place relabelling corrupts dumps).
+   */
+  private write(b: PacketBatch, i: number, direction: number, typeAt: number): void {
+    const caplen = b.caplen[i]!;
     const v = this.view;
     const d = b.data[i]!;
     const from = b.offset[i]!;
@@ -191,7 +218,6 @@ export class ZmqBatchBuilder {
     at += ZMQ_RECORD_HEADER_LEN;
 
     // MACs (and the 802.1Q tag), then the label in the EtherType's place, then the rest of the frame.
-    const typeAt = labelAt(d, from);
     this.copier.copy(d, from, at, typeAt);
     this.copier.copy(d, from + typeAt + 2, at + typeAt + 2 + MPLS_ENTRY_LEN, frameEnd - typeAt - 2);
     v.setUint16(at + typeAt, ETHERTYPE_MPLS);

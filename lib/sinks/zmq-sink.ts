@@ -24,7 +24,7 @@ import { Push } from 'zeromq';
 import { SinkCounters, type RemoteCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
-import { ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../proto/zmq-batch.js';
+import { ADDED, SEND_FIRST, TOO_SHORT, ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../proto/zmq-batch.js';
 import { readAgentUuid } from '../uuid-file.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
 import { MessagePool } from './zmq-message-pool.js';
@@ -234,18 +234,20 @@ export class ZmqSink extends Writable {
 
   private async appendBatch(batch: Batch): Promise<void> {
     const b = this.builder!;
+    const direction = batch.direction;
     for (let i = 0; i < batch.length; i++) {
-      if (!b.canLabel(batch, i)) {
+      let added = b.add(batch, i, direction[i]!);
+      if (added === SEND_FIRST) {
+        await this.flush();
+        added = b.add(batch, i, direction[i]!);
+      }
+      if (added === ADDED) {
+        if (b.count === 1) this.batchStartedAt = Date.now();
+      } else if (added === TOO_SHORT) {
         this.counters.drop('frame too short for the MPLS label', this.remotes.length);
-        continue;
-      }
-      if (!b.carries(batch, i)) {
+      } else {
         this.counters.drop('not IPv4/IPv6 (the ZMQ format cannot restore its EtherType)', this.remotes.length);
-        continue;
       }
-      if (b.count > 0 && (!b.fits(batch, i) || b.startsNewSecond(batch, i))) await this.flush();
-      if (b.count === 0) this.batchStartedAt = Date.now();
-      b.append(batch, i, batch.direction[i]!);
     }
   }
 

@@ -4,9 +4,13 @@ import { describe, it } from 'node:test';
 import { CorruptError, isDecodeError, TruncatedError } from '../../lib/errors.js';
 import { DIR_IN, DIR_NONE, DIR_OUT, LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
 import {
+  ADDED,
   decodeZmqBatch,
   labelEntry,
+  NOT_IP,
   parseUuidText,
+  SEND_FIRST,
+  TOO_SHORT,
   unlabelFrame,
   UUID_LEN,
   ZMQ_BATCH_HEADER_LEN,
@@ -175,20 +179,38 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
     }
   });
 
-  it('carries only IPv4 and IPv6 frames, untagged or with one 802.1Q tag', () => {
+  it('add: carries only IPv4 and IPv6 frames, untagged or with one 802.1Q tag; the others are NOT_IP and add nothing', () => {
     const b = new ZmqBatchBuilder(12, UUID);
     const withType = (frame: Buffer, at: number, type: number) => {
       const d = Buffer.from(frame);
       d.writeUInt16BE(type, at);
       return packet(d);
     };
-    assert.ok(b.carries(packet(UNTAGGED), 0));
-    assert.ok(b.carries(withType(UNTAGGED, 12, 0x86dd), 0));
-    assert.ok(b.carries(packet(TAGGED), 0));
-    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x0806), 0), 'ARP');
-    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x0064), 0), '802.3 length field');
-    assert.ok(!b.carries(withType(TAGGED, 16, 0x0806), 0), 'tagged ARP');
-    assert.ok(!b.carries(withType(UNTAGGED, 12, 0x88a8), 0), 'QinQ outer tag');
+    assert.equal(b.add(packet(UNTAGGED), 0, DIR_NONE), ADDED);
+    assert.equal(b.add(withType(UNTAGGED, 12, 0x86dd), 0, DIR_NONE), ADDED);
+    assert.equal(b.add(packet(TAGGED), 0, DIR_NONE), ADDED);
+    const size = b.byteLength;
+    assert.equal(b.add(withType(UNTAGGED, 12, 0x0806), 0, DIR_NONE), NOT_IP, 'ARP');
+    assert.equal(b.add(withType(UNTAGGED, 12, 0x0064), 0, DIR_NONE), NOT_IP, '802.3 length field');
+    assert.equal(b.add(withType(TAGGED, 16, 0x0806), 0, DIR_NONE), NOT_IP, 'tagged ARP');
+    assert.equal(b.add(withType(UNTAGGED, 12, 0x88a8), 0, DIR_NONE), NOT_IP, 'QinQ outer tag');
+    assert.equal(b.count, 3);
+    assert.equal(b.byteLength, size);
+  });
+
+  it('add: frames too short for the label are TOO_SHORT; a frame 2 s after the first, or one that does not fit, is SEND_FIRST; each adds nothing', () => {
+    const b = new ZmqBatchBuilder(12, UUID, 24 + 2 * (18 + 64));
+    assert.equal(b.add(packet(UNTAGGED.subarray(0, 13)), 0, DIR_NONE), TOO_SHORT);
+    assert.equal(b.add(packet(TAGGED, 1, 0, 17), 0, DIR_NONE), TOO_SHORT);
+    assert.equal(b.count, 0);
+    const at = (sec: number) => packet(Buffer.concat([UNTAGGED, Buffer.alloc(60)]).subarray(0, 60), sec);
+    assert.equal(b.add(at(100), 0, DIR_NONE), ADDED);
+    assert.equal(b.add(at(102), 0, DIR_NONE), SEND_FIRST, 'rule 2: two seconds after the first');
+    assert.equal(b.add(at(101), 0, DIR_NONE), ADDED, 'the next second is the same batch');
+    assert.equal(b.add(at(101), 0, DIR_NONE), SEND_FIRST, 'rule 3: no room');
+    assert.equal(b.count, 2);
+    b.finish();
+    assert.equal(b.add(at(102), 0, DIR_NONE), ADDED, 'an empty batch takes any second');
   });
 
   it('frames too short for the label: canLabel false, append throws TruncatedError and adds nothing', () => {
@@ -254,22 +276,21 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
     assert.equal(decodeZmqBatch(msg).records.length, ZMQ_MAX_RECORDS);
   });
 
-  it('rule 2: a frame 2 seconds after the first one starts a new batch', () => {
+  it('rule 2: a frame 2 seconds after the first one starts a new batch (add says SEND_FIRST)', () => {
     const b = new ZmqBatchBuilder(12, UUID);
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 1_000_000), 0), 'an empty batch has no first second');
-    b.append(packet(UNTAGGED, 100), 0, DIR_NONE);
+    assert.equal(b.add(packet(UNTAGGED, 100), 0, DIR_NONE), ADDED, 'an empty batch takes any second');
     assert.equal(b.firstSecond, 100);
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 100), 0));
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 101), 0));
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 99), 0));
-    b.append(packet(UNTAGGED, 101), 0, DIR_NONE);
+    assert.equal(b.add(packet(UNTAGGED, 100), 0, DIR_NONE), ADDED);
+    assert.equal(b.add(packet(UNTAGGED, 99), 0, DIR_NONE), ADDED);
+    assert.equal(b.add(packet(UNTAGGED, 101), 0, DIR_NONE), ADDED);
     assert.equal(b.firstSecond, 100, 'the first record decides');
-    assert.ok(b.startsNewSecond(packet(UNTAGGED, 102), 0));
+    assert.equal(b.add(packet(UNTAGGED, 102), 0, DIR_NONE), SEND_FIRST);
+    assert.equal(b.count, 4);
     b.finish();
     assert.equal(b.firstSecond, 0);
-    b.append(packet(UNTAGGED, 102), 0, DIR_NONE);
+    assert.equal(b.add(packet(UNTAGGED, 102), 0, DIR_NONE), ADDED);
     assert.equal(b.firstSecond, 102);
-    assert.ok(!b.startsNewSecond(packet(UNTAGGED, 103), 0));
+    assert.equal(b.add(packet(UNTAGGED, 103), 0, DIR_NONE), ADDED);
   });
 
   it('finish() resets, never re-sends, and returns a copy', () => {
@@ -316,8 +337,7 @@ describe('ZmqBatchBuilder: frames inside a shared buffer', () => {
     const viaShared = new ZmqBatchBuilder(12, UUID);
     const viaSeparate = new ZmqBatchBuilder(12, UUID);
     for (let i = 0; i < frames.length; i++) {
-      assert.ok(viaShared.canLabel(inShared, i) && viaShared.carries(inShared, i) === viaSeparate.carries(separate, i), `frame ${i}`);
-      assert.ok(viaShared.fits(inShared, i) && !viaShared.startsNewSecond(inShared, i));
+      assert.ok(viaShared.canLabel(inShared, i) && viaShared.fits(inShared, i), `frame ${i}`);
       viaShared.append(inShared, i, i % 3);
       viaSeparate.append(separate, i, i % 3);
     }
@@ -330,16 +350,20 @@ describe('ZmqBatchBuilder: frames inside a shared buffer', () => {
     frames.slice(0, 3).forEach((f, i) => assert.ok(unlabelFrame(records[i]!.data).equals(f), `frame ${i}`));
   });
 
-  it('canLabel and carries read the frame at its offset', () => {
+  it('canLabel and add read the frame at its offset', () => {
     const b = new ZmqBatchBuilder(12, UUID);
     const shared = Buffer.concat([Buffer.from(TAGGED.subarray(0, 17)), ARP, UNTAGGED]);
     const batch = new PacketBatch(1);
     batch.add(shared, 17, ARP.length, ARP.length, 1, 0, LINKTYPE_ETHERNET);
     batch.add(shared, 17 + ARP.length, UNTAGGED.length, UNTAGGED.length, 1, 0, LINKTYPE_ETHERNET);
     batch.add(shared, 0, 17, 17, 1, 0, LINKTYPE_ETHERNET);
-    assert.ok(b.canLabel(batch, 0) && !b.carries(batch, 0), 'ARP after a tagged header');
-    assert.ok(b.canLabel(batch, 1) && b.carries(batch, 1), 'IPv4 after ARP');
+    assert.ok(b.canLabel(batch, 0));
+    assert.equal(b.add(batch, 0, DIR_NONE), NOT_IP, 'ARP after a tagged header');
+    assert.ok(b.canLabel(batch, 1));
+    assert.equal(b.add(batch, 1, DIR_NONE), ADDED, 'IPv4 after ARP');
     assert.ok(!b.canLabel(batch, 2), 'tagged and 17 bytes');
+    assert.equal(b.add(batch, 2, DIR_NONE), TOO_SHORT);
+    assert.ok(unlabelFrame(decodeZmqBatch(b.finish()).records[0]!.data).equals(UNTAGGED));
   });
 });
 

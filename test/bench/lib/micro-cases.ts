@@ -14,7 +14,7 @@ import { CaptureFileDecoder } from '../../../lib/proto/capture-file-decoder.js';
 import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../../../lib/proto/gre.js';
 import { PcapRecordEncoder } from '../../../lib/proto/pcap.js';
 import { VXLAN_HEADER_LEN, writeVxlanHeaderV1 } from '../../../lib/proto/vxlan.js';
-import { ZmqBatchBuilder } from '../../../lib/proto/zmq-batch.js';
+import { ADDED, SEND_FIRST, ZmqBatchBuilder } from '../../../lib/proto/zmq-batch.js';
 import { makeDirectionStage, parseDirExpression } from '../../../lib/stages/direction.js';
 import { sliceBatch } from '../../../lib/stages/slice.js';
 import { makeThrottleStage } from '../../../lib/stages/throttle.js';
@@ -261,13 +261,16 @@ export function microCases(n: number): Case[] {
     const b = new ZmqBatchBuilder(1, Buffer.alloc(16));
     list.push({
       id: 'zmq-build',
-      name: `ZmqBatchBuilder.append+finish, 1 MiB messages (batch ${n})`,
+      name: `ZmqBatchBuilder.add+finish, 1 MiB messages (batch ${n})`,
       packets: n,
       run: () => {
         for (let i = 0; i < batch.length; i++) {
-          if (!b.canLabel(batch, i) || !b.carries(batch, i)) throw new Error('zmq: frame refused');
-          if (b.count > 0 && (!b.fits(batch, i) || b.startsNewSecond(batch, i))) sink += b.finish().length;
-          b.append(batch, i, batch.direction[i]!);
+          let added = b.add(batch, i, batch.direction[i]!);
+          if (added === SEND_FIRST) {
+            sink += b.finish().length;
+            added = b.add(batch, i, batch.direction[i]!);
+          }
+          if (added !== ADDED) throw new Error('zmq: frame refused');
         }
       },
     });
