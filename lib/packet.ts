@@ -65,7 +65,10 @@ export class PacketBatch {
    * between two batches marks an interface flap exactly where it fell in the data; files stay 0.
    */
   generation = 0;
-  /** The buffer each frame's bytes lie in (usually one buffer repeated: the capture chunk). */
+  /**
+   * The buffer each frame's bytes lie in (usually one buffer repeated: the capture chunk). May be
+   * longer than `length`: the slots past it hold NO_DATA (see truncate).
+   */
   data: Buffer[] = [];
   /** Where the frame starts in data[i]. */
   offset!: Uint32Array;
@@ -166,11 +169,15 @@ export class PacketBatch {
     this.done();
   }
 
-  /** Keeps the first `n` packets. */
+  /**
+   * Keeps the first `n` packets. The slots past them let go of their buffers but stay: shortening
+   * `data` would shrink its backing store (emptying it, for truncate(0)), and a recycled batch
+   * would grow it again element by element on every reuse.
+   */
   truncate(n: number): void {
     if (n >= this.length) return;
+    this.data.fill(NO_DATA, n, this.length);
     this.length = n;
-    this.data.length = n;
   }
 
   /** Packets [start, end) as a new batch of the same format and generation; the frames' bytes are shared. */
@@ -233,6 +240,9 @@ export class PacketBatch {
     this.direction = new Int8Array(bytes, next(1), n);
   }
 }
+
+/** What a slot of PacketBatch.data past the batch's length holds: no buffer a kept batch would keep alive. */
+const NO_DATA = Buffer.alloc(0);
 
 /** Bytes of columns per packet: tsSec 8; offset, caplen, wirelen, tsNsec, l3Offset 4 each; linktype, VLAN ids, etherType 2 each; direction 1. */
 const BYTES_PER_PACKET = 8 + 5 * 4 + 4 * 2 + 1;

@@ -35,6 +35,11 @@ function distinct(k: number): TestPacket {
 }
 
 /** Every column of packet i, offset and buffer included. */
+/** Slots of b.data past the batch's length that still hold a buffer with bytes (truncate must let go of them). */
+function heldPastEnd(b: PacketBatch): number {
+  return b.data.slice(b.length).filter((d) => d.length > 0).length;
+}
+
 function row(b: PacketBatch, i: number): unknown[] {
   return [b.data[i], b.offset[i], b.caplen[i], b.wirelen[i], b.tsSec[i], b.tsNsec[i], b.linktype[i], b.direction[i], b.vlanOuter[i], b.vlanInner[i], b.l3Offset[i], b.etherType[i]];
 }
@@ -92,7 +97,7 @@ describe('PacketBatch', () => {
     const kept = Array.from({ length: 50 }, (_, k) => k).filter((k) => k % 3 === 1 || k === 0 || k === 49);
     assert.equal(removed, 50 - kept.length);
     assert.equal(b.length, kept.length);
-    assert.equal(b.data.length, kept.length, 'no buffer is held past the end');
+    assert.equal(heldPastEnd(b), 0, 'no buffer is held past the end');
     assert.deepEqual(packetsOf(b), kept.map(distinct));
     kept.forEach((k, i) => assert.equal(b.offset[i], 7 * k));
 
@@ -100,7 +105,7 @@ describe('PacketBatch', () => {
     assert.deepEqual(packetsOf(b), kept.map(distinct));
     assert.equal(b.retain(() => false), kept.length);
     assert.equal(b.length, 0);
-    assert.deepEqual(b.data, []);
+    assert.equal(heldPastEnd(b), 0);
     assert.equal(addDistinct(b, 5), 0, 'usable after emptying');
     assert.deepEqual(packetsOf(b), [distinct(5)]);
   });
@@ -113,11 +118,24 @@ describe('PacketBatch', () => {
     assert.equal(b.length, 10);
     b.truncate(4);
     assert.equal(b.length, 4);
-    assert.equal(b.data.length, 4);
+    assert.equal(heldPastEnd(b), 0);
     assert.deepEqual(packetsOf(b), [0, 1, 2, 3].map(distinct));
     assert.equal(b.bytes(), 3 + 4 + 5 + 6);
     b.truncate(0);
-    assert.deepEqual([b.length, b.bytes(), b.data.length], [0, 0, 0]);
+    assert.deepEqual([b.length, b.bytes(), heldPastEnd(b)], [0, 0, 0]);
+  });
+
+  it('truncate(0) keeps the slots of data, without their buffers: a recycled batch is refilled in place', () => {
+    const b = new PacketBatch(4);
+    for (let k = 0; k < 100; k++) addDistinct(b, k);
+    const data = b.data;
+    b.truncate(0);
+    assert.equal(data.length, 100, 'the slots stay');
+    assert.equal(heldPastEnd(b), 0);
+    for (let k = 0; k < 30; k++) addDistinct(b, k);
+    assert.equal(b.data, data);
+    assert.deepEqual(packetsOf(b), Array.from({ length: 30 }, (_, k) => distinct(k)));
+    assert.equal(heldPastEnd(b), 0);
   });
 
   it('slice: packets [start, end) in a new batch that shares the bytes but not the columns', () => {

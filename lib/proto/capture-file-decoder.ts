@@ -132,6 +132,8 @@ export class CaptureFileDecoder {
   private parse(buf: Buffer, pos: number, out: PacketBatch): number {
     const chunk = new Chunk(buf);
     for (;;) {
+      // Past the file header, classic pcap is records only: the record loop takes the rest of the chunk.
+      if (this.headerDone) return this.parseRecords(chunk, pos, buf.length, out);
       const avail = buf.length - pos;
       if (this._format === null) {
         if (avail < MAGIC_LEN) return pos;
@@ -143,10 +145,47 @@ export class CaptureFileDecoder {
         this.pendingNeed = len;
         return pos;
       }
-      this.decodeUnit(chunk, pos, out);
+      this.decodeUnit(chunk, pos, len, out);
+      pos += len;
+    }
+  }
+
+  /**
+   * Decodes the whole classic pcap records of `c` from `pos` to `end`; returns where the first
+   * incomplete one starts (its length in pendingNeed once its header is in). The one record reader,
+   * also of a record joined from pieces (decodeUnit): one loop with the header's settings in locals,
+   * since this is every packet of live capture and of most files.
+   */
+  private parseRecords(c: Chunk, pos: number, end: number, out: PacketBatch): number {
+    const { buf, view } = c;
+    const le = this.le;
+    const nanos = this._nanos;
+    const linktype = this._linktype;
+    const recordCap = this.recordCap;
+    while (end - pos >= RECORD_HEADER_LEN) {
+      const len = this.recordLength(view, pos);
+      if (end - pos < len) {
+        this.pendingNeed = len;
+        break;
+      }
+      let tsSec = view.getUint32(pos, le);
+      const frac = view.getUint32(pos + 4, le);
+      const incl = len - RECORD_HEADER_LEN;
+      // libpcap hands over a wire length below the captured one as given; we raise it to the captured
+      // length (the wire carried at least those bytes), so that no sink or receiver (zmqdump refuses
+      // such a packet) sees an impossible frame.
+      const orig = view.getUint32(pos + 12, le);
+      let tsNsec = nanos ? frac : frac * 1000;
+      if (tsNsec >= 1e9) {
+        // Sloppy writers leave a fraction of a whole second or more; carry it like gopacket's time.Unix.
+        tsSec += Math.floor(tsNsec / 1e9);
+        tsNsec %= 1e9;
+      }
+      out.add(buf, pos + RECORD_HEADER_LEN, incl > recordCap ? recordCap : incl, orig < incl ? incl : orig, tsSec, tsNsec, linktype);
       this.consumed += len;
       pos += len;
     }
+    return pos;
   }
 
   /** Adds `chunk` to the pending unit; decodes it once complete and returns how much of `chunk` it took, else -1. */
@@ -169,8 +208,7 @@ export class CaptureFileDecoder {
     this.pending = [];
     this.pendingLen = 0;
     this.pendingNeed = 0;
-    this.decodeUnit(new Chunk(unit), 0, out);
-    this.consumed += need;
+    this.decodeUnit(new Chunk(unit), 0, need, out);
     return used;
   }
 
@@ -215,11 +253,15 @@ export class CaptureFileDecoder {
   /** Total length of the unit at `pos` (headLen() bytes available); throws CorruptError on an impossible one. */
   private unitLength(c: Chunk, pos: number): number {
     if (this._format === 'pcapng') return this.ng!.blockLength(c.buf, pos, this.consumed);
-    if (!this.headerDone) return FILE_HEADER_LEN;
-    const incl = c.view.getUint32(pos + 8, this.le);
+    return this.headerDone ? this.recordLength(c.view, pos) : FILE_HEADER_LEN;
+  }
+
+  /** Total length of the classic pcap record at `pos` (its header available); throws CorruptError on an impossible one. */
+  private recordLength(view: DataView, pos: number): number {
+    const incl = view.getUint32(pos + 8, this.le);
     // As libpcap reads records (sf-pcap.c): longer than its limit for the link type is damage; a
     // captured length above the header's snaplen or above the original length is a sloppy writer
-    // (decodeUnit mends the packet), and the records after it must not be lost.
+    // (parseRecords mends the packet), and the records after it must not be lost.
     if (incl > this.maxCaplen) {
       throw new CorruptError(`pcap record captured length ${incl} exceeds limit ${this.maxCaplen}`, this.consumed);
     }
@@ -239,34 +281,20 @@ export class CaptureFileDecoder {
     this.recordCap = Math.min(this._snaplen, this.cap);
   }
 
-  /** Decodes the complete unit at `pos`. */
-  private decodeUnit(c: Chunk, pos: number, out: PacketBatch): void {
+  /** Decodes the complete unit of `len` bytes at `pos` and counts it consumed. */
+  private decodeUnit(c: Chunk, pos: number, len: number, out: PacketBatch): void {
     const buf = c.buf;
     if (this._format === 'pcapng') {
       const i = this.ng!.decodeBlock(buf, pos, out, this.consumed);
       if (i >= 0 && out.caplen[i]! > this.cap) out.caplen[i] = this.cap;
-      return;
-    }
-    if (!this.headerDone) {
+    } else if (!this.headerDone) {
       this.useHeader(decodeFileHeader(buf, pos));
+    } else {
+      // A record joined from the pieces a chunk boundary cut: the record loop reads it, and counts it.
+      this.parseRecords(c, pos, pos + len, out);
       return;
     }
-    const le = this.le;
-    const view = c.view;
-    let tsSec = view.getUint32(pos, le);
-    const frac = view.getUint32(pos + 4, le);
-    const incl = view.getUint32(pos + 8, le);
-    // libpcap hands over a wire length below the captured one as given; we raise it to the captured
-    // length (the wire carried at least those bytes), so that no sink or receiver (zmqdump refuses
-    // such a packet) sees an impossible frame.
-    const orig = view.getUint32(pos + 12, le);
-    let tsNsec = this._nanos ? frac : frac * 1000;
-    if (tsNsec >= 1e9) {
-      // Sloppy writers leave a fraction of a whole second or more; carry it like gopacket's time.Unix.
-      tsSec += Math.floor(tsNsec / 1e9);
-      tsNsec %= 1e9;
-    }
-    out.add(buf, pos + RECORD_HEADER_LEN, incl > this.recordCap ? this.recordCap : incl, orig < incl ? incl : orig, tsSec, tsNsec, this._linktype);
+    this.consumed += len;
   }
 }
 

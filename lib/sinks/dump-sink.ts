@@ -64,8 +64,6 @@ export class DumpSink extends Writable {
   private nextLinkCheck = 0;
   /** Directories open() created: a channel that ends without writing a file leaves none behind. */
   private readonly createdDirs: string[] = [];
-  /** Their record bytes. */
-  private pendingBytes = 0;
 
   constructor(private readonly opts: DumpOptions, private readonly sourceName: string, private readonly log: Logger) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
@@ -127,32 +125,42 @@ export class DumpSink extends Writable {
       this.useFormat(batch);
     }
     const { linktype, tsSec, caplen } = batch;
-    // Packets from..i-1 go to the current file, written in one go when the file changes or the batch ends.
+    // What the loop reads of the sink, in locals: only the awaits (flush, finishFile) change them, and each is read again after.
+    const fileLinktype = this.linktype;
+    const headerLen = this.header!.length;
+    const maxFileBytes = this.maxFileBytes;
+    let periodEnd = this.periodEnd;
+    // Packets from..i-1 go to the current file, written in one go when the file changes or the batch ends;
+    // `size`: the current file's bytes with their records.
     let from = 0;
-    for (let i = 0; i < batch.length; i++) {
-      if (linktype[i] !== this.linktype) {
+    let size = this.file?.bytes ?? headerLen;
+    for (let i = 0, n = batch.length; i < n; i++) {
+      if (linktype[i] !== fileLinktype) {
         // A pcap file has one link type; a frame of another cannot be recorded in it.
         await this.flush(batch, from, i);
         from = i + 1;
+        size = this.file?.bytes ?? headerLen;
         this.counters.drop('link type differs from the dump file', 1);
         continue;
       }
       const sec = tsSec[i]!;
-      if (sec >= this.periodEnd) {
+      if (sec >= periodEnd) {
         await this.flush(batch, from, i);
         from = i;
         await this.finishFile();
         this.setPeriod(sec);
+        periodEnd = this.periodEnd;
+        size = headerLen;
       }
       const len = RECORD_HEADER_LEN + caplen[i]!;
-      const size = (this.file?.bytes ?? this.header!.length) + this.pendingBytes;
       // Never split a record; one larger than the limit goes alone into a file of its own.
-      if (size + len > this.maxFileBytes && size > this.header!.length) {
+      if (size + len > maxFileBytes && size > headerLen) {
         await this.flush(batch, from, i);
         from = i;
         await this.finishFile();
+        size = headerLen;
       }
-      this.pendingBytes += len;
+      size += len;
     }
     await this.flush(batch, from, batch.length);
   }
@@ -179,7 +187,6 @@ export class DumpSink extends Writable {
   /** Writes packets start..end-1 of `batch` to the current file (opened if need be). */
   private async flush(batch: Batch, start: number, end: number): Promise<void> {
     const n = end - start;
-    this.pendingBytes = 0;
     if (n <= 0) return;
     try {
       if (this.file && Date.now() >= this.nextLinkCheck) await this.checkLinked();

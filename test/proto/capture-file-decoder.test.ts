@@ -365,6 +365,25 @@ describe('CaptureFileDecoder fields', () => {
     assert.deepEqual([dec.nanos, dec.snaplen, dec.linktype], [true, 262144, 113]);
   });
 
+  it('every byte order and resolution: the same packets with all records in one chunk as cut anywhere, with a sloppy record among them', () => {
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      tsSec: 1_700_000_000 + i,
+      tsFrac: i * 24_999,
+      data: Buffer.alloc(1 + ((i * 37) % 90), i),
+      // Record 20: a wire length below the captured one (raised to it); record 30: above the snaplen of 64 (cut to it).
+      wirelen: i === 20 ? 1 : 100 + i,
+    }));
+    for (const nanos of [false, true]) {
+      const expected = records.map((r, i) => [r.tsSec, nanos ? r.tsFrac : r.tsFrac * 1000, Math.min(r.data.length, 64), i === 20 ? r.data.length : r.wirelen, 1, r.data.subarray(0, 64).toString('hex')]);
+      for (const littleEndian of [true, false]) {
+        const file = buildPcap({ nanos, littleEndian, snaplen: 64 }, records);
+        for (const chunk of [file.length, 1, 15, 16, 17, 100, 333]) {
+          assert.deepEqual(decodeIn(file, chunk).packets.map(seen), expected, `nanos ${nanos}, little-endian ${littleEndian}, chunk ${chunk}`);
+        }
+      }
+    }
+  });
+
   it('scales microseconds and carries a fraction of a second or more into the seconds', () => {
     const file = buildPcap({}, [
       { tsSec: 10, tsFrac: 999_999, data: Buffer.alloc(1) },

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FrameCopier, LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../../../lib/packet.js';
+import { capacityFor, FrameCopier, LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../../../lib/packet.js';
 import { CaptureFileDecoder } from '../../../lib/proto/capture-file-decoder.js';
 import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../../../lib/proto/gre.js';
 import { PcapRecordEncoder } from '../../../lib/proto/pcap.js';
@@ -149,6 +149,22 @@ export function microCases(n: number): Case[] {
       SMALL_FILE_PACKETS,
     ),
   );
+  {
+    // As LiveSource.decode: one wake-up's bare records into a batch given back (recycle) and reused.
+    const records = smallPcap(n).subarray(24);
+    const dec = CaptureFileDecoder.forRecords({ nanos: false, snaplen: 65535, linktype: LINKTYPE_ETHERNET });
+    const batch = new PacketBatch(capacityFor(records.length));
+    list.push({
+      id: 'decode-live',
+      name: `CaptureFileDecoder.forRecords into a recycled batch (batch ${n})`,
+      packets: n,
+      run: () => {
+        batch.truncate(0);
+        dec.push(records, batch);
+        sink += batch.caplen[n - 1]!;
+      },
+    });
+  }
 
   {
     const batch = smallBatch(n);
