@@ -1,0 +1,176 @@
+/*
+ * tx-paths: what each way of sending GRE costs the sender, measured alone (issue 14, goal 2:
+ * "measure what each alternative buys before committing to it"). Not part of the agent.
+ *
+ *   tx-paths MODE IFNAME SRC_IP DST_IP DST_MAC COUNT
+ *
+ * MODE
+ *   raw            what the agent does: a raw IPPROTO_GRE socket, sendmmsg of 1024 datagrams
+ *                  (GRE header + inner frame); the kernel routes, builds the IP header, runs
+ *                  netfilter OUTPUT/POSTROUTING and the qdisc.
+ *   packet         AF_PACKET socket on IFNAME, sendmmsg of 1024 whole frames whose Ethernet, IPv4
+ *                  (checksum per packet) and GRE headers we build: no routing, no netfilter, no IP
+ *                  output; the qdisc still runs.
+ *   packet-bypass  the same with PACKET_QDISC_BYPASS: the frame goes to the driver directly.
+ *
+ * Each sends COUNT GRE packets (key 1, transparent Ethernet bridging) carrying a 64-byte inner
+ * frame, as fast as it can, and prints one JSON line: packets sent, wall seconds, CPU seconds of
+ * this process (user + system; on a veth this includes the receiving namespace's softirq work
+ * done in our context, as it does for the agent), packets/s and CPU microseconds per packet.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 1024
+#define INNER_LEN 64
+#define GRE_LEN 8
+#define IP_LEN 20
+#define ETH_LEN 14
+#define FRAME_LEN (ETH_LEN + IP_LEN + GRE_LEN + INNER_LEN)
+
+static double now(clockid_t clock) {
+  struct timespec t;
+  clock_gettime(clock, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double cpu_seconds(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
+
+static uint16_t ip_checksum(const uint8_t *h) {
+  uint32_t sum = 0;
+  for (int i = 0; i < IP_LEN; i += 2) sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+static void gre_header(uint8_t *g) {
+  g[0] = 0x20; /* key present */
+  g[1] = 0x00;
+  g[2] = 0x65; /* 0x6558: transparent Ethernet bridging */
+  g[3] = 0x58;
+  g[4] = g[5] = g[6] = 0;
+  g[7] = 1; /* key 1 */
+}
+
+static void inner_frame(uint8_t *f, uint32_t n) {
+  memset(f, 0, INNER_LEN);
+  f[12] = 0x08; /* IPv4 EtherType; the rest is filler with a sequence number */
+  memcpy(f + 20, &n, sizeof n);
+}
+
+static int fail(const char *what) {
+  fprintf(stderr, "tx-paths: %s: %s\n", what, strerror(errno));
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 7) {
+    fprintf(stderr, "usage: tx-paths raw|packet|packet-bypass IFNAME SRC_IP DST_IP DST_MAC COUNT\n");
+    return 2;
+  }
+  const char *mode = argv[1];
+  int packet = strncmp(mode, "packet", 6) == 0;
+  int bypass = strcmp(mode, "packet-bypass") == 0;
+  if (!packet && strcmp(mode, "raw") != 0) {
+    fprintf(stderr, "tx-paths: unknown mode %s\n", mode);
+    return 2;
+  }
+  unsigned ifindex = if_nametoindex(argv[2]);
+  struct in_addr src, dst;
+  unsigned mac[6];
+  long count = atol(argv[6]);
+  if (ifindex == 0 || inet_pton(AF_INET, argv[3], &src) != 1 || inet_pton(AF_INET, argv[4], &dst) != 1 ||
+      sscanf(argv[5], "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) != 6 || count <= 0) {
+    fprintf(stderr, "tx-paths: bad interface, address, MAC or count\n");
+    return 2;
+  }
+
+  int fd = packet ? socket(AF_PACKET, SOCK_RAW, 0) : socket(AF_INET, SOCK_RAW, IPPROTO_GRE);
+  if (fd < 0) return fail("socket");
+  int one = 1;
+  if (bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0) return fail("PACKET_QDISC_BYPASS");
+
+  static uint8_t frames[BATCH][FRAME_LEN];
+  static struct mmsghdr msgs[BATCH];
+  static struct iovec iov[BATCH];
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = dst};
+  struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = (int)ifindex, .sll_halen = 6};
+  for (int i = 0; i < 6; i++) ll.sll_addr[i] = (uint8_t)mac[i];
+  size_t head = packet ? ETH_LEN + IP_LEN : 0;
+  for (int i = 0; i < BATCH; i++) {
+    uint8_t *f = frames[i];
+    if (packet) {
+      for (int k = 0; k < 6; k++) f[k] = (uint8_t)mac[k];
+      memset(f + 6, 0x02, 6); /* source MAC: any locally administered one, the receiver does not check */
+      f[12] = 0x08;
+      f[13] = 0x00;
+      uint8_t *ip = f + ETH_LEN;
+      memset(ip, 0, IP_LEN);
+      ip[0] = 0x45;
+      uint16_t total = htons(IP_LEN + GRE_LEN + INNER_LEN);
+      memcpy(ip + 2, &total, 2);
+      ip[8] = 64; /* TTL */
+      ip[9] = IPPROTO_GRE;
+      memcpy(ip + 12, &src, 4);
+      memcpy(ip + 16, &dst, 4);
+    }
+    gre_header(f + head);
+    iov[i].iov_base = f;
+    iov[i].iov_len = head + GRE_LEN + INNER_LEN;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = packet ? (void *)&ll : (void *)&to;
+    msgs[i].msg_hdr.msg_namelen = packet ? sizeof ll : sizeof to;
+  }
+
+  double wall0 = now(CLOCK_MONOTONIC), cpu0 = cpu_seconds();
+  long sent = 0, again = 0;
+  uint16_t id = 0;
+  while (sent < count) {
+    int n = count - sent < BATCH ? (int)(count - sent) : BATCH;
+    /* Per packet what a sender must do anyway: the inner frame, and for AF_PACKET the IP id and checksum. */
+    for (int i = 0; i < n; i++) {
+      uint8_t *f = frames[i];
+      inner_frame(f + head + GRE_LEN, (uint32_t)(sent + i));
+      if (packet) {
+        uint8_t *ip = f + ETH_LEN;
+        uint16_t nid = htons(id++);
+        memcpy(ip + 4, &nid, 2);
+        ip[10] = ip[11] = 0;
+        uint16_t sum = htons(ip_checksum(ip));
+        memcpy(ip + 10, &sum, 2);
+      }
+    }
+    int r = sendmmsg(fd, msgs, (unsigned)n, 0);
+    if (r < 0) {
+      if (errno == ENOBUFS || errno == EAGAIN) {
+        again++;
+        continue;
+      }
+      return fail("sendmmsg");
+    }
+    sent += r;
+  }
+  double wall = now(CLOCK_MONOTONIC) - wall0, cpu = cpu_seconds() - cpu0;
+  printf("{\"mode\":\"%s\",\"sent\":%ld,\"retries\":%ld,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"pps\":%.0f,\"cpu_us_per_pkt\":%.3f}\n", mode, sent, again, wall,
+         cpu, (double)sent / wall, cpu * 1e6 / (double)sent);
+  close(fd);
+  return 0;
+}
