@@ -29,6 +29,7 @@ import { microCases, referenceCase, type Case } from './micro-cases.js';
 export const CHECKED_CASES = [
   'decode-xml',
   'decode-small64',
+  'decode-live',
   'pcap-encode',
   'pcap-encode-headers',
   'gre-encode',
