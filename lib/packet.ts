@@ -32,7 +32,7 @@ export interface CaptureFormat {
 /** The format of batches no source stamped (tools, tests): microseconds, whole frames. */
 export const UNKNOWN_FORMAT: CaptureFormat = Object.freeze({ nanos: false, snaplen: 0 });
 
-/** What gets a batch back once its consumers are done with it (PacketBatch.done): a live source, to capture into its buffer again. */
+/** What gets a batch back once its consumers are done with it (PacketBatch.done): the live or file source that made it, to fill its buffer again. */
 export interface BatchOwner {
   recycle(batch: PacketBatch): void;
 }

@@ -141,9 +141,7 @@ export class ZmqBatchBuilder {
    * under 18 (where the reference underflows). The sink drops and counts them.
    */
   canLabel(b: PacketBatch, i: number): boolean {
-    const caplen = b.caplen[i]!;
-    if (caplen < ETHERNET_HEADER_LEN) return false;
-    return caplen >= labelAt(b.data[i]!, b.offset[i]!) + 2;
+    return labelPlace(b, i) >= 0;
   }
 
   /** Rules 1 and 3: room for one more record of this size. */
@@ -165,16 +163,15 @@ export class ZmqBatchBuilder {
    * an empty batch (only a test's small `maxBytes` allows one).
    */
   add(b: PacketBatch, i: number, direction: number): AddResult {
-    const caplen = b.caplen[i]!;
-    if (caplen < ETHERNET_HEADER_LEN) return TOO_SHORT;
+    const typeAt = labelPlace(b, i);
+    if (typeAt < 0) return TOO_SHORT;
     const d = b.data[i]!;
-    const from = b.offset[i]!;
-    const typeAt = labelAt(d, from);
-    if (caplen < typeAt + 2) return TOO_SHORT;
-    const type = (d[from + typeAt]! << 8) | d[from + typeAt + 1]!;
+    const at = b.offset[i]! + typeAt;
+    const type = (d[at]! << 8) | d[at + 1]!;
     if (type !== ETHERTYPE_IPV4 && type !== ETHERTYPE_IPV6) return NOT_IP;
-    if (this.records > 0 && (!this.fits(b, i) || b.tsSec[i]! > this.first + MAX_SECONDS_APART)) return SEND_FIRST;
-    if (!this.fits(b, i)) throw new RangeError('ZeroMQ batch is full: finish() it first');
+    const room = this.fits(b, i);
+    if (this.records > 0 && (!room || b.tsSec[i]! > this.first + MAX_SECONDS_APART)) return SEND_FIRST;
+    if (!room) throw new RangeError('ZeroMQ batch is full: finish() it first');
     this.write(b, i, direction, typeAt);
     return ADDED;
   }
@@ -185,13 +182,14 @@ export class ZmqBatchBuilder {
    * Throws TruncatedError when !canLabel(b, i), RangeError when !fits(b, i).
    */
   append(b: PacketBatch, i: number, direction: number): void {
-    const caplen = b.caplen[i]!;
-    if (!this.canLabel(b, i)) {
+    const typeAt = labelPlace(b, i);
+    if (typeAt < 0) {
+      const caplen = b.caplen[i]!;
       const needed = caplen < ETHERNET_HEADER_LEN ? ETHERNET_HEADER_LEN : TAGGED_HEADER_LEN;
       throw new TruncatedError('frame for the MPLS label', 0, needed, caplen);
     }
     if (!this.fits(b, i)) throw new RangeError('ZeroMQ batch is full: finish() it first');
-    this.write(b, i, direction, labelAt(b.data[i]!, b.offset[i]!));
+    this.write(b, i, direction, typeAt);
   }
 
   /**
@@ -263,6 +261,14 @@ export class ZmqBatchBuilder {
 function labelAt(d: Buffer, at = 0): number {
   const tagged = ((d[at + ETHERTYPE_OFFSET]! << 8) | d[at + ETHERTYPE_OFFSET + 1]!) === ETHERTYPE_VLAN;
   return tagged ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
+}
+
+/** Where the label goes in packet `i` of `b` (labelAt), or -1 when the frame is too short to carry it (canLabel). */
+function labelPlace(b: PacketBatch, i: number): number {
+  const caplen = b.caplen[i]!;
+  if (caplen < ETHERNET_HEADER_LEN) return -1;
+  const typeAt = labelAt(b.data[i]!, b.offset[i]!);
+  return caplen >= typeAt + 2 ? typeAt : -1;
 }
 
 /** N: the 16-bit record length, so caplen is capped first. */
