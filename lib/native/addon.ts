@@ -3,8 +3,9 @@
  * libpcap in libpcap/, compiled by the package's install script unless a
  * prebuilt addon in prebuilds/ loads; see binding.gyp): live capture
  * (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), other network
- * namespaces (netns.c) and CPU pinning (affinity.c). Loaded on
- * first use only: reading files and writing dumps need no native code.
+ * namespaces (netns.c), CPU pinning (affinity.c) and ZeroMQ records
+ * (zmq_records.c). Loaded on first use only: reading files and writing dumps
+ * need no native code.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -122,6 +123,28 @@ export interface PacketIoAddon {
 
   /** pcap_lib_version() of the libpcap compiled into the addon: "libpcap version 1.10.3 (with TPACKET_V3)". */
   libVersion(): string;
+
+  /**
+   * ZeroMQ batch records of packets [start, end) of a PacketBatch's columns, whose frames all lie in
+   * `data`, appended to `out` (lib/native/zmq_records.c; ZmqBatchBuilder is the caller, which knows
+   * the rules). `state`: bytes used, records, first second (read and updated), frames too short and
+   * frames not IP (added to). Returns the first index not taken because the message must be sent
+   * first, or `end`. RANGE for a frame outside `data`, columns shorter than `end`, or a bad state.
+   */
+  zmqAppend(
+    out: Buffer,
+    state: Float64Array,
+    entries: Uint32Array,
+    data: Buffer,
+    offset: Uint32Array,
+    caplen: Uint32Array,
+    wirelen: Uint32Array,
+    tsSec: Float64Array,
+    tsNsec: Uint32Array,
+    direction: Int8Array,
+    start: number,
+    end: number,
+  ): number;
 
   /**
    * Windows builds only (lib/native/adapters_win.c): what Npcap can open and what Windows shows,

@@ -19,6 +19,16 @@
  *   data, untagged frame:  MACs(12) | 88 47 | MPLS entry | frame[14..]
  *   data, 802.1Q frame:    MACs(12) | 81 00 | TCI | 88 47 | MPLS entry | frame[18..]
  *
+ * N is caplen + 4, caplen first capped at 65531 so that N fits its 16 bits
+ * (the reference's cap); the caplen field is not capped. Seconds and
+ * microseconds are the capture time, nanoseconds floored.
+ *
+ * A message is sent before a record would break one of the rules:
+ *   1. at most 65 535 records (the count field);
+ *   2. its records span at most two capture seconds: none more than 1 s
+ *      after the first record's second;
+ *   3. at most 1 MiB (ZMQ_MAX_BATCH_BYTES), header included.
+ *
  * Version 1 (legacy packet-agent 0.3.6, the only one recvzmq.py reads): an
  * 8-byte header (version, count, keybit) and records with the same 18-byte
  * layout carrying the original caplen and wire length, N = min(caplen, 65535),
@@ -27,7 +37,8 @@
  * unpacks (`>HIIII`: N, seconds, microseconds, caplen, wire length).
  */
 import { CorruptError, TruncatedError } from '../errors.js';
-import { FrameCopier, type PacketBatch } from '../packet.js';
+import { loadAddon, type PacketIoAddon } from '../native/addon.js';
+import type { PacketBatch } from '../packet.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, VLAN_TAG_LEN } from './ethernet.js';
 import { ETHERTYPE_MPLS, MPLS_ENTRY_LEN, mplsBottomOfStack, mplsEntry } from './mpls.js';
 
@@ -41,12 +52,8 @@ export const ZMQ_MAX_BATCH_BYTES = 1048576;
 export const ZMQ_MAX_RECORDS = 65535;
 export const UUID_LEN = 16;
 
-/** The reference's cap, so that N = caplen + 4 still fits the 16-bit length field. */
-const MAX_LABELLED_CAPLEN = 65531;
 const ETHERTYPE_OFFSET = 12;
 const TAGGED_HEADER_LEN = ETHERNET_HEADER_LEN + VLAN_TAG_LEN;
-/** Rule 2: a batch spans at most two capture seconds. */
-const MAX_SECONDS_APART = 1;
 
 /**
  * Where the builder gets its message buffers and how it hands one over
@@ -66,40 +73,40 @@ export const FRESH_BUFFERS: MessageBuffers = Object.freeze({
   lend: (buffer: Buffer, length: number) => buffer.subarray(0, length),
 });
 
-/** What add() did with a packet. */
-export const ADDED = 0;
-/** The batch must be sent first (rules 1-3): finish() it, then add the packet again. */
-export const SEND_FIRST = 1;
-/** Too short to carry the label (canLabel): dropped. */
-export const TOO_SHORT = 2;
-/** Neither IPv4 nor IPv6 after the MACs and at most one 802.1Q tag: dropped (see add). */
-export const NOT_IP = 3;
-export type AddResult = typeof ADDED | typeof SEND_FIRST | typeof TOO_SHORT | typeof NOT_IP;
+/** The builder's state, shared with the addon's zmqAppend (lib/native/zmq_records.c): one array, no call per field. */
+const STATE_POS = 0;
+const STATE_RECORDS = 1;
+const STATE_FIRST_SECOND = 2;
+const STATE_TOO_SHORT = 3;
+const STATE_NOT_IP = 4;
+const STATE_LEN = 5;
+/** Direction codes as the label carries them: 4 bits (mplsEntry). */
+const DIRECTION_CODES = 16;
 
 /**
  * Builds batch messages for one remote in a buffer of `maxBytes` (from `buffers`).
  * The sink drives the flush rules:
  *
- *   r = b.add(p, direction); if (r === SEND_FIRST) { send(b.finish()); r = b.add(p, direction) }
- *   r is TOO_SHORT or NOT_IP → drop and count
+ *   i = 0; while ((i = b.add(batch, i)) < batch.length) send(b.finish())
+ *   then count b.tooShort and b.notIp as dropped, and clearDrops()
  *   on a quiet link: if (b.count > 0 && b.firstSecond < nowSec - 1) send(b.finish())
  *
- * With the default 1 MiB, rule 1 (65 535 records) cannot trigger before
- * rule 3 (a record is at least 36 bytes); it stays to protect the 16-bit
+ * The records are written by the addon (zmqAppend in lib/native/zmq_records.c), a run of packets
+ * per call, from the batch's columns: the rules and the layout above are the same in both places,
+ * and the tests of this module check the bytes. With the default 1 MiB, rule 1 (65 535 records)
+ * cannot trigger before rule 3 (a record is at least 36 bytes); it stays to protect the 16-bit
  * count. `maxBytes` exists so that tests can reach it; senders keep the default.
  */
 export class ZmqBatchBuilder {
   private buf!: Buffer;
-  /** Big-endian fields through a DataView: Buffer.writeUInt32BE's argument checks cost more than the frame copy. */
-  private view!: DataView;
-  private readonly copier: FrameCopier;
   private readonly keybit: number;
   private readonly uuid: Buffer;
   private readonly maxBytes: number;
   private readonly buffers: MessageBuffers;
-  private records = 0;
-  private pos = ZMQ_BATCH_HEADER_LEN;
-  private first = 0;
+  private readonly state = new Float64Array(STATE_LEN);
+  /** The MPLS entry of each direction code: the label's encoding stays in mpls.ts. */
+  private readonly entries = new Uint32Array(DIRECTION_CODES);
+  private readonly zmqAppend: PacketIoAddon['zmqAppend'];
 
   constructor(keybit: number, uuid: Buffer, maxBytes = ZMQ_MAX_BATCH_BYTES, buffers: MessageBuffers = FRESH_BUFFERS) {
     if (uuid.length !== UUID_LEN) throw new RangeError(`agent UUID must be ${UUID_LEN} bytes, got ${uuid.length}`);
@@ -107,122 +114,90 @@ export class ZmqBatchBuilder {
     this.uuid = Buffer.from(uuid);
     this.maxBytes = maxBytes;
     this.buffers = buffers;
-    this.copier = new FrameCopier(this.newBuffer());
+    for (let code = 0; code < DIRECTION_CODES; code++) this.entries[code] = mplsEntry(code, keybit);
+    this.zmqAppend = loadAddon().zmqAppend;
+    this.newBuffer();
+    this.empty();
   }
 
   /** A message buffer with the batch header's fixed fields, made the one records go to. */
-  private newBuffer(): Buffer {
+  private newBuffer(): void {
     const b = this.buffers.take(this.maxBytes);
     b.writeUInt16BE(ZMQ_BATCH_VERSION, 0);
     b.writeUInt16BE(0, 2);
     b.writeUInt32BE(this.keybit >>> 0, 4);
     this.uuid.copy(b, 8);
     this.buf = b;
-    this.view = new DataView(b.buffer, b.byteOffset, b.length);
-    return b;
+  }
+
+  private empty(): void {
+    this.state[STATE_POS] = ZMQ_BATCH_HEADER_LEN;
+    this.state[STATE_RECORDS] = 0;
+    this.state[STATE_FIRST_SECOND] = 0;
   }
 
   get count(): number {
-    return this.records;
+    return this.state[STATE_RECORDS]!;
   }
 
   /** Size of the message finish() would return now, header included. */
   get byteLength(): number {
-    return this.pos;
+    return this.state[STATE_POS]!;
   }
 
   /** Capture second of the batch's first record; 0 while empty. */
   get firstSecond(): number {
-    return this.first;
+    return this.count > 0 ? this.state[STATE_FIRST_SECOND]! : 0;
   }
 
   /**
-   * Frames too short to carry the label: under 14 bytes, or 802.1Q-tagged
-   * under 18 (where the reference underflows). The sink drops and counts them.
+   * Frames skipped since clearDrops() because they are too short to carry the label: under 14
+   * bytes, or 802.1Q-tagged under 18 (where the reference underflows).
    */
-  canLabel(b: PacketBatch, i: number): boolean {
-    return labelPlace(b, i) >= 0;
-  }
-
-  /** Rules 1 and 3: room for one more record of this size. */
-  fits(b: PacketBatch, i: number): boolean {
-    return this.records < ZMQ_MAX_RECORDS && this.pos + ZMQ_RECORD_HEADER_LEN + labelledLength(b.caplen[i]!) <= this.buf.length;
+  get tooShort(): number {
+    return this.state[STATE_TOO_SHORT]!;
   }
 
   /**
-   * The sink's one call per packet: appends packet `i` of `b` as a record
-   * (append) if it can be labelled and carried and the batch has room
-   * under rules 1-3; else says why not, and adds nothing. The label's place
-   * is found once.
-   *
-   * The label takes the EtherType's place and receivers restore it from the
-   * payload's first nibble, so only IPv4 and IPv6 frames (untagged or with one
-   * 802.1Q tag) arrive as they were sent: the others (ARP, 802.3, QinQ ...)
-   * are NOT_IP, for the sink to drop and count instead of sending frames no
-   * receiver can restore. Throws RangeError for a frame that does not fit even
-   * an empty batch (only a test's small `maxBytes` allows one).
+   * Frames skipped since clearDrops() because they are neither IPv4 nor IPv6 after the MACs and at
+   * most one 802.1Q tag. The label takes the EtherType's place and receivers restore it from the
+   * payload's first nibble, so only those frames arrive as they were sent; the others (ARP, 802.3,
+   * QinQ ...) are for the sink to drop and count instead of sending frames no receiver can restore.
    */
-  add(b: PacketBatch, i: number, direction: number): AddResult {
-    const typeAt = labelPlace(b, i);
-    if (typeAt < 0) return TOO_SHORT;
-    const d = b.data[i]!;
-    const at = b.offset[i]! + typeAt;
-    const type = (d[at]! << 8) | d[at + 1]!;
-    if (type !== ETHERTYPE_IPV4 && type !== ETHERTYPE_IPV6) return NOT_IP;
-    const room = this.fits(b, i);
-    if (this.records > 0 && (!room || b.tsSec[i]! > this.first + MAX_SECONDS_APART)) return SEND_FIRST;
-    if (!room) throw new RangeError('ZeroMQ batch is full: finish() it first');
-    this.write(b, i, direction, typeAt);
-    return ADDED;
+  get notIp(): number {
+    return this.state[STATE_NOT_IP]!;
+  }
+
+  clearDrops(): void {
+    this.state[STATE_TOO_SHORT] = 0;
+    this.state[STATE_NOT_IP] = 0;
   }
 
   /**
-   * Appends packet `i` of `b` as one record, whatever its EtherType and
-   * second (add() is the sink's call, with every rule).
-   * Throws TruncatedError when !canLabel(b, i), RangeError when !fits(b, i).
+   * The sink's one call per batch: appends packets `start`.. of `b` as records (each labelled in a
+   * copy: the packet's bytes are never written, unlike the reference's in-place relabelling that
+   * corrupts dumps) while rules 1-3 allow, skipping and counting those that cannot be carried
+   * (tooShort, notIp). Returns the index of the first packet not taken, because the message must be
+   * sent first: finish() it and call again from there; or b.length. Throws RangeError for a frame
+   * that does not fit even an empty message (only a test's small `maxBytes` allows one).
    */
-  append(b: PacketBatch, i: number, direction: number): void {
-    const typeAt = labelPlace(b, i);
-    if (typeAt < 0) {
-      const caplen = b.caplen[i]!;
-      const needed = caplen < ETHERNET_HEADER_LEN ? ETHERNET_HEADER_LEN : TAGGED_HEADER_LEN;
-      throw new TruncatedError('frame for the MPLS label', 0, needed, caplen);
+  add(b: PacketBatch, start = 0): number {
+    const data = b.data;
+    const n = b.length;
+    let i = start;
+    while (i < n) {
+      // One call per run of frames in one buffer: a batch is usually one run (its capture chunk).
+      const d = data[i]!;
+      let end = i + 1;
+      while (end < n && data[end] === d) end++;
+      const stop = this.zmqAppend(this.buf, this.state, this.entries, d, b.offset, b.caplen, b.wirelen, b.tsSec, b.tsNsec, b.direction, i, end);
+      if (stop < end) {
+        if (this.count === 0) throw new RangeError(`a frame of ${b.caplen[stop]} bytes does not fit an empty ZeroMQ batch of ${this.maxBytes}`);
+        return stop;
+      }
+      i = end;
     }
-    if (!this.fits(b, i)) throw new RangeError('ZeroMQ batch is full: finish() it first');
-    this.write(b, i, direction, typeAt);
-  }
-
-  /**
-   * Writes the record of packet `i`, labelling a copy of the frame whose
-   * EtherType is at `typeAt`; the packet's bytes are never written (the
-   * reference's in-place relabelling corrupts dumps).
-   */
-  private write(b: PacketBatch, i: number, direction: number, typeAt: number): void {
-    const caplen = b.caplen[i]!;
-    const v = this.view;
-    const d = b.data[i]!;
-    const from = b.offset[i]!;
-    const tsSec = b.tsSec[i]!;
-    const n = labelledLength(caplen);
-    const frameEnd = n - MPLS_ENTRY_LEN;
-    let at = this.pos;
-    if (this.records === 0) this.first = tsSec;
-
-    v.setUint16(at, n);
-    v.setUint32(at + 2, tsSec >>> 0);
-    v.setUint32(at + 6, Math.floor(b.tsNsec[i]! / 1000));
-    v.setUint32(at + 10, (caplen + MPLS_ENTRY_LEN) >>> 0);
-    v.setUint32(at + 14, (b.wirelen[i]! + MPLS_ENTRY_LEN) >>> 0);
-    at += ZMQ_RECORD_HEADER_LEN;
-
-    // MACs (and the 802.1Q tag), then the label in the EtherType's place, then the rest of the frame.
-    this.copier.copy(d, from, at, typeAt);
-    this.copier.copy(d, from + typeAt + 2, at + typeAt + 2 + MPLS_ENTRY_LEN, frameEnd - typeAt - 2);
-    v.setUint16(at + typeAt, ETHERTYPE_MPLS);
-    v.setUint32(at + typeAt + 2, mplsEntry(direction, this.keybit));
-
-    this.pos = at + n;
-    this.records++;
+    return n;
   }
 
   /**
@@ -234,46 +209,31 @@ export class ZmqBatchBuilder {
    * A sink should not send an empty batch (count 0).
    */
   finish(): Buffer {
-    this.buf.writeUInt16BE(this.records, 2);
+    const length = this.byteLength;
+    this.buf.writeUInt16BE(this.count, 2);
     let message: Buffer;
-    if (this.pos * 2 >= this.buf.length) {
-      message = this.buffers.lend(this.buf, this.pos);
-      this.copier.setOutput(this.newBuffer());
+    if (length * 2 >= this.buf.length) {
+      message = this.buffers.lend(this.buf, length);
+      this.newBuffer();
     } else {
-      message = FRESH_BUFFERS.take(this.pos);
-      this.buf.copy(message, 0, 0, this.pos);
+      message = FRESH_BUFFERS.take(length);
+      this.buf.copy(message, 0, 0, length);
     }
-    this.records = 0;
-    this.pos = ZMQ_BATCH_HEADER_LEN;
-    this.first = 0;
-    this.copier.release();
+    this.empty();
     return message;
   }
 }
 
 /**
- * Where the label goes in the frame at `d[at]`, from its start: the EtherType
- * field after the MACs, or after one 802.1Q tag (the only tag the reference
- * knows). Sender and receiver place it by this one rule; the link-layer
+ * Where the label goes in a labelled frame: the EtherType field after the
+ * MACs, or after one 802.1Q tag (the only tag the reference knows). The
+ * sender (zmq_records.c) places it by the same rule; the link-layer
  * decoder's walk over every tag (ethernet.ts) is not the wire format's.
  * Callers have checked that 14 bytes exist.
  */
-function labelAt(d: Buffer, at = 0): number {
-  const tagged = ((d[at + ETHERTYPE_OFFSET]! << 8) | d[at + ETHERTYPE_OFFSET + 1]!) === ETHERTYPE_VLAN;
+function labelAt(d: Buffer): number {
+  const tagged = ((d[ETHERTYPE_OFFSET]! << 8) | d[ETHERTYPE_OFFSET + 1]!) === ETHERTYPE_VLAN;
   return tagged ? TAGGED_HEADER_LEN - 2 : ETHERTYPE_OFFSET;
-}
-
-/** Where the label goes in packet `i` of `b` (labelAt), or -1 when the frame is too short to carry it (canLabel). */
-function labelPlace(b: PacketBatch, i: number): number {
-  const caplen = b.caplen[i]!;
-  if (caplen < ETHERNET_HEADER_LEN) return -1;
-  const typeAt = labelAt(b.data[i]!, b.offset[i]!);
-  return caplen >= typeAt + 2 ? typeAt : -1;
-}
-
-/** N: the 16-bit record length, so caplen is capped first. */
-function labelledLength(caplen: number): number {
-  return Math.min(caplen, MAX_LABELLED_CAPLEN) + MPLS_ENTRY_LEN;
 }
 
 export interface UuidResult {

@@ -24,7 +24,7 @@ import { Push } from 'zeromq';
 import { SinkCounters, type RemoteCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
-import { ADDED, SEND_FIRST, TOO_SHORT, ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../proto/zmq-batch.js';
+import { ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../proto/zmq-batch.js';
 import { readAgentUuid } from '../uuid-file.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
 import { MessagePool } from './zmq-message-pool.js';
@@ -234,21 +234,18 @@ export class ZmqSink extends Writable {
 
   private async appendBatch(batch: Batch): Promise<void> {
     const b = this.builder!;
-    const direction = batch.direction;
-    for (let i = 0; i < batch.length; i++) {
-      let added = b.add(batch, i, direction[i]!);
-      if (added === SEND_FIRST) {
-        await this.flush();
-        added = b.add(batch, i, direction[i]!);
-      }
-      if (added === ADDED) {
-        if (b.count === 1) this.batchStartedAt = Date.now();
-      } else if (added === TOO_SHORT) {
-        this.counters.drop('frame too short for the MPLS label', this.remotes.length);
-      } else {
-        this.counters.drop('not IPv4/IPv6 (the ZMQ format cannot restore its EtherType)', this.remotes.length);
-      }
+    let i = 0;
+    for (;;) {
+      const wasEmpty = b.count === 0;
+      i = b.add(batch, i);
+      if (wasEmpty && b.count > 0) this.batchStartedAt = Date.now();
+      if (i === batch.length) break;
+      await this.flush();
     }
+    // Each packet would have gone to every remote.
+    if (b.tooShort > 0) this.counters.drop('frame too short for the MPLS label', b.tooShort * this.remotes.length);
+    if (b.notIp > 0) this.counters.drop('not IPv4/IPv6 (the ZMQ format cannot restore its EtherType)', b.notIp * this.remotes.length);
+    b.clearDrops();
   }
 
   private async flushIfOlderThan(ms: number): Promise<void> {

@@ -72,7 +72,8 @@ it('the batch builder sends full messages over pooled buffers, and a given-back 
   /** A message of 400 IPv4 frames whose payload bytes are `tag` (over half the buffer: lent, not copied). */
   const build = (builder: ZmqBatchBuilder, tag: number): Buffer => {
     const batch = batchOf(Array.from({ length: 400 }, (_, i) => packet(1700000000, i, 1400, 1400, Buffer.from(frame).fill(tag, 14), 1)));
-    for (let i = 0; i < batch.length; i++) builder.append(batch, i, 1);
+    batch.direction.fill(1);
+    assert.equal(builder.add(batch), batch.length);
     return builder.finish();
   };
   /** Builds a message and drops it: only its memory is kept. */

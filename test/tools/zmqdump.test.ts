@@ -32,7 +32,7 @@ const ipv4 = (i: number): Frame => ({ tsSec: SAMPLE[i]!.tsSec, tsUsec: SAMPLE[i]
 function tagged(i: number): Frame {
   const f = SAMPLE[i]!.data;
   const data = Buffer.concat([f.subarray(0, 12), Buffer.from([0x81, 0x00, 0x00, 0x64]), f.subarray(12)]);
-  return { tsSec: 1700000000, tsUsec: 250_000, data };
+  return { tsSec: 1529488756, tsUsec: 250_000, data };
 }
 
 /** Ethernet + IPv6 header (UDP, 8 payload bytes) + payload, cut short of its wire length. */
@@ -43,14 +43,16 @@ function ipv6(): Frame {
     Buffer.alloc(32, 0xfe),
     Buffer.from('1f9012b500080000', 'hex'),
   ]);
-  return { tsSec: 1700000001, tsUsec: 999_999, data, wirelen: data.length + 100 };
+  return { tsSec: 1529488756, tsUsec: 999_999, data, wirelen: data.length + 100 };
 }
 
+/** One v2 message of `frames` (IP frames, within two capture seconds of the first: the builder's rules). */
 function v2Batch(frames: [Frame, number][]): Buffer {
   const b = new ZmqBatchBuilder(12, UUID);
-  for (const [f, direction] of frames) {
-    b.append(batchOf([packet(f.tsSec, f.tsUsec * 1000, f.data.length, f.wirelen ?? f.data.length, f.data, LINKTYPE_ETHERNET)]), 0, direction);
-  }
+  const batch = batchOf(frames.map(([f]) => packet(f.tsSec, f.tsUsec * 1000, f.data.length, f.wirelen ?? f.data.length, f.data, LINKTYPE_ETHERNET)));
+  frames.forEach(([, direction], i) => (batch.direction[i] = direction));
+  assert.equal(b.add(batch), frames.length);
+  assert.equal(b.count, frames.length, 'IP frames only: the builder carries no others');
   return b.finish();
 }
 
@@ -175,9 +177,20 @@ test('a non-IP frame keeps its label: it cannot be identified, so it is written 
   const out = output();
   const { child, port, done } = await startReceiver(t, 'zmqdump', ['-o', out]);
   const arp: Frame = { tsSec: 1700000002, tsUsec: 5, data: Buffer.concat([Buffer.from('ffffffffffff00112233445508060001', 'hex'), Buffer.alloc(44)]) };
-  const message = v2Batch([[arp, DIR_IN]]);
+  // As the reference sends it (our builder leaves non-IP frames out): the EtherType replaced by the label.
+  const labelled = Buffer.concat([arp.data.subarray(0, 12), Buffer.from('8847 8800c1ff', 'hex'), arp.data.subarray(14)]);
+  const header = Buffer.alloc(24 + 18);
+  header.writeUInt16BE(2, 0); // version
+  header.writeUInt16BE(1, 2); // one record
+  header.writeUInt32BE(12, 4); // keybit
+  UUID.copy(header, 8);
+  header.writeUInt16BE(labelled.length, 24); // N
+  header.writeUInt32BE(arp.tsSec, 26);
+  header.writeUInt32BE(arp.tsUsec, 30);
+  header.writeUInt32BE(labelled.length, 34); // caplen + 4
+  header.writeUInt32BE(labelled.length, 38); // wire length + 4
+  const message = Buffer.concat([header, labelled]);
   pusher(t, port).send(message);
-  const labelled = message.subarray(24 + 18);
   await waitForSize(out, 24 + 16 + labelled.length);
   child.kill('SIGTERM');
   const r = await done;
