@@ -34,12 +34,12 @@ function distinct(k: number): TestPacket {
   };
 }
 
-/** Every column of packet i, offset and buffer included. */
 /** Slots of b.data past the batch's length that still hold a buffer with bytes (truncate must let go of them). */
 function heldPastEnd(b: PacketBatch): number {
   return b.data.slice(b.length).filter((d) => d.length > 0).length;
 }
 
+/** Every column of packet i, offset and buffer included. */
 function row(b: PacketBatch, i: number): unknown[] {
   return [b.data[i], b.offset[i], b.caplen[i], b.wirelen[i], b.tsSec[i], b.tsNsec[i], b.linktype[i], b.direction[i], b.vlanOuter[i], b.vlanInner[i], b.l3Offset[i], b.etherType[i]];
 }
@@ -82,6 +82,39 @@ describe('PacketBatch', () => {
         assert.equal(b.offset[k], 7 * k);
       }
       assert.equal(b.bytes(), Array.from({ length: 200 }, (_, k) => k + 3).reduce((x, y) => x + y));
+    }
+  });
+
+  it('reserve keeps values written past the length; addDecoded makes them packets with add()\'s defaults, in a fresh or a recycled batch', () => {
+    for (const recycled of [false, true]) {
+      const b = new PacketBatch(2);
+      if (recycled) {
+        // Slots of data past the length already exist: a batch given back and emptied.
+        for (let k = 0; k < 40; k++) addDistinct(b, k);
+        b.direction.fill(DIR_OUT);
+        b.truncate(0);
+      }
+      addDistinct(b, 0);
+      const other = Buffer.alloc(10);
+      for (let i = 1; i <= 20; i++) {
+        b.reserve(i + 1);
+        // Written as a decoder writes them: straight into the columns, read again after reserve.
+        b.offset[i] = i;
+        b.caplen[i] = 2;
+        b.wirelen[i] = 60 + i;
+        b.tsSec[i] = 1_700_000_000 + i;
+        b.tsNsec[i] = i * 1000;
+      }
+      assert.ok(b.capacity >= 21);
+      b.addDecoded(21, other, LINKTYPE_LINUX_SLL2);
+      assert.equal(b.length, 21);
+      assert.deepEqual(packetsOf(b).slice(0, 1), [distinct(0)], 'the packet before is kept');
+      for (let i = 1; i <= 20; i++) {
+        assert.deepEqual(row(b, i), [other, i, 2, 60 + i, 1_700_000_000 + i, i * 1000, LINKTYPE_LINUX_SLL2, DIR_NONE, -1, -1, -1, 0], `packet ${i}`);
+      }
+      b.addDecoded(21, SHARED, LINKTYPE_ETHERNET);
+      assert.equal(b.length, 21, 'an empty run adds nothing');
+      assert.equal(heldPastEnd(b), 0, recycled ? 'no buffer held past the end' : 'fresh');
     }
   });
 

@@ -160,30 +160,48 @@ export class CaptureFileDecoder {
     const { buf, view } = c;
     const le = this.le;
     const nanos = this._nanos;
-    const linktype = this._linktype;
     const recordCap = this.recordCap;
-    while (end - pos >= RECORD_HEADER_LEN) {
-      const len = this.recordLength(view, pos);
-      if (end - pos < len) {
-        this.pendingNeed = len;
-        break;
+    // The fields go straight into the columns; addDecoded then fills the rest for the whole run.
+    let i = out.length;
+    let { offset, caplen, wirelen, tsSec: seconds, tsNsec: nanoseconds } = out;
+    let consumed = 0;
+    try {
+      while (end - pos >= RECORD_HEADER_LEN) {
+        const len = this.recordLength(view, pos, this.consumed + consumed);
+        if (end - pos < len) {
+          this.pendingNeed = len;
+          break;
+        }
+        if (i === offset.length) {
+          out.reserve(i + 1);
+          ({ offset, caplen, wirelen, tsSec: seconds, tsNsec: nanoseconds } = out);
+        }
+        let tsSec = view.getUint32(pos, le);
+        const frac = view.getUint32(pos + 4, le);
+        const incl = len - RECORD_HEADER_LEN;
+        // libpcap hands over a wire length below the captured one as given; we raise it to the captured
+        // length (the wire carried at least those bytes), so that no sink or receiver (zmqdump refuses
+        // such a packet) sees an impossible frame.
+        const orig = view.getUint32(pos + 12, le);
+        let tsNsec = nanos ? frac : frac * 1000;
+        if (tsNsec >= 1e9) {
+          // Sloppy writers leave a fraction of a whole second or more; carry it like gopacket's time.Unix.
+          tsSec += Math.floor(tsNsec / 1e9);
+          tsNsec %= 1e9;
+        }
+        offset[i] = pos + RECORD_HEADER_LEN;
+        caplen[i] = incl > recordCap ? recordCap : incl;
+        wirelen[i] = orig < incl ? incl : orig;
+        seconds[i] = tsSec;
+        nanoseconds[i] = tsNsec;
+        i++;
+        consumed += len;
+        pos += len;
       }
-      let tsSec = view.getUint32(pos, le);
-      const frac = view.getUint32(pos + 4, le);
-      const incl = len - RECORD_HEADER_LEN;
-      // libpcap hands over a wire length below the captured one as given; we raise it to the captured
-      // length (the wire carried at least those bytes), so that no sink or receiver (zmqdump refuses
-      // such a packet) sees an impossible frame.
-      const orig = view.getUint32(pos + 12, le);
-      let tsNsec = nanos ? frac : frac * 1000;
-      if (tsNsec >= 1e9) {
-        // Sloppy writers leave a fraction of a whole second or more; carry it like gopacket's time.Unix.
-        tsSec += Math.floor(tsNsec / 1e9);
-        tsNsec %= 1e9;
-      }
-      out.add(buf, pos + RECORD_HEADER_LEN, incl > recordCap ? recordCap : incl, orig < incl ? incl : orig, tsSec, tsNsec, linktype);
-      this.consumed += len;
-      pos += len;
+    } finally {
+      // Also when a damaged record throws: the records before it are added and counted (push()).
+      out.addDecoded(i, buf, this._linktype);
+      this.consumed += consumed;
     }
     return pos;
   }
@@ -253,17 +271,17 @@ export class CaptureFileDecoder {
   /** Total length of the unit at `pos` (headLen() bytes available); throws CorruptError on an impossible one. */
   private unitLength(c: Chunk, pos: number): number {
     if (this._format === 'pcapng') return this.ng!.blockLength(c.buf, pos, this.consumed);
-    return this.headerDone ? this.recordLength(c.view, pos) : FILE_HEADER_LEN;
+    return this.headerDone ? this.recordLength(c.view, pos, this.consumed) : FILE_HEADER_LEN;
   }
 
-  /** Total length of the classic pcap record at `pos` (its header available); throws CorruptError on an impossible one. */
-  private recordLength(view: DataView, pos: number): number {
+  /** Total length of the classic pcap record at `pos` (its header available), `at` bytes into the input; throws CorruptError on an impossible one. */
+  private recordLength(view: DataView, pos: number, at: number): number {
     const incl = view.getUint32(pos + 8, this.le);
     // As libpcap reads records (sf-pcap.c): longer than its limit for the link type is damage; a
     // captured length above the header's snaplen or above the original length is a sloppy writer
     // (parseRecords mends the packet), and the records after it must not be lost.
     if (incl > this.maxCaplen) {
-      throw new CorruptError(`pcap record captured length ${incl} exceeds limit ${this.maxCaplen}`, this.consumed);
+      throw new CorruptError(`pcap record captured length ${incl} exceeds limit ${this.maxCaplen}`, at);
     }
     return RECORD_HEADER_LEN + incl;
   }
