@@ -3,9 +3,10 @@
  * group one channel (spec §1.1), or the same as JSON from `--config FILE`.
  * Declarative yargs options; the validation is `checkGroup` in config.ts.
  */
+import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import type { Options } from 'yargs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { checkJson } from './checked-json.js';
 import { strictParser } from './cli-parser.js';
 import { UsageError, UserError } from './errors.js';
@@ -232,22 +233,35 @@ const MAX_CONFIG_BYTES = 1 << 20;
 const MAX_CONFIG_GROUPS = 256;
 const MAX_GROUP_TOKENS = 1024;
 
-/** One argv element each; argv cannot hold NUL, and file names with one would reach fs as a TypeError. */
-const Tokens = z
-  .array(z.string().refine((t) => !t.includes('\0'), 'a NUL character cannot be in an argument'))
-  .max(MAX_GROUP_TOKENS, `at most ${MAX_GROUP_TOKENS} tokens`);
-
 /** The --config document: global option tokens and groups of tokens, exactly as typed on a command line. */
-const ConfigDocument = z.strictObject({
-  options: Tokens.optional(),
-  groups: z.array(Tokens).min(1, 'at least one group').max(MAX_CONFIG_GROUPS, `at most ${MAX_CONFIG_GROUPS} groups`),
-});
+function makeConfigDocument(zod: typeof z) {
+  // One argv element each; argv cannot hold NUL, and file names with one would reach fs as a TypeError.
+  const tokens = zod
+    .array(zod.string().refine((t) => !t.includes('\0'), 'a NUL character cannot be in an argument'))
+    .max(MAX_GROUP_TOKENS, `at most ${MAX_GROUP_TOKENS} tokens`);
+  return zod.strictObject({
+    options: tokens.optional(),
+    groups: zod.array(tokens).min(1, 'at least one group').max(MAX_CONFIG_GROUPS, `at most ${MAX_CONFIG_GROUPS} groups`),
+  });
+}
+
+let configDocument: ReturnType<typeof makeConfigDocument> | null = null;
+
+/**
+ * The schema, made on first use: loading zod costs a run ~60 ms and ~14 MB of memory at start-up,
+ * which only --config needs (test/bench/README.md). Its CommonJS build, so that parsing stays
+ * synchronous; nothing else in pktminerg's process loads zod (the daemon's models are another process).
+ */
+function configDocumentSchema(): ReturnType<typeof makeConfigDocument> {
+  configDocument ??= makeConfigDocument((createRequire(import.meta.url)('zod') as { z: typeof z }).z);
+  return configDocument;
+}
 
 /** `--config FILE` (`-` standard input) as split arguments; every error names the file. */
 function readConfig(file: string): SplitArgs {
   const name = `config ${file}`;
   const text = (file === '-' ? readAtMost(0, name, MAX_CONFIG_BYTES) : readTrustedFile(file, name, MAX_CONFIG_BYTES)).toString('utf8');
-  const doc = checkJson(ConfigDocument, text);
+  const doc = checkJson(configDocumentSchema(), text);
   if (!doc.ok) throw new UserError(`${name}: ${doc.problem}`);
   const { globals, rest } = within(`${name}: options: `, () => takeGlobals(doc.value.options ?? []));
   if (rest.length > 0) throw new UserError(`${name}: options: '${rest[0]}' is not a global option (a group's options go in "groups")`);
