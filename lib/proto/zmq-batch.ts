@@ -89,7 +89,8 @@ const DIRECTION_CODES = 16;
  *
  *   i = 0; while ((i = b.add(batch, i)) < batch.length) send(b.finish())
  *   then count b.tooShort and b.notIp as dropped, and clearDrops()
- *   on a quiet link: if (b.count > 0 && b.firstSecond < nowSec - 1) send(b.finish())
+ *   on a quiet link, a message that waited long enough: if (b.count > 0) send(b.finish())
+ *   (zmq-sink.ts: one second after its first record was added, by the wall clock)
  *
  * The records are written by the addon (zmqAppend in lib/native/zmq_records.c), a run of packets
  * per call, from the batch's columns: the rules and the layout above are the same in both places,
