@@ -99,20 +99,23 @@ export class CaptureFileDecoder {
   }
 
   /**
-   * Decodes every complete unit now available and adds the packets to `out`.
+   * Decodes every complete unit now available in `chunk[0 .. end)` and adds the packets to `out`.
    * On damage throws CorruptError after adding the packets before it. Only
    * the packets added view `chunk`: the start of a unit it cuts is copied.
+   * `end` spares a source whose buffer is longer than its data a view of it per read: the
+   * packets then refer to the buffer itself, a long-lived object, where a new view per read
+   * made every packet's reference a slow write barrier (perf of live capture: ~4 %).
    */
-  push(chunk: Buffer, out: PacketBatch): void {
+  push(chunk: Buffer, out: PacketBatch, end = chunk.length): void {
     let pos = 0;
     if (this.pendingLen > 0) {
-      pos = this.completePending(chunk, out);
+      pos = this.completePending(end === chunk.length ? chunk : chunk.subarray(0, end), out);
       if (pos < 0) return;
     }
-    pos = this.parse(chunk, pos, out);
-    if (pos < chunk.length) {
-      this.pending.push(Buffer.from(chunk.subarray(pos)));
-      this.pendingLen = chunk.length - pos;
+    pos = this.parse(chunk, pos, end, out);
+    if (pos < end) {
+      this.pending.push(Buffer.from(chunk.subarray(pos, end)));
+      this.pendingLen = end - pos;
     }
   }
 
@@ -128,13 +131,13 @@ export class CaptureFileDecoder {
     throw new TruncatedError(what, this.consumed, known ? this.pendingNeed : this.headLen(), this.pendingLen);
   }
 
-  /** Decodes whole units of `buf` from `pos`; returns where the first incomplete one starts. */
-  private parse(buf: Buffer, pos: number, out: PacketBatch): number {
+  /** Decodes whole units of `buf[pos .. end)`; returns where the first incomplete one starts. */
+  private parse(buf: Buffer, pos: number, end: number, out: PacketBatch): number {
     const chunk = new Chunk(buf);
     for (;;) {
       // Past the file header, classic pcap is records only: the record loop takes the rest of the chunk.
-      if (this.headerDone) return this.parseRecords(chunk, pos, buf.length, out);
-      const avail = buf.length - pos;
+      if (this.headerDone) return this.parseRecords(chunk, pos, end, out);
+      const avail = end - pos;
       if (this._format === null) {
         if (avail < MAGIC_LEN) return pos;
         this.detect(buf, pos);

@@ -160,7 +160,7 @@ export class FileSource extends Readable implements CaptureSource, BatchOwner {
       return;
     }
     batch.owner = this;
-    this.decode(n === buffer.length ? buffer : buffer.subarray(0, n), batch);
+    this.decode(buffer, batch, n);
   }
 
   /** A batch sized from the reads so far. */
@@ -176,11 +176,12 @@ export class FileSource extends Readable implements CaptureSource, BatchOwner {
     return batch;
   }
 
-  private decode(chunk: Buffer, packets: PacketBatch): void {
+  /** Decodes `chunk[0 .. end)` into `packets`. */
+  private decode(chunk: Buffer, packets: PacketBatch, end = chunk.length): void {
     if (this.ended) return;
     let error: unknown = null;
     try {
-      this.decoder.push(chunk, packets);
+      this.decoder.push(chunk, packets, end);
     } catch (e) {
       // Decoder throws are typed errors; anything else becomes a failure too rather than a crash.
       error = e;

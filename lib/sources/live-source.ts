@@ -259,7 +259,7 @@ export class LiveSource extends Readable implements CaptureSource, BatchOwner {
     const batch = this.spareBatches.pop() ?? new PacketBatch(capacityFor(length));
     batch.format = this.format;
     batch.generation = this.generation;
-    this.decoder!.push(length === records.length ? records : records.subarray(0, length), batch);
+    this.decoder!.push(records, batch, length);
     // Consumers that hold the batch (the channel's fan-out) give it back when done: no new capture buffer per wake-up.
     batch.owner = this;
     this.buffers.set(batch, records);

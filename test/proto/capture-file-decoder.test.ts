@@ -149,6 +149,27 @@ describe('CaptureFileDecoder chunking', () => {
     }
   });
 
+  it('push(buffer, out, end) reads only buffer[0 .. end), as a view of it would, and its packets refer to the buffer itself', () => {
+    const file = load('sample.pcap');
+    const want = decodeIn(file, file.length).packets.map(seen);
+    for (const size of [1, 17, 100, 300, file.length]) {
+      const dec = new CaptureFileDecoder();
+      // Longer than any read, the rest a copy of the file: a record past `end` would decode if read.
+      const reused = Buffer.alloc(Math.max(size, 24) + file.length);
+      const got: unknown[] = [];
+      for (let i = 0; i < file.length; i += size) {
+        const n = file.copy(reused, 0, i, i + size);
+        file.copy(reused, n);
+        const batch = new PacketBatch();
+        dec.push(reused, batch, n);
+        for (let k = 0; k < batch.length; k++) assert.equal(batch.data[k] === reused || batch.data[k]!.buffer !== reused.buffer, true, 'the buffer itself, or a copy of a cut record');
+        got.push(...packetsOf(batch).map(seen));
+      }
+      dec.finish();
+      assert.deepEqual(got, want, `chunk ${size}`);
+    }
+  });
+
   it('pcapng: a block cut across chunks is decoded from its own buffer, the frame bytes right', () => {
     // [start, end) of the three packet blocks: EPB after SHB (28) and IDB (20); SPB after the other block; EPB after SHB and IDB with an option.
     const blocks = [

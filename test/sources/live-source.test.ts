@@ -131,6 +131,7 @@ describe('LiveSource', () => {
     const first = got[0]!;
     // Only the first `length` bytes are records: the filler after them is not read as more.
     assert.deepEqual(packetsOf(first).map((p) => p.tsNsec), [0, 1, 2]);
+    assert.ok([0, 1, 2].every((i) => first.data[i] === buffer), 'the frames refer to the capture buffer itself, no view of it');
     assert.deepEqual(fake.provided, [], 'not before its consumers are done');
     first.hold();
     first.done();
