@@ -7,12 +7,13 @@
  * again; and it is opened at start-up like the channels: a port that cannot
  * be bound stops the process with one line.
  */
-import { Reply } from 'zeromq';
+import type { Reply } from 'zeromq';
 import type { ChannelOptions } from './config.js';
 import { forwarded, type ChannelSnapshot } from './channel.js';
 import { UserError } from './errors.js';
 import { RateLimitedLog, type Logger } from './log.js';
 import { decodeStatusRequest, encodeStatusError, encodeStatusResponse, StatusErrors, type StatusValues } from './proto/status.js';
+import { zeromq } from './zeromq.js';
 
 /**
  * ZeroMQ drops the connection of a peer that sends more (no answer then):
@@ -72,7 +73,7 @@ export class StatusPort {
   async open(): Promise<void> {
     const address = `tcp://127.0.0.1:${this.port}`;
     // linger 0: an answer to a client that has gone must not hold up the exit.
-    const socket = new Reply({ linger: 0, maxMessageSize: MAX_REQUEST_BYTES });
+    const socket = new (zeromq().Reply)({ linger: 0, maxMessageSize: MAX_REQUEST_BYTES });
     try {
       await socket.bind(address);
     } catch (e) {

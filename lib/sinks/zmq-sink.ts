@@ -20,12 +20,12 @@
  */
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Push } from 'zeromq';
 import { SinkCounters, type RemoteCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../proto/zmq-batch.js';
 import { readAgentUuid } from '../uuid-file.js';
+import { zeromq } from '../zeromq.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
 import { MessagePool } from './zmq-message-pool.js';
 
@@ -71,7 +71,7 @@ export interface ZmqSinkDeps {
 const realDeps: ZmqSinkDeps = {
   // sendTimeout 0: a full queue refuses at once instead of blocking the channel; immediate: batches
   // queue only for a connected receiver, so an absent one costs no memory and its losses are counted.
-  makeSocket: (hwm) => new Push({ sendHighWaterMark: hwm, sendTimeout: 0, immediate: true }),
+  makeSocket: (hwm) => new (zeromq().Push)({ sendHighWaterMark: hwm, sendTimeout: 0, immediate: true }),
   sendQueues: ourTcpSendQueues,
 };
 
