@@ -18,8 +18,14 @@
  */
 import { FRESH_BUFFERS, type MessageBuffers } from '../proto/zmq-batch.js';
 
-/** Free buffers kept: a second of messages at the top rate measured (~36 of 1 MiB); beyond, the collector takes them. */
-const MAX_FREE = 32;
+/**
+ * Free buffers kept: more than the messages made between two scavenges at the top rate measured
+ * (~36 of 1 MiB a second, a scavenge about every second). A buffer a full pool drops is old by then
+ * and waits for a major collection, as does the new one made in its place: with 32, the memory of
+ * a live ZMQ run climbed ~8 MB/s between major collections (peak 208-211 MB, 8 majors); with 64 it
+ * stays flat once the buffers in circulation are made (154-166 MB, 4 majors; test/bench/README.md).
+ */
+const MAX_FREE = 64;
 
 export class MessagePool implements MessageBuffers {
   private readonly free: Buffer[] = [];

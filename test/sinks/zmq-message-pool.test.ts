@@ -56,6 +56,19 @@ it('a buffer whose message is still referred to (queued for sending) is never ha
   assert.equal(pool.take(4096), buffer);
 });
 
+it('keeps up to 64 free buffers, more than a second of messages at the top rate measured: the 65th goes to the collector', async () => {
+  const pool = new MessagePool();
+  const buffers = Array.from({ length: 65 }, () => pool.take(1024));
+  for (const b of buffers) lendAndDrop(pool, b);
+  for (let i = 0; i < 40 && pool.freeCount < 64; i++) {
+    gc();
+    await sleep(50);
+  }
+  gc();
+  await sleep(50);
+  assert.equal(pool.freeCount, 64);
+});
+
 it('a buffer of another size is not handed out for a take()', async () => {
   const pool = new MessagePool();
   lendAndDrop(pool, pool.take(100));
