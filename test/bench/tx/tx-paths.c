@@ -13,6 +13,8 @@
  *                  output; the qdisc still runs.
  *   packet-bypass  the same with PACKET_QDISC_BYPASS: the frame goes to the driver directly.
  *
+ * TX_BATCH (environment, 1..1024, default 1024): datagrams per sendmmsg call.
+ *
  * Each sends COUNT GRE packets (key 1, transparent Ethernet bridging) carrying a 64-byte inner
  * frame, as fast as it can, and prints one JSON line: packets sent, wall seconds, CPU seconds of
  * this process (user + system; on a veth this includes the receiving namespace's softirq work
@@ -96,6 +98,12 @@ int main(int argc, char **argv) {
   struct in_addr src, dst;
   unsigned mac[6];
   long count = atol(argv[6]);
+  const char *batch_env = getenv("TX_BATCH");
+  int batch = batch_env != NULL ? atoi(batch_env) : BATCH;
+  if (batch < 1 || batch > BATCH) {
+    fprintf(stderr, "tx-paths: TX_BATCH must be 1..%d\n", BATCH);
+    return 2;
+  }
   if (ifindex == 0 || inet_pton(AF_INET, argv[3], &src) != 1 || inet_pton(AF_INET, argv[4], &dst) != 1 ||
       sscanf(argv[5], "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) != 6 || count <= 0) {
     fprintf(stderr, "tx-paths: bad interface, address, MAC or count\n");
@@ -144,7 +152,7 @@ int main(int argc, char **argv) {
   long sent = 0, again = 0;
   uint16_t id = 0;
   while (sent < count) {
-    int n = count - sent < BATCH ? (int)(count - sent) : BATCH;
+    int n = count - sent < batch ? (int)(count - sent) : batch;
     /* Per packet what a sender must do anyway: the inner frame, and for AF_PACKET the IP id and checksum. */
     for (int i = 0; i < n; i++) {
       uint8_t *f = frames[i];
@@ -169,8 +177,8 @@ int main(int argc, char **argv) {
     sent += r;
   }
   double wall = now(CLOCK_MONOTONIC) - wall0, cpu = cpu_seconds() - cpu0;
-  printf("{\"mode\":\"%s\",\"sent\":%ld,\"retries\":%ld,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"pps\":%.0f,\"cpu_us_per_pkt\":%.3f}\n", mode, sent, again, wall,
-         cpu, (double)sent / wall, cpu * 1e6 / (double)sent);
+  printf("{\"mode\":\"%s\",\"batch\":%d,\"sent\":%ld,\"retries\":%ld,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"pps\":%.0f,\"cpu_us_per_pkt\":%.3f}\n", mode, batch, sent,
+         again, wall, cpu, (double)sent / wall, cpu * 1e6 / (double)sent);
   close(fd);
   return 0;
 }

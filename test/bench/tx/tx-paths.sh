@@ -2,10 +2,13 @@
 # tx-paths.sh: runs tx-paths.c's three ways of sending GRE in a namespace pair this script makes
 # and deletes (10.253.0.0/24), REPS times each, interleaved. As root; needs gcc, iproute2, nftables.
 #   COUNT=2000000 REPS=3 bash test/bench/tx/tx-paths.sh
+#   MODES="raw" BATCHES="1 64 1024" bash test/bench/tx/tx-paths.sh   (datagrams per sendmmsg)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 COUNT=${COUNT:-2000000}
 REPS=${REPS:-3}
+MODES=${MODES:-"raw packet packet-bypass"}
+BATCHES=${BATCHES:-1024}
 BIN=$(mktemp -d)/tx-paths
 A=txp-a-$$ B=txp-b-$$
 cleanup() { ip netns del "$A" 2>/dev/null || true; ip netns del "$B" 2>/dev/null || true; rm -rf "$(dirname "$BIN")"; }
@@ -29,10 +32,12 @@ MAC=$(ip -n "$B" -br link show txb0 | awk '{print $3}')
 ip -n "$A" neigh replace 10.253.0.2 lladdr "$MAC" dev txa0 nud permanent
 counted() { ip netns exec "$B" nft list chain ip txp pre | sed -n 's/.*counter packets \([0-9]*\).*/\1/p'; }
 for r in $(seq "$REPS"); do
-  for mode in raw packet packet-bypass; do
-    before=$(counted)
-    line=$(ip netns exec "$A" "$BIN" "$mode" txa0 10.253.0.1 10.253.0.2 "$MAC" "$COUNT")
-    sleep 0.2
-    echo "${line%\}},\"received\":$(( $(counted) - before ))}"
+  for mode in $MODES; do
+    for batch in $BATCHES; do
+      before=$(counted)
+      line=$(ip netns exec "$A" env TX_BATCH="$batch" "$BIN" "$mode" txa0 10.253.0.1 10.253.0.2 "$MAC" "$COUNT")
+      sleep 0.2
+      echo "${line%\}},\"received\":$(( $(counted) - before ))}"
+    done
   done
 done
