@@ -25,23 +25,41 @@ export interface TcpRow {
   inode: number;
 }
 
-/** Parses /proc/net/tcp text; `littleEndian`: the host's byte order (how the kernel printed the addresses). */
-export function parseTcpTable(text: string, littleEndian: boolean): TcpRow[] {
+/** One row of /proc/net/tcp text (not the header); `littleEndian`: the host's byte order (how the kernel printed the addresses). Null for a line that is not a row. */
+export function parseTcpRow(line: string, littleEndian: boolean): TcpRow | null {
+  const f = line.trim().split(/\s+/);
+  if (f.length < 10) return null;
+  const [ipHex, portHex] = f[2]!.split(':');
+  if (ipHex?.length !== 8 || portHex === undefined) return null;
+  const word = parseInt(ipHex, 16);
+  const bytes = [word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff];
+  if (littleEndian) bytes.reverse();
+  return {
+    remote: `${bytes.join('.')}:${parseInt(portHex, 16)}`,
+    established: f[3] === TCP_ESTABLISHED,
+    txQueue: parseInt(f[4]!.split(':')[0]!, 16),
+    inode: Number(f[9]),
+  };
+}
+
+/**
+ * The rows of /proc/net/tcp text whose socket is one of `inodes`. Each inode is searched for as a
+ * word and only the lines it is found on are parsed (and kept when it is that line's inode): a busy
+ * host's table has tens of thousands of rows, read every second, of which a sink owns a few.
+ */
+export function tcpRowsOf(text: string, inodes: ReadonlySet<number>, littleEndian: boolean): TcpRow[] {
   const rows: TcpRow[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const [ipHex, portHex] = f[2]!.split(':');
-    if (ipHex?.length !== 8 || portHex === undefined) continue;
-    const word = parseInt(ipHex, 16);
-    const bytes = [word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff];
-    if (littleEndian) bytes.reverse();
-    rows.push({
-      remote: `${bytes.join('.')}:${parseInt(portHex, 16)}`,
-      established: f[3] === TCP_ESTABLISHED,
-      txQueue: parseInt(f[4]!.split(':')[0]!, 16),
-      inode: Number(f[9]),
-    });
+  for (const inode of inodes) {
+    const word = ` ${inode} `;
+    for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const end = text.indexOf('\n', at);
+      const row = parseTcpRow(text.slice(start, end < 0 ? text.length : end), littleEndian);
+      if (row !== null && row.inode === inode) {
+        rows.push(row);
+        break;
+      }
+    }
   }
   return rows;
 }
@@ -66,11 +84,11 @@ function ourSocketInodes(): Set<number> {
  * from the map has no established connection of ours.
  */
 export function ourTcpSendQueues(): Map<string, number> {
-  const rows = parseTcpTable(readFileSync('/proc/self/net/tcp', 'utf8'), endianness() === 'LE');
   const ours = ourSocketInodes();
   const queues = new Map<string, number>();
-  for (const r of rows) {
-    if (r.established && ours.has(r.inode)) queues.set(r.remote, (queues.get(r.remote) ?? 0) + r.txQueue);
+  if (ours.size === 0) return queues;
+  for (const r of tcpRowsOf(readFileSync('/proc/self/net/tcp', 'utf8'), ours, endianness() === 'LE')) {
+    if (r.established) queues.set(r.remote, (queues.get(r.remote) ?? 0) + r.txQueue);
   }
   return queues;
 }
