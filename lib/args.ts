@@ -248,7 +248,7 @@ function makeConfigDocument(zod: typeof z) {
 let configDocument: ReturnType<typeof makeConfigDocument> | null = null;
 
 /**
- * The schema, made on first use: loading zod costs a run ~60 ms and ~14 MB of memory at start-up,
+ * The schema, made on first use: loading zod costs a run ~60 ms and ~7.5 MB of memory at start-up,
  * which only --config needs (test/bench/README.md). Its CommonJS build, so that parsing stays
  * synchronous; nothing else in pktminerg's process loads zod (the daemon's models are another process).
  */
