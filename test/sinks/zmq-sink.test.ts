@@ -115,3 +115,35 @@ describe('ZmqSink agent UUID', () => {
     for (const message of socket.sent) assert.ok(message.subarray(8, 24).equals(Buffer.alloc(16)));
   });
 });
+
+describe('ZmqSink frames the format cannot carry', () => {
+  it('a frame too short for the label and one that is not IP are each counted once per remote; the others go in one message to each', async () => {
+    const sockets = [new FakePush(), new FakePush()];
+    const sink = new ZmqSink({ remotes: ['127.0.0.1', '127.0.0.2'], port: 5555, key: 1, hwm: 2, uuidFile: '/nonexistent' }, quiet, {
+      makeSocket: () => sockets.shift()!,
+      sendQueues: () => new Map([['127.0.0.1:5555', 0], ['127.0.0.2:5555', 0]]),
+    });
+    const [a, b] = sockets;
+    sink.open();
+    a!.events.emit('handshake');
+    b!.events.emit('handshake');
+    const ip = records[0]!;
+    const arp = Buffer.from(ip.data);
+    arp.writeUInt16BE(0x0806, 12);
+    const frames = batchOf([
+      packet(ip.tsSec, 0, ip.caplen, ip.wirelen, ip.data, 1),
+      packet(ip.tsSec, 0, 10, 10, ip.data, 1),
+      packet(ip.tsSec, 0, arp.length, arp.length, arp, 1),
+      packet(ip.tsSec, 0, ip.caplen, ip.wirelen, ip.data, 1),
+    ]);
+    await write(sink, frames);
+    await write(sink, batch());
+    await end(sink);
+    assert.deepEqual(Object.fromEntries(sink.counters.dropped), {
+      'frame too short for the MPLS label': 2,
+      'not IPv4/IPv6 (the ZMQ format cannot restore its EtherType)': 2,
+    });
+    assert.equal(sink.counters.packets, 2 * (2 + 8), 'the carried frames, delivered to both remotes');
+    for (const s of [a!, b!]) assert.deepEqual(s.sent.map((m) => m.readUInt16BE(2)), [10], 'one message of 10 records');
+  });
+});
