@@ -118,11 +118,6 @@ export class PacketBatch {
     return i;
   }
 
-  /** Packets the columns hold without growing. */
-  get capacity(): number {
-    return this.offset.length;
-  }
-
   /**
    * Makes the columns hold at least `n` packets, keeping every value they hold (also past
    * `length`); the columns are new arrays when they grow, so a caller holding them reads them again.
