@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
+import type { CaptureBatchLayout } from '../proto/capture-batch.js';
 import type { AdapterLists } from '../windows-adapters.js';
 
 /** Opaque: owned by the addon, valid until close(). */
@@ -64,7 +65,7 @@ export interface PacketIoAddon {
     bufferBytes: number,
     timeoutMs: number,
     promisc: boolean,
-    onBatch: (records: Buffer, length: number) => void,
+    onBatch: (batch: Buffer) => void,
     onError: (message: string, exception?: unknown) => void,
     netns?: string | null,
     fanout?: number,
@@ -76,15 +77,16 @@ export interface PacketIoAddon {
   };
   resume(h: PcapHandle): void;
   pause(h: PcapHandle): void;
-  /** What the kernel has handed over and not yet been delivered, as pcap records (the whole buffer). */
+  /** What the kernel has handed over and not yet been delivered, as a batch buffer; undefined when nothing is. */
   drain(h: PcapHandle): Buffer | undefined;
   /**
-   * Gives back a buffer onBatch delivered, once nothing reads its records any more: the next
-   * batches are copied into it instead of into a new one. onBatch's records are the buffer's first
-   * `length` bytes (the buffer is longer once buffers come back). A buffer of another length, more
-   * than the handle keeps, or one given after close() is left to the garbage collector.
+   * Gives back a batch buffer onBatch or drain delivered, once nothing reads its frames any more:
+   * a later batch is read into it instead of into a new one. A buffer of another length, more than
+   * the handle keeps, or one given after close() is left to the garbage collector.
    */
   provide(h: PcapHandle, buffer: Buffer): void;
+  /** Where the count and the columns lie in every batch buffer open()'s onBatch and drain hand over (capture-batch.ts). */
+  readonly captureBatch: CaptureBatchLayout;
   /** pcap_stats: received, dropped (ring full), dropped by the interface. */
   stats(h: PcapHandle): [number, number, number] | undefined;
   close(h: PcapHandle): void;

@@ -8,13 +8,6 @@
 #include <string.h>
 #include "capture_batch.h"
 
-static void put_le32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
 int capture_get_options(napi_env env, const napi_value *argv, capture_options_t *o) {
   if (get_integer(env, argv[2], "snaplen", 0, SNAPLEN_MAX, &o->snaplen) < 0 ||
       get_integer(env, argv[3], "bufferBytes", 1, INT32_MAX, &o->buffer_bytes) < 0 ||
@@ -102,7 +95,7 @@ capture_core_t *capture_new(napi_env env, pcap_t *p, const char *code, char *mes
     return NULL;
   }
   capture_core_t *c = NULL;
-  if (code == NULL && ((c = calloc(1, size)) == NULL || (c->out = malloc(2 * BATCH_BYTES)) == NULL)) {
+  if (code == NULL && (c = calloc(1, size)) == NULL) {
     code = "OPEN";
     snprintf(message, message_size, "out of memory");
   }
@@ -111,7 +104,6 @@ capture_core_t *capture_new(napi_env env, pcap_t *p, const char *code, char *mes
     snprintf(message, message_size, "cannot create the capture handle");
   }
   if (code != NULL) {
-    if (c != NULL) free(c->out);
     free(c);
     pcap_close(p);
     throw_coded(env, code, message);
@@ -121,7 +113,6 @@ capture_core_t *capture_new(napi_env env, pcap_t *p, const char *code, char *mes
   c->env = env;
   c->ops = ops;
   c->nanos = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-  c->out_len = 2 * BATCH_BYTES;
   return c;
 }
 
@@ -164,64 +155,84 @@ void capture_release_callbacks(capture_core_t *c) {
 }
 
 void capture_maybe_free(capture_core_t *c) {
-  if (c->released && c->source_released) {
-    free(c->out);
-    free(c);
-  }
+  if (c->released && c->source_released) free(c);
 }
+
+/* The batch as columns (capture_batch.h); `b` is 8-byte aligned (batch_buffer, Provide). */
+#define COLUMN(b, at, type) ((type *)(void *)((b) + (at)))
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
   capture_core_t *c = (capture_core_t *)user;
-  size_t need = c->used + RECORD_HEADER_LEN + h->caplen;
-  if (need > c->out_len) {
-    size_t len = c->out_len * 2 > need ? c->out_len * 2 : need;
-    uint8_t *bigger = realloc(c->out, len);
-    if (bigger == NULL) {
-      c->lost++;
-      return;
-    }
-    c->out = bigger;
-    c->out_len = len;
+  uint8_t *b = c->batch;
+  uint32_t i = c->count;
+  uint32_t caplen = h->caplen;
+  if (i >= BATCH_PACKETS_MAX || caplen > FRAMES_BYTES - c->used) {
+    /* Never: the read stops at the limits, and libpcap cuts frames to SNAPLEN_MAX. A drop, not an overflow. */
+    c->lost++;
+    c->full = 1;
+    pcap_breakloop(c->pcap);
+    return;
   }
-  uint8_t *p = c->out + c->used;
-  put_le32(p, (uint32_t)h->ts.tv_sec);
-  put_le32(p + 4, (uint32_t)(c->nanos ? h->ts.tv_usec : h->ts.tv_usec * 1000));
-  put_le32(p + 8, h->caplen);
-  put_le32(p + 12, h->len);
-  memcpy(p + RECORD_HEADER_LEN, bytes, h->caplen);
-  c->used = need;
-  if (c->used >= BATCH_BYTES) pcap_breakloop(c->pcap);
+  memcpy(b + c->used, bytes, caplen);
+  uint64_t sec = (uint64_t)h->ts.tv_sec;
+  uint32_t nsec = c->nanos ? (uint32_t)h->ts.tv_usec : (uint32_t)h->ts.tv_usec * 1000u;
+  if (nsec >= 1000000000u) {
+    sec += nsec / 1000000000u;
+    nsec %= 1000000000u;
+  }
+  COLUMN(b, TS_SEC_AT, double)[i] = (double)sec;
+  COLUMN(b, OFFSET_AT, uint32_t)[i] = (uint32_t)c->used;
+  COLUMN(b, CAPLEN_AT, uint32_t)[i] = caplen;
+  /* libpcap hands over a wire length below the captured one as the kernel gave it; the wire carried
+   * at least the captured bytes, and no sink or receiver should see an impossible frame. */
+  COLUMN(b, WIRELEN_AT, uint32_t)[i] = h->len < caplen ? caplen : h->len;
+  COLUMN(b, TS_NSEC_AT, uint32_t)[i] = nsec;
+  c->used += caplen;
+  c->count = i + 1;
+  if (c->used >= BATCH_BYTES || c->count == BATCH_PACKETS_MAX) {
+    c->full = 1;
+    pcap_breakloop(c->pcap);
+  }
 }
 
-/* Reads every ready block (up to BATCH_BYTES) into c->out. Returns 0, or -1 when reading failed. */
-static int gather(capture_core_t *c) {
+/* Reads every ready frame, up to the limits, into `batch` (BATCH_BUFFER_BYTES, 8-byte aligned) and
+ * writes its count there. Returns 0, or -1 when reading failed (the frames read before are kept). */
+static int gather(capture_core_t *c, uint8_t *batch) {
+  c->batch = batch;
   c->used = 0;
+  c->count = 0;
+  c->full = 0;
   int n = pcap_dispatch(c->pcap, -1, on_frame, (u_char *)c);
+  *COLUMN(batch, COUNT_AT, uint32_t) = c->count;
+  c->batch = NULL;
   if (c->ops->after_gather != NULL) c->ops->after_gather(c);
   return n == PCAP_ERROR ? -1 : 0;
 }
 
-/*
- * What was gathered as a Buffer (NULL when it cannot be made); the batch is empty again. `pooled`:
- * into a buffer given back if there is one, else a new one that can come back (SPARE_BYTES long once
- * JavaScript recycles), its first c->used bytes the records; otherwise exactly c->used bytes.
- */
-static napi_value take_batch(capture_core_t *c, int pooled) {
+/* A buffer to read the next batch into, its data in *data: one given back (provide) if there is one,
+ * else a new one; NULL when none can be made. */
+static napi_value batch_buffer(capture_core_t *c, uint8_t **data) {
   napi_env env = c->env;
   napi_value buf = NULL;
-  void *data = NULL;
-  if (pooled && c->spare_count > 0 && c->used <= SPARE_BYTES) {
+  void *bytes = NULL;
+  while (c->spare_count > 0) {
     napi_ref ref = c->spares[--c->spare_count];
-    if (napi_get_reference_value(env, ref, &buf) != napi_ok || buf == NULL || napi_get_buffer_info(env, buf, &data, NULL) != napi_ok) buf = NULL;
+    int ok = napi_get_reference_value(env, ref, &buf) == napi_ok && buf != NULL && napi_get_buffer_info(env, buf, &bytes, NULL) == napi_ok;
     napi_delete_reference(env, ref);
+    if (ok) {
+      *data = bytes;
+      return buf;
+    }
   }
-  if (buf == NULL) {
-    size_t size = pooled && c->recycling && c->used <= SPARE_BYTES ? SPARE_BYTES : c->used;
-    if (napi_create_buffer(env, size, &data, &buf) != napi_ok) buf = NULL;
-  }
-  if (buf != NULL) memcpy(data, c->out, c->used);
-  c->used = 0;
+  /* Node allocates a Buffer's memory with malloc: aligned for a double. */
+  if (napi_create_buffer(env, BATCH_BUFFER_BYTES, &bytes, &buf) != napi_ok || ((uintptr_t)bytes & 7) != 0) return NULL;
+  *data = bytes;
   return buf;
+}
+
+/* Keeps a batch buffer for the next reads, unless SPARE_MAX are kept already. */
+static void keep_spare(capture_core_t *c, napi_value buf) {
+  if (c->spare_count < SPARE_MAX && napi_create_reference(c->env, buf, 1, &c->spares[c->spare_count]) == napi_ok) c->spare_count++;
 }
 
 /*
@@ -266,22 +277,24 @@ void capture_deliver(capture_core_t *c, const char *wake_error) {
   char message[PCAP_ERRBUF_SIZE + 256];
   int failed = 0;
   napi_value thrown = NULL;
+  napi_value batch = NULL;
+  uint8_t *data = NULL;
   if (wake_error != NULL) {
     snprintf(message, sizeof message, "%s", wake_error);
     failed = 1;
-  } else if (gather(c) < 0) {
+  } else if ((batch = batch_buffer(c, &data)) == NULL) {
+    /* The frames stay in the ring (or are dropped there, counted by the kernel). */
+    snprintf(message, sizeof message, "no memory for a batch buffer");
+    failed = 1;
+  } else if (gather(c, data) < 0) {
     snprintf(message, sizeof message, "%s", pcap_geterr(c->pcap));
     failed = 1;
   }
-  if (c->used > 0) {
-    napi_value args[2];
-    if (napi_create_uint32(env, (uint32_t)c->used, &args[1]) != napi_ok) args[1] = NULL;
-    args[0] = args[1] != NULL ? take_batch(c, 1) : NULL;
-    c->used = 0;
-    if (args[0] != NULL && (thrown = call_back(c, c->on_batch, 2, args)) != NULL && !failed) {
-      describe_exception(env, thrown, message, sizeof message);
-      failed = 1;
-    }
+  if (batch != NULL && c->count == 0) {
+    keep_spare(c, batch);
+  } else if (batch != NULL && (thrown = call_back(c, c->on_batch, 1, &batch)) != NULL && !failed) {
+    describe_exception(env, thrown, message, sizeof message);
+    failed = 1;
   }
   if (thrown != NULL && c->closed) {
     /* onBatch closed the handle, then threw: onError is released, the exception has no other place. */
@@ -317,17 +330,18 @@ static capture_core_t *handle_arg(napi_env env, napi_callback_info info) {
 static napi_value Drain(napi_env env, napi_callback_info info) {
   capture_core_t *c = handle_arg(env, info);
   if (c == NULL || c->closed) return NULL;
-  gather(c);
-  napi_value buf = NULL;
-  if (c->used > 0) buf = take_batch(c, 0);
-  c->used = 0;
-  return buf;
+  uint8_t *data = NULL;
+  napi_value batch = batch_buffer(c, &data);
+  if (batch == NULL) return NULL;
+  gather(c, data);
+  if (c->count > 0) return batch;
+  keep_spare(c, batch);
+  return NULL;
 }
 
 /* provide(handle, buffer): a batch buffer every consumer is done with, kept for the next batches. Only
- * one of SPARE_BYTES is taken (any other could not hold every batch); beyond SPARE_MAX, or after close,
- * it is left to the garbage collector. Any buffer given back turns recycling on: the first ones come
- * back exactly as long as their records, and only the new ones made after that can be taken. */
+ * one of BATCH_BUFFER_BYTES whose memory is aligned for the columns is taken; beyond SPARE_MAX, or
+ * after close, it is left to the garbage collector. */
 static napi_value Provide(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -342,14 +356,13 @@ static napi_value Provide(napi_env env, napi_callback_info info) {
   }
   bool is_buffer = false;
   size_t len = 0;
+  void *data = NULL;
   if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer) {
     napi_throw_type_error(env, NULL, "buffer must be a Buffer");
     return NULL;
   }
-  if (c->closed) return NULL;
-  c->recycling = 1;
-  if (c->spare_count >= SPARE_MAX || napi_get_buffer_info(env, argv[1], NULL, &len) != napi_ok || len != SPARE_BYTES) return NULL;
-  if (napi_create_reference(env, argv[1], 1, &c->spares[c->spare_count]) == napi_ok) c->spare_count++;
+  if (c->closed || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok || len != BATCH_BUFFER_BYTES || ((uintptr_t)data & 7) != 0) return NULL;
+  keep_spare(c, argv[1]);
   return NULL;
 }
 
@@ -387,8 +400,26 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* captureBatch: where JavaScript finds the parts of a batch buffer (capture_batch.h). */
+static napi_value batch_layout(napi_env env) {
+  static const struct {
+    const char *name;
+    uint32_t value;
+  } fields[] = {{"bytes", BATCH_BUFFER_BYTES}, {"packetsMax", BATCH_PACKETS_MAX}, {"countAt", COUNT_AT},     {"tsSecAt", TS_SEC_AT},
+                {"offsetAt", OFFSET_AT},       {"caplenAt", CAPLEN_AT},           {"wirelenAt", WIRELEN_AT}, {"tsNsecAt", TS_NSEC_AT}};
+  napi_value layout, value;
+  if (napi_create_object(env, &layout) != napi_ok) return NULL;
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    if (napi_create_uint32(env, fields[i].value, &value) != napi_ok || napi_set_named_property(env, layout, fields[i].name, value) != napi_ok) return NULL;
+  if (napi_object_freeze(env, layout) != napi_ok) return NULL;
+  return layout;
+}
+
 napi_status capture_register(napi_env env, napi_value exports, napi_callback open, napi_callback adapters) {
+  napi_value layout = batch_layout(env);
+  if (layout == NULL) return napi_generic_failure;
   napi_property_descriptor props[] = {
+      {"captureBatch", NULL, NULL, NULL, NULL, layout, napi_enumerable, NULL},
       {"open", NULL, open, NULL, NULL, NULL, napi_default, NULL},
       {"resume", NULL, Resume, NULL, NULL, NULL, napi_default, NULL},
       {"pause", NULL, Pause, NULL, NULL, NULL, napi_default, NULL},

@@ -1,7 +1,7 @@
 /*
  * What live capture does the same way on Linux (pcap_capture.c) and Windows (pcap_capture_win.c):
- * the arguments of open(), configuring and activating the pcap handle, pcap records gathered into
- * one batch per wake-up, the calls into JavaScript and their errors, stats() and drain(). Each
+ * the arguments of open(), configuring and activating the pcap handle, the frames of a wake-up
+ * read into one batch buffer, the calls into JavaScript and their errors, stats() and drain(). Each
  * platform file keeps only how a wake-up reaches the event loop and how a handle is closed.
  */
 #ifndef PACKET_AGENT_CAPTURE_BATCH_H
@@ -12,18 +12,36 @@
 #include <stdint.h>
 #include "native.h"
 
-#define RECORD_HEADER_LEN 16
-/* A wake-up hands over at most about this much; the rest waits for the next loop turn, so other
- * channels and timers get their share and the JavaScript batch stays cache-sized. Every batch in
- * the stream queues keeps its buffer and columns alive: 1 MiB (~13 800 small frames, then as
- * Packet objects) let a live --dump peak at 193 MB RSS, 256 KiB at 135 MB, at the same CPU per
- * packet (test/bench/README.md). */
+/* A wake-up hands over frames until it holds at least this many bytes of them or BATCH_PACKETS_MAX
+ * frames; the rest waits for the next loop turn, so other channels and timers get their share and
+ * the JavaScript batch stays cache-sized. Every batch in the stream queues keeps its buffer and
+ * columns alive: 1 MiB (~13 800 small frames) let a live --dump peak at 193 MB RSS, 256 KiB at 135 MB,
+ * at the same CPU per packet (test/bench/README.md). */
 #define BATCH_BYTES (1u << 18)
+#define BATCH_PACKETS_MAX 4096
 /* libpcap's MAXIMUM_SNAPLEN; 0 asks for it too. */
 #define SNAPLEN_MAX 262144
-/* The most one wake-up gathers (BATCH_BYTES, then one more record of at most SNAPLEN_MAX), and so
- * the length of a batch buffer that can come back (provide()) to take any later batch. */
-#define SPARE_BYTES (2 * BATCH_BYTES + RECORD_HEADER_LEN)
+/*
+ * The batch buffer onBatch and drain() hand over, and provide() takes back: the frames one after
+ * another, then the batch as columns, which JavaScript copies into a PacketBatch in bulk instead of
+ * decoding a record per packet (lib/proto/capture-batch.ts; the addon exports these offsets as
+ * `captureBatch`). Numbers in the machine's byte order, every column 8-byte aligned:
+ *   [0, FRAMES_BYTES)  the frames: BATCH_BYTES, then one more frame of at most SNAPLEN_MAX
+ *   COUNT_AT           uint32: frames in the batch (n)
+ *   TS_SEC_AT          double[n]: capture time, whole seconds
+ *   OFFSET_AT          uint32[n]: where the frame starts in the buffer
+ *   CAPLEN_AT          uint32[n]: bytes captured
+ *   WIRELEN_AT         uint32[n]: length on the wire, never below the captured length
+ *   TS_NSEC_AT         uint32[n]: nanoseconds within the second (microseconds × 1000 where the kernel gave those)
+ */
+#define FRAMES_BYTES (BATCH_BYTES + SNAPLEN_MAX)
+#define COUNT_AT FRAMES_BYTES
+#define TS_SEC_AT (COUNT_AT + 8)
+#define OFFSET_AT (TS_SEC_AT + 8 * BATCH_PACKETS_MAX)
+#define CAPLEN_AT (OFFSET_AT + 4 * BATCH_PACKETS_MAX)
+#define WIRELEN_AT (CAPLEN_AT + 4 * BATCH_PACKETS_MAX)
+#define TS_NSEC_AT (WIRELEN_AT + 4 * BATCH_PACKETS_MAX)
+#define BATCH_BUFFER_BYTES (TS_NSEC_AT + 4 * BATCH_PACKETS_MAX)
 /* Buffers given back and kept for the next batches: more than the stream queues hold. */
 #define SPARE_MAX 16
 /* Longer than any device name libpcap opens (Linux interface names have at most 15 bytes, Npcap's
@@ -39,23 +57,25 @@ struct capture_core {
   napi_ref on_batch;
   napi_ref on_error;
   napi_async_context async;
-  uint8_t *out;
-  size_t out_len;
+  /* The batch buffer being gathered into (between the start and the end of a read, else NULL), the
+   * bytes of frames and the frames in it so far, and whether the read stopped at a limit (more may
+   * be ready at once). */
+  uint8_t *batch;
   size_t used;
+  uint32_t count;
+  int full;
   int nanos;
   int closed;
   /* The two owners of the struct: the JavaScript handle (its finalizer) and the platform's event source. */
   int released;
   int source_released;
-  /* Frames that did not fit in memory (allocation failure): reported as drops by stats(). */
+  /* Frames that did not fit in the batch (never: a read stops at the limits first): reported as drops by stats(). */
   uint32_t lost;
-  /* Batch buffers JavaScript gave back (provide()) once every consumer was done with them: the next
-   * batches are copied into these instead of a new Buffer each, external memory that V8 frees only
-   * at a major collection. `recycling` (set by the first provide()): new batch buffers are made
-   * SPARE_BYTES long, so that each can come back. */
+  /* Batch buffers JavaScript gave back (provide()) once every consumer was done with them, and ones
+   * a read left empty: the next batches are read into these instead of a new Buffer each, external
+   * memory that V8 frees only at a major collection. */
   napi_ref spares[SPARE_MAX];
   int spare_count;
-  int recycling;
   const struct capture_ops *ops;
 };
 

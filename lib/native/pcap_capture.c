@@ -1,7 +1,7 @@
 /*
  * Live capture for LiveSource: libpcap in its default (TPACKET_V3) mode, read
- * from libuv's event loop, handed to JavaScript as whole batches of classic
- * pcap records. Why our own binding and not `cap` (test/bench/README.md has
+ * from libuv's event loop, handed to JavaScript as whole batches: the frames
+ * and their columns in one buffer (capture_batch.h). Why our own binding and not `cap` (test/bench/README.md has
  * the numbers): `cap` forces immediate mode (a TPACKET_V2 ring of 64 KiB slots,
  * one wake-up per frame), calls JavaScript once per frame, gives no capture
  * timestamps and no pcap_stats, and aborts the process when the interface goes
@@ -20,13 +20,15 @@
  *     does not compile), 'OPEN' (anything else), 'RANGE' (a RangeError: an
  *     argument out of range); a TypeError for arguments of the wrong type.
  *   resume(handle) / pause(handle)         start / stop reading (stream backpressure)
- *   drain(handle) -> Buffer | null         read what is ready now, synchronously
+ *   drain(handle) -> Buffer | undefined    read what is ready now, synchronously
+ *   provide(handle, buffer)                a batch buffer read into again (recycling)
  *   stats(handle) -> [received, dropped, ifdropped] | null
  *   close(handle)                          idempotent
+ *   captureBatch                           the batch buffer's layout: its length and
+ *                                          where the count and each column lie
  *
- * onBatch(records: Buffer) gets pcap records (16-byte little-endian header:
- * seconds, nanoseconds, caplen, wire length; then the bytes), never a file
- * header. onError(message, exception?) is called once when reading fails (the
+ * onBatch(batch: Buffer) gets a batch buffer of at least one frame, laid out as
+ * capture_batch.h says (lib/proto/capture-batch.ts reads it). onError(message, exception?) is called once when reading fails (the
  * interface went down or disappeared) or onBatch threw (`exception`);
  * reading has stopped then and the handle must be closed.
  *

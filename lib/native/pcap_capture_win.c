@@ -1,7 +1,7 @@
 /*
  * Windows: live capture through Npcap (wpcap.dll), behind the same functions
  * as pcap_capture.c: open / resume / pause / drain / stats / close, with the
- * same records, batches, errors and ownership rules (see there), plus
+ * same batch buffers, errors and ownership rules (see there), plus
  * adapters() (adapters_win.c).
  *
  * What differs is how a wake-up reaches the event loop. Npcap's handle has no
@@ -15,7 +15,7 @@
  * call stays on the JavaScript thread.
  *
  *   watcher:  wait(run) -> wait(packets | timeout) -> wake JS -> wait(gathered) -> ...
- *   JS:       wake -> pcap_dispatch (up to BATCH_BYTES) -> onBatch -> set(gathered)
+ *   JS:       wake -> pcap_dispatch (up to the batch limits) -> onBatch -> set(gathered)
  *
  * pause() resets `run` (the watcher stops after its current round, whose
  * wake-up then reads nothing) and unrefs the thread-safe function, so a
@@ -44,14 +44,14 @@ typedef struct capture {
   HANDLE run;      /* manual reset: set between resume() and pause() */
   HANDLE gathered; /* auto reset: the JavaScript thread has read after a wake-up */
   DWORD wait_ms;   /* the read timeout; INFINITE in immediate mode */
-  volatile LONG more; /* the last read stopped at BATCH_BYTES: wake again without waiting */
+  volatile LONG more; /* the last read stopped at a batch limit: wake again without waiting */
   int reading;
   int hooked;
 } capture_t;
 
 static void after_gather(capture_core_t *core) {
   capture_t *c = (capture_t *)core;
-  InterlockedExchange(&c->more, core->used >= BATCH_BYTES);
+  InterlockedExchange(&c->more, core->full);
 }
 
 static DWORD WINAPI watch(void *arg) {

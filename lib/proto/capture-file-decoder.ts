@@ -1,8 +1,7 @@
 /**
  * Incremental reader of classic pcap and pcapng files: takes the file in
  * chunks of any size, as a stream delivers them, and adds the packets to a
- * PacketBatch. Pure: no I/O. forRecords() reads bare pcap records, as live
- * capture hands them over, with the header given instead of read.
+ * PacketBatch. Pure: no I/O.
  *
  * The file is a sequence of units (the pcap file header, then records; or
  * pcapng blocks), each with a fixed-size head that tells its total length.
@@ -68,17 +67,6 @@ export class CaptureFileDecoder {
     this.cap = snaplenCap !== undefined && snaplenCap > 0 ? snaplenCap : Infinity;
   }
 
-  /**
-   * A decoder of bare classic pcap records with no file header before them (little-endian, as the
-   * capture addon hands them over): `header` is what that file header would have said.
-   */
-  static forRecords(header: { nanos: boolean; snaplen: number; linktype: number }): CaptureFileDecoder {
-    const d = new CaptureFileDecoder();
-    d._format = 'pcap';
-    d.useHeader({ littleEndian: true, ...header });
-    return d;
-  }
-
   get format(): 'pcap' | 'pcapng' | null {
     return this._format;
   }
@@ -104,7 +92,8 @@ export class CaptureFileDecoder {
    * the packets added view `chunk`: the start of a unit it cuts is copied.
    * `end` spares a source whose buffer is longer than its data a view of it per read: the
    * packets then refer to the buffer itself, a long-lived object, where a new view per read
-   * made every packet's reference a slow write barrier (perf of live capture: ~4 %).
+   * made every packet's reference a slow write barrier (perf of live capture, when it was read
+   * through this decoder: ~4 %).
    */
   push(chunk: Buffer, out: PacketBatch, end = chunk.length): void {
     let pos = 0;
@@ -157,7 +146,7 @@ export class CaptureFileDecoder {
    * Decodes the whole classic pcap records of `c` from `pos` to `end`; returns where the first
    * incomplete one starts (its length in pendingNeed once its header is in). The one record reader,
    * also of a record joined from pieces (decodeUnit): one loop with the header's settings in locals,
-   * since this is every packet of live capture and of most files.
+   * since this is every packet of most files.
    */
   private parseRecords(c: Chunk, pos: number, end: number, out: PacketBatch): number {
     const { buf, view } = c;

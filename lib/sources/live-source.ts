@@ -1,13 +1,14 @@
 /**
  * Live capture on one interface, through our libpcap addon (lib/native):
  * the kernel fills a TPACKET_V3 ring, each wake-up hands every ready block to
- * this side as pcap records, which are decoded with the same decoder as files,
- * so the rest of the channel cannot tell the two apart. The interface is
- * watched every WATCH_MS: while it is absent or down the source waits (no busy
- * loop, one log line per state change), and capture starts again when it comes
- * back, its batches marked with the next generation (PacketBatch.generation:
- * a dump goes on in a new file from exactly that batch). Counters live in the
- * source and survive.
+ * this side as one batch buffer (the frames and their columns), which becomes a
+ * PacketBatch by bulk copies (capture-batch.ts), as a file's records become one
+ * through the file decoder: the rest of the channel cannot tell the two apart.
+ * The interface is watched every WATCH_MS: while it is absent or down the
+ * source waits (no busy loop, one log line per state change), and capture
+ * starts again when it comes back, its batches marked with the next generation
+ * (PacketBatch.generation: a dump goes on in a new file from exactly that
+ * batch). Counters live in the source and survive.
  *
  * Nothing happens at construction: open() loads the addon and, if the
  * interface is up, opens capture at once, so that a filter that does not
@@ -17,8 +18,8 @@
 import { Readable } from 'node:stream';
 import { SourceCounters } from '../counters.js';
 import type { Logger } from '../log.js';
-import { BATCH_QUEUE, capacityFor, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, type BatchOwner, type CaptureFormat } from '../packet.js';
-import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
+import { BATCH_QUEUE, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, type BatchOwner, type CaptureFormat } from '../packet.js';
+import { readCaptureBatch } from '../proto/capture-batch.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
 import { UserError } from '../errors.js';
 import type { CaptureTarget, TargetLink } from './capture-target.js';
@@ -79,7 +80,8 @@ export class LiveSource extends Readable implements CaptureSource, BatchOwner {
   private where: string;
   /** The handle's last pcap_stats, to accumulate 32-bit deltas. */
   private readonly lastStats = [0, 0, 0];
-  private decoder: CaptureFileDecoder | null = null;
+  /** LINKTYPE_* of the current capture. */
+  private linktype = 0;
   private watch: NodeJS.Timeout | null = null;
   private stopping = false;
   /** Opens so far: the generation of the batches of the current capture (PacketBatch.generation). */
@@ -91,11 +93,11 @@ export class LiveSource extends Readable implements CaptureSource, BatchOwner {
   linkState: TargetLink['state'] = 'absent';
   private lastError = '';
   private remaining: number;
-  /** The capture buffer of each batch handed out, to give back to the addon with the batch (recycle). */
+  /** The batch buffer of each batch handed out, to give back to the addon with the batch (recycle). */
   private readonly buffers = new WeakMap<PacketBatch, Buffer>();
-  /** Batches given back, to decode into again: their columns are reused with the buffer. */
+  /** Batches given back, to read into again: their columns are reused with the buffer. */
   private readonly spareBatches: PacketBatch[] = [];
-  private readonly onBatch = (records: Buffer, length: number): void => this.decode(records, length);
+  private readonly onBatch = (buffer: Buffer): void => this.readBatch(buffer);
   private readonly onError = (message: string, exception?: unknown): void => {
     if (exception === undefined) this.ended(message);
     else this.crashed(exception);
@@ -229,7 +231,7 @@ export class LiveSource extends Readable implements CaptureSource, BatchOwner {
     this.handle = opened.handle;
     this.instance = link.instance;
     this.lastStats.fill(0);
-    this.decoder = CaptureFileDecoder.forRecords({ ...this.format, linktype: opened.linktype });
+    this.linktype = opened.linktype;
     this.failures = 0;
     this.lastState = '';
     this.lastError = '';
@@ -254,15 +256,15 @@ export class LiveSource extends Readable implements CaptureSource, BatchOwner {
     this.lastState = 'stopped';
   }
 
-  /** `records`: the first `length` bytes of the buffer are pcap records (the buffer is longer when it came back through recycle). */
-  private decode(records: Buffer, length = records.length): void {
-    const batch = this.spareBatches.pop() ?? new PacketBatch(capacityFor(length));
+  /** A batch buffer from the addon (capture-batch.ts) becomes the next batch. */
+  private readBatch(buffer: Buffer): void {
+    const batch = this.spareBatches.pop() ?? new PacketBatch();
     batch.format = this.format;
     batch.generation = this.generation;
-    this.decoder!.push(records, batch, length);
-    // Consumers that hold the batch (the channel's fan-out) give it back when done: no new capture buffer per wake-up.
+    // Consumers that hold the batch (the channel's fan-out) give it back when done: no new batch buffer per wake-up.
     batch.owner = this;
-    this.buffers.set(batch, records);
+    this.buffers.set(batch, buffer);
+    readCaptureBatch(buffer, this.pcap!.captureBatch, batch, this.linktype);
     if (batch.length === 0 || this.remaining === 0) {
       batch.discard();
       return;
@@ -274,7 +276,7 @@ export class LiveSource extends Readable implements CaptureSource, BatchOwner {
     if (this.remaining === 0) this.stop();
   }
 
-  /** Every consumer is done with `batch`: its capture buffer goes back to the addon, its columns to the next decode. */
+  /** Every consumer is done with `batch`: its batch buffer goes back to the addon, its columns to the next read. */
   recycle(batch: PacketBatch): void {
     const records = this.buffers.get(batch);
     this.buffers.delete(batch);
@@ -303,7 +305,7 @@ export class LiveSource extends Readable implements CaptureSource, BatchOwner {
     if (!h) return;
     const pcap = this.pcap!;
     pcap.pause(h);
-    if (drain) for (let records = pcap.drain(h); records; records = pcap.drain(h)) this.decode(records);
+    if (drain) for (let buffer = pcap.drain(h); buffer; buffer = pcap.drain(h)) this.readBatch(buffer);
     this.sampleStats(h);
     pcap.close(h);
     this.handle = null;

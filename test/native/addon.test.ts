@@ -14,7 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { loadAddon } from '../../lib/native/addon.js';
 import { createPair, netnsAvailable } from '../helpers/netns.js';
-import { ADDON_MODULE, runJson } from './scripts.js';
+import { PacketBatch } from '../../lib/packet.js';
+import { readCaptureBatch } from '../../lib/proto/capture-batch.js';
+import { ADDON_MODULE, CAPTURE_BATCH_MODULE, PACKET_MODULE, runJson } from './scripts.js';
 
 const ROOT_ONLY = netnsAvailable() ? false : 'needs root and iproute2';
 const noop = (): void => {};
@@ -134,6 +136,8 @@ test('rawSend: stops before a datagram that fails, which then reports -errno; th
 const CAPTURE_SCRIPT = `
 const [, , addonModule, device] = process.argv;
 const { loadAddon } = await import(addonModule);
+const { readCaptureBatch } = await import(${JSON.stringify(CAPTURE_BATCH_MODULE)});
+const { PacketBatch } = await import(${JSON.stringify(PACKET_MODULE)});
 const addon = loadAddon();
 const batches = [];
 // 1 MiB: four 256 KiB blocks, far less than the burst; never resumed, so nothing is read until the drain.
@@ -143,17 +147,16 @@ process.stdin.resume();
 process.stdin.on('end', () => {
   setTimeout(() => {
     for (let b = addon.drain(handle); b; b = addon.drain(handle)) batches.push(b);
-    let delivered = 0;
-    let firstSec = 0;
-    let firstFrac = 0;
-    for (const b of batches) {
-      for (let o = 0; o < b.length; o += 16 + b.readUInt32LE(o + 8)) {
-        if (delivered++ === 0) { firstSec = b.readUInt32LE(o); firstFrac = b.readUInt32LE(o + 4); }
-      }
+    const all = new PacketBatch();
+    for (const b of batches) readCaptureBatch(b, addon.captureBatch, all, 1);
+    // Every frame as sent: Ethernet, IPv4, UDP to port 9 with 18 bytes of payload.
+    let asSent = 0;
+    for (let i = 0; i < all.length; i++) {
+      if (all.caplen[i] === 60 && all.wirelen[i] === 60 && all.data[i].readUInt16BE(all.offset[i] + 36) === 9) asSent++;
     }
     const [received, dropped] = addon.stats(handle);
     addon.close(handle);
-    process.stdout.write(JSON.stringify({ nanos, delivered, received, dropped, firstSec, firstFrac }));
+    process.stdout.write(JSON.stringify({ nanos, delivered: all.length, asSent, batches: batches.length, received, dropped, firstSec: all.tsSec[0], firstFrac: all.tsNsec[0] }));
   }, 100);
 });
 `;
@@ -204,11 +207,13 @@ test('a ring that overflows counts what it drops: delivered + dropped = every fr
     capture.stdin.end();
     assert.equal(await closed, 0);
     rmSync(dir, { recursive: true, force: true });
-    const r = JSON.parse(out) as { nanos: boolean; delivered: number; received: number; dropped: number; firstSec: number; firstFrac: number };
+    const r = JSON.parse(out) as { nanos: boolean; delivered: number; asSent: number; batches: number; received: number; dropped: number; firstSec: number; firstFrac: number };
     t.diagnostic(JSON.stringify(r));
     assert.equal(r.nanos, true);
     assert.ok(r.dropped > 0, `the 1 MiB ring should overflow: ${JSON.stringify(r)}`);
     assert.ok(r.delivered > 1000, `the ring should hold its blocks' worth: ${JSON.stringify(r)}`);
+    assert.equal(r.asSent, r.delivered, 'every frame read back with its lengths and bytes');
+    assert.ok(r.batches >= Math.ceil(r.delivered / loadAddon().captureBatch.packetsMax), 'no batch holds more than packetsMax');
     assert.equal(r.delivered + r.dropped, count, JSON.stringify(r));
     assert.equal(r.received, count, 'pcap_stats counts every frame the filter accepted');
     assert.ok(r.firstSec >= before && r.firstSec <= Math.ceil(Date.now() / 1000), `kernel time ${r.firstSec}`);
@@ -223,54 +228,68 @@ test('npm ci built the addon where the loader looks for it, with every function'
   for (const f of ['open', 'resume', 'pause', 'drain', 'provide', 'stats', 'close', 'rawOpen', 'rawSend', 'rawClose'] as const) assert.equal(typeof addon[f], 'function', f);
 });
 
-/** SPARE_BYTES of capture_batch.h: the one length of buffer provide() takes back. */
-const SPARE_BYTES = 2 * (1 << 18) + 16;
+test('captureBatch: the batch buffer layout, every column 8-byte aligned, none overlapping', () => {
+  const L = loadAddon().captureBatch;
+  const parts = [
+    [L.countAt, 4],
+    [L.tsSecAt, 8 * L.packetsMax],
+    [L.offsetAt, 4 * L.packetsMax],
+    [L.caplenAt, 4 * L.packetsMax],
+    [L.wirelenAt, 4 * L.packetsMax],
+    [L.tsNsecAt, 4 * L.packetsMax],
+  ].sort((a, b) => a[0]! - b[0]!);
+  // The frames come first, at least 256 KiB and one largest frame (262144 bytes).
+  assert.ok(parts[0]![0]! >= (1 << 18) + 262144, JSON.stringify(L));
+  for (const [k, [at, length]] of parts.entries()) {
+    assert.equal(at! % 8, 0, `aligned: ${JSON.stringify(L)}`);
+    assert.ok(at! + length! <= (parts[k + 1]?.[0] ?? L.bytes), `no overlap: ${JSON.stringify(L)}`);
+  }
+  assert.ok(Object.isFrozen(L));
+});
 
-test('provide: batch buffers come back and the next batches are copied into them, the records their first `length` bytes', { skip: ROOT_ONLY, timeout: 30_000 }, async () => {
+test('provide: a batch buffer given back is read into again; one of another length or misaligned is not taken', { skip: ROOT_ONLY, timeout: 30_000 }, async () => {
   const addon = loadAddon();
+  const L = addon.captureBatch;
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const port = socket.address().port;
-  const batches: { buffer: Buffer; length: number; records: Buffer }[] = [];
-  const { handle } = addon.open('lo', `udp dst port ${port}`, 0, 1 << 20, 10, false, (buffer, length) => batches.push({ buffer, length, records: Buffer.from(buffer.subarray(0, length)) }), noop);
+  const batches: Buffer[] = [];
+  const { handle } = addon.open('lo', `udp dst port ${port}`, 0, 1 << 20, 10, false, (b) => batches.push(b), noop);
   addon.resume(handle);
   try {
-    const sendAndWait = async (tag: number): Promise<(typeof batches)[number]> => {
+    /** Sends a datagram of 100 bytes `tag`; the batch buffer it came in, checked to hold that one frame. */
+    const sendAndWait = async (tag: number): Promise<Buffer> => {
       const before = batches.length;
       socket.send(Buffer.alloc(100, tag), port, '127.0.0.1');
       for (let i = 0; i < 200 && batches.length === before; i++) await sleep(10);
       assert.equal(batches.length, before + 1, `a batch for datagram ${tag}`);
-      return batches[before]!;
+      const buffer = batches[before]!;
+      assert.equal(buffer.length, L.bytes);
+      const batch = new PacketBatch();
+      readCaptureBatch(buffer, L, batch, 1);
+      // Ethernet on lo, IPv4, UDP, the payload.
+      assert.deepEqual([batch.length, batch.caplen[0], batch.wirelen[0], batch.frame(0)[14 + 20 + 8]], [1, 142, 142, tag]);
+      return buffer;
     };
-    /** The payload's first byte of the one record of a batch (pcap record, Ethernet on lo, IPv4, UDP). */
-    const tagOf = (records: Buffer): number => records[16 + 14 + 20 + 8]!;
-    const RECORD = 16 + 14 + 20 + 8 + 100;
     // The cycle LiveSource runs: every buffer the addon made is given back once its consumers are done.
     const first = await sendAndWait(1);
-    assert.equal(first.buffer.length, first.length, 'before any buffer comes back: exactly the records');
-    addon.provide(handle, first.buffer); // too short to hold every batch: not taken, but recycling starts
-    const second = await sendAndWait(2);
-    assert.notEqual(second.buffer, first.buffer);
-    assert.equal(second.buffer.length, SPARE_BYTES, 'once buffers come back, new ones are made to come back too');
-    assert.equal(second.length, RECORD);
-    second.buffer.fill(0xee, second.length);
-    addon.provide(handle, second.buffer);
-    const third = await sendAndWait(3);
-    assert.equal(third.buffer, second.buffer, 'copied into the buffer given back');
-    assert.equal(third.length, RECORD);
-    assert.equal(tagOf(third.records), 3);
-    assert.equal(third.buffer[third.length], 0xee, 'nothing written past the records');
-    const fourth = await sendAndWait(4);
-    assert.notEqual(fourth.buffer, third.buffer, 'a buffer is used once per provide');
-    assert.equal(tagOf(fourth.records), 4);
-    // A buffer made elsewhere is taken too, if it has the one length that holds every batch.
-    const made = Buffer.alloc(SPARE_BYTES);
+    addon.provide(handle, first);
+    assert.equal(await sendAndWait(2), first, 'read into the buffer given back');
+    assert.notEqual(await sendAndWait(3), first, 'a buffer is used once per provide');
+    // A buffer made elsewhere is taken too, if it has the layout's length and alignment.
+    const made = Buffer.alloc(L.bytes);
     addon.provide(handle, made);
-    assert.equal((await sendAndWait(5)).buffer, made);
+    assert.equal(await sendAndWait(4), made);
+    const short = Buffer.alloc(L.bytes - 8);
+    const misaligned = Buffer.alloc(L.bytes + 4).subarray(4);
+    addon.provide(handle, short);
+    addon.provide(handle, misaligned);
+    const fifth = await sendAndWait(5);
+    assert.ok(fifth !== short && fifth !== misaligned);
     assert.throws(() => addon.provide(handle, 'x' as unknown as Buffer), /buffer must be a Buffer/);
   } finally {
     addon.close(handle);
     socket.close();
   }
-  addon.provide(handle, Buffer.alloc(SPARE_BYTES)); // after close: ignored, no crash
+  addon.provide(handle, Buffer.alloc(L.bytes)); // after close: ignored, no crash
 });

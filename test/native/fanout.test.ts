@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadAddon } from '../../lib/native/addon.js';
 import { createPair, netnsAvailable } from '../helpers/netns.js';
-import { ADDON_MODULE, runJson, runScript } from './scripts.js';
+import { ADDON_MODULE, CAPTURE_BATCH_MODULE, PACKET_MODULE, runJson, runScript } from './scripts.js';
 
 const ROOT_ONLY = netnsAvailable() ? false : 'needs root and iproute2';
 const noop = (): void => {};
@@ -22,6 +22,8 @@ const noop = (): void => {};
 const CAPTURE_SCRIPT = `
 const [, , addonModule, device, group] = process.argv;
 const { loadAddon } = await import(addonModule);
+const { readCaptureBatch } = await import(${JSON.stringify(CAPTURE_BATCH_MODULE)});
+const { PacketBatch } = await import(${JSON.stringify(PACKET_MODULE)});
 const addon = loadAddon();
 // Nothing is read until the end: each 10 ms with traffic retires one 256 KiB block, so the ring holds 128 of them.
 const open = (fanout) => addon.open(device, 'udp', 0, 32 << 20, 10, false, () => {}, () => {}, null, fanout).handle;
@@ -31,13 +33,14 @@ process.stdin.resume();
 process.stdin.on('end', () => setTimeout(() => {
   const out = handles.map((h) => {
     const frames = [];
-    for (let b = addon.drain(h); b; b = addon.drain(h)) {
-      for (let o = 0; o < b.length; o += 16 + b.readUInt32LE(o + 8)) {
-        const ip = o + 16 + 14;
-        const fragment = (b.readUInt16BE(ip + 6) & 0x3fff) !== 0;
-        // A flow is its source port; a fragment belongs to its datagram (IP id), later ones carry no port.
-        frames.push(fragment ? 'id' + b.readUInt16BE(ip + 4) : 'port' + b.readUInt16BE(ip + 20));
-      }
+    const batch = new PacketBatch();
+    for (let b = addon.drain(h); b; b = addon.drain(h)) readCaptureBatch(b, addon.captureBatch, batch, 1);
+    for (let i = 0; i < batch.length; i++) {
+      const b = batch.data[i];
+      const ip = batch.offset[i] + 14;
+      const fragment = (b.readUInt16BE(ip + 6) & 0x3fff) !== 0;
+      // A flow is its source port; a fragment belongs to its datagram (IP id), later ones carry no port.
+      frames.push(fragment ? 'id' + b.readUInt16BE(ip + 4) : 'port' + b.readUInt16BE(ip + 20));
     }
     const [received, dropped] = addon.stats(h);
     addon.close(h);

@@ -9,6 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { loadAddon, type PcapHandle } from '../../lib/native/addon.js';
+import { PacketBatch } from '../../lib/packet.js';
+import { readCaptureBatch } from '../../lib/proto/capture-batch.js';
 import { join } from 'node:path';
 import { FIXTURES, startProcess, waitForStderr } from '../helpers/cli.js';
 import { deleteNetns, ip, macOf, netnsAvailable } from '../helpers/netns.js';
@@ -52,19 +54,18 @@ test('open() inside a namespace captures there after the thread is back in its o
   const { ns, path } = await container(t);
   const addon = loadAddon();
   const before = ownNetns();
-  let bytes = 0;
+  const captured = new PacketBatch();
   // IPv4 only: the kernel's own IPv6 neighbour discovery on v0 is not part of the replay.
-  const opened = addon.open('v0', 'ip', 0, 1 << 20, 10, false, (records) => (bytes += records.length), noop, path);
+  const opened = addon.open('v0', 'ip', 0, 1 << 20, 10, false, (batch) => readCaptureBatch(batch, addon.captureBatch, captured, 1), noop, path);
   t.after(() => addon.close(opened.handle as PcapHandle));
   assert.equal(ownNetns(), before);
   // The device is not ours: in our namespace it does not exist.
   assert.throws(() => addon.open('v0', '', 0, 1 << 20, 10, false, noop, noop), { code: 'NODEV' });
   addon.resume(opened.handle);
   execFileSync('ip', ['netns', 'exec', ns, 'tcpreplay', '-q', '-i', 'v1', join(FIXTURES, 'sample.pcap')], { stdio: 'ignore' });
-  // sample.pcap: 8 frames of 5 496 bytes in all, each handed over as a 16-byte header and the frame.
-  const want = 8 * 16 + 5496;
-  for (let i = 0; i < 100 && bytes < want; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(bytes, want, 'every frame replayed inside the namespace was captured');
+  // sample.pcap: 8 frames of 5 496 bytes in all.
+  for (let i = 0; i < 100 && captured.length < 8; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual([captured.length, captured.bytes()], [8, 5496], 'every frame replayed inside the namespace was captured');
 });
 
 test('errors inside the namespace, and a namespace that is gone: a code, and the thread is back', { skip: ROOT_ONLY }, async (t) => {

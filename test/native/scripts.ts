@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 
 export const ADDON_MODULE = join(ROOT, 'dist', 'lib', 'native', 'addon.js');
+/** For scripts that read the batch buffers (readCaptureBatch into a PacketBatch): `await import(${JSON.stringify(...)})`. */
+export const CAPTURE_BATCH_MODULE = join(ROOT, 'dist', 'lib', 'proto', 'capture-batch.js');
+export const PACKET_MODULE = join(ROOT, 'dist', 'lib', 'packet.js');
 
 export interface ScriptOptions {
   /** A command the script runs under: ['ip', 'netns', 'exec', ns], ['runuser', '-u', 'nobody', '--']. */

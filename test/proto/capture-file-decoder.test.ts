@@ -6,7 +6,6 @@ import { PacketBatch } from '../../lib/packet.js';
 import { CaptureFileDecoder } from '../../lib/proto/capture-file-decoder.js';
 import { PcapRecordEncoder, decodeFileHeader, encodeFileHeader } from '../../lib/proto/pcap.js';
 import { FIXTURES, buildPcap, buildPcapng, seededRandom } from '../helpers/capture-files.js';
-import { hex } from '../helpers/hex.js';
 import { packetsOf, type TestPacket } from '../helpers/packets.js';
 
 /** The real captures (fixtures/) and what they hold. */
@@ -451,66 +450,6 @@ describe('CaptureFileDecoder fields', () => {
     assert.deepEqual([dec.format, dec.nanos, dec.snaplen, dec.linktype, dec.offset], ['pcapng', true, 262144, 1, PCAPNG_SAMPLE.length]);
     const us = decodeIn(buildPcapng([{ type: 'shb' }, { type: 'idb', snaplen: 1500 }]), 100).dec;
     assert.deepEqual([us.nanos, us.snaplen], [false, 1500]);
-  });
-});
-
-describe('CaptureFileDecoder.forRecords', () => {
-  /** `records` (no file header) pushed in chunks of `chunk` bytes into a records-only decoder. */
-  function decodeRecords(header: { nanos: boolean; snaplen: number; linktype: number }, records: Buffer, chunk: number): { packets: TestPacket[]; dec: CaptureFileDecoder } {
-    const dec = CaptureFileDecoder.forRecords(header);
-    const batch = new PacketBatch();
-    for (let i = 0; i < records.length; i += chunk) dec.push(records.subarray(i, i + chunk), batch);
-    dec.finish();
-    return { packets: packetsOf(batch), dec };
-  }
-
-  it('golden: one nanosecond record, field by field', () => {
-    const record = hex(`
-      00f15365  # ts_sec 1700000000 (little-endian)
-      15cd5b07  # ts_nsec 123456789
-      04000000  # incl_len 4
-      3c000000  # orig_len 60
-      deadbeef  # frame
-    `);
-    const { packets, dec } = decodeRecords({ nanos: true, snaplen: 65535, linktype: 113 }, record, record.length);
-    assert.deepEqual(packets.map(seen), [[1_700_000_000, 123_456_789, 4, 60, 113, 'deadbeef']]);
-    assert.deepEqual([dec.format, dec.nanos, dec.snaplen, dec.linktype, dec.offset], ['pcap', true, 65535, 113, record.length]);
-  });
-
-  for (const f of FIXTURE_FILES) {
-    it(`${f.file} without its file header: the same packets as through it, in any chunking`, () => {
-      const file = load(f.file);
-      const want = decodeIn(file, file.length).packets.map(seen);
-      const h = decodeFileHeader(file);
-      for (const size of [1, 17, 65539, file.length]) {
-        assert.deepEqual(decodeRecords(h, file.subarray(24), size).packets.map(seen), want, `chunk ${size}`);
-      }
-    });
-  }
-
-  it('applies the header it is given as a file header would: nanoseconds, the snaplen cut, 0 = the link type limit', () => {
-    const records = [
-      { tsSec: 5, tsFrac: 999_999_999, data: Buffer.alloc(200, 7), wirelen: 300 },
-      { tsSec: 6, tsFrac: 1, data: Buffer.alloc(50, 8) },
-    ];
-    for (const header of [
-      { nanos: true, snaplen: 100, linktype: 1 },
-      { nanos: false, snaplen: 0, linktype: 113 },
-    ]) {
-      const file = buildPcap(header, records);
-      const through = decodeIn(file, file.length);
-      const bare = decodeRecords(header, file.subarray(24), 33);
-      assert.deepEqual(bare.packets.map(seen), through.packets.map(seen));
-      assert.deepEqual([bare.dec.nanos, bare.dec.snaplen, bare.dec.linktype], [through.dec.nanos, through.dec.snaplen, through.dec.linktype]);
-    }
-    assert.deepEqual(decodeRecords({ nanos: true, snaplen: 100, linktype: 1 }, buildPcap({}, records).subarray(24), 1000).packets.map((p) => p.caplen), [100, 50]);
-  });
-
-  it('a cut record is still a TruncatedError at its offset among the records', () => {
-    const records = load('sample.pcap').subarray(24);
-    const dec = CaptureFileDecoder.forRecords({ nanos: false, snaplen: 65535, linktype: 1 });
-    dec.push(records.subarray(0, records.length - 1), new PacketBatch());
-    assert.throws(() => dec.finish(), (e: unknown) => e instanceof TruncatedError && /pcap record/.test(e.message));
   });
 });
 

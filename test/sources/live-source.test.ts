@@ -9,8 +9,8 @@ import { describe, it } from 'node:test';
 import type { Logger } from '../../lib/log.js';
 import type { PacketIoAddon, PcapHandle } from '../../lib/native/addon.js';
 import type { Batch } from '../../lib/packet.js';
-import { batchOf, packet, packetsOf } from '../helpers/packets.js';
-import { PcapRecordEncoder } from '../../lib/proto/pcap.js';
+import { packet, packetsOf } from '../helpers/packets.js';
+import { captureBatchLayout, writeCaptureBatch } from '../helpers/capture-batch.js';
 import type { CaptureTarget, TargetLink } from '../../lib/sources/capture-target.js';
 import { LiveSource } from '../../lib/sources/live-source.js';
 
@@ -27,11 +27,13 @@ class FakeCapture {
   readonly drainQueue: Buffer[] = [];
   /** Buffers given back (provide). */
   readonly provided: Buffer[] = [];
-  private onBatch: ((records: Buffer, length: number) => void) | null = null;
-  private readonly encoder = new PcapRecordEncoder(true);
+  private onBatch: ((batch: Buffer) => void) | null = null;
+  /** Smaller than the addon's own: the source reads any layout the addon gives. */
+  readonly layout = captureBatchLayout(1024, 8);
 
   readonly addon = {
-    open: (_device: string, _filter: string, _snaplen: number, _buffer: number, _timeout: number, _promisc: boolean, onBatch: (r: Buffer, length: number) => void) => {
+    captureBatch: this.layout,
+    open: (_device: string, _filter: string, _snaplen: number, _buffer: number, _timeout: number, _promisc: boolean, onBatch: (b: Buffer) => void) => {
       if (this.openError) throw Object.assign(new Error(this.openError.message), { code: this.openError.code });
       this.opens++;
       this.onBatch = onBatch;
@@ -45,22 +47,18 @@ class FakeCapture {
     provide: (_h: PcapHandle, buffer: Buffer) => void this.provided.push(buffer),
   } as unknown as PacketIoAddon;
 
-  records(n: number, from = 0): Buffer {
-    const batch: Batch = batchOf(Array.from({ length: n }, (_, i) => packet(1700000000, from + i, 60, 60, Buffer.alloc(60, from + i), 1)));
-    return Buffer.from(this.encoder.encode(batch));
+  /** A batch buffer of `n` frames of 60 bytes, their nanoseconds and bytes `from`, `from + 1`, ...; into `buffer` (one given back) if given. */
+  batch(n: number, from = 0, buffer?: Buffer): Buffer {
+    return writeCaptureBatch(this.layout, Array.from({ length: n }, (_, i) => packet(1700000000, from + i, 60, 60, Buffer.alloc(60, from + i), 1)), buffer);
   }
 
   deliver(n: number, from = 0): void {
-    const records = this.records(n, from);
-    this.onBatch!(records, records.length);
+    this.onBatch!(this.batch(n, from));
   }
 
-  /** As the addon does once buffers come back: the records are the first `length` bytes of a longer buffer. */
+  /** As the addon does once buffers come back: the next batch is read into one of them. */
   deliverInto(buffer: Buffer, n: number, from = 0): void {
-    const records = this.records(n, from);
-    buffer.fill(0xee);
-    records.copy(buffer);
-    this.onBatch!(buffer, records.length);
+    this.onBatch!(this.batch(n, from, buffer));
   }
 }
 
@@ -120,18 +118,17 @@ describe('LiveSource', () => {
     assert.equal(fake.closed, 1);
   });
 
-  it('a batch its consumers are done with goes back: the capture buffer to the addon, the columns to the next batch', async () => {
+  it('a batch its consumers are done with goes back: the batch buffer to the addon, the columns to the next batch', async () => {
     const { fake, src } = setup();
     src.open();
     const got: Batch[] = [];
     src.on('data', (b: Batch) => got.push(b));
-    const buffer = Buffer.alloc(4096);
+    const buffer = Buffer.alloc(fake.layout.bytes);
     fake.deliverInto(buffer, 3);
     await new Promise(setImmediate);
     const first = got[0]!;
-    // Only the first `length` bytes are records: the filler after them is not read as more.
-    assert.deepEqual(packetsOf(first).map((p) => p.tsNsec), [0, 1, 2]);
-    assert.ok([0, 1, 2].every((i) => first.data[i] === buffer), 'the frames refer to the capture buffer itself, no view of it');
+    assert.deepEqual(packetsOf(first).map((p) => [p.tsSec, p.tsNsec, p.caplen, p.data[0]]), [0, 1, 2].map((i) => [1700000000, i, 60, i]));
+    assert.ok([0, 1, 2].every((i) => first.data[i] === buffer), 'the frames refer to the batch buffer itself, no view of it');
     assert.deepEqual(fake.provided, [], 'not before its consumers are done');
     first.hold();
     first.done();
@@ -147,13 +144,13 @@ describe('LiveSource', () => {
     src.destroy();
   });
 
-  it('a wake-up that decodes to no packet gives its capture buffer and batch back at once', async () => {
+  it('a wake-up of no packet gives its batch buffer and batch back at once', async () => {
     const { fake, src } = setup();
     src.open();
     try {
       const got: Batch[] = [];
       src.on('data', (b: Batch) => got.push(b));
-      const buffer = Buffer.alloc(4096);
+      const buffer = Buffer.alloc(fake.layout.bytes);
       fake.deliverInto(buffer, 2);
       await new Promise(setImmediate);
       const first = got[0]!;
@@ -218,7 +215,7 @@ describe('LiveSource', () => {
     src.on('data', (b: Batch) => got.push(b));
     fake.deliver(2);
     // What the kernel still holds for the old socket is taken at the close: still the first generation.
-    fake.drainQueue.push(fake.records(1, 2));
+    fake.drainQueue.push(fake.batch(1, 2));
     link.ifindex = 8;
     t.mock.timers.tick(250);
     assert.equal(fake.closed, 1, 'the socket bound to the old interface is closed');
@@ -278,7 +275,7 @@ describe('LiveSource', () => {
     const got: Batch[] = [];
     src.on('data', (b: Batch) => got.push(b));
     fake.deliver(2);
-    fake.drainQueue.push(fake.records(3, 2));
+    fake.drainQueue.push(fake.batch(3, 2));
     fake.stats = [5, 0, 0];
     const ended = new Promise((res) => src.on('end', res));
     src.stop();

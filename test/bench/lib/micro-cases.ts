@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { capacityFor, FrameCopier, LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../../../lib/packet.js';
+import { FrameCopier, LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../../../lib/packet.js';
+import { readCaptureBatch } from '../../../lib/proto/capture-batch.js';
 import { CaptureFileDecoder } from '../../../lib/proto/capture-file-decoder.js';
 import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../../../lib/proto/gre.js';
 import { PcapRecordEncoder } from '../../../lib/proto/pcap.js';
@@ -19,6 +20,8 @@ import { makeDirectionStage, parseDirExpression } from '../../../lib/stages/dire
 import { sliceBatch } from '../../../lib/stages/slice.js';
 import { makeThrottleStage } from '../../../lib/stages/throttle.js';
 import { vlanDecodeBatch } from '../../../lib/stages/vlan.js';
+import { captureBatchLayout, writeCaptureBatch } from '../../helpers/capture-batch.js';
+import { packet } from '../../helpers/packets.js';
 
 export interface Case {
   /** Short stable key (micro-baseline.json, --only). */
@@ -150,17 +153,17 @@ export function microCases(n: number): Case[] {
     ),
   );
   {
-    // As LiveSource.decode: one wake-up's bare records into a batch given back (recycle) and reused.
-    const records = smallPcap(n).subarray(24);
-    const dec = CaptureFileDecoder.forRecords({ nanos: false, snaplen: 65535, linktype: LINKTYPE_ETHERNET });
-    const batch = new PacketBatch(capacityFor(records.length));
+    // As LiveSource.readBatch: one wake-up's batch buffer into a batch given back (recycle) and reused.
+    const layout = captureBatchLayout(n * 128, n);
+    const buffer = writeCaptureBatch(layout, Array.from({ length: n }, (_, i) => packet(TS_SEC, i * 1000, 60, 60, frameOfFlow(i))));
+    const batch = new PacketBatch(n);
     list.push({
       id: 'decode-live',
-      name: `CaptureFileDecoder.forRecords into a recycled batch (batch ${n})`,
+      name: `readCaptureBatch into a recycled batch (batch ${n})`,
       packets: n,
       run: () => {
         batch.truncate(0);
-        dec.push(records, batch);
+        readCaptureBatch(buffer, layout, batch, LINKTYPE_ETHERNET);
         sink += batch.caplen[n - 1]!;
       },
     });
