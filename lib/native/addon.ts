@@ -3,9 +3,10 @@
  * libpcap in libpcap/, compiled by the package's install script unless a
  * prebuilt addon in prebuilds/ loads; see binding.gyp): live capture
  * (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), other network
- * namespaces (netns.c), CPU pinning (affinity.c) and ZeroMQ records
- * (zmq_records.c). Loaded on first use only: reading files and writing dumps
- * need no native code.
+ * namespaces (netns.c), CPU pinning (affinity.c), ZeroMQ records
+ * (zmq_records.c) and our TCP connections' send queues (tcp_queues.c).
+ * Loaded on first use only: reading files and writing dumps need no native
+ * code.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -125,6 +126,13 @@ export interface PacketIoAddon {
 
   /** pcap_lib_version() of the libpcap compiled into the addon: "libpcap version 1.10.3 (with TPACKET_V3)". */
   libVersion(): string;
+
+  /**
+   * [remote "a.b.c.d:port", bytes not yet acknowledged][] for each established IPv4 TCP socket of
+   * this process (lib/native/tcp_queues.c). Throws when /proc/self/fd cannot be listed; Windows:
+   * 'UNSUPPORTED'.
+   */
+  tcpSendQueues(): [string, number][];
 
   /**
    * ZeroMQ batch records of packets [start, end) of a PacketBatch's columns, whose frames all lie in

@@ -11,6 +11,7 @@ napi_status register_netns(napi_env env, napi_value exports);
 napi_status register_affinity(napi_env env, napi_value exports);
 napi_status register_privileges(napi_env env, napi_value exports);
 napi_status register_zmq_records(napi_env env, napi_value exports);
+napi_status register_tcp_queues(napi_env env, napi_value exports);
 
 /* netns.c: enter the namespace at `path` (NULL: stay) on this thread, saving ours in *saved; 0, or -1 with
  * `message` filled. netns_leave always returns (or ends the process: it must not stay elsewhere). */

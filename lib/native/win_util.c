@@ -48,7 +48,11 @@ static napi_value DropPrivileges(napi_env env, napi_callback_info info) {
   return throw_unsupported(env, "dropPrivileges() (-Z)");
 }
 
-/* The same names as on Linux (netns.c, affinity.c, privileges.c), so the module's shape does not change. */
+static napi_value TcpSendQueues(napi_env env, napi_callback_info info) {
+  return throw_unsupported(env, "tcpSendQueues() (ZeroMQ delivery confirmation)");
+}
+
+/* The same names as on Linux (netns.c, affinity.c, privileges.c, tcp_queues.c), so the module's shape does not change. */
 napi_status register_netns(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {{"links", NULL, Links, NULL, NULL, NULL, napi_default, NULL}};
   return napi_define_properties(env, exports, 1, props);
@@ -65,4 +69,9 @@ napi_status register_privileges(napi_env env, napi_value exports) {
       {"dropPrivileges", NULL, DropPrivileges, NULL, NULL, NULL, napi_default, NULL},
   };
   return napi_define_properties(env, exports, 2, props);
+}
+
+napi_status register_tcp_queues(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {{"tcpSendQueues", NULL, TcpSendQueues, NULL, NULL, NULL, napi_default, NULL}};
+  return napi_define_properties(env, exports, 1, props);
 }
