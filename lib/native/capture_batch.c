@@ -8,6 +8,13 @@
 #include <string.h>
 #include "capture_batch.h"
 
+static void put_le32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
 int capture_get_options(napi_env env, const napi_value *argv, capture_options_t *o) {
   if (get_integer(env, argv[2], "snaplen", 0, SNAPLEN_MAX, &o->snaplen) < 0 ||
       get_integer(env, argv[3], "bufferBytes", 1, INT32_MAX, &o->buffer_bytes) < 0 ||
@@ -166,28 +173,34 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
   uint8_t *b = c->batch;
   uint32_t i = c->count;
   uint32_t caplen = h->caplen;
-  if (i >= BATCH_PACKETS_MAX || caplen > FRAMES_BYTES - c->used) {
+  if (i >= BATCH_PACKETS_MAX || RECORD_HEADER_LEN + (size_t)caplen > FRAMES_BYTES - c->used) {
     /* Never: the read stops at the limits, and libpcap cuts frames to SNAPLEN_MAX. A drop, not an overflow. */
     c->lost++;
     c->full = 1;
     pcap_breakloop(c->pcap);
     return;
   }
-  memcpy(b + c->used, bytes, caplen);
   uint64_t sec = (uint64_t)h->ts.tv_sec;
   uint32_t nsec = c->nanos ? (uint32_t)h->ts.tv_usec : (uint32_t)h->ts.tv_usec * 1000u;
   if (nsec >= 1000000000u) {
     sec += nsec / 1000000000u;
     nsec %= 1000000000u;
   }
-  COLUMN(b, TS_SEC_AT, double)[i] = (double)sec;
-  COLUMN(b, OFFSET_AT, uint32_t)[i] = (uint32_t)c->used;
-  COLUMN(b, CAPLEN_AT, uint32_t)[i] = caplen;
   /* libpcap hands over a wire length below the captured one as the kernel gave it; the wire carried
    * at least the captured bytes, and no sink or receiver should see an impossible frame. */
-  COLUMN(b, WIRELEN_AT, uint32_t)[i] = h->len < caplen ? caplen : h->len;
+  uint32_t wirelen = h->len < caplen ? caplen : h->len;
+  uint8_t *record = b + c->used;
+  put_le32(record, (uint32_t)sec);
+  put_le32(record + 4, nsec);
+  put_le32(record + 8, caplen);
+  put_le32(record + 12, wirelen);
+  memcpy(record + RECORD_HEADER_LEN, bytes, caplen);
+  COLUMN(b, TS_SEC_AT, double)[i] = (double)sec;
+  COLUMN(b, OFFSET_AT, uint32_t)[i] = (uint32_t)(c->used + RECORD_HEADER_LEN);
+  COLUMN(b, CAPLEN_AT, uint32_t)[i] = caplen;
+  COLUMN(b, WIRELEN_AT, uint32_t)[i] = wirelen;
   COLUMN(b, TS_NSEC_AT, uint32_t)[i] = nsec;
-  c->used += caplen;
+  c->used += RECORD_HEADER_LEN + caplen;
   c->count = i + 1;
   if (c->used >= BATCH_BYTES || c->count == BATCH_PACKETS_MAX) {
     c->full = 1;

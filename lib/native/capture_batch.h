@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include "native.h"
 
-/* A wake-up hands over frames until it holds at least this many bytes of them or BATCH_PACKETS_MAX
- * frames; the rest waits for the next loop turn, so other channels and timers get their share and
+/* A wake-up hands over frames until it holds at least this many bytes of records or
+ * BATCH_PACKETS_MAX frames; the rest waits for the next loop turn, so other channels and timers get their share and
  * the JavaScript batch stays cache-sized. Every batch in the stream queues keeps its buffer and
  * columns alive: 1 MiB (~13 800 small frames) let a live --dump peak at 193 MB RSS, 256 KiB at 135 MB,
  * at the same CPU per packet (test/bench/README.md). */
@@ -23,18 +23,21 @@
 #define SNAPLEN_MAX 262144
 /*
  * The batch buffer onBatch and drain() hand over, and provide() takes back: the frames one after
- * another, then the batch as columns, which JavaScript copies into a PacketBatch in bulk instead of
- * decoding a record per packet (lib/proto/capture-batch.ts; the addon exports these offsets as
- * `captureBatch`). Numbers in the machine's byte order, every column 8-byte aligned:
- *   [0, FRAMES_BYTES)  the frames: BATCH_BYTES, then one more frame of at most SNAPLEN_MAX
+ * another, each after its classic pcap record header (little-endian: seconds, nanoseconds, caplen,
+ * wire length), so that a nanosecond dump writes a batch as it lies, without copying a record
+ * (PcapRecordEncoder); then the batch as columns, which JavaScript copies into a PacketBatch in
+ * bulk instead of decoding a record per packet (lib/proto/capture-batch.ts; the addon exports these
+ * offsets as `captureBatch`). Columns in the machine's byte order, each 8-byte aligned:
+ *   [0, FRAMES_BYTES)  the records: BATCH_BYTES, then one more of at most SNAPLEN_MAX bytes of frame
  *   COUNT_AT           uint32: frames in the batch (n)
  *   TS_SEC_AT          double[n]: capture time, whole seconds
- *   OFFSET_AT          uint32[n]: where the frame starts in the buffer
+ *   OFFSET_AT          uint32[n]: where the frame starts in the buffer (after its record header)
  *   CAPLEN_AT          uint32[n]: bytes captured
  *   WIRELEN_AT         uint32[n]: length on the wire, never below the captured length
  *   TS_NSEC_AT         uint32[n]: nanoseconds within the second (microseconds × 1000 where the kernel gave those)
  */
-#define FRAMES_BYTES (BATCH_BYTES + SNAPLEN_MAX)
+#define RECORD_HEADER_LEN 16
+#define FRAMES_BYTES (BATCH_BYTES + RECORD_HEADER_LEN + SNAPLEN_MAX)
 #define COUNT_AT FRAMES_BYTES
 #define TS_SEC_AT (COUNT_AT + 8)
 #define OFFSET_AT (TS_SEC_AT + 8 * BATCH_PACKETS_MAX)
