@@ -8,11 +8,12 @@
 #include <string.h>
 #include "capture_batch.h"
 
-static void put_le32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
+/* One 32-bit store (byte by byte, GCC's -O3 shifted and merged each field on its own: a third of on_frame, perf). */
+static inline void put_le32(uint8_t *p, uint32_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  memcpy(p, &v, sizeof v);
 }
 
 int capture_get_options(napi_env env, const napi_value *argv, capture_options_t *o) {
