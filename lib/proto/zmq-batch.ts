@@ -37,7 +37,7 @@
  * unpacks (`>HIIII`: N, seconds, microseconds, caplen, wire length).
  */
 import { CorruptError, TruncatedError } from '../errors.js';
-import { loadAddon, type PacketIoAddon } from '../native/addon.js';
+import type { PacketIoAddon } from '../native/addon.js';
 import type { PacketBatch } from '../packet.js';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_VLAN, VLAN_TAG_LEN } from './ethernet.js';
 import { ETHERTYPE_MPLS, MPLS_ENTRY_LEN, mplsBottomOfStack, mplsEntry } from './mpls.js';
@@ -109,14 +109,15 @@ export class ZmqBatchBuilder {
   private readonly entries = new Uint32Array(DIRECTION_CODES);
   private readonly zmqAppend: PacketIoAddon['zmqAppend'];
 
-  constructor(keybit: number, uuid: Buffer, maxBytes = ZMQ_MAX_BATCH_BYTES, buffers: MessageBuffers = FRESH_BUFFERS) {
+  /** `zmqAppend`: the addon's record writer (loadAddon().zmqAppend), given so that building loads nothing. */
+  constructor(keybit: number, uuid: Buffer, zmqAppend: PacketIoAddon['zmqAppend'], maxBytes = ZMQ_MAX_BATCH_BYTES, buffers: MessageBuffers = FRESH_BUFFERS) {
     if (uuid.length !== UUID_LEN) throw new RangeError(`agent UUID must be ${UUID_LEN} bytes, got ${uuid.length}`);
     this.keybit = keybit;
     this.uuid = Buffer.from(uuid);
     this.maxBytes = maxBytes;
     this.buffers = buffers;
     for (let code = 0; code < DIRECTION_CODES; code++) this.entries[code] = mplsEntry(code, keybit);
-    this.zmqAppend = loadAddon().zmqAppend;
+    this.zmqAppend = zmqAppend;
     this.newBuffer();
     this.empty();
   }

@@ -22,6 +22,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkCounters, type RemoteCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
+import { loadAddon } from '../native/addon.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../proto/zmq-batch.js';
 import { readAgentUuid } from '../uuid-file.js';
@@ -128,7 +129,7 @@ export class ZmqSink extends Writable {
     const { o, log } = this;
     const { uuid, problem } = readAgentUuid(o.uuidFile);
     if (problem) log.warn(`zmq: agent UUID from ${o.uuidFile}: ${problem}; sending 16 zero bytes`);
-    this.builder = new ZmqBatchBuilder(o.key, uuid, ZMQ_MAX_BATCH_BYTES, new MessagePool());
+    this.builder = new ZmqBatchBuilder(o.key, uuid, loadAddon().zmqAppend, ZMQ_MAX_BATCH_BYTES, new MessagePool());
     this.remotes = this.counters.remotes.map((counters) => {
       const { address } = counters;
       const socket = this.deps.makeSocket(o.hwm);

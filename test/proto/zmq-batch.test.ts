@@ -21,6 +21,9 @@ import {
 import { FIXTURES, seededRandom } from '../helpers/capture-files.js';
 import { hex } from '../helpers/hex.js';
 import { batchOf, packet as testPacket } from '../helpers/packets.js';
+import { loadAddon } from '../../lib/native/addon.js';
+
+const { zmqAppend } = loadAddon();
 
 /** The first record of sample.pcap: 200 bytes at 1529488755.000058, left in the file's buffer (offset 40). */
 function firstSamplePacket(): PacketBatch {
@@ -74,7 +77,7 @@ function addAll(b: ZmqBatchBuilder, p: PacketBatch, dir?: number): void {
 
 /** One finished message of `packets`, all with direction `dir`; those the format cannot carry are left out. */
 function message(packets: PacketBatch[], dir = DIR_NONE, keybit = 12): Buffer {
-  const b = new ZmqBatchBuilder(keybit, UUID);
+  const b = new ZmqBatchBuilder(keybit, UUID, zmqAppend);
   for (const p of packets) addAll(b, p, dir);
   return b.finish();
 }
@@ -130,12 +133,12 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
   });
 
   it('the header: version, count, keybit as uint32, the UUID', () => {
-    const b = new ZmqBatchBuilder(0xffffffff, UUID);
+    const b = new ZmqBatchBuilder(0xffffffff, UUID, zmqAppend);
     addAll(b, packet(UNTAGGED), DIR_OUT);
     addAll(b, packet(UNTAGGED), DIR_IN);
     const msg = b.finish();
     assert.ok(msg.subarray(0, 24).equals(hex(`00 02  00 02  ff ff ff ff  ${UUID.toString('hex')}`)));
-    assert.throws(() => new ZmqBatchBuilder(12, Buffer.alloc(15)), RangeError);
+    assert.throws(() => new ZmqBatchBuilder(12, Buffer.alloc(15), zmqAppend), RangeError);
   });
 
   it('an 802.1Q frame: TCI kept, inner EtherType replaced, entry after the tag', () => {
@@ -197,7 +200,7 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
   });
 
   it('add: carries only IPv4 and IPv6 frames, untagged or with one 802.1Q tag; the others are skipped and counted as notIp', () => {
-    const b = new ZmqBatchBuilder(12, UUID);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     const withType = (frame: Buffer, at: number, type: number) => {
       const d = Buffer.from(frame);
       d.writeUInt16BE(type, at);
@@ -217,7 +220,7 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
   });
 
   it('add: frames too short for the label are skipped and counted; a frame 2 s after the first, or one that does not fit, stops add where it is', () => {
-    const b = new ZmqBatchBuilder(12, UUID, 24 + 2 * (18 + 64));
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend, 24 + 2 * (18 + 64));
     addAll(b, packet(UNTAGGED.subarray(0, 13)));
     addAll(b, packet(TAGGED, 1, 0, 17));
     assert.deepEqual([b.count, b.tooShort], [0, 2]);
@@ -232,14 +235,14 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
   });
 
   it('add: a frame that does not fit even an empty message is a RangeError', () => {
-    const b = new ZmqBatchBuilder(12, UUID, 24 + 18 + 64);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend, 24 + 18 + 64);
     assert.throws(() => b.add(packet(ipv4Frame(61))), RangeError);
     assert.equal(b.add(packet(ipv4Frame(60))), 1, 'one byte less fits exactly');
     assert.equal(b.byteLength, 24 + 18 + 64);
   });
 
   it('frames too short for the label: under 14 bytes, or tagged under 18 (caplen decides); 14 and 18 are labelled', () => {
-    const b = new ZmqBatchBuilder(12, UUID);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     addAll(b, packet(UNTAGGED.subarray(0, 13)));
     addAll(b, packet(TAGGED, 1, 0, 17));
     addAll(b, packet(UNTAGGED, 1, 0, 13));
@@ -255,7 +258,7 @@ describe('ZmqBatchBuilder: the version 2 message (spec §5.4)', () => {
 
 describe('ZmqBatchBuilder: flush rules and reuse', () => {
   it('rule 3: stops at 1 MiB, and a record that ends exactly there fits', () => {
-    const b = new ZmqBatchBuilder(12, UUID);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     // (1048576 - 24) / (18 + 1518) = 682.6
     assert.equal(b.add(repeated(ipv4Frame(1514), 1000)), 682);
     assert.deepEqual([b.count, b.byteLength], [682, 24 + 682 * 1536]);
@@ -268,7 +271,7 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
   });
 
   it('rule 1 cannot trigger at 1 MiB: the smallest record is 36 bytes', () => {
-    const b = new ZmqBatchBuilder(12, UUID);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     const expected = Math.floor((ZMQ_MAX_BATCH_BYTES - 24) / 36);
     assert.equal(b.add(repeated(ipv4Frame(14), expected + 10)), expected);
     assert.equal(b.count, expected);
@@ -276,7 +279,7 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
   });
 
   it('rule 1: at most 65535 records, whatever room is left', () => {
-    const b = new ZmqBatchBuilder(12, UUID, 4 * ZMQ_MAX_BATCH_BYTES);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend, 4 * ZMQ_MAX_BATCH_BYTES);
     assert.equal(b.add(repeated(ipv4Frame(14), ZMQ_MAX_RECORDS + 2)), ZMQ_MAX_RECORDS);
     assert.ok(b.byteLength + 36 < 4 * ZMQ_MAX_BATCH_BYTES, 'room was left');
     const msg = b.finish();
@@ -285,7 +288,7 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
   });
 
   it('rule 2: a frame 2 seconds after the first one starts a new batch (add stops at it)', () => {
-    const b = new ZmqBatchBuilder(12, UUID);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     assert.equal(b.add(packet(UNTAGGED, 100)), 1, 'an empty batch takes any second');
     assert.equal(b.firstSecond, 100);
     assert.equal(b.add(batchOf([100, 99, 101].map((sec) => testPacket(sec, 0, UNTAGGED.length, UNTAGGED.length, UNTAGGED)))), 3);
@@ -299,7 +302,7 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
     assert.equal(b.firstSecond, 102);
   });
   it('finish() resets, never re-sends, and returns a copy', () => {
-    const b = new ZmqBatchBuilder(12, UUID);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     addAll(b, packet(UNTAGGED, 1));
     const first = b.finish();
     const firstBytes = Buffer.from(first);
@@ -341,8 +344,8 @@ describe('ZmqBatchBuilder: frames inside a shared buffer', () => {
 
     // Direction codes 0, 1, 2, 0, 1: each frame's own entry.
     frames.forEach((_, i) => (inShared.direction[i] = separate.direction[i] = i % 3));
-    const viaShared = new ZmqBatchBuilder(12, UUID);
-    const viaSeparate = new ZmqBatchBuilder(12, UUID);
+    const viaShared = new ZmqBatchBuilder(12, UUID, zmqAppend);
+    const viaSeparate = new ZmqBatchBuilder(12, UUID, zmqAppend);
     addAll(viaShared, inShared);
     addAll(viaSeparate, separate);
     const got = viaShared.finish();
@@ -355,7 +358,7 @@ describe('ZmqBatchBuilder: frames inside a shared buffer', () => {
   });
 
   it('add reads each frame at its offset', () => {
-    const b = new ZmqBatchBuilder(12, UUID);
+    const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     const shared = Buffer.concat([Buffer.from(TAGGED.subarray(0, 17)), ARP, UNTAGGED]);
     const batch = new PacketBatch(1);
     batch.add(shared, 17, ARP.length, ARP.length, 1, 0, LINKTYPE_ETHERNET);
@@ -371,7 +374,7 @@ describe('ZmqBatchBuilder: frames inside a shared buffer', () => {
 describe('decodeZmqBatch', () => {
   it('version 2 round trip, and unlabelFrame gives the frames back', () => {
     const frames = [UNTAGGED, TAGGED, IPV6];
-    const b = new ZmqBatchBuilder(0xabc, UUID);
+    const b = new ZmqBatchBuilder(0xabc, UUID, zmqAppend);
     const seconds = [10, 11, 11];
     frames.forEach((f, i) => addAll(b, packet(f, seconds[i], 1000 * i, f.length, f.length + 100), i));
     const batch = decodeZmqBatch(b.finish());

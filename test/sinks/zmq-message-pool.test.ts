@@ -11,6 +11,9 @@ import vm from 'node:vm';
 import { ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../../lib/proto/zmq-batch.js';
 import { MessagePool } from '../../lib/sinks/zmq-message-pool.js';
 import { batchOf, packet } from '../helpers/packets.js';
+import { loadAddon } from '../../lib/native/addon.js';
+
+const { zmqAppend } = loadAddon();
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -78,8 +81,8 @@ it('a buffer of another size is not handed out for a take()', async () => {
 
 it('the batch builder sends full messages over pooled buffers, and a given-back one carries the next message byte for byte', async () => {
   const pool = new MessagePool();
-  const pooled = new ZmqBatchBuilder(7, Buffer.alloc(16, 1), ZMQ_MAX_BATCH_BYTES, pool);
-  const fresh = new ZmqBatchBuilder(7, Buffer.alloc(16, 1));
+  const pooled = new ZmqBatchBuilder(7, Buffer.alloc(16, 1), zmqAppend, ZMQ_MAX_BATCH_BYTES, pool);
+  const fresh = new ZmqBatchBuilder(7, Buffer.alloc(16, 1), zmqAppend);
   const frame = Buffer.alloc(1400);
   frame.writeUInt16BE(0x0800, 12);
   /** A message of 400 IPv4 frames whose payload bytes are `tag` (over half the buffer: lent, not copied). */

@@ -11,6 +11,9 @@ import { ZmqBatchBuilder } from '../../lib/proto/zmq-batch.js';
 import { ZmqUnbatcher } from '../../lib/tools/zmqdump.js';
 import { PacketBatch } from '../../lib/packet.js';
 import { batchOf, packet, packetsOf } from '../helpers/packets.js';
+import { loadAddon } from '../../lib/native/addon.js';
+
+const { zmqAppend } = loadAddon();
 
 const dir = mkdtempSync(join(tmpdir(), 'zmqdump-'));
 let outputs = 0;
@@ -48,7 +51,7 @@ function ipv6(): Frame {
 
 /** One v2 message of `frames` (IP frames, within two capture seconds of the first: the builder's rules). */
 function v2Batch(frames: [Frame, number][]): Buffer {
-  const b = new ZmqBatchBuilder(12, UUID);
+  const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
   const batch = batchOf(frames.map(([f]) => packet(f.tsSec, f.tsUsec * 1000, f.data.length, f.wirelen ?? f.data.length, f.data, LINKTYPE_ETHERNET)));
   frames.forEach(([, direction], i) => (batch.direction[i] = direction));
   assert.equal(b.add(batch), frames.length);

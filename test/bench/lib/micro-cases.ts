@@ -22,6 +22,7 @@ import { makeThrottleStage } from '../../../lib/stages/throttle.js';
 import { vlanDecodeBatch } from '../../../lib/stages/vlan.js';
 import { captureBatchLayout, writeCaptureBatch } from '../../helpers/capture-batch.js';
 import { packet } from '../../helpers/packets.js';
+import { loadAddon } from '../../../lib/native/addon.js';
 
 export interface Case {
   /** Short stable key (micro-baseline.json, --only). */
@@ -277,7 +278,7 @@ export function microCases(n: number): Case[] {
   {
     // The sink's loop (zmq-sink.ts appendBatch) without the socket: finish() whenever the 1 MiB message is full.
     const batch = smallBatch(n);
-    const b = new ZmqBatchBuilder(1, Buffer.alloc(16));
+    const b = new ZmqBatchBuilder(1, Buffer.alloc(16), loadAddon().zmqAppend);
     list.push({
       id: 'zmq-build',
       name: `ZmqBatchBuilder.add+finish (addon), 1 MiB messages (batch ${n})`,
