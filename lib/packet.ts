@@ -297,6 +297,13 @@ export type Batch = PacketBatch;
  */
 export const BATCH_QUEUE = 2;
 
+/**
+ * Batches a source keeps for reuse once their consumers are done (BatchOwner.recycle): more than
+ * a channel holds at once (the stream's, the stages' and the sinks' queues), so that steady capture
+ * or replay allocates none.
+ */
+export const SPARE_BATCHES = 16;
+
 /** Up to this many bytes a copy goes 4 bytes at a time through DataViews; above, through one view (measured in test/bench/micro.ts). */
 const SMALL_COPY = 128;
 

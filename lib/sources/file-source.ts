@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { SourceCounters } from '../counters.js';
 import { describeErrno, UserError } from '../errors.js';
-import { BATCH_QUEUE, capacityFor, PacketBatch, UNKNOWN_FORMAT, type BatchOwner, type CaptureFormat } from '../packet.js';
+import { BATCH_QUEUE, capacityFor, PacketBatch, SPARE_BATCHES, UNKNOWN_FORMAT, type BatchOwner, type CaptureFormat } from '../packet.js';
 import { CaptureFileDecoder } from '../proto/capture-file-decoder.js';
 import type { CaptureSource } from './source.js';
 
@@ -14,11 +14,6 @@ import type { CaptureSource } from './source.js';
  * viewing it is queued, so smaller is leaner (256 KiB measured no slower than 1 MiB).
  */
 export const READ_CHUNK = 1 << 18;
-/**
- * Batches (each with its read buffer) kept for reuse: more than the channel holds at once (the
- * stream's, the stages' and the sinks' queues), so that a steady replay allocates none.
- */
-const SPARE_BATCHES = 16;
 
 /**
  * Columns for the next read's packets, from the last read's count (reads are all READ_CHUNK but

@@ -18,7 +18,7 @@
 import { Readable } from 'node:stream';
 import { SourceCounters } from '../counters.js';
 import type { Logger } from '../log.js';
-import { BATCH_QUEUE, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, type BatchOwner, type CaptureFormat } from '../packet.js';
+import { BATCH_QUEUE, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PacketBatch, SPARE_BATCHES, type BatchOwner, type CaptureFormat } from '../packet.js';
 import { readCaptureBatch } from '../proto/capture-batch.js';
 import { loadAddon, PCAP_MAX_SNAPLEN, type PacketIoAddon, type PcapHandle } from '../native/addon.js';
 import { UserError } from '../errors.js';
@@ -32,8 +32,6 @@ const RETRY_MS = [1000, 2000, 5000, 10000];
 const LAST_BLOCK_MARGIN_MS = 20;
 /** The longest stop() waits for that block: pktminerg gives a stop 10 s in all. */
 const LAST_BLOCK_MAX_WAIT_MS = 5000;
-/** Batches kept for reuse (recycle): as many as the stream and the sinks' queues hold at once, about. */
-const SPARE_BATCHES = 16;
 /** pcap_stats counters are 32-bit: sampled every WATCH_MS, so they cannot wrap unseen below ~17 G frames/s. */
 const UINT32 = 2 ** 32;
 /** Link types the stages can read (decodeLinkLayer). */
