@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChannelOptions } from './config.js';
-import { describeDirections, describeKernelCounts, describeSink, type SinkCounters, type SinkCounts, type StageCounters } from './counters.js';
+import { describeDirections, describeKernelCounts, describeSink, type KernelCounts, type SinkCounters, type SinkCounts, type StageCounters } from './counters.js';
 import { UserError } from './errors.js';
 import { prefixedLogger, type Logger } from './log.js';
 import { buildCaptureFilter } from './filter.js';
@@ -60,7 +60,7 @@ export interface ChannelSnapshot {
   firstPacketSec: number;
   lastPacketSec: number;
   /** pcap_stats of live capture, accumulated (all 0 for files). */
-  kernel: { received: number; dropped: number; interfaceDropped: number };
+  kernel: KernelCounts;
   /** Each sink: label (dump, -w, gre, vxlan, zmq), whether it forwards, what it wrote or sent. */
   sinks: { label: string; forwards: boolean; packets: number; bytes: number; files?: number; queued?: number }[];
   /** Every drop reason with its count (sink reasons prefixed with the sink's label), zeros included. */
@@ -284,7 +284,7 @@ export class Channel implements ChannelLike {
       captured: { packets: c.captured, bytes: c.capturedBytes },
       firstPacketSec: c.firstTsSec,
       lastPacketSec: c.lastTsSec,
-      kernel: { received: c.kernelReceived, dropped: c.kernelDropped, interfaceDropped: c.interfaceDropped },
+      kernel: c.kernel,
       sinks: this.sinkCounts().map((k) => ({
         label: k.label,
         forwards: FORWARDING.has(k.label),
@@ -320,10 +320,9 @@ export class Channel implements ChannelLike {
  * the same lines this way.
  */
 export function formatSummary(s: ChannelSnapshot, live: boolean, directions: Iterable<number> | null, sinks: SinkCounts[]): string[] {
-  const k = s.kernel;
   const captured = `captured ${s.captured.packets} packets (${s.captured.bytes} bytes)`;
   return [
-    live ? `${captured} on ${s.source}; ${describeKernelCounts({ kernelReceived: k.received, kernelDropped: k.dropped, interfaceDropped: k.interfaceDropped })}` : captured,
+    live ? `${captured} on ${s.source}; ${describeKernelCounts(s.kernel)}` : captured,
     ...(directions === null ? [] : [describeDirections({ directions })]),
     ...sinks.map(describeSink),
     `dropped: ${s.drops.map((d) => `${d.reason} ${d.packets}`).join(', ')}`,

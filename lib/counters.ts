@@ -8,6 +8,16 @@
  */
 import type { Batch } from './packet.js';
 
+/** The kernel's counts for live capture (pcap_stats of every handle, accumulated); all 0 for files. */
+export interface KernelCounts {
+  /** Frames the filter accepted, those dropped included. */
+  received: number;
+  /** Dropped because the capture ring was full. */
+  dropped: number;
+  /** Dropped by the interface (driver), where it reports them. */
+  interfaceDropped: number;
+}
+
 /** What a capture source delivered, and for live capture what the kernel counted. */
 export class SourceCounters {
   /** Packets and bytes (original caplen) delivered. */
@@ -18,7 +28,7 @@ export class SourceCounters {
   lastTsSec = 0;
   /** Live capture, from pcap_stats of every capture handle the source opened. */
   kernelReceived = 0;
-  /** Frames the kernel dropped because the capture ring was full (or the addon out of memory). */
+  /** Frames the kernel dropped because the capture ring was full. */
   kernelDropped = 0;
   /** Frames the interface (driver) dropped, where it reports them. */
   interfaceDropped = 0;
@@ -31,6 +41,10 @@ export class SourceCounters {
     if (this.firstTsSec === 0) this.firstTsSec = batch.tsSec[0]!;
     this.lastTsSec = batch.tsSec[batch.length - 1]!;
   }
+
+  get kernel(): KernelCounts {
+    return { received: this.kernelReceived, dropped: this.kernelDropped, interfaceDropped: this.interfaceDropped };
+  }
 }
 
 /** What one stage removed from the batches, under its one drop reason (as the summary's `dropped:` line names it). */
@@ -40,8 +54,8 @@ export class StageCounters {
 }
 
 /** The kernel's counts for live capture, worded as tcpdump's end-of-capture lines. */
-export function describeKernelCounts(c: Pick<SourceCounters, 'kernelReceived' | 'kernelDropped' | 'interfaceDropped'>): string {
-  return `kernel: ${c.kernelReceived} received by filter, ${c.kernelDropped} dropped (ring full), ${c.interfaceDropped} dropped by interface`;
+export function describeKernelCounts(k: KernelCounts): string {
+  return `kernel: ${k.received} received by filter, ${k.dropped} dropped (ring full), ${k.interfaceDropped} dropped by interface`;
 }
 
 /**

@@ -294,7 +294,7 @@ export class GreReceiver implements Receiver {
       `${r.fragments} fragments (${r.duplicates} duplicate), ${r.reassembled} reassembled, ${drops} reassembly drops ` +
         `(${r.droppedTimeout} timeout, ${r.droppedOverlap} overlap, ${r.droppedCapacity} too many, ${r.droppedOversize} too big, ${r.droppedIncomplete} incomplete at exit)`,
       `${this.recorder?.written ?? 0} written: ${none} no direction, ${dirIn} in, ${dirOut} out, ${other} other key or none`,
-      ...(this.opts.interface === null ? [] : [describeKernelCounts(this.sourceCounters)]),
+      ...(this.opts.interface === null ? [] : [describeKernelCounts(this.sourceCounters.kernel)]),
     ];
   }
 }
