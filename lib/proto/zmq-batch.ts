@@ -147,11 +147,6 @@ export class ZmqBatchBuilder {
     return this.state[STATE_POS]!;
   }
 
-  /** Capture second of the batch's first record; 0 while empty. */
-  get firstSecond(): number {
-    return this.count > 0 ? this.state[STATE_FIRST_SECOND]! : 0;
-  }
-
   /**
    * Frames skipped since clearDrops() because they are too short to carry the label: under 14
    * bytes, or 802.1Q-tagged under 18 (where the reference underflows).

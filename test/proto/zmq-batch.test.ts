@@ -290,23 +290,20 @@ describe('ZmqBatchBuilder: flush rules and reuse', () => {
   it('rule 2: a frame 2 seconds after the first one starts a new batch (add stops at it)', () => {
     const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     assert.equal(b.add(packet(UNTAGGED, 100)), 1, 'an empty batch takes any second');
-    assert.equal(b.firstSecond, 100);
     assert.equal(b.add(batchOf([100, 99, 101].map((sec) => testPacket(sec, 0, UNTAGGED.length, UNTAGGED.length, UNTAGGED)))), 3);
-    assert.equal(b.firstSecond, 100, 'the first record decides');
     const later = batchOf([101, 102, 103].map((sec) => testPacket(sec, 0, UNTAGGED.length, UNTAGGED.length, UNTAGGED)));
+    // The first record decides: not the latest (101 would take 102), not the earliest (99 would stop at 101).
     assert.equal(b.add(later), 1, 'stops at the record of second 102');
-    assert.equal(b.count, 5);
-    b.finish();
-    assert.equal(b.firstSecond, 0);
-    assert.equal(b.add(later, 1), 3);
-    assert.equal(b.firstSecond, 102);
+    assert.deepEqual(decodeZmqBatch(b.finish()).records.map((r) => r.tsSec), [100, 100, 99, 101, 101]);
+    assert.equal(b.add(later, 1), 3, 'the next message starts at 102 and takes 103');
+    assert.deepEqual(decodeZmqBatch(b.finish()).records.map((r) => r.tsSec), [102, 103]);
   });
   it('finish() resets, never re-sends, and returns a copy', () => {
     const b = new ZmqBatchBuilder(12, UUID, zmqAppend);
     addAll(b, packet(UNTAGGED, 1));
     const first = b.finish();
     const firstBytes = Buffer.from(first);
-    assert.deepEqual([b.count, b.byteLength, b.firstSecond], [0, 24, 0]);
+    assert.deepEqual([b.count, b.byteLength], [0, 24]);
 
     addAll(b, packet(TAGGED, 2), DIR_OUT);
     const second = b.finish();
