@@ -13,10 +13,10 @@
 #include "native.h"
 
 /* A wake-up hands over frames until it holds at least this many bytes of records or
- * BATCH_PACKETS_MAX frames; the rest waits for the next loop turn, so other channels and timers get their share and
- * the JavaScript batch stays cache-sized. Every batch in the stream queues keeps its buffer and
- * columns alive: 1 MiB (~13 800 small frames) let a live --dump peak at 193 MB RSS, 256 KiB at 135 MB,
- * at the same CPU per packet (test/bench/README.md). */
+ * BATCH_PACKETS_MAX frames; the rest waits for the next loop turn, so other channels and timers
+ * get their share and the JavaScript batch stays cache-sized. Every batch in the stream queues
+ * keeps its buffer and columns alive: 1 MiB (~13 800 small frames) let a live --dump peak at
+ * 193 MB RSS, 256 KiB at 135 MB, at the same CPU per packet (test/bench/README.md). */
 #define BATCH_BYTES (1u << 18)
 #define BATCH_PACKETS_MAX 4096
 /* libpcap's MAXIMUM_SNAPLEN; 0 asks for it too. */

@@ -3,11 +3,10 @@
  * frames one after another (each after its pcap record header, which a
  * nanosecond dump copies with the frames as they lie, PcapRecordEncoder), then
  * the packet count and five columns, in the machine's byte order, at offsets
- * the addon exports (`captureBatch`). The
- * addon writes the columns as it copies each frame out of the kernel ring, so
- * a batch becomes a PacketBatch by five bulk copies: no record is decoded per
- * packet in JavaScript (that loop was a tenth of a live ZeroMQ run's CPU, perf).
- * Pure: no I/O.
+ * the addon exports (`captureBatch`). The addon writes the columns as it
+ * copies each frame out of the kernel ring, so a batch becomes a PacketBatch
+ * by five bulk copies: no record is decoded per packet in JavaScript (that loop
+ * was a tenth of a live ZeroMQ run's CPU, perf). Pure: no I/O.
  */
 import { CorruptError } from '../errors.js';
 import type { PacketBatch } from '../packet.js';
