@@ -13,7 +13,6 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
-import type { CaptureBatchLayout } from '../proto/capture-batch.js';
 import type { AdapterLists } from '../windows-adapters.js';
 
 /** Opaque: owned by the addon, valid until close(). */
@@ -45,6 +44,26 @@ export interface LinkEntry {
   mac: Buffer | null;
   /** IPv4 and IPv6 addresses, as text. */
   addresses: string[];
+}
+
+/** Byte offsets of the parts of a capture batch buffer (capture_batch.h; read by lib/proto/capture-batch.ts), and its length; every column 8-byte aligned. */
+export interface CaptureBatchLayout {
+  /** Length of every batch buffer (the frames area, the count and the columns). */
+  readonly bytes: number;
+  /** The most packets a batch holds: the length of each column. */
+  readonly packetsMax: number;
+  /** uint32: packets in the batch. */
+  readonly countAt: number;
+  /** float64 per packet: capture time, whole seconds. */
+  readonly tsSecAt: number;
+  /** uint32 per packet: where the frame starts in the buffer. */
+  readonly offsetAt: number;
+  /** uint32 per packet: bytes captured. */
+  readonly caplenAt: number;
+  /** uint32 per packet: length on the wire, never below caplen. */
+  readonly wirelenAt: number;
+  /** uint32 per packet: nanoseconds within the second. */
+  readonly tsNsecAt: number;
 }
 
 export interface PacketIoAddon {

@@ -9,27 +9,8 @@
  * was a tenth of a live ZeroMQ run's CPU, perf). Pure: no I/O.
  */
 import { CorruptError } from '../errors.js';
+import type { CaptureBatchLayout } from '../native/addon.js';
 import type { PacketBatch } from '../packet.js';
-
-/** Byte offsets of the parts of a batch buffer, and its length; every column 8-byte aligned. */
-export interface CaptureBatchLayout {
-  /** Length of every batch buffer (the frames area, the count and the columns). */
-  readonly bytes: number;
-  /** The most packets a batch holds: the length of each column. */
-  readonly packetsMax: number;
-  /** uint32: packets in the batch. */
-  readonly countAt: number;
-  /** float64 per packet: capture time, whole seconds. */
-  readonly tsSecAt: number;
-  /** uint32 per packet: where the frame starts in the buffer. */
-  readonly offsetAt: number;
-  /** uint32 per packet: bytes captured. */
-  readonly caplenAt: number;
-  /** uint32 per packet: length on the wire, never below caplen. */
-  readonly wirelenAt: number;
-  /** uint32 per packet: nanoseconds within the second. */
-  readonly tsNsecAt: number;
-}
 
 /**
  * Adds the packets of the batch buffer `batch` to `out`: their columns copied, their frames left in

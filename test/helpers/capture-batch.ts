@@ -4,7 +4,7 @@
  * laid out by it, the frames apart with filler (0xee) between them so that a reader ignoring the
  * offsets reads the wrong bytes.
  */
-import type { CaptureBatchLayout } from '../../lib/proto/capture-batch.js';
+import type { CaptureBatchLayout } from '../../lib/native/addon.js';
 import type { TestPacket } from './packets.js';
 
 /** Bytes of filler before each frame. */
