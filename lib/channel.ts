@@ -207,7 +207,7 @@ export class Channel implements ChannelLike {
 
   private makeForwarder(): Sink {
     const f = this.opts.forward!;
-    const raw = { bindDevice: this.opts.bindDevice, pmtudisc: this.opts.pmtudisc };
+    const raw = { bindDevice: this.opts.bindDevice, pmtudisc: this.opts.pmtudisc, tx: this.opts.tx };
     this.log.info(`forwarding ${f.transport.toUpperCase()} to ${f.remotes.join(', ')}`);
     switch (f.transport) {
       case 'gre':

@@ -43,6 +43,9 @@ export type ForwardOptions =
   | { transport: 'vxlan'; remotes: string[]; vni: number; version: 1 | 2; port: number; capTime: boolean }
   | { transport: 'zmq'; remotes: string[]; key: number; port: number; hwm: number; uuidFile: string };
 
+/** --tx: GRE/VXLAN through the kernel's IP output (a raw socket), or as whole frames through AF_PACKET. */
+export type TransmitPath = 'ip' | 'packet';
+
 export interface ChannelOptions {
   /** 1-based group number; log lines carry it as `[-01-]`. */
   index: number;
@@ -69,6 +72,7 @@ export interface ChannelOptions {
   forward: ForwardOptions | null;
   bindDevice: string | null;
   pmtudisc: 'do' | 'dont' | 'want' | null;
+  tx: TransmitPath;
   /** Local status port (spec §9); 0 = off. */
   control: number;
   priority: boolean;
@@ -90,6 +94,7 @@ export interface GroupArgs {
   interface_csets?: string;
   bind_device?: string;
   pmtudisc_option?: string;
+  tx?: string;
   remoteip?: string;
   zmq_port?: string;
   zmq_hwm?: string;
@@ -198,6 +203,7 @@ const LINUX_ONLY: [key: keyof GroupArgs, flag: string, what: string][] = [
   ['kvm', '-m/--kvm', 'KVM guests are Linux libvirt domains'],
   ['bind_device', '-B/--bind_device', 'Winsock cannot bind a raw socket to a device'],
   ['pmtudisc_option', '-M/--pmtudisc_option', 'IP_MTU_DISCOVER is Linux'],
+  ['tx', '--tx', 'AF_PACKET is Linux'],
   ['priority', '-p/--priority', 'the priority change is Linux setpriority'],
   ['cpu', '--cpu', 'pinning every thread is Linux sched_setaffinity'],
 ];
@@ -244,6 +250,9 @@ export function checkGroup(a: GroupArgs, index: number, platform: NodeJS.Platfor
   if ((a.bind_device !== undefined || pmtu !== undefined) && !rawSocketTransport) {
     throw new UserError('-B/--bind_device and -M/--pmtudisc_option apply to GRE and VXLAN forwarding only');
   }
+  const tx = a.tx ?? 'ip';
+  if (tx !== 'ip' && tx !== 'packet') throw new UserError(`--tx: '${tx}' must be ip or packet`);
+  if (tx === 'packet' && !rawSocketTransport) throw new UserError('--tx packet applies to GRE and VXLAN forwarding only');
   if (a.bind_device !== undefined) checkInterfaceName('-B/--bind_device', a.bind_device);
   // Only a host interface can be where forwarded packets leave: a container's or a guest's cannot.
   const source = sources[0]!;
@@ -278,6 +287,7 @@ export function checkGroup(a: GroupArgs, index: number, platform: NodeJS.Platfor
     forward,
     bindDevice: a.bind_device ?? null,
     pmtudisc: pmtu ?? null,
+    tx,
     control: int('--control', a.control, 0, 65535, 0),
     priority: a.priority ?? false,
     cpu,

@@ -95,7 +95,7 @@ const sender: DatagramSender = {
 
 /** A GRE sink (two remotes) that has sent frames of the given captured lengths, one batch per array. */
 async function greSinkAfter(...batches: number[][]): Promise<GreSink> {
-  const sink = new GreSink(REMOTES, 1, { bindDevice: null, pmtudisc: null }, quiet);
+  const sink = new GreSink(REMOTES, 1, { bindDevice: null, pmtudisc: null, tx: 'ip' as const }, quiet);
   sink.open(sender);
   for (const lengths of batches) {
     const batch = batchOf(lengths.map((n, i) => packet(1700000000, i, n, n, Buffer.alloc(n, i), 1)));

@@ -2,8 +2,8 @@
  * Typed face of our native addon `packet_io` (this directory's C files and the
  * libpcap in libpcap/, compiled by the package's install script unless a
  * prebuilt addon in prebuilds/ loads; see binding.gyp): live capture
- * (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), other network
- * namespaces (netns.c), CPU pinning (affinity.c), ZeroMQ records
+ * (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), whole frames
+ * through AF_PACKET (packet_sender.c), other network namespaces (netns.c), CPU pinning (affinity.c), ZeroMQ records
  * (zmq_records.c) and our TCP connections' send queues (tcp_queues.c).
  * Loaded on first use only: reading files and writing dumps need no native
  * code.
@@ -29,7 +29,8 @@ export type PcapHandle = { readonly __pcapHandle: unique symbol };
  * - 'AFFINITY': setAffinity()'s CPU is not one this process may run on, or pinning failed.
  * - 'NOUSER': lookupUser()'s user does not exist; 'PRIV': dropPrivileges() failed otherwise.
  * - 'UNSUPPORTED': Windows: a Linux-only function or argument (links, setAffinity, lookupUser,
- *   dropPrivileges, open's netns, rawOpen's device or pmtudisc); lib/config.ts refuses the options first.
+ *   dropPrivileges, open's netns, rawOpen's device or pmtudisc, tcpSendQueues, packetOpen, packetSend,
+ *   packetRoute); lib/config.ts refuses the options first.
  * - 'OPEN': anything else.
  */
 export type AddonErrorCode = 'PERM' | 'NODEV' | 'FILTER' | 'NETNS' | 'AFFINITY' | 'OPEN' | 'RANGE' | 'NOUSER' | 'PRIV' | 'UNSUPPORTED';
@@ -44,6 +45,26 @@ export interface LinkEntry {
   mac: Buffer | null;
   /** IPv4 and IPv6 addresses, as text. */
   addresses: string[];
+}
+
+/** packetRoute's answer: the kernel's route to an address, and the Ethernet addresses a frame to it needs. */
+export interface PacketRoute {
+  /** 0, or why there is no route (ENETUNREACH, EHOSTUNREACH, …). */
+  errno: number;
+  /** A unicast route out of an interface (not local, broadcast, blackhole…). */
+  unicast: boolean;
+  /** The interface, 0 and '' without a route. */
+  ifindex: number;
+  interface: string;
+  /** The source address the kernel would choose and the next hop (the gateway, or the address itself), IPv4 as uint32. */
+  source: number;
+  nextHop: number;
+  /** The interface's MTU, or the route's when lower (a learnt path MTU). */
+  mtu: number;
+  /** The interface's Ethernet address; null when it is not an Ethernet interface. */
+  mac: Buffer | null;
+  /** The next hop's Ethernet address when the neighbour table has a valid one, else null. */
+  neighbour: Buffer | null;
 }
 
 /** Byte offsets of the parts of a capture batch buffer (capture_batch.h; read by lib/proto/capture-batch.ts), and its length; every column 8-byte aligned. */
@@ -124,6 +145,21 @@ export interface PacketIoAddon {
    */
   rawSend(fd: number, datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number;
   rawClose(fd: number): void;
+
+  /**
+   * `--tx packet` (lib/native/packet_sender.c): a non-blocking, close-on-exec AF_PACKET socket that
+   * receives nothing, closed with rawClose. Throws as rawOpen.
+   */
+  packetOpen(): number;
+  /**
+   * Sends datagrams[start..count) as rawSend does, each as a whole frame out of interface `ifindex`
+   * behind a copy of `header` (34 bytes, lib/proto/frame-header.ts) with its total length, id and
+   * checksum filled in. The id in `header` is the first datagram's; the next one is left there. A
+   * datagram whose IPv4 packet would exceed `mtu` (68..65535) ends the call, or is -EMSGSIZE at `start`.
+   */
+  packetSend(fd: number, datagrams: Buffer, lengths: Uint32Array, start: number, count: number, ifindex: number, header: Buffer, mtu: number): number;
+  /** Where the kernel would send a datagram to `address` (IPv4 as uint32), out of `oif` only unless 0 (-B). Throws when netlink fails. */
+  packetRoute(address: number, oif: number): PacketRoute;
 
   /** A user's uid and primary gid (getpwnam); throws code 'NOUSER'. */
   lookupUser(name: string): { uid: number; gid: number };

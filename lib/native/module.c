@@ -1,4 +1,4 @@
-/* packet_io: live capture (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), other network namespaces (netns.c), CPU pinning (affinity.c),
+/* packet_io: live capture (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), whole frames through AF_PACKET (packet_sender.c), other network namespaces (netns.c), CPU pinning (affinity.c),
  * ZeroMQ records from a batch's columns (zmq_records.c), our TCP connections' send queues (tcp_queues.c). */
 #define NAPI_VERSION 8
 #include <pcap/pcap.h>
@@ -15,7 +15,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"libVersion", NULL, LibVersion, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (register_pcap_capture(env, exports) != napi_ok || register_raw_sender(env, exports) != napi_ok || register_netns(env, exports) != napi_ok ||
+  if (register_pcap_capture(env, exports) != napi_ok || register_raw_sender(env, exports) != napi_ok || register_packet_sender(env, exports) != napi_ok ||
+      register_netns(env, exports) != napi_ok ||
       register_affinity(env, exports) != napi_ok || register_privileges(env, exports) != napi_ok ||
       register_zmq_records(env, exports) != napi_ok || register_tcp_queues(env, exports) != napi_ok ||
       napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)

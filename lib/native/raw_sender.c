@@ -97,7 +97,7 @@ static napi_value RawOpen(napi_env env, napi_callback_info info) {
 
 static napi_value RawSend(napi_env env, napi_callback_info info) {
   send_batch_t b;
-  if (send_batch_args(env, info, INT32_MAX, &b) < 0) return NULL;
+  if (send_batch_args(env, info, INT32_MAX, RAW_SEND_USAGE, &b) < 0) return NULL;
   scratch_t *scratch = b.scratch;
   size_t offset = b.offset;
   int64_t sent = 0;

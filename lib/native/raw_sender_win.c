@@ -84,7 +84,7 @@ static napi_value RawOpen(napi_env env, napi_callback_info info) {
 
 static napi_value RawSend(napi_env env, napi_callback_info info) {
   send_batch_t b;
-  if (send_batch_args(env, info, SOCKET_MAX, &b) < 0) return NULL;
+  if (send_batch_args(env, info, SOCKET_MAX, RAW_SEND_USAGE, &b) < 0) return NULL;
   size_t offset = b.offset;
   int64_t sent = 0;
   int err = 0;

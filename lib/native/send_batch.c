@@ -20,7 +20,7 @@ int send_open_args(napi_env env, napi_callback_info info, napi_value *argv, int6
   return 0;
 }
 
-int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, send_batch_t *b) {
+int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, const char *usage, send_batch_t *b) {
   size_t argc = 6;
   napi_value argv[6];
   size_t data_len, lengths_count;
@@ -30,7 +30,7 @@ int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, send_
       napi_get_buffer_info(env, argv[1], (void **)&b->data, &data_len) != napi_ok ||
       napi_get_typedarray_info(env, argv[2], &lengths_type, &lengths_count, &lengths_data, NULL, NULL) != napi_ok ||
       lengths_type != napi_uint32_array) {
-    napi_throw_type_error(env, NULL, "rawSend(fd, datagrams: Buffer, lengths: Uint32Array, start, count, address)");
+    napi_throw_type_error(env, NULL, usage);
     return -1;
   }
   int64_t address;
@@ -49,7 +49,8 @@ int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, send_
   }
   memset(&b->to, 0, sizeof b->to);
   b->to.sin_family = AF_INET;
-  b->to.sin_addr.s_addr = htonl((uint32_t)address);
+  b->target = (uint32_t)address;
+  b->to.sin_addr.s_addr = htonl(b->target);
   b->offset = 0;
   for (int64_t i = 0; i < b->start; i++) b->offset += b->lengths[i];
   return 0;

@@ -20,7 +20,7 @@
 /* rawOpen(protocol, device | null, pmtudisc | -1): *device_type is that of argv[1], still to read. 0, or -1 after throwing. */
 int send_open_args(napi_env env, napi_callback_info info, napi_value *argv, int64_t *protocol, napi_valuetype *device_type, int64_t *pmtudisc);
 
-/* rawSend(fd, datagrams, lengths, start, count, address), checked: datagrams start..count lie in `data`. */
+/* rawSend(fd, datagrams, lengths, start, count, address) or packetSend's first six arguments, checked: datagrams start..count lie in `data`. */
 typedef struct send_batch {
   int64_t fd;
   int64_t start;
@@ -28,11 +28,13 @@ typedef struct send_batch {
   uint8_t *data;
   const uint32_t *lengths;
   size_t offset; /* of datagram `start` in data */
-  struct sockaddr_in to;
+  uint32_t target; /* the sixth argument: rawSend's IPv4 address, packetSend's interface index */
+  struct sockaddr_in to; /* target as an IPv4 socket address */
   void *scratch; /* the function's data (napi_property_descriptor) */
 } send_batch_t;
-/* 0, or -1 after throwing; fd is at most fd_max. */
-int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, send_batch_t *b);
+#define RAW_SEND_USAGE "rawSend(fd, datagrams: Buffer, lengths: Uint32Array, start, count, address)"
+/* 0, or -1 after throwing (a TypeError showing `usage`, or RANGE); fd is at most fd_max. */
+int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, const char *usage, send_batch_t *b);
 /* rawSend's result: `sent`, or -err when none went out and the first failed with errno `err`. */
 napi_value send_batch_result(napi_env env, int64_t sent, int err);
 /* How rawClose closes a socket: the largest number it can be, and the platform's close. */

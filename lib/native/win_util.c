@@ -1,8 +1,9 @@
 /*
  * Windows only: text helpers, and the Linux-only functions of packet_io
- * (links, setAffinity, lookupUser, dropPrivileges), which throw an Error with
+ * (links, setAffinity, lookupUser, dropPrivileges, tcpSendQueues, packetOpen, packetSend,
+ * packetRoute), which throw an Error with
  * code 'UNSUPPORTED' there. lib/config.ts refuses the options that would need
- * them (-c, -m, -B, -M, -p, --cpu, -Z) before anything is opened; these are
+ * them (-c, -m, -B, -M, -p, --cpu, -Z, --tx packet) before anything is opened; these are
  * the last line.
  */
 #define NAPI_VERSION 8
@@ -52,7 +53,11 @@ static napi_value TcpSendQueues(napi_env env, napi_callback_info info) {
   return throw_unsupported(env, "tcpSendQueues() (ZeroMQ delivery confirmation)");
 }
 
-/* The same names as on Linux (netns.c, affinity.c, privileges.c, tcp_queues.c), so the module's shape does not change. */
+static napi_value PacketUnsupported(napi_env env, napi_callback_info info) {
+  return throw_unsupported(env, "AF_PACKET sending (--tx packet)");
+}
+
+/* The same names as on Linux (netns.c, affinity.c, privileges.c, tcp_queues.c, packet_sender.c), so the module's shape does not change. */
 napi_status register_netns(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {{"links", NULL, Links, NULL, NULL, NULL, napi_default, NULL}};
   return napi_define_properties(env, exports, 1, props);
@@ -74,4 +79,13 @@ napi_status register_privileges(napi_env env, napi_value exports) {
 napi_status register_tcp_queues(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {{"tcpSendQueues", NULL, TcpSendQueues, NULL, NULL, NULL, napi_default, NULL}};
   return napi_define_properties(env, exports, 1, props);
+}
+
+napi_status register_packet_sender(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"packetOpen", NULL, PacketUnsupported, NULL, NULL, NULL, napi_default, NULL},
+      {"packetSend", NULL, PacketUnsupported, NULL, NULL, NULL, napi_default, NULL},
+      {"packetRoute", NULL, PacketUnsupported, NULL, NULL, NULL, napi_default, NULL},
+  };
+  return napi_define_properties(env, exports, 3, props);
 }

@@ -14,6 +14,7 @@ import { SinkCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, FrameCopier, type Batch } from '../packet.js';
 import { IPV4_MIN_HEADER_LEN, parseIPv4 } from '../proto/ipv4.js';
+import { PacketSender } from './packet-sender.js';
 import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
 const RETRY_BUDGET_MS = 200;
@@ -28,7 +29,7 @@ const MAX_IPV4_PAYLOAD = 0xffff - IPV4_MIN_HEADER_LEN;
 const CHUNK_DATAGRAMS = 1024;
 const CHUNK_BYTES = 1 << 20;
 
-/** What the sink needs of its socket (RawIpSender; tests give a fake). */
+/** What the sink needs of its socket (RawIpSender, PacketSender for --tx packet; tests give a fake). */
 export type DatagramSender = Pick<RawIpSender, 'send' | 'close'>;
 
 export abstract class DatagramSink extends Writable {
@@ -49,7 +50,7 @@ export abstract class DatagramSink extends Writable {
     private readonly protocol: number,
     private readonly remotes: string[],
     private readonly opts: RawSenderOptions,
-    log: Logger,
+    private readonly log: Logger,
     /** Bytes encode() adds around a frame (UDP, VXLAN, GRE headers, trailer). */
     encapsulation: number,
   ) {
@@ -63,9 +64,10 @@ export abstract class DatagramSink extends Writable {
     this.copier = new FrameCopier(this.out);
   }
 
-  /** Opens the sending socket; throws UserError (permission, -B, -M). */
-  open(sender: DatagramSender = new RawIpSender(this.protocol, this.opts)): void {
-    this.sender = sender;
+  /** Opens the sending socket(s); throws UserError (permission, -B, -M). */
+  open(sender?: DatagramSender): void {
+    this.sender =
+      sender ?? (this.opts.tx === 'packet' ? PacketSender.open(this.label, this.protocol, this.opts, this.log) : new RawIpSender(this.protocol, this.opts));
   }
 
   /** Writes the datagram for packet `i` of `b` at `out[offset]` (frames copied with `copier`), cutting the frame to maxFrame; returns its length. */

@@ -6,6 +6,7 @@
  */
 import { constants } from 'node:os';
 import { UserError } from '../errors.js';
+import type { TransmitPath } from '../config.js';
 import { loadAddon, type PacketIoAddon } from '../native/addon.js';
 
 /** Linux <linux/in.h>: the values of IP_MTU_DISCOVER. */
@@ -21,6 +22,8 @@ export function errnoName(errno: number): string {
 export interface RawSenderOptions {
   bindDevice: string | null;
   pmtudisc: 'do' | 'dont' | 'want' | null;
+  /** --tx: through the kernel's IP output (this class), or whole frames through AF_PACKET (PacketSender). */
+  tx: TransmitPath;
 }
 
 export class RawIpSender {

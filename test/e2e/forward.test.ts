@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,15 +50,38 @@ async function ipOnly(path: string): Promise<string> {
 }
 
 /** A few frames, one of them far above the veth MTU, so the kernel fragments its GRE datagram. */
-function jumboPcap(): string {
-  const frames = [60, 1514, 9000, 3000, 64].map((len, i) => {
+function jumboFrames(): { tsSec: number; tsFrac: number; data: Buffer }[] {
+  return [60, 1514, 9000, 3000, 64].map((len, i) => {
     const data = Buffer.alloc(len, i + 1);
     data.writeUInt16BE(0x0800, 12);
     return { tsSec: 1700000000 + i, tsFrac: 1000 * i, data };
   });
+}
+
+function jumboPcap(): string {
   const path = join(tmp(), 'jumbo.pcap');
-  writeFileSync(path, buildPcap({ snaplen: 65535 }, frames));
+  writeFileSync(path, buildPcap({ snaplen: 65535 }, jumboFrames()));
   return path;
+}
+
+/** 2 000 frames of 60 to 1 400 bytes, then the jumbo ones: with --tx packet all but three go as whole frames. */
+function mixedPcap(): string {
+  const frames = Array.from({ length: 2000 }, (_, i) => {
+    const data = Buffer.alloc(60 + ((i * 337) % 1341), i & 0xff);
+    data.writeUInt16BE(0x0800, 12);
+    data.writeUInt32BE(i, 14);
+    return { tsSec: 1690000000 + Math.floor(i / 1000), tsFrac: i % 1000, data };
+  });
+  const path = join(tmp(), 'mixed.pcap');
+  writeFileSync(path, buildPcap({ snaplen: 65535 }, [...frames, ...jumboFrames()]));
+  return path;
+}
+
+/** Ip OutRequests of namespace `ns` (/proc/net/snmp): the datagrams its kernel's IP output was given. */
+function ipOutRequests(ns: string): number {
+  const lines = execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp']).toString().split('\n').filter((l) => l.startsWith('Ip: '));
+  const [names, values] = lines.map((l) => l.split(' '));
+  return Number(values![names!.indexOf('OutRequests')]);
 }
 
 describe('forwarding end to end in network namespaces', { skip: !netnsAvailable() && 'needs root' }, () => {
@@ -129,6 +153,20 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
+  test("GRE --tx packet: frames arrive bit for bit past the kernel's IP output, which fragments only the three over the MTU", LIVE, async (t) => {
+    const input = mixedPcap();
+    const before = ipOutRequests(net.a);
+    const { out, agent, gredump } = await greRoundTrip(t, ['-r', net.addrB, '-k', '12', '--tx', 'packet'], input);
+    const kernel = ipOutRequests(net.a) - before;
+    assert.match(agent.stderr, /gre: sent 2005 datagrams/);
+    assert.match(agent.stderr, new RegExp(`gre to ${net.addrB}: whole frames out of veth0 through AF_PACKET`));
+    // 3 over the MTU, the first after the route look-up (a refresh a second later may add one more).
+    assert.ok(kernel >= 4 && kernel <= 6, `the kernel's IP output sent ${kernel} datagrams`);
+    assert.match(gredump.stderr, /2005 written/);
+    const cmp = await compare(t, input, out, false);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
   test('VXLAN v1 with the capTime trailer: frames and timestamps arrive exactly', LIVE, async (t) => {
     const { out, agent, recv } = await roundTrip(
       t,
@@ -139,6 +177,21 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     );
     assert.equal(recv.code, 0, recv.stderr);
     assert.match(agent.stderr, /vxlan: sent 1200 datagrams/);
+    const cmp = await compare(t, XML, out, true);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
+  test('VXLAN --tx packet with the capTime trailer: frames and timestamps arrive exactly, the long ones fragmented by the kernel in order', LIVE, async (t) => {
+    const { out, agent, recv } = await roundTrip(
+      t,
+      { command: 'vxlandump', args: ['--port', '4789', '--bind', net.addrB, '--vni', '12', '--capTime'], ready: /listening/i },
+      ['-r', net.addrB, '-n', '12', '--capTime', '1', '--tx', 'packet'],
+      XML,
+      1200,
+    );
+    assert.equal(recv.code, 0, recv.stderr);
+    assert.match(agent.stderr, /vxlan: sent 1200 datagrams/);
+    assert.match(agent.stderr, /vxlan to .*: whole frames out of veth0/);
     const cmp = await compare(t, XML, out, true);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });

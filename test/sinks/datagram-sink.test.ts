@@ -4,9 +4,11 @@ import type { Logger } from '../../lib/log.js';
 import { batchOf, packet } from '../helpers/packets.js';
 import type { DatagramSender, DatagramSink } from '../../lib/sinks/datagram-sink.js';
 import { GreSink } from '../../lib/sinks/gre-sink.js';
+import type { RawSenderOptions } from '../../lib/sinks/raw-ip-sender.js';
 import { VxlanSink } from '../../lib/sinks/vxlan-sink.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const IP_OUTPUT: RawSenderOptions = { bindDevice: null, pmtudisc: null, tx: 'ip' };
 
 /** Records every datagram instead of sending it. */
 class FakeSender implements DatagramSender {
@@ -43,9 +45,9 @@ const SMALL = Buffer.alloc(60, 7);
 
 test('super-frames are cut to what one IPv4 datagram carries (65 515 bytes of payload), small frames are whole', async () => {
   const cases: [string, DatagramSink, number][] = [
-    ['GRE', new GreSink(['127.0.0.1'], 1, { bindDevice: null, pmtudisc: null }, quiet), 8],
-    ['VXLAN v1', new VxlanSink({ remotes: ['127.0.0.1'], port: 4789, vni: 1, version: 1, capTime: false }, { bindDevice: null, pmtudisc: null }, quiet), 16],
-    ['VXLAN v2', new VxlanSink({ remotes: ['127.0.0.1'], port: 4789, vni: 1, version: 2, capTime: false }, { bindDevice: null, pmtudisc: null }, quiet), 16],
+    ['GRE', new GreSink(['127.0.0.1'], 1, IP_OUTPUT, quiet), 8],
+    ['VXLAN v1', new VxlanSink({ remotes: ['127.0.0.1'], port: 4789, vni: 1, version: 1, capTime: false }, IP_OUTPUT, quiet), 16],
+    ['VXLAN v2', new VxlanSink({ remotes: ['127.0.0.1'], port: 4789, vni: 1, version: 2, capTime: false }, IP_OUTPUT, quiet), 16],
   ];
   for (const [name, sink, headers] of cases) {
     const { datagrams } = await send(sink, [SUPER, SMALL]);
@@ -60,7 +62,7 @@ test('super-frames are cut to what one IPv4 datagram carries (65 515 bytes of pa
 });
 
 test('VXLAN with the capture-time trailer: the frame is cut so that the trailer still fits', async () => {
-  const sink = new VxlanSink({ remotes: ['127.0.0.1'], port: 4789, vni: 1, version: 1, capTime: true }, { bindDevice: null, pmtudisc: null }, quiet);
+  const sink = new VxlanSink({ remotes: ['127.0.0.1'], port: 4789, vni: 1, version: 1, capTime: true }, IP_OUTPUT, quiet);
   const { datagrams } = await send(sink, [SUPER]);
   const d = datagrams[0]!;
   assert.equal(d.length, 65515);

@@ -1,0 +1,187 @@
+/** PacketSender (--tx packet) with a fake addon, raw sender and clock: which path each datagram takes, and the headers it is given. */
+import assert from 'node:assert/strict';
+import { constants } from 'node:os';
+import { test } from 'node:test';
+import type { Logger } from '../../lib/log.js';
+import type { LinkEntry, PacketRoute } from '../../lib/native/addon.js';
+import { FRAME_HEADER_LEN, writeFrameHeader } from '../../lib/proto/frame-header.js';
+import { IPPROTO_GRE } from '../../lib/proto/ipv4.js';
+import type { DatagramSender } from '../../lib/sinks/datagram-sink.js';
+import { PacketSender, REFRESH_MS, type PacketSenderAddon } from '../../lib/sinks/packet-sender.js';
+import type { RawSenderOptions } from '../../lib/sinks/raw-ip-sender.js';
+
+const REMOTE = 0x0afc0102;
+const OUR_MAC = Buffer.from('020000000001', 'hex');
+const NEXT_HOP_MAC = Buffer.from('020000000002', 'hex');
+const { EMSGSIZE, ENETDOWN, ENETUNREACH, ENOBUFS } = constants.errno;
+
+function route(o: Partial<PacketRoute> = {}): PacketRoute {
+  return { errno: 0, unicast: true, ifindex: 7, interface: 'veth0', source: 0x0afc0101, nextHop: REMOTE, mtu: 1500, mac: OUR_MAC, neighbour: NEXT_HOP_MAC, ...o };
+}
+
+/** The datagrams of one call: [start, end) of the given lengths. */
+type Call = { path: 'raw' | 'packet'; start: number; end: number; header?: Buffer; ifindex?: number; mtu?: number };
+
+class Fakes implements PacketSenderAddon, DatagramSender {
+  routes: PacketRoute[] = [route()];
+  readonly routeCalls: [number, number][] = [];
+  readonly calls: Call[] = [];
+  readonly logs: string[] = [];
+  packetResult: ((start: number, count: number) => number) | null = null;
+  closed: number[] = [];
+  rawClosed = false;
+  clock = 0;
+  readonly log: Logger = { debug() {}, info: (m: string) => this.logs.push(m), warn() {}, error() {} };
+
+  packetOpen(): number {
+    return 42;
+  }
+  packetSend(fd: number, _d: Buffer, _l: Uint32Array, start: number, count: number, ifindex: number, header: Buffer, mtu: number): number {
+    assert.equal(fd, 42);
+    const n = this.packetResult?.(start, count) ?? count - start;
+    this.calls.push({ path: 'packet', start, end: start + Math.max(n, 0), header: Buffer.from(header), ifindex, mtu });
+    // As the addon: the id of the next datagram is left in the header.
+    if (n > 0) header.writeUInt16BE((header.readUInt16BE(18) + n) & 0xffff, 18);
+    return n;
+  }
+  packetRoute(address: number, oif: number): PacketRoute {
+    this.routeCalls.push([address, oif]);
+    return this.routes.length > 1 ? this.routes.shift()! : this.routes[0]!;
+  }
+  rawClose(fd: number): void {
+    this.closed.push(fd);
+  }
+  links(): LinkEntry[] {
+    return [{ name: 'eth1', ifindex: 3, up: true, mac: OUR_MAC, addresses: [] }];
+  }
+  send(_d: Buffer, _l: Uint32Array, start: number, count: number, address: number): number {
+    assert.equal(address, REMOTE);
+    this.calls.push({ path: 'raw', start, end: count });
+    return count - start;
+  }
+  close(): void {
+    this.rawClosed = true;
+  }
+}
+
+const OPTS: RawSenderOptions = { bindDevice: null, pmtudisc: null, tx: 'packet' };
+const DATA = Buffer.alloc(10 * 100);
+const LENGTHS = new Uint32Array(10).fill(100);
+
+function open(f: Fakes, opts = OPTS): PacketSender {
+  return PacketSender.open('gre', IPPROTO_GRE, opts, f.log, { raw: f, addon: f, now: () => f.clock });
+}
+
+/** Sends [0, 10) as the datagram sink does: from where the last call stopped. */
+function sendAll(s: PacketSender): void {
+  for (let start = 0; start < 10; ) {
+    const n = s.send(DATA, LENGTHS, start, 10, REMOTE);
+    assert.ok(n > 0, `send returned ${n}`);
+    start += n;
+  }
+}
+
+test('a resolved route: the first datagram after each look-up goes through the kernel, the rest as frames with our headers', () => {
+  const f = new Fakes();
+  const s = open(f);
+  sendAll(s);
+  sendAll(s);
+  f.clock = REFRESH_MS;
+  sendAll(s);
+  assert.deepEqual(
+    f.calls.map(({ path, start, end }) => [path, start, end]),
+    [['raw', 0, 1], ['packet', 1, 10], ['packet', 0, 10], ['raw', 0, 1], ['packet', 1, 10]],
+  );
+  assert.equal(f.routeCalls.length, 2);
+  assert.deepEqual(f.routeCalls[0], [REMOTE, 0]);
+  const expected = Buffer.alloc(FRAME_HEADER_LEN);
+  writeFrameHeader(expected, { destinationMac: NEXT_HOP_MAC, sourceMac: OUR_MAC, source: 0x0afc0101, destination: REMOTE, protocol: IPPROTO_GRE, dontFragment: true });
+  const first = f.calls[1]!;
+  assert.deepEqual(first.header, expected);
+  assert.equal(first.ifindex, 7);
+  assert.equal(first.mtu, 1500);
+  // The identification runs on across calls and look-ups: 9, then 10 more, then 9 more.
+  assert.equal(f.calls[2]!.header!.readUInt16BE(18), 9);
+  assert.equal(f.calls[4]!.header!.readUInt16BE(18), 19);
+  assert.deepEqual(f.logs, ['gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx packet)']);
+});
+
+test('no neighbour entry yet: through the kernel (which resolves it) until a look-up finds one; each change logged once', () => {
+  const f = new Fakes();
+  f.routes = [route({ neighbour: null }), route({ neighbour: null }), route()];
+  const s = open(f);
+  sendAll(s);
+  f.clock = 1000;
+  sendAll(s);
+  f.clock = 2000;
+  sendAll(s);
+  assert.deepEqual(
+    f.calls.map(({ path, start, end }) => [path, start, end]),
+    [['raw', 0, 10], ['raw', 0, 10], ['raw', 0, 1], ['packet', 1, 10]],
+  );
+  assert.deepEqual(f.logs, [
+    "gre to 10.252.1.2: through the kernel's IP output: no neighbour entry for 10.252.1.2 on veth0 yet",
+    'gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx packet)',
+  ]);
+});
+
+test('routes a frame cannot be built for stay with the kernel, with the reason', () => {
+  const cases: [PacketRoute, RegExp][] = [
+    [route({ errno: ENETUNREACH, ifindex: 0, mac: null, neighbour: null }), /no route \(ENETUNREACH\)/],
+    [route({ unicast: false, interface: 'lo' }), /not a unicast route/],
+    [route({ mac: null, interface: 'gre0' }), /gre0 is not an Ethernet interface/],
+  ];
+  for (const [r, reason] of cases) {
+    const f = new Fakes();
+    f.routes = [r];
+    sendAll(open(f));
+    assert.deepEqual(f.calls.map((c) => c.path), ['raw']);
+    assert.match(f.logs[0]!, reason);
+  }
+});
+
+test('a datagram over the MTU goes through the kernel alone (it fragments it); -M dont clears DF', () => {
+  const f = new Fakes();
+  f.routes = [route({ mtu: 1400 })];
+  f.packetResult = (start, count) => (start === 5 ? -EMSGSIZE : start < 5 ? 5 - start : count - start);
+  const s = open(f, { ...OPTS, pmtudisc: 'dont' });
+  sendAll(s);
+  assert.deepEqual(
+    f.calls.map(({ path, start, end }) => [path, start, end]),
+    [['raw', 0, 1], ['packet', 1, 5], ['packet', 5, 5], ['raw', 5, 6], ['packet', 6, 10]],
+  );
+  assert.equal(f.calls[1]!.mtu, 1400);
+  assert.equal(f.calls[1]!.header!.readUInt16BE(14 + 6), 0, 'no DF');
+});
+
+test('an interface that went down: the error is returned, and the next call looks the route up again at once', () => {
+  const f = new Fakes();
+  const s = open(f);
+  sendAll(s); // look-up 1
+  f.packetResult = () => -ENOBUFS;
+  assert.equal(s.send(DATA, LENGTHS, 0, 10, REMOTE), -ENOBUFS);
+  s.send(DATA, LENGTHS, 0, 10, REMOTE);
+  assert.equal(f.routeCalls.length, 1, 'a full queue is no reason to look again');
+  f.packetResult = () => -ENETDOWN;
+  assert.equal(s.send(DATA, LENGTHS, 0, 10, REMOTE), -ENETDOWN);
+  s.send(DATA, LENGTHS, 0, 10, REMOTE);
+  assert.equal(f.routeCalls.length, 2);
+});
+
+test('-B: the route is looked up out of that interface; an unknown one is refused and nothing stays open', () => {
+  const f = new Fakes();
+  sendAll(open(f, { ...OPTS, bindDevice: 'eth1' }));
+  assert.deepEqual(f.routeCalls[0], [REMOTE, 3]);
+  const g = new Fakes();
+  assert.throws(() => open(g, { ...OPTS, bindDevice: 'eth9' }), /^UserError: -B eth9: no such interface$/);
+  assert.ok(g.rawClosed);
+});
+
+test('close closes both sockets, once', () => {
+  const f = new Fakes();
+  const s = open(f);
+  s.close();
+  s.close();
+  assert.deepEqual(f.closed, [42]);
+  assert.ok(f.rawClosed);
+});
