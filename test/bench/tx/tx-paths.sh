@@ -1,5 +1,5 @@
 #!/bin/bash
-# tx-paths.sh: runs tx-paths.c's three ways of sending GRE in a namespace pair this script makes
+# tx-paths.sh: runs tx-paths.c's ways of sending GRE in a namespace pair this script makes
 # and deletes (10.253.0.0/24), REPS times each, interleaved. As root; needs gcc, iproute2, nftables.
 #   COUNT=2000000 REPS=3 bash test/bench/tx/tx-paths.sh
 #   MODES="raw" BATCHES="1 64 1024" bash test/bench/tx/tx-paths.sh   (datagrams per sendmmsg)
