@@ -31,15 +31,12 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "send_batch.h"
 
-#define SEND_MAX 1024 /* the kernel's UIO_MAXIOV, as raw_sender.c */
 #define ETH_HEADER_LEN 14
 #define IPV4_HEADER_LEN 20
 #define HEADER_LEN (ETH_HEADER_LEN + IPV4_HEADER_LEN)
@@ -53,15 +50,9 @@ typedef struct scratch {
   uint8_t headers[SEND_MAX][HEADER_LEN];
 } scratch_t;
 
-static napi_value throw_errno(napi_env env, int err, const char *what) {
-  char text[256];
-  snprintf(text, sizeof text, "%s: %s", what, strerror(err));
-  return throw_socket_error(env, err, text);
-}
-
 static napi_value PacketOpen(napi_env env, napi_callback_info info) {
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, errno, "AF_PACKET socket");
+  if (fd < 0) return throw_socket_errno(env, errno, "AF_PACKET socket");
   napi_value result;
   napi_create_int32(env, fd, &result);
   return result;
@@ -306,7 +297,7 @@ static napi_value PacketRoute(napi_env env, napi_callback_info info) {
   struct in_addr to = {.s_addr = htonl((uint32_t)address)};
   route_t r;
   link_info_t l;
-  if (route_get(to, (uint32_t)oif, &r) < 0) return throw_errno(env, errno, "RTM_GETROUTE");
+  if (route_get(to, (uint32_t)oif, &r) < 0) return throw_socket_errno(env, errno, "RTM_GETROUTE");
   int have_link = r.error == 0 && r.ifindex != 0;
   if (have_link && link_get(r.ifindex, r.next_hop, &l) < 0) {
     /* The interface went away between the two look-ups: no usable route this time. */
@@ -331,18 +322,9 @@ static napi_value PacketRoute(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static void free_scratch(void *scratch) {
-  free(scratch);
-}
-
 napi_status register_packet_sender(napi_env env, napi_value exports) {
-  scratch_t *scratch = malloc(sizeof *scratch);
+  scratch_t *scratch = send_scratch(env, sizeof *scratch);
   if (scratch == NULL) return napi_generic_failure;
-  napi_status status = napi_add_env_cleanup_hook(env, free_scratch, scratch);
-  if (status != napi_ok) {
-    free(scratch);
-    return status;
-  }
   napi_property_descriptor props[] = {
       {"packetOpen", NULL, PacketOpen, NULL, NULL, NULL, napi_default, NULL},
       {"packetSend", NULL, PacketSend, NULL, NULL, NULL, napi_default, scratch},

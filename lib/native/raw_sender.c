@@ -24,15 +24,11 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "send_batch.h"
-
-/* The kernel's UIO_MAXIOV: the most messages one sendmmsg takes. */
-#define SEND_MAX 1024
 
 /* Message headers for one sendmmsg, one set per Node environment (the main thread and each worker
  * thread that loads the addon), given to rawSend as its data: a static set would be shared by
@@ -41,12 +37,6 @@ typedef struct scratch {
   struct mmsghdr messages[SEND_MAX];
   struct iovec vectors[SEND_MAX];
 } scratch_t;
-
-static napi_value throw_errno(napi_env env, int err, const char *what) {
-  char text[256];
-  snprintf(text, sizeof text, "%s%s%s", what, what[0] ? ": " : "", strerror(err));
-  return throw_socket_error(env, err, text);
-}
 
 /* A raw socket receives a copy of every inbound datagram of its protocol (all the GRE, or all the
  * UDP, reaching the host). Nothing reads it, so without a filter each socket would hold a full
@@ -77,7 +67,7 @@ static napi_value RawOpen(napi_env env, napi_callback_info info) {
   int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, (int)protocol);
   if (fd < 0) {
     free(device);
-    return throw_errno(env, errno, "");
+    return throw_socket_errno(env, errno, "");
   }
   const char *failed = NULL;
   int value = (int)pmtudisc;
@@ -88,7 +78,7 @@ static napi_value RawOpen(napi_env env, napi_callback_info info) {
   free(device);
   if (failed != NULL) {
     close(fd);
-    return throw_errno(env, err, failed);
+    return throw_socket_errno(env, err, failed);
   }
   napi_value result;
   napi_create_int32(env, fd, &result);
@@ -134,17 +124,8 @@ static void close_socket(int64_t fd) {
 
 static const send_closer_t closer = {INT32_MAX, close_socket};
 
-static void free_scratch(void *scratch) {
-  free(scratch);
-}
-
 napi_status register_raw_sender(napi_env env, napi_value exports) {
-  scratch_t *scratch = malloc(sizeof *scratch);
+  scratch_t *scratch = send_scratch(env, sizeof *scratch);
   if (scratch == NULL) return napi_generic_failure;
-  napi_status status = napi_add_env_cleanup_hook(env, free_scratch, scratch);
-  if (status != napi_ok) {
-    free(scratch);
-    return status;
-  }
   return send_register(env, exports, RawOpen, RawSend, scratch, &closer);
 }

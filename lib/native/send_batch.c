@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int send_open_args(napi_env env, napi_callback_info info, napi_value *argv, int64_t *protocol, napi_valuetype *device_type, int64_t *pmtudisc) {
@@ -71,6 +72,25 @@ napi_value throw_socket_error(napi_env env, int err_no, const char *text) {
   napi_set_named_property(env, error, "errno", errno_value);
   napi_throw(env, error);
   return NULL;
+}
+
+napi_value throw_socket_errno(napi_env env, int err_no, const char *what) {
+  char text[256];
+  snprintf(text, sizeof text, "%s%s%s", what, what[0] ? ": " : "", strerror(err_no));
+  return throw_socket_error(env, err_no, text);
+}
+
+static void free_scratch(void *scratch) {
+  free(scratch);
+}
+
+void *send_scratch(napi_env env, size_t size) {
+  void *scratch = malloc(size);
+  if (scratch != NULL && napi_add_env_cleanup_hook(env, free_scratch, scratch) != napi_ok) {
+    free(scratch);
+    scratch = NULL;
+  }
+  return scratch;
 }
 
 static napi_value RawClose(napi_env env, napi_callback_info info) {

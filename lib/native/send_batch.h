@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include "native.h"
 
+/* The kernel's UIO_MAXIOV: the most messages one sendmmsg takes (raw_sender.c, packet_sender.c). */
+#define SEND_MAX 1024
+
 /* Linux <linux/in.h>: IP_PMTUDISC_DONT (0) to IP_PMTUDISC_OMIT (5). */
 #define PMTUDISC_MAX 5
 
@@ -48,5 +51,10 @@ napi_status send_register(napi_env env, napi_value exports, napi_callback open, 
 
 /* Throws an Error `text` with `code` ('PERM' when err_no is EPERM or EACCES, else 'OPEN') and `errno`; returns NULL. */
 napi_value throw_socket_error(napi_env env, int err_no, const char *text);
+/* The same with the text "what: strerror(err_no)", or strerror alone when `what` is empty. */
+napi_value throw_socket_errno(napi_env env, int err_no, const char *what);
+
+/* `size` bytes of scratch memory for one Node environment's sends (its message headers), freed with the environment; NULL when out of memory. */
+void *send_scratch(napi_env env, size_t size);
 
 #endif
