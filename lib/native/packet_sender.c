@@ -43,11 +43,17 @@
 #define ETH_P_IPV4 0x0800
 #define PACKET_SEND_USAGE "packetSend(fd, datagrams: Buffer, lengths: Uint32Array, start, count, ifindex, header: Buffer, mtu)"
 
-/* One sendmmsg's message headers, two vectors (our headers, the datagram) and headers per message; one set per Node environment. */
+/* One sendmmsg's message headers, two vectors (our headers, the datagram) and headers per message, and
+ * what the call's messages share; one set per Node environment. */
 typedef struct scratch {
   struct mmsghdr messages[SEND_MAX];
   struct iovec vectors[SEND_MAX][2];
   uint8_t headers[SEND_MAX][HEADER_LEN];
+  struct sockaddr_ll to;
+  const uint8_t *header; /* the call's template */
+  uint32_t header_sum;   /* of its IPv4 header, length, id and checksum left out */
+  uint16_t first_id;
+  uint32_t mtu;
 } scratch_t;
 
 static napi_value PacketOpen(napi_env env, napi_callback_info info) {
@@ -80,6 +86,26 @@ static uint16_t fold(uint32_t sum) {
   return (uint16_t)~sum;
 }
 
+/* One datagram behind a copy of the call's headers, with its length, id and checksum. */
+static int build_frame(void *context, struct mmsghdr *message, unsigned k, int64_t index, uint8_t *data, uint32_t len) {
+  scratch_t *scratch = context;
+  if (len + IPV4_HEADER_LEN > scratch->mtu) return EMSGSIZE; /* the kernel's path fragments it */
+  uint16_t total = (uint16_t)(len + IPV4_HEADER_LEN);
+  uint16_t id = (uint16_t)(scratch->first_id + index);
+  uint8_t *h = scratch->headers[k];
+  memcpy(h, scratch->header, HEADER_LEN);
+  put_be16(h + ETH_HEADER_LEN + 2, total);
+  put_be16(h + ETH_HEADER_LEN + 4, id);
+  put_be16(h + ETH_HEADER_LEN + 10, fold(scratch->header_sum + total + id));
+  scratch->vectors[k][0] = (struct iovec){.iov_base = h, .iov_len = HEADER_LEN};
+  scratch->vectors[k][1] = (struct iovec){.iov_base = data, .iov_len = len};
+  message->msg_hdr.msg_name = &scratch->to;
+  message->msg_hdr.msg_namelen = sizeof scratch->to;
+  message->msg_hdr.msg_iov = scratch->vectors[k];
+  message->msg_hdr.msg_iovlen = 2;
+  return 0;
+}
+
 static napi_value PacketSend(napi_env env, napi_callback_info info) {
   send_batch_t b;
   if (send_batch_args(env, info, INT32_MAX, PACKET_SEND_USAGE, &b) < 0) return NULL;
@@ -99,51 +125,16 @@ static napi_value PacketSend(napi_env env, napi_callback_info info) {
   }
   if (get_integer(env, argv[7], "mtu", 68, 65535, &mtu) < 0) return NULL;
   scratch_t *scratch = b.scratch;
-  struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV4), .sll_ifindex = (int)b.target};
-  uint8_t *ip_template = header + ETH_HEADER_LEN;
-  uint32_t shared = header_sum(ip_template);
-  uint16_t id = get_be16(ip_template + 4);
-  size_t offset = b.offset;
-  int64_t sent = 0;
-  int err = 0;
-  int64_t i = b.start;
-  while (i < b.count) {
-    unsigned n = 0;
-    for (; n < SEND_MAX && i + n < b.count; n++) {
-      uint32_t len = b.lengths[i + n];
-      if (len + IPV4_HEADER_LEN > (uint64_t)mtu) break;
-      uint16_t total = (uint16_t)(len + IPV4_HEADER_LEN);
-      uint16_t this_id = (uint16_t)(id + sent + n);
-      uint8_t *h = scratch->headers[n];
-      memcpy(h, header, HEADER_LEN);
-      put_be16(h + ETH_HEADER_LEN + 2, total);
-      put_be16(h + ETH_HEADER_LEN + 4, this_id);
-      put_be16(h + ETH_HEADER_LEN + 10, fold(shared + total + this_id));
-      scratch->vectors[n][0] = (struct iovec){.iov_base = h, .iov_len = HEADER_LEN};
-      scratch->vectors[n][1] = (struct iovec){.iov_base = b.data + offset, .iov_len = len};
-      memset(&scratch->messages[n].msg_hdr, 0, sizeof scratch->messages[n].msg_hdr);
-      scratch->messages[n].msg_hdr.msg_name = &to;
-      scratch->messages[n].msg_hdr.msg_namelen = sizeof to;
-      scratch->messages[n].msg_hdr.msg_iov = scratch->vectors[n];
-      scratch->messages[n].msg_hdr.msg_iovlen = 2;
-      offset += len;
-    }
-    if (n == 0) {
-      err = EMSGSIZE; /* the datagram at i is over the MTU */
-      break;
-    }
-    int r = sendmmsg((int)b.fd, scratch->messages, n, MSG_DONTWAIT);
-    if (r < 0) {
-      err = errno;
-      break;
-    }
-    sent += r;
-    i += r;
-    if ((unsigned)r < n) break;
-    /* offset is past the n datagrams built, which all went */
-  }
-  put_be16(ip_template + 4, (uint32_t)(uint16_t)(id + sent));
-  return send_batch_result(env, sent, err);
+  scratch->to = (struct sockaddr_ll){.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV4), .sll_ifindex = (int)b.target};
+  scratch->header = header;
+  scratch->header_sum = header_sum(header + ETH_HEADER_LEN);
+  scratch->first_id = get_be16(header + ETH_HEADER_LEN + 4);
+  scratch->mtu = (uint32_t)mtu;
+  napi_value result = send_messages(env, &b, scratch->messages, build_frame, scratch);
+  int64_t sent;
+  if (result != NULL && napi_get_value_int64(env, result, &sent) == napi_ok && sent > 0)
+    put_be16(header + ETH_HEADER_LEN + 4, (uint16_t)(scratch->first_id + sent));
+  return result;
 }
 
 /* RTM_GETROUTE's answer: what packetRoute needs of it. */

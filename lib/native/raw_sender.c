@@ -36,6 +36,7 @@
 typedef struct scratch {
   struct mmsghdr messages[SEND_MAX];
   struct iovec vectors[SEND_MAX];
+  const send_batch_t *batch; /* the call's, for build_raw */
 } scratch_t;
 
 /* A raw socket receives a copy of every inbound datagram of its protocol (all the GRE, or all the
@@ -85,28 +86,45 @@ static napi_value RawOpen(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* One datagram, to the address all share. */
+static int build_raw(void *context, struct mmsghdr *message, unsigned k, int64_t index, uint8_t *data, uint32_t len) {
+  scratch_t *scratch = context;
+  const send_batch_t *b = scratch->batch;
+  scratch->vectors[k] = (struct iovec){.iov_base = data, .iov_len = len};
+  message->msg_hdr.msg_name = (void *)&b->to;
+  message->msg_hdr.msg_namelen = sizeof b->to;
+  message->msg_hdr.msg_iov = &scratch->vectors[k];
+  message->msg_hdr.msg_iovlen = 1;
+  return 0;
+}
+
 static napi_value RawSend(napi_env env, napi_callback_info info) {
   send_batch_t b;
   if (send_batch_args(env, info, INT32_MAX, RAW_SEND_USAGE, &b) < 0) return NULL;
   scratch_t *scratch = b.scratch;
-  size_t offset = b.offset;
+  scratch->batch = &b;
+  return send_messages(env, &b, scratch->messages, build_raw, scratch);
+}
+
+napi_value send_messages(napi_env env, const send_batch_t *b, struct mmsghdr *messages, message_builder_t build, void *context) {
+  size_t offset = b->offset;
   int64_t sent = 0;
   int err = 0;
-  int64_t i = b.start;
-  while (i < b.count) {
+  int64_t i = b->start;
+  while (i < b->count) {
     unsigned n = 0;
-    for (; n < SEND_MAX && i + n < b.count; n++) {
-      uint32_t len = b.lengths[i + n];
-      scratch->vectors[n].iov_base = b.data + offset;
-      scratch->vectors[n].iov_len = len;
-      memset(&scratch->messages[n].msg_hdr, 0, sizeof scratch->messages[n].msg_hdr);
-      scratch->messages[n].msg_hdr.msg_name = &b.to;
-      scratch->messages[n].msg_hdr.msg_namelen = sizeof b.to;
-      scratch->messages[n].msg_hdr.msg_iov = &scratch->vectors[n];
-      scratch->messages[n].msg_hdr.msg_iovlen = 1;
+    int refused = 0;
+    for (; n < SEND_MAX && i + n < b->count; n++) {
+      uint32_t len = b->lengths[i + n];
+      memset(&messages[n].msg_hdr, 0, sizeof messages[n].msg_hdr);
+      if ((refused = build(context, &messages[n], n, i + n - b->start, b->data + offset, len)) != 0) break;
       offset += len;
     }
-    int r = sendmmsg((int)b.fd, scratch->messages, n, MSG_DONTWAIT);
+    if (n == 0) {
+      err = refused;
+      break;
+    }
+    int r = sendmmsg((int)b->fd, messages, n, MSG_DONTWAIT);
     if (r < 0) {
       err = errno;
       break;

@@ -1,8 +1,8 @@
 /*
  * What raw sending does the same way on Linux (raw_sender.c) and Windows (raw_sender_win.c): the
  * arguments of rawOpen, rawSend and rawClose, rawSend's result, the Error thrown when a socket cannot
- * be opened. Each platform file keeps the socket calls: sendmmsg and a socket filter on Linux,
- * sendto per datagram on Windows.
+ * be opened. Each platform file keeps the socket calls: sendmmsg and a socket filter on Linux (the
+ * sendmmsg loop shared with packet_sender.c), sendto per datagram on Windows.
  */
 #ifndef PACKET_AGENT_SEND_BATCH_H
 #define PACKET_AGENT_SEND_BATCH_H
@@ -56,5 +56,31 @@ napi_value throw_socket_errno(napi_env env, int err_no, const char *what);
 
 /* `size` bytes of scratch memory for one Node environment's sends (its message headers), freed with the environment; NULL when out of memory. */
 void *send_scratch(napi_env env, size_t size);
+
+#ifndef _WIN32
+struct mmsghdr; /* <sys/socket.h> with _GNU_SOURCE */
+
+/*
+ * Linux (raw_sender.c): the sendmmsg loop of rawSend and packetSend. `build` fills message `k` of a
+ * call for the datagram `index` places after `start` (`len` bytes at `data`; the message header is
+ * zeroed) and returns 0, or an errno to send nothing from that datagram on: the call ends there,
+ * and the errno is the result when it is the one at `start`. Returns what rawSend returns.
+ */
+typedef int (*message_builder_t)(void *context, struct mmsghdr *message, unsigned k, int64_t index, uint8_t *data, uint32_t len);
+napi_value send_messages(napi_env env, const send_batch_t *b, struct mmsghdr *messages, message_builder_t build, void *context);
+#endif
+
+#ifndef _WIN32
+struct mmsghdr; /* <sys/socket.h> with _GNU_SOURCE */
+
+/*
+ * Linux (raw_sender.c): the sendmmsg loop of rawSend and packetSend. `build` fills message `k` of a
+ * call for the datagram `index` places after `start` (`len` bytes at `data`; the message header is
+ * zeroed) and returns 0, or an errno to send nothing from that datagram on: the call ends there,
+ * and the errno is the result when it is the one at `start`. Returns what rawSend returns.
+ */
+typedef int (*message_builder_t)(void *context, struct mmsghdr *message, unsigned k, int64_t index, uint8_t *data, uint32_t len);
+napi_value send_messages(napi_env env, const send_batch_t *b, struct mmsghdr *messages, message_builder_t build, void *context);
+#endif
 
 #endif
