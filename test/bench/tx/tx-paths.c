@@ -12,6 +12,11 @@
  *                  (checksum per packet) and GRE headers we build: no routing, no netfilter, no IP
  *                  output; the qdisc still runs.
  *   packet-bypass  the same with PACKET_QDISC_BYPASS: the frame goes to the driver directly.
+ *   raw-udp        VXLAN as the agent sends it: a raw IPPROTO_UDP socket, our own UDP header
+ *                  (checksum 0, to port 4789), then 8 header bytes and the inner frame.
+ *   udp            the same datagrams from a UDP socket connected to DST_IP:4789 (SO_NO_CHECK: no
+ *                  checksum either): the route is cached in the socket instead of looked up per
+ *                  datagram.
  *   packet-ring    the frames of `packet` written into a PACKET_TX_RING (TPACKET_V2, 2048 frames of
  *                  2 KiB) and sent by one send() per batch: no message headers or iovecs to copy
  *                  per frame, the kernel maps the ring's pages into the skb instead of copying.
@@ -44,6 +49,7 @@
 #define INNER_LEN 64
 #define GRE_LEN 8
 #define IP_LEN 20
+#define UDP_LEN 8
 #define ETH_LEN 14
 #define FRAME_LEN (ETH_LEN + IP_LEN + GRE_LEN + INNER_LEN)
 
@@ -88,14 +94,16 @@ static int fail(const char *what) {
 
 int main(int argc, char **argv) {
   if (argc != 7) {
-    fprintf(stderr, "usage: tx-paths raw|packet|packet-bypass IFNAME SRC_IP DST_IP DST_MAC COUNT\n");
+    fprintf(stderr, "usage: tx-paths raw|raw-udp|udp|packet|packet-bypass|packet-ring IFNAME SRC_IP DST_IP DST_MAC COUNT\n");
     return 2;
   }
   const char *mode = argv[1];
   int packet = strncmp(mode, "packet", 6) == 0;
   int bypass = strcmp(mode, "packet-bypass") == 0;
   int ring_mode = strcmp(mode, "packet-ring") == 0;
-  if (!packet && strcmp(mode, "raw") != 0) {
+  int raw_udp = strcmp(mode, "raw-udp") == 0;
+  int udp = strcmp(mode, "udp") == 0;
+  if (!packet && !raw_udp && !udp && strcmp(mode, "raw") != 0) {
     fprintf(stderr, "tx-paths: unknown mode %s\n", mode);
     return 2;
   }
@@ -115,9 +123,16 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  int fd = packet ? socket(AF_PACKET, SOCK_RAW, 0) : socket(AF_INET, SOCK_RAW, IPPROTO_GRE);
+  int fd = packet ? socket(AF_PACKET, SOCK_RAW, 0)
+           : udp   ? socket(AF_INET, SOCK_DGRAM, 0)
+                   : socket(AF_INET, SOCK_RAW, raw_udp ? IPPROTO_UDP : IPPROTO_GRE);
   if (fd < 0) return fail("socket");
   int one = 1;
+  if (udp) {
+    struct sockaddr_in peer = {.sin_family = AF_INET, .sin_addr = dst, .sin_port = htons(4789)};
+    if (setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof one) < 0) return fail("SO_NO_CHECK");
+    if (connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) return fail("connect");
+  }
   if (bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0) return fail("PACKET_QDISC_BYPASS");
   enum { RING_FRAME = 2048, RING_FRAMES = 2048, RING_BLOCK = 1 << 16 };
   uint8_t *ring = NULL;
@@ -139,7 +154,7 @@ int main(int argc, char **argv) {
   struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = dst};
   struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = (int)ifindex, .sll_halen = 6};
   for (int i = 0; i < 6; i++) ll.sll_addr[i] = (uint8_t)mac[i];
-  size_t head = packet ? ETH_LEN + IP_LEN : 0;
+  size_t head = packet ? ETH_LEN + IP_LEN : raw_udp ? UDP_LEN : 0;
   for (int i = 0; i < BATCH; i++) {
     uint8_t *f = frames[i];
     if (packet) {
@@ -157,13 +172,17 @@ int main(int argc, char **argv) {
       memcpy(ip + 12, &src, 4);
       memcpy(ip + 16, &dst, 4);
     }
+    if (raw_udp) {
+      uint16_t ports_len[4] = {htons(50000), htons(4789), htons(UDP_LEN + GRE_LEN + INNER_LEN), 0};
+      memcpy(f, ports_len, UDP_LEN);
+    }
     gre_header(f + head);
     iov[i].iov_base = f;
     iov[i].iov_len = head + GRE_LEN + INNER_LEN;
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
-    msgs[i].msg_hdr.msg_name = packet ? (void *)&ll : (void *)&to;
-    msgs[i].msg_hdr.msg_namelen = packet ? sizeof ll : sizeof to;
+    msgs[i].msg_hdr.msg_name = udp ? NULL : packet ? (void *)&ll : (void *)&to;
+    msgs[i].msg_hdr.msg_namelen = udp ? 0 : packet ? sizeof ll : sizeof to;
   }
 
   double wall0 = now(CLOCK_MONOTONIC), cpu0 = cpu_seconds();

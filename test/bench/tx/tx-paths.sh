@@ -26,7 +26,7 @@ ip -n "$B" link set lo up
 # The receiver counts and drops GRE where it arrives, as the benchmark's receiver namespace counts.
 ip netns exec "$B" nft add table ip txp
 ip netns exec "$B" nft add chain ip txp pre '{ type filter hook prerouting priority 0; }'
-ip netns exec "$B" nft add rule ip txp pre ip protocol gre counter drop
+ip netns exec "$B" nft add rule ip txp pre ip protocol '{ gre, udp }' counter drop
 MAC=$(ip -n "$B" -br link show txb0 | awk '{print $3}')
 # The raw socket needs the neighbour; a permanent entry spares the ARP round (and ping, which a minimal image lacks).
 ip -n "$A" neigh replace 10.253.0.2 lladdr "$MAC" dev txa0 nud permanent
