@@ -9,7 +9,7 @@
  *       as rawOpen ('PERM', 'OPEN'). Closed with rawClose.
  *   packetSend(fd, datagrams, lengths, start, count, ifindex, header, mtu) -> n
  *       sends datagrams[start..count) as rawSend does, each behind a copy of `header` (Ethernet 14
- *       bytes, then an IPv4 header of 20, built by lib/proto/ipv4.ts) whose total length, id and
+ *       bytes, then an IPv4 header of 20, built by lib/proto/frame-header.ts) whose total length, id and
  *       checksum are filled in per datagram, out of interface `ifindex`. The id in `header` is the
  *       first datagram's; the next one is left there. A datagram whose IPv4 packet would be longer
  *       than `mtu` is not sent: it ends the call, or is -EMSGSIZE when it is the one at `start`
@@ -195,12 +195,19 @@ static int route_get(struct in_addr to, uint32_t oif, route_t *r) {
     struct nlmsghdr n;
     char bytes[8192];
   } reply;
+  struct sockaddr_nl from;
+  socklen_t from_len = sizeof from;
   ssize_t got = -1;
-  if (sendto(fd, &request, request.n.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) >= 0) got = recv(fd, &reply, sizeof reply, MSG_DONTWAIT);
+  if (sendto(fd, &request, request.n.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) >= 0)
+    got = recvfrom(fd, &reply, sizeof reply, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
   int err = errno;
   close(fd);
   if (got < 0) {
     errno = err;
+    return -1;
+  }
+  if (from_len < sizeof from || from.nl_pid != 0) {
+    errno = EPROTO; /* only the kernel's answer counts */
     return -1;
   }
   size_t rest = (size_t)got;
