@@ -17,6 +17,9 @@
  *   udp            the same datagrams from a UDP socket connected to DST_IP:4789 (SO_NO_CHECK: no
  *                  checksum either): the route is cached in the socket instead of looked up per
  *                  datagram.
+ *   raw-hdrincl    GRE from a raw socket with IP_HDRINCL: our IPv4 header (the kernel fills in the
+ *                  checksum and id), then the datagram; routing and netfilter stay, the kernel's
+ *                  header building and corking go (and so does its fragmenting).
  *   packet-ring    the frames of `packet` written into a PACKET_TX_RING (TPACKET_V2, 2048 frames of
  *                  2 KiB) and sent by one send() per batch: no message headers or iovecs to copy
  *                  per frame, the kernel maps the ring's pages into the skb instead of copying.
@@ -94,7 +97,7 @@ static int fail(const char *what) {
 
 int main(int argc, char **argv) {
   if (argc != 7) {
-    fprintf(stderr, "usage: tx-paths raw|raw-udp|udp|packet|packet-bypass|packet-ring IFNAME SRC_IP DST_IP DST_MAC COUNT\n");
+    fprintf(stderr, "usage: tx-paths raw|raw-hdrincl|raw-udp|udp|packet|packet-bypass|packet-ring IFNAME SRC_IP DST_IP DST_MAC COUNT\n");
     return 2;
   }
   const char *mode = argv[1];
@@ -103,7 +106,8 @@ int main(int argc, char **argv) {
   int ring_mode = strcmp(mode, "packet-ring") == 0;
   int raw_udp = strcmp(mode, "raw-udp") == 0;
   int udp = strcmp(mode, "udp") == 0;
-  if (!packet && !raw_udp && !udp && strcmp(mode, "raw") != 0) {
+  int hdrincl = strcmp(mode, "raw-hdrincl") == 0;
+  if (!packet && !raw_udp && !udp && !hdrincl && strcmp(mode, "raw") != 0) {
     fprintf(stderr, "tx-paths: unknown mode %s\n", mode);
     return 2;
   }
@@ -128,6 +132,7 @@ int main(int argc, char **argv) {
                    : socket(AF_INET, SOCK_RAW, raw_udp ? IPPROTO_UDP : IPPROTO_GRE);
   if (fd < 0) return fail("socket");
   int one = 1;
+  if (hdrincl && setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) < 0) return fail("IP_HDRINCL");
   if (udp) {
     struct sockaddr_in peer = {.sin_family = AF_INET, .sin_addr = dst, .sin_port = htons(4789)};
     if (setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof one) < 0) return fail("SO_NO_CHECK");
@@ -154,7 +159,7 @@ int main(int argc, char **argv) {
   struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = dst};
   struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = (int)ifindex, .sll_halen = 6};
   for (int i = 0; i < 6; i++) ll.sll_addr[i] = (uint8_t)mac[i];
-  size_t head = packet ? ETH_LEN + IP_LEN : raw_udp ? UDP_LEN : 0;
+  size_t head = packet ? ETH_LEN + IP_LEN : raw_udp ? UDP_LEN : hdrincl ? IP_LEN : 0;
   for (int i = 0; i < BATCH; i++) {
     uint8_t *f = frames[i];
     if (packet) {
@@ -171,6 +176,17 @@ int main(int argc, char **argv) {
       ip[9] = IPPROTO_GRE;
       memcpy(ip + 12, &src, 4);
       memcpy(ip + 16, &dst, 4);
+    }
+    if (hdrincl) {
+      memset(f, 0, IP_LEN);
+      f[0] = 0x45;
+      uint16_t total = htons(IP_LEN + GRE_LEN + INNER_LEN);
+      memcpy(f + 2, &total, 2);
+      f[6] = 0x40; /* DF */
+      f[8] = 64;
+      f[9] = IPPROTO_GRE;
+      memcpy(f + 12, &src, 4);
+      memcpy(f + 16, &dst, 4);
     }
     if (raw_udp) {
       uint16_t ports_len[4] = {htons(50000), htons(4789), htons(UDP_LEN + GRE_LEN + INNER_LEN), 0};
