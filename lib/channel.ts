@@ -62,7 +62,7 @@ export interface ChannelSnapshot {
   /** pcap_stats of live capture, accumulated (all 0 for files). */
   kernel: KernelCounts;
   /** Each sink: label (dump, -w, gre, vxlan, zmq), whether it forwards, what it wrote or sent. */
-  sinks: { label: string; forwards: boolean; packets: number; bytes: number; files?: number; queued?: number }[];
+  sinks: { label: string; forwards: boolean; packets: number; bytes: number; files?: number; queued?: number; kernelPath?: number }[];
   /** Every drop reason with its count (sink reasons prefixed with the sink's label), zeros included. */
   drops: { reason: string; packets: number }[];
 }
@@ -292,6 +292,7 @@ export class Channel implements ChannelLike {
         bytes: k.bytes,
         ...(k.files !== undefined && { files: k.files }),
         ...(k.queued !== undefined && { queued: k.queued }),
+        ...(k.kernelPath !== undefined && { kernelPath: k.kernelPath }),
       })),
       drops: this.drops().map(([reason, packets]) => ({ reason, packets })),
     };

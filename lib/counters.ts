@@ -122,9 +122,14 @@ export interface SinkCounts {
   inFlight?: number;
   /** Forwarders: per remote, in the order given. */
   remotes?: { address: string; packets: number; bytes: number }[];
+  /** GRE/VXLAN with --tx packet: of `packets`, those the kernel's IP output sent (lib/sinks/packet-sender.ts). */
+  kernelPath?: number;
 }
 
-/** A sink's summary line: `dump to /d: 8 packets in 1 file(s)`, `gre: sent 5 datagrams (10.1.1.1 5 packets 700 bytes)`. */
+/**
+ * A sink's summary line: `dump to /d: 8 packets in 1 file(s)`, `gre: sent 5 datagrams (10.1.1.1 5 packets 700 bytes)`,
+ * with --tx packet `…, 1 of them through the kernel's IP output`.
+ */
 export function describeSink(c: SinkCounts): string {
   const perRemote = (c.remotes ?? []).map((r) => `${r.address} ${r.packets} packets ${r.bytes} bytes`).join(', ');
   switch (c.label) {
@@ -135,6 +140,6 @@ export function describeSink(c: SinkCounts): string {
     case 'zmq':
       return `zmq: delivered ${c.packets} packets (${perRemote})${c.inFlight ? `, ${c.inFlight} in flight` : ''}`;
     default:
-      return `${c.label}: sent ${c.packets} datagrams (${perRemote})`;
+      return `${c.label}: sent ${c.packets} datagrams (${perRemote})${c.kernelPath !== undefined ? `, ${c.kernelPath} of them through the kernel's IP output` : ''}`;
   }
 }

@@ -43,9 +43,14 @@ export class ChannelMetrics {
   // A gauge: a file that ends empty is removed and uncounted, so the count can go down.
   private readonly dumpFiles = this.gauge('dump_files', 'Dump files written, the one being written included.', SINK);
   private readonly zmqQueued = this.gauge('zmq_queued_batches', 'ZeroMQ batches queued and not yet confirmed delivered.', SINK);
+  private readonly kernelPath = this.counter(
+    'sink_kernel_path_packets_total',
+    "GRE/VXLAN with --tx packet: of the packets delivered, those sent through the kernel's IP output (no frame could be built, over the MTU, one per route look-up).",
+    SINK,
+  );
   private readonly all = [
     this.capturedPackets, this.capturedBytes, this.lastPacket, this.kernelReceived, this.kernelDropped, this.interfaceDropped, this.linkUp,
-    this.dropped, this.sinkPackets, this.sinkBytes, this.sinkDropped, this.dumpFiles, this.zmqQueued,
+    this.dropped, this.sinkPackets, this.sinkBytes, this.sinkDropped, this.dumpFiles, this.zmqQueued, this.kernelPath,
   ];
 
   constructor(private readonly snapshots: () => ChannelSnapshot[]) {
@@ -79,6 +84,7 @@ export class ChannelMetrics {
       this.sinkBytes.inc(sink, k.bytes);
       if (k.files !== undefined) this.dumpFiles.set(sink, k.files);
       if (k.queued !== undefined) this.zmqQueued.set(sink, k.queued);
+      if (k.kernelPath !== undefined) this.kernelPath.inc(sink, k.kernelPath);
     }
     for (const d of s.drops) {
       // Sink reasons come as `<sink label>: <reason>` (ChannelSnapshot.drops): split into the two labels.

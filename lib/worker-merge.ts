@@ -53,7 +53,7 @@ export function mergeDirections(parts: number[][]): number[] {
 }
 
 /** What a snapshot's sink entry and a sink's counts (SinkCounts) have in common. */
-type SinkTotals = Pick<SinkCounts, 'label' | 'packets' | 'bytes' | 'files' | 'queued' | 'inFlight'>;
+type SinkTotals = Pick<SinkCounts, 'label' | 'packets' | 'bytes' | 'files' | 'queued' | 'inFlight' | 'kernelPath'>;
 
 /** Adds `k`, sink `i` of another worker, to the same sink in `merged` (sinks match by position); returns the sum. */
 function addSink<T extends SinkTotals>(caller: string, merged: T[], k: T, i: number): T {
@@ -64,6 +64,7 @@ function addSink<T extends SinkTotals>(caller: string, merged: T[], k: T, i: num
   if (k.files !== undefined) m.files = (m.files ?? 0) + k.files;
   if (k.queued !== undefined) m.queued = (m.queued ?? 0) + k.queued;
   if (k.inFlight !== undefined) m.inFlight = (m.inFlight ?? 0) + k.inFlight;
+  if (k.kernelPath !== undefined) m.kernelPath = (m.kernelPath ?? 0) + k.kernelPath;
   return m;
 }
 

@@ -19,6 +19,7 @@ function liveSnapshot(): ChannelSnapshot {
     sinks: [
       { label: 'dump', forwards: false, packets: 100, bytes: 7600, files: 2 },
       { label: 'zmq', forwards: true, packets: 90, bytes: 5000, queued: 4 },
+      { label: 'gre', forwards: true, packets: 80, bytes: 4000, kernelPath: 3 },
     ],
     drops: [
       { reason: 'direction unknown', packets: 0 },
@@ -48,11 +49,13 @@ test('every counter of a snapshot, with channel, source (the stable name), sink 
     ['pktminerg_sink_dropped_packets_total', { ...ch, sink: 'zmq', reason: 'receiver slow or absent (ZeroMQ queue full)' }, 4],
     ['pktminerg_dump_files', { ...ch, sink: 'dump' }, 2],
     ['pktminerg_zmq_queued_batches', { ...ch, sink: 'zmq' }, 4],
+    ['pktminerg_sink_kernel_path_packets_total', { ...ch, sink: 'gre' }, 3],
   ];
   for (const [name, labels, value] of expected) assert.equal(sampleValue(e, name, labels), value, `${name} ${JSON.stringify(labels)}`);
-  // Sink reasons are not channel reasons too; queue depth and files only for the sinks that have them.
+  // Sink reasons are not channel reasons too; queue depth, files and the kernel path only for the sinks that have them.
   assert.equal(e.samples.filter((s) => s.name === 'pktminerg_dropped_packets_total').length, 2);
   assert.equal(e.samples.filter((s) => s.name === 'pktminerg_zmq_queued_batches' || s.name === 'pktminerg_dump_files').length, 2);
+  assert.equal(e.samples.filter((s) => s.name === 'pktminerg_sink_kernel_path_packets_total').length, 1, 'only for a --tx packet sink');
   for (const [name] of expected) assert.equal(e.types.get(name), name.endsWith('_total') ? 'counter' : 'gauge', name);
   // prom-client's process metrics, in our registry.
   assert.ok(sampleValue(e, 'process_cpu_seconds_total') > 0);

@@ -137,6 +137,11 @@ test('mergeSinkCounts: ZeroMQ\'s queued batches and packets in flight add up; a 
   const dump = (files: number): SinkCounts => ({ label: 'dump', to: '/var/d', packets: files, bytes: 100 * files, files });
   assert.deepEqual(mergeSinkCounts([[dump(1), zmq(1, 0)], [dump(2), zmq(1, 0)]]), [{ label: 'dump', to: '/var/d', packets: 3, bytes: 300, files: 3 }, { ...zmq(2, 0), queued: 0 }]);
   assert.deepEqual(mergeSinkCounts([]), []);
+  // --tx packet: what went through the kernel's IP output adds up too.
+  const gre = (n: number): SinkCounts => ({ label: 'gre', packets: 10 * n, bytes: 100 * n, kernelPath: n, remotes: [{ address: '10.0.0.2', packets: 10 * n, bytes: 100 * n }] });
+  const both = mergeSinkCounts([[gre(1)], [gre(2)]])[0]!;
+  assert.equal(both.kernelPath, 3);
+  assert.equal(describeSink(both), "gre: sent 30 datagrams (10.0.0.2 30 packets 300 bytes), 3 of them through the kernel's IP output");
   assert.throws(() => mergeSinkCounts([[zmq(1, 0)], [dump(1)]]), /sink 0 is dump, not zmq/);
   assert.throws(() => mergeSinkCounts([[zmq(1, 0)], [{ ...zmq(1, 0), remotes: [{ address: '10.0.0.3', packets: 0, bytes: 0 }] }]]), /zmq remote 0 is 10\.0\.0\.3, not 10\.0\.0\.2/);
   assert.deepEqual(mergeDirections([[1, 0, 2, 3], [4, 0, 5, 6]]), [5, 0, 7, 9]);

@@ -29,8 +29,11 @@ const MAX_IPV4_PAYLOAD = 0xffff - IPV4_MIN_HEADER_LEN;
 const CHUNK_DATAGRAMS = 1024;
 const CHUNK_BYTES = 1 << 20;
 
-/** What the sink needs of its socket (RawIpSender, PacketSender for --tx packet; tests give a fake). */
-export type DatagramSender = Pick<RawIpSender, 'send' | 'close'>;
+/**
+ * What the sink needs of its socket (RawIpSender, PacketSender for --tx packet; tests give a fake).
+ * `kernelPath`: PacketSender's count of the datagrams the kernel's IP output sent.
+ */
+export type DatagramSender = Pick<RawIpSender, 'send' | 'close'> & { readonly kernelPath?: number };
 
 export abstract class DatagramSink extends Writable {
   readonly counters: SinkCounters;
@@ -132,6 +135,7 @@ export abstract class DatagramSink extends Writable {
   }
 
   counts(): SinkCounts {
-    return this.counters.counts(this.label);
+    const kernelPath = this.sender?.kernelPath;
+    return this.counters.counts(this.label, kernelPath === undefined ? {} : { kernelPath });
   }
 }

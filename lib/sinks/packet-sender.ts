@@ -46,6 +46,8 @@ interface Path {
 }
 
 export class PacketSender implements DatagramSender {
+  /** Datagrams the kernel's IP output sent for this sender (the sink's summary and metrics). */
+  kernelPath = 0;
   private readonly paths = new Map<number, Path>();
 
   private constructor(
@@ -95,15 +97,21 @@ export class PacketSender implements DatagramSender {
 
   send(datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number {
     const path = this.pathTo(address);
-    if (path.header === null) return this.raw.send(datagrams, lengths, start, count, address);
+    if (path.header === null) return this.throughKernel(datagrams, lengths, start, count, address);
     if (path.probe) {
       path.probe = false;
-      return this.raw.send(datagrams, lengths, start, start + 1, address);
+      return this.throughKernel(datagrams, lengths, start, start + 1, address);
     }
     const sent = this.addon.packetSend(this.fd, datagrams, lengths, start, count, path.ifindex, path.header, path.mtu);
-    if (sent === -EMSGSIZE) return this.raw.send(datagrams, lengths, start, start + 1, address);
+    if (sent === -EMSGSIZE) return this.throughKernel(datagrams, lengths, start, start + 1, address);
     // The interface went down or away: look the route up again at the next call.
     if (sent < 0 && sent !== -EAGAIN && sent !== -ENOBUFS) path.checkedAt = -Infinity;
+    return sent;
+  }
+
+  private throughKernel(datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number {
+    const sent = this.raw.send(datagrams, lengths, start, count, address);
+    if (sent > 0) this.kernelPath += sent;
     return sent;
   }
 

@@ -104,6 +104,7 @@ test('a resolved route: the first datagram after each look-up goes through the k
   assert.equal(f.calls[2]!.header!.readUInt16BE(18), 9);
   assert.equal(f.calls[4]!.header!.readUInt16BE(18), 19);
   assert.deepEqual(f.logs, ['gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx packet)']);
+  assert.equal(s.kernelPath, 2, "the datagrams the kernel's IP output sent");
 });
 
 test('no neighbour entry yet: through the kernel (which resolves it) until a look-up finds one; each change logged once', () => {
@@ -119,6 +120,7 @@ test('no neighbour entry yet: through the kernel (which resolves it) until a loo
     f.calls.map(({ path, start, end }) => [path, start, end]),
     [['raw', 0, 10], ['raw', 0, 10], ['raw', 0, 1], ['packet', 1, 10]],
   );
+  assert.equal(s.kernelPath, 21);
   assert.deepEqual(f.logs, [
     "gre to 10.252.1.2: through the kernel's IP output: no neighbour entry for 10.252.1.2 on veth0 yet",
     'gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx packet)',
@@ -151,6 +153,7 @@ test('a datagram over the MTU goes through the kernel alone (it fragments it); -
     [['raw', 0, 1], ['packet', 1, 5], ['packet', 5, 5], ['raw', 5, 6], ['packet', 6, 10]],
   );
   assert.equal(f.calls[1]!.mtu, 1400);
+  assert.equal(s.kernelPath, 2);
   assert.equal(f.calls[1]!.header!.readUInt16BE(14 + 6), 0, 'no DF');
 });
 
