@@ -25,6 +25,8 @@
  *                  per frame, the kernel maps the ring's pages into the skb instead of copying.
  *
  * TX_BATCH (environment, 1..1024, default 1024): datagrams per sendmmsg call.
+ * TX_SPLIT=1 (environment, packet modes): each frame as two iovecs, our headers and the datagram,
+ * as the agent's packetSend hands them over, instead of one.
  *
  * Each sends COUNT GRE packets (key 1, transparent Ethernet bridging) carrying a 64-byte inner
  * frame, as fast as it can, and prints one JSON line: packets sent, wall seconds, CPU seconds of
@@ -155,7 +157,9 @@ int main(int argc, char **argv) {
 
   static uint8_t frames[BATCH][FRAME_LEN];
   static struct mmsghdr msgs[BATCH];
-  static struct iovec iov[BATCH];
+  static struct iovec iov[BATCH][2];
+  const char *split_env = getenv("TX_SPLIT");
+  int split = packet && split_env != NULL && strcmp(split_env, "1") == 0;
   struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = dst};
   struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_ifindex = (int)ifindex, .sll_halen = 6};
   for (int i = 0; i < 6; i++) ll.sll_addr[i] = (uint8_t)mac[i];
@@ -193,10 +197,15 @@ int main(int argc, char **argv) {
       memcpy(f, ports_len, UDP_LEN);
     }
     gre_header(f + head);
-    iov[i].iov_base = f;
-    iov[i].iov_len = head + GRE_LEN + INNER_LEN;
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
+    iov[i][0].iov_base = f;
+    iov[i][0].iov_len = head + GRE_LEN + INNER_LEN;
+    if (split) {
+      iov[i][0].iov_len = head;
+      iov[i][1].iov_base = f + head;
+      iov[i][1].iov_len = GRE_LEN + INNER_LEN;
+    }
+    msgs[i].msg_hdr.msg_iov = iov[i];
+    msgs[i].msg_hdr.msg_iovlen = split ? 2 : 1;
     msgs[i].msg_hdr.msg_name = udp ? NULL : packet ? (void *)&ll : (void *)&to;
     msgs[i].msg_hdr.msg_namelen = udp ? 0 : packet ? sizeof ll : sizeof to;
   }
@@ -225,8 +234,8 @@ int main(int argc, char **argv) {
       for (int i = 0; i < n; i++) {
         struct tpacket2_hdr *slot = (struct tpacket2_hdr *)(ring + (size_t)ring_next * RING_FRAME);
         if (__atomic_load_n(&slot->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) break;
-        memcpy((uint8_t *)slot + TPACKET_ALIGN(sizeof(struct tpacket2_hdr)), frames[i], iov[i].iov_len);
-        slot->tp_len = (unsigned)iov[i].iov_len;
+        memcpy((uint8_t *)slot + TPACKET_ALIGN(sizeof(struct tpacket2_hdr)), frames[i], iov[i][0].iov_len);
+        slot->tp_len = (unsigned)iov[i][0].iov_len;
         __atomic_store_n(&slot->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
         ring_next = (ring_next + 1) % RING_FRAMES;
         queued++;
@@ -247,7 +256,7 @@ int main(int argc, char **argv) {
     sent += r;
   }
   double wall = now(CLOCK_MONOTONIC) - wall0, cpu = cpu_seconds() - cpu0;
-  printf("{\"mode\":\"%s\",\"batch\":%d,\"sent\":%ld,\"retries\":%ld,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"pps\":%.0f,\"cpu_us_per_pkt\":%.3f}\n", mode, batch, sent,
+  printf("{\"mode\":\"%s\",\"split\":%d,\"batch\":%d,\"sent\":%ld,\"retries\":%ld,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"pps\":%.0f,\"cpu_us_per_pkt\":%.3f}\n", mode, split, batch, sent,
          again, wall, cpu, (double)sent / wall, cpu * 1e6 / (double)sent);
   close(fd);
   return 0;
