@@ -28,6 +28,7 @@ import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.j
 
 /** How long a route and neighbour look-up holds. */
 export const REFRESH_MS = 1000;
+const MAX_IPV4_PACKET = 0xffff;
 const { EAGAIN, EMSGSIZE, ENOBUFS } = constants.errno;
 
 export type PacketSenderAddon = Pick<PacketIoAddon, 'packetOpen' | 'packetSend' | 'packetRoute' | 'rawClose' | 'links'>;
@@ -156,7 +157,8 @@ export class PacketSender implements DatagramSender {
         dontFragment: this.dontFragment,
       });
       path.ifindex = route.ifindex;
-      path.mtu = route.mtu;
+      // An IPv4 packet is at most 65 535 bytes, whatever the interface allows (the addon's limit too).
+      path.mtu = Math.min(route.mtu, MAX_IPV4_PACKET);
       path.probe = true;
       path.description = `whole frames out of ${route.interface} through AF_PACKET (--tx packet)`;
     }

@@ -157,6 +157,13 @@ test('a datagram over the MTU goes through the kernel alone (it fragments it); -
   assert.equal(f.calls[1]!.header!.readUInt16BE(14 + 6), 0, 'no DF');
 });
 
+test('an interface MTU above what IPv4 carries is capped at 65 535', () => {
+  const f = new Fakes();
+  f.routes = [route({ mtu: 65536 })];
+  sendAll(open(f));
+  assert.equal(f.calls[1]!.mtu, 65535);
+});
+
 test('an interface that went down: the error is returned, and the next call looks the route up again at once', () => {
   const f = new Fakes();
   const s = open(f);
