@@ -223,6 +223,7 @@ pcap_records() { # PATH -> REPLY = number of records (cached; call it outside $(
 }
 
 # live_run PCAP TRANSPORT RATE LABEL [AGENT_CMD]: one forward-rate.sh run, one printed line, one JSON row
+LIVE_RUNS=0
 live_run() {
   local pcap=$1 t=$2 r=$3 label=$4 cmd=${5:-} npk lim loops line rowf
   [ -n "$cmd" ] || cmd=$(agent_cmd "$t") || { say "unknown transport $t"; FAILED=1; return; }
@@ -230,8 +231,10 @@ live_run() {
   if [ "$r" = top ]; then lim=$TOP_PKTS; else lim=$(( r * DUR_S )); [ "$lim" -lt "$MIN_PKTS" ] && lim=$MIN_PKTS; fi
   loops=$(( (lim + npk - 1) / npk ))
   rowf="$WORK/row.jsonl"; : >"$rowf"
+  # One agent log per run (numbered in the order run), so a repetition does not overwrite the last one's.
+  LIVE_RUNS=$(( LIVE_RUNS + 1 ))
   line=$(AGENT_CMD=$cmd LOOPS=$loops LIMIT=$lim RESULTS_FILE=$rowf LABEL=$label \
-         AGENT_LOG_COPY="$LOGS/$label-${pcap%.pcap}-$t-$r.log" "$HERE/forward-rate.sh" -p "$PCAP_DIR/$pcap" -t "$t" -r "$r" 2>"$LOGS/forward-rate.err" | grep '^RESULT')
+         AGENT_LOG_COPY="$LOGS/$LIVE_RUNS-$label-${pcap%.pcap}-$t-$r.log" "$HERE/forward-rate.sh" -p "$PCAP_DIR/$pcap" -t "$t" -r "$r" 2>"$LOGS/forward-rate.err" | grep '^RESULT')
   if [ -z "$line" ]; then
     say "live  $t rate=$r: run FAILED: $(tail -3 "$LOGS/forward-rate.err" | tr '\n' ' ')"; FAILED=1; return
   fi
