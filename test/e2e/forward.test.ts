@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, FIXTURES, runCli, startCli, type CliResult, waitForSize, waitForStderr } from '../helpers/cli.js';
 import { recordGre } from '../helpers/gre-wire.js';
 import { buildPcap, readPcapFile } from '../helpers/capture-files.js';
-import { createPair, netnsAvailable, type Pair } from '../helpers/netns.js';
+import { createPair, ip, macOf, netnsAvailable, type Pair } from '../helpers/netns.js';
 import { assertPrerequisites } from '../helpers/prerequisites.js';
 import { tmp } from '../helpers/tmp.js';
 
@@ -24,13 +24,13 @@ const LIVE = { timeout: 60_000 };
  * file read at full speed sends bursts of thousands of frames, more than a
  * veth's backlog (net.core.netdev_max_backlog, 1000) takes on a busy machine.
  */
-async function agentOn(t: TestContext, net: Pair, input: string, args: string[]): Promise<CliResult> {
+async function agentOn(t: TestContext, net: Pair, input: string, args: string[], sliceDelayMs = 10): Promise<CliResult> {
   const child = startCli(t, 'pktminerg', ['-f', '-', ...args], { netns: net.a, stdin: 'pipe' });
   const done = collect(child);
   const bytes = readFileSync(input);
   for (let off = 0; off < bytes.length; off += 32768) {
     child.stdin!.write(bytes.subarray(off, off + 32768));
-    await sleep(10);
+    await sleep(sliceDelayMs);
   }
   child.stdin!.end();
   return done;
@@ -127,9 +127,9 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
    * 2 000 fragments overflows what `cap` (gredump -i) can take in one go
    * (README, "Limits of the capture binding").
    */
-  async function greRoundTrip(t: TestContext, agentArgs: string[], input: string): Promise<{ out: string; agent: CliResult; gredump: CliResult }> {
+  async function greRoundTrip(t: TestContext, agentArgs: string[], input: string, sliceDelayMs?: number): Promise<{ out: string; agent: CliResult; gredump: CliResult }> {
     const gre = await recordGre(t, net);
-    const agent = await agentOn(t, net, input, agentArgs);
+    const agent = await agentOn(t, net, input, agentArgs, sliceDelayMs);
     assert.equal(agent.code, 0, agent.stderr);
     await sleep(500); // the last fragments cross the veth
     const gredump = await gre.finish();
@@ -164,6 +164,24 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     const counted = Number(/gre: sent 2005 datagrams \(.*\), (\d+) of them through the kernel's IP output/.exec(agent.stderr)?.[1]);
     assert.ok(counted >= 4 && counted <= 5, agent.stderr);
     assert.equal(kernel, counted, "Ip: OutRequests of the agent's namespace");
+    assert.match(gredump.stderr, /2005 written/);
+    const cmp = await compare(t, input, out, false);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
+  test("GRE --tx packet with no neighbour entry yet: the kernel's IP output resolves it, then whole frames take over; every frame arrives", LIVE, async (t) => {
+    // The pair's neighbours are static (createPair); here the agent's side starts without one.
+    ip('-n', net.a, 'neigh', 'del', net.addrB, 'dev', net.ifA);
+    t.after(() => ip('-n', net.a, 'neigh', 'replace', net.addrB, 'lladdr', macOf(net.b, net.ifB), 'dev', net.ifA, 'nud', 'permanent'));
+    const input = mixedPcap();
+    // ~1.8 s of input: the route is looked up again after a second.
+    const { out, agent, gredump } = await greRoundTrip(t, ['-r', net.addrB, '--tx', 'packet'], input, 40);
+    const lines = agent.stderr.split('\n');
+    const waiting = lines.findIndex((l) => l.includes(`gre to ${net.addrB}: through the kernel's IP output: no neighbour entry for ${net.addrB} on veth0 yet`));
+    const frames = lines.findIndex((l) => l.includes(`gre to ${net.addrB}: whole frames out of veth0 through AF_PACKET`));
+    assert.ok(waiting >= 0 && frames > waiting, agent.stderr);
+    const counted = Number(/gre: sent 2005 datagrams \(.*\), (\d+) of them through the kernel's IP output/.exec(agent.stderr)?.[1]);
+    assert.ok(counted > 3 && counted < 2005, `${counted} through the kernel: some before the neighbour was known, not all`);
     assert.match(gredump.stderr, /2005 written/);
     const cmp = await compare(t, input, out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
