@@ -54,7 +54,7 @@ export const GROUP_OPTIONS: Record<string, Options> = {
     group: 'Forward:',
     describe:
       "GRE/VXLAN transmit path: ip (the kernel's IP output, default) or packet (whole frames through AF_PACKET with headers built from the kernel's route " +
-      'and neighbour entries: ~1.6x the send rate, but past netfilter OUTPUT/POSTROUTING; see README)',
+      'and neighbour entries: on the test host ~1.5x the forwarding rate for ~0.6x the CPU, but past netfilter OUTPUT/POSTROUTING; see README)',
   },
   control: { type: 'string', group: 'Process:', describe: 'answer status queries (ZeroMQ REP) on this port of 127.0.0.1 (default off)' },
   priority: { alias: 'p', type: 'boolean', group: 'Process:', describe: 'raise the process priority' },
