@@ -130,11 +130,10 @@ static napi_value PacketSend(napi_env env, napi_callback_info info) {
   scratch->header_sum = header_sum(header + ETH_HEADER_LEN);
   scratch->first_id = get_be16(header + ETH_HEADER_LEN + 4);
   scratch->mtu = (uint32_t)mtu;
-  napi_value result = send_messages(env, &b, scratch->messages, build_frame, scratch);
-  int64_t sent;
-  if (result != NULL && napi_get_value_int64(env, result, &sent) == napi_ok && sent > 0)
-    put_be16(header + ETH_HEADER_LEN + 4, (uint16_t)(scratch->first_id + sent));
-  return result;
+  int err;
+  int64_t sent = send_messages(&b, scratch->messages, build_frame, scratch, &err);
+  put_be16(header + ETH_HEADER_LEN + 4, (uint16_t)(scratch->first_id + sent));
+  return send_batch_result(env, sent, err);
 }
 
 /* RTM_GETROUTE's answer: what packetRoute needs of it. */

@@ -103,13 +103,15 @@ static napi_value RawSend(napi_env env, napi_callback_info info) {
   if (send_batch_args(env, info, INT32_MAX, RAW_SEND_USAGE, &b) < 0) return NULL;
   scratch_t *scratch = b.scratch;
   scratch->batch = &b;
-  return send_messages(env, &b, scratch->messages, build_raw, scratch);
+  int err;
+  int64_t sent = send_messages(&b, scratch->messages, build_raw, scratch, &err);
+  return send_batch_result(env, sent, err);
 }
 
-napi_value send_messages(napi_env env, const send_batch_t *b, struct mmsghdr *messages, message_builder_t build, void *context) {
+int64_t send_messages(const send_batch_t *b, struct mmsghdr *messages, message_builder_t build, void *context, int *err) {
   size_t offset = b->offset;
   int64_t sent = 0;
-  int err = 0;
+  *err = 0;
   int64_t i = b->start;
   while (i < b->count) {
     unsigned n = 0;
@@ -121,19 +123,19 @@ napi_value send_messages(napi_env env, const send_batch_t *b, struct mmsghdr *me
       offset += len;
     }
     if (n == 0) {
-      err = refused;
+      *err = refused;
       break;
     }
     int r = sendmmsg((int)b->fd, messages, n, MSG_DONTWAIT);
     if (r < 0) {
-      err = errno;
+      *err = errno;
       break;
     }
     sent += r;
     i += r;
     if ((unsigned)r < n) break;
   }
-  return send_batch_result(env, sent, err);
+  return sent;
 }
 
 static void close_socket(int64_t fd) {

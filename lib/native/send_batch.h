@@ -63,24 +63,12 @@ struct mmsghdr; /* <sys/socket.h> with _GNU_SOURCE */
 /*
  * Linux (raw_sender.c): the sendmmsg loop of rawSend and packetSend. `build` fills message `k` of a
  * call for the datagram `index` places after `start` (`len` bytes at `data`; the message header is
- * zeroed) and returns 0, or an errno to send nothing from that datagram on: the call ends there,
- * and the errno is the result when it is the one at `start`. Returns what rawSend returns.
+ * zeroed) and returns 0, or an errno to send nothing from that datagram on: the call ends there.
+ * Returns how many went out from `start`; *err is the errno that stopped the first call sending
+ * nothing (send_batch_result makes rawSend's result of the two).
  */
 typedef int (*message_builder_t)(void *context, struct mmsghdr *message, unsigned k, int64_t index, uint8_t *data, uint32_t len);
-napi_value send_messages(napi_env env, const send_batch_t *b, struct mmsghdr *messages, message_builder_t build, void *context);
-#endif
-
-#ifndef _WIN32
-struct mmsghdr; /* <sys/socket.h> with _GNU_SOURCE */
-
-/*
- * Linux (raw_sender.c): the sendmmsg loop of rawSend and packetSend. `build` fills message `k` of a
- * call for the datagram `index` places after `start` (`len` bytes at `data`; the message header is
- * zeroed) and returns 0, or an errno to send nothing from that datagram on: the call ends there,
- * and the errno is the result when it is the one at `start`. Returns what rawSend returns.
- */
-typedef int (*message_builder_t)(void *context, struct mmsghdr *message, unsigned k, int64_t index, uint8_t *data, uint32_t len);
-napi_value send_messages(napi_env env, const send_batch_t *b, struct mmsghdr *messages, message_builder_t build, void *context);
+int64_t send_messages(const send_batch_t *b, struct mmsghdr *messages, message_builder_t build, void *context, int *err);
 #endif
 
 #endif
