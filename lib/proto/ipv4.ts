@@ -22,6 +22,8 @@
  */
 
 export const IPV4_MIN_HEADER_LEN = 20;
+/** The total length field is 16 bits: the longest IPv4 packet, header included. */
+export const IPV4_MAX_PACKET_LEN = 0xffff;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_GRE = 47;

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 import { BATCH_QUEUE, FrameCopier, type Batch } from '../packet.js';
-import { IPV4_MIN_HEADER_LEN, parseIPv4 } from '../proto/ipv4.js';
+import { IPV4_MAX_PACKET_LEN, IPV4_MIN_HEADER_LEN, parseIPv4 } from '../proto/ipv4.js';
 import { PacketSender } from './packet-sender.js';
 import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
@@ -24,7 +24,7 @@ const RETRY_BUDGET_MS = 200;
  * of a frame, so GRO/TSO super-frames of host captures could not be sent
  * (EMSGSIZE); we cut each frame to what fits (spec §5.1, README).
  */
-const MAX_IPV4_PAYLOAD = 0xffff - IPV4_MIN_HEADER_LEN;
+const MAX_IPV4_PAYLOAD = IPV4_MAX_PACKET_LEN - IPV4_MIN_HEADER_LEN;
 /** Datagrams per sendmmsg (the kernel's UIO_MAXIOV) and the bytes a chunk may fill before it is sent. */
 const CHUNK_DATAGRAMS = 1024;
 const CHUNK_BYTES = 1 << 20;

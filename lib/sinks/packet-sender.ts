@@ -22,13 +22,12 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { loadAddon, type PacketIoAddon, type PacketRoute } from '../native/addon.js';
 import { FRAME_HEADER_LEN, writeFrameHeader } from '../proto/frame-header.js';
-import { formatIPv4 } from '../proto/ipv4.js';
+import { formatIPv4, IPV4_MAX_PACKET_LEN } from '../proto/ipv4.js';
 import type { DatagramSender } from './datagram-sink.js';
 import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
 /** How long a route and neighbour look-up holds. */
 export const REFRESH_MS = 1000;
-const MAX_IPV4_PACKET = 0xffff;
 const { EAGAIN, EMSGSIZE, ENOBUFS } = constants.errno;
 
 export type PacketSenderAddon = Pick<PacketIoAddon, 'packetOpen' | 'packetSend' | 'packetRoute' | 'rawClose' | 'links'>;
@@ -158,7 +157,7 @@ export class PacketSender implements DatagramSender {
       });
       path.ifindex = route.ifindex;
       // An IPv4 packet is at most 65 535 bytes, whatever the interface allows (the addon's limit too).
-      path.mtu = Math.min(route.mtu, MAX_IPV4_PACKET);
+      path.mtu = Math.min(route.mtu, IPV4_MAX_PACKET_LEN);
       path.probe = true;
       path.description = `whole frames out of ${route.interface} through AF_PACKET (--tx packet)`;
     }
