@@ -19,6 +19,7 @@
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ownPath, V2_ROOTS } from '../cgroup-path.js';
 import { describeErrno } from '../errors.js';
 
 /** The kernel's default CFS period; the quota is a share of it. */
@@ -87,9 +88,6 @@ export interface CaptureCgroupOptions {
 
 type Layout = { version: 2; dir: string } | { version: 1; cpu: string; memory: string };
 
-/** A pure v2 host mounts the hierarchy at /sys/fs/cgroup, a hybrid one at /sys/fs/cgroup/unified. */
-const V2_ROOTS = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
-
 function controllersOf(dir: string): string[] {
   try {
     return readFileSync(join(dir, 'cgroup.controllers'), 'latin1').split(/\s+/).filter((c) => c !== '');
@@ -108,17 +106,6 @@ function pidsIn(dir: string): number[] {
     .split('\n')
     .filter((l) => l !== '')
     .map(Number);
-}
-
-/** The daemon's path in the v2 hierarchy (`0::<path>`) or in the v1 hierarchy of `controller` (`<id>:cpu,cpuacct:<path>`). */
-function ownPath(selfCgroup: string, controller: string | null): string {
-  for (const line of selfCgroup.split('\n')) {
-    const m = /^\d+:([^:]*):(\/.*)$/.exec(line);
-    if (m === null) continue;
-    const matches = controller === null ? m[1] === '' : m[1]!.split(',').includes(controller);
-    if (matches) return m[2]!;
-  }
-  throw new Error(`/proc/self/cgroup names no ${controller === null ? 'cgroup v2' : `${controller} v1`} hierarchy`);
 }
 
 /**

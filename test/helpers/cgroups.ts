@@ -7,17 +7,17 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { V2_ROOTS, v2Mount } from '../../lib/cgroup-path.js';
 
-/** statfs f_type of the two cgroup file systems (linux/magic.h). */
-const CGROUP2_SUPER_MAGIC = 0x63677270;
+/** statfs f_type of cgroup v1 (linux/magic.h). */
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
 
 const isMount = (path: string, magic: number): boolean => existsSync(path) && statfsSync(path).type === magic;
 
 /** The v2 hierarchy: /sys/fs/cgroup on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one. */
 export function v2Root(): string {
-  const root = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'].find((p) => isMount(p, CGROUP2_SUPER_MAGIC));
-  if (root === undefined) throw new Error('no cgroup v2 hierarchy: neither /sys/fs/cgroup nor /sys/fs/cgroup/unified is cgroup2 (stat -fc %T)');
+  const root = v2Mount();
+  if (root === null) throw new Error(`no cgroup v2 hierarchy: none of ${V2_ROOTS.join(', ')} is cgroup2 (stat -fc %T)`);
   return root;
 }
 
