@@ -53,8 +53,9 @@ export const GROUP_OPTIONS: Record<string, Options> = {
     type: 'string',
     group: 'Forward:',
     describe:
-      "GRE/VXLAN transmit path: ip (the kernel's IP output, default) or packet (whole frames through AF_PACKET with headers built from the kernel's route " +
-      'and neighbour entries: on the test host ~1.5x the forwarding rate for ~0.6x the CPU, but past netfilter OUTPUT/POSTROUTING; see README)',
+      "GRE/VXLAN transmit path: auto (default: whole frames through AF_PACKET, with headers built from the kernel's route and neighbour entries, while no " +
+      "netfilter chain, IPsec policy or cgroup BPF program could act on them in the kernel's IP output; else that output), ip (always the kernel's IP " +
+      'output, as the reference) or packet (always frames, past all of those); frames cost ~0.6x the CPU on the test host; see README',
   },
   control: { type: 'string', group: 'Process:', describe: 'answer status queries (ZeroMQ REP) on this port of 127.0.0.1 (default off)' },
   priority: { alias: 'p', type: 'boolean', group: 'Process:', describe: 'raise the process priority' },

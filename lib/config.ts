@@ -43,8 +43,11 @@ export type ForwardOptions =
   | { transport: 'vxlan'; remotes: string[]; vni: number; version: 1 | 2; port: number; capTime: boolean }
   | { transport: 'zmq'; remotes: string[]; key: number; port: number; hwm: number; uuidFile: string };
 
-/** --tx: GRE/VXLAN through the kernel's IP output (a raw socket), or as whole frames through AF_PACKET. */
-export type TransmitPath = 'ip' | 'packet';
+/**
+ * --tx: GRE/VXLAN through the kernel's IP output (a raw socket), as whole frames through AF_PACKET,
+ * or (auto, the default on Linux) as frames while nothing in the IP output would act on them.
+ */
+export type TransmitPath = 'auto' | 'ip' | 'packet';
 
 export interface ChannelOptions {
   /** 1-based group number; log lines carry it as `[-01-]`. */
@@ -250,8 +253,8 @@ export function checkGroup(a: GroupArgs, index: number, platform: NodeJS.Platfor
   if ((a.bind_device !== undefined || pmtu !== undefined) && !rawSocketTransport) {
     throw new UserError('-B/--bind_device and -M/--pmtudisc_option apply to GRE and VXLAN forwarding only');
   }
-  const tx = a.tx ?? 'ip';
-  if (tx !== 'ip' && tx !== 'packet') throw new UserError(`--tx: '${tx}' must be ip or packet`);
+  const tx = a.tx ?? 'auto';
+  if (tx !== 'auto' && tx !== 'ip' && tx !== 'packet') throw new UserError(`--tx: '${tx}' must be auto, ip or packet`);
   if (tx === 'packet' && !rawSocketTransport) throw new UserError('--tx packet applies to GRE and VXLAN forwarding only');
   if (a.bind_device !== undefined) checkInterfaceName('-B/--bind_device', a.bind_device);
   // Only a host interface can be where forwarded packets leave: a container's or a guest's cannot.

@@ -122,13 +122,13 @@ export interface SinkCounts {
   inFlight?: number;
   /** Forwarders: per remote, in the order given. */
   remotes?: { address: string; packets: number; bytes: number }[];
-  /** GRE/VXLAN with --tx packet: of `packets`, those the kernel's IP output sent (lib/sinks/packet-sender.ts). */
+  /** GRE/VXLAN with --tx auto or packet: of `packets`, those the kernel's IP output sent (lib/sinks/packet-sender.ts). */
   kernelPath?: number;
 }
 
 /**
  * A sink's summary line: `dump to /d: 8 packets in 1 file(s)`, `gre: sent 5 datagrams (10.1.1.1 5 packets 700 bytes)`,
- * with --tx packet `…, 1 of them through the kernel's IP output`.
+ * with --tx auto or packet `…, 1 of them through the kernel's IP output`.
  */
 export function describeSink(c: SinkCounts): string {
   const perRemote = (c.remotes ?? []).map((r) => `${r.address} ${r.packets} packets ${r.bytes} bytes`).join(', ');

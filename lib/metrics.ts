@@ -45,7 +45,7 @@ export class ChannelMetrics {
   private readonly zmqQueued = this.gauge('zmq_queued_batches', 'ZeroMQ batches queued and not yet confirmed delivered.', SINK);
   private readonly kernelPath = this.counter(
     'sink_kernel_path_packets_total',
-    "GRE/VXLAN with --tx packet: of the packets delivered, those sent through the kernel's IP output (no frame could be built, over the MTU, one per route look-up).",
+    "GRE/VXLAN with --tx auto (the default) or packet: of the packets delivered, those sent through the kernel's IP output (netfilter, IPsec or a cgroup program set up under auto, no frame could be built, over the MTU, one per route look-up).",
     SINK,
   );
   private readonly all = [

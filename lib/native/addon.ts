@@ -160,6 +160,12 @@ export interface PacketIoAddon {
   packetSend(fd: number, datagrams: Buffer, lengths: Uint32Array, start: number, count: number, ifindex: number, header: Buffer, mtu: number): number;
   /** Where the kernel would send a datagram to `address` (IPv4 as uint32), out of `oif` only unless 0 (-B). Throws when netlink fails. */
   packetRoute(address: number, oif: number): PacketRoute;
+  /**
+   * `--tx auto` (lib/native/ip_output_hooks.c): what in this thread's network namespace, and for
+   * sockets of the cgroup v2 directory `cgroupDir` (null: none), the kernel's IP output could do to
+   * datagrams that frames through AF_PACKET would skip; each a count, or -errno when unreadable.
+   */
+  ipOutputHooks(cgroupDir: string | null): { nftChains: number; xfrmPolicies: number; cgroupPrograms: number };
 
   /** A user's uid and primary gid (getpwnam); throws code 'NOUSER'. */
   lookupUser(name: string): { uid: number; gid: number };

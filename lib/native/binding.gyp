@@ -25,7 +25,7 @@
     },
     {
       "target_name": "packet_io",
-      "sources": ["module.c", "args.c", "capture_batch.c", "send_batch.c", "pcap_capture.c", "raw_sender.c", "packet_sender.c", "netns.c", "affinity.c", "privileges.c", "zmq_records.c", "tcp_queues.c"],
+      "sources": ["module.c", "args.c", "capture_batch.c", "send_batch.c", "pcap_capture.c", "raw_sender.c", "packet_sender.c", "ip_output_hooks.c", "netlink.c", "netns.c", "affinity.c", "privileges.c", "zmq_records.c", "tcp_queues.c"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
         ["OS=='linux'", {
@@ -34,7 +34,7 @@
           "ldflags": ["-Wl,--exclude-libs,ALL"]
         }],
         ["OS=='win'", {
-          "sources!": ["pcap_capture.c", "raw_sender.c", "packet_sender.c", "netns.c", "affinity.c", "privileges.c", "tcp_queues.c"],
+          "sources!": ["pcap_capture.c", "raw_sender.c", "packet_sender.c", "ip_output_hooks.c", "netlink.c", "netns.c", "affinity.c", "privileges.c", "tcp_queues.c"],
           "sources": ["pcap_capture_win.c", "adapters_win.c", "raw_sender_win.c", "win_util.c"],
           "libraries": ["wpcap.lib", "ws2_32.lib", "iphlpapi.lib"],
           "include_dirs": ["<!(node -p \"process.env.NPCAP_SDK || 'C:/npcap-sdk'\")/Include"],

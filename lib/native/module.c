@@ -1,4 +1,4 @@
-/* packet_io: live capture (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), whole frames through AF_PACKET (packet_sender.c), other network namespaces (netns.c), CPU pinning (affinity.c),
+/* packet_io: live capture (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), whole frames through AF_PACKET (packet_sender.c) and what they would skip (ip_output_hooks.c), other network namespaces (netns.c), CPU pinning (affinity.c),
  * ZeroMQ records from a batch's columns (zmq_records.c), our TCP connections' send queues (tcp_queues.c). */
 #define NAPI_VERSION 8
 #include <pcap/pcap.h>
@@ -16,6 +16,7 @@ NAPI_MODULE_INIT() {
       {"libVersion", NULL, LibVersion, NULL, NULL, NULL, napi_default, NULL},
   };
   if (register_pcap_capture(env, exports) != napi_ok || register_raw_sender(env, exports) != napi_ok || register_packet_sender(env, exports) != napi_ok ||
+      register_ip_output_hooks(env, exports) != napi_ok ||
       register_netns(env, exports) != napi_ok ||
       register_affinity(env, exports) != napi_ok || register_privileges(env, exports) != napi_ok ||
       register_zmq_records(env, exports) != napi_ok || register_tcp_queues(env, exports) != napi_ok ||

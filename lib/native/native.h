@@ -8,6 +8,7 @@
 napi_status register_pcap_capture(napi_env env, napi_value exports);
 napi_status register_raw_sender(napi_env env, napi_value exports);
 napi_status register_packet_sender(napi_env env, napi_value exports);
+napi_status register_ip_output_hooks(napi_env env, napi_value exports);
 napi_status register_netns(napi_env env, napi_value exports);
 napi_status register_affinity(napi_env env, napi_value exports);
 napi_status register_privileges(napi_env env, napi_value exports);

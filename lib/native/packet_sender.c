@@ -35,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "netlink.h"
 #include "send_batch.h"
 
 #define ETH_HEADER_LEN 14
@@ -138,6 +139,7 @@ static napi_value PacketSend(napi_env env, napi_callback_info info) {
 
 /* RTM_GETROUTE's answer: what packetRoute needs of it. */
 typedef struct route {
+  int found; /* an RTM_NEWROUTE came */
   int error; /* errno of the lookup (ENETUNREACH, …), 0 when found */
   unsigned char type; /* RTN_UNICAST, RTN_LOCAL, … */
   uint32_t ifindex;
@@ -168,12 +170,19 @@ static void add_attribute(struct nlmsghdr *n, unsigned short type, const void *d
   n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
+static void route_answer(void *context, const struct nlmsghdr *h) {
+  route_t *r = context;
+  if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg))) return;
+  const struct rtmsg *rtm = NLMSG_DATA(h);
+  r->found = 1;
+  r->type = rtm->rtm_type;
+  route_attributes(rtm, h->nlmsg_len - NLMSG_LENGTH(sizeof *rtm), r);
+}
+
 /* 0 with *r filled (r->error set when there is no route), or -1 with errno when netlink itself failed. */
 static int route_get(struct in_addr to, uint32_t oif, route_t *r) {
   memset(r, 0, sizeof *r);
   r->next_hop = to;
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) return -1;
   struct {
     struct nlmsghdr n;
     struct rtmsg r;
@@ -183,49 +192,17 @@ static int route_get(struct in_addr to, uint32_t oif, route_t *r) {
   request.n.nlmsg_len = NLMSG_LENGTH(sizeof request.r);
   request.n.nlmsg_type = RTM_GETROUTE;
   request.n.nlmsg_flags = NLM_F_REQUEST;
-  request.n.nlmsg_seq = 1;
   request.r.rtm_family = AF_INET;
   request.r.rtm_dst_len = 32;
   add_attribute(&request.n, RTA_DST, &to, 4);
   if (oif != 0) add_attribute(&request.n, RTA_OIF, &oif, 4);
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  /* The kernel answers within sendto: the reply is queued when it returns, so recv need not wait. */
-  union {
-    struct nlmsghdr n;
-    char bytes[8192];
-  } reply;
-  struct sockaddr_nl from;
-  socklen_t from_len = sizeof from;
-  ssize_t got = -1;
-  if (sendto(fd, &request, request.n.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) >= 0)
-    got = recvfrom(fd, &reply, sizeof reply, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
-  int err = errno;
-  close(fd);
-  if (got < 0) {
-    errno = err;
+  int result = netlink_ask(NETLINK_ROUTE, &request.n, route_answer, r);
+  if (result > 0) r->error = result;
+  else if (result == 0 && !r->found) {
+    errno = EPROTO;
     return -1;
   }
-  if (from_len < sizeof from || from.nl_pid != 0) {
-    errno = EPROTO; /* only the kernel's answer counts */
-    return -1;
-  }
-  size_t rest = (size_t)got;
-  for (struct nlmsghdr *h = &reply.n; NLMSG_OK(h, rest); h = NLMSG_NEXT(h, rest)) {
-    if (h->nlmsg_seq != 1) continue;
-    if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
-      const struct nlmsgerr *e = NLMSG_DATA(h);
-      r->error = e->error < 0 ? -e->error : EIO;
-      return 0;
-    }
-    if (h->nlmsg_type == RTM_NEWROUTE && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg))) {
-      const struct rtmsg *rtm = NLMSG_DATA(h);
-      r->type = rtm->rtm_type;
-      route_attributes(rtm, h->nlmsg_len - NLMSG_LENGTH(sizeof *rtm), r);
-      return 0;
-    }
-  }
-  errno = EPROTO;
-  return -1;
+  return result < 0 ? -1 : 0;
 }
 
 /* The interface's name, MTU and (Ethernet only) address, and the next hop's Ethernet address if the neighbour table has a valid one. */

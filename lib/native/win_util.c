@@ -57,7 +57,11 @@ static napi_value PacketUnsupported(napi_env env, napi_callback_info info) {
   return throw_unsupported(env, "AF_PACKET sending (--tx packet)");
 }
 
-/* The same names as on Linux (netns.c, affinity.c, privileges.c, tcp_queues.c, packet_sender.c), so the module's shape does not change. */
+static napi_value IpOutputHooksUnsupported(napi_env env, napi_callback_info info) {
+  return throw_unsupported(env, "what the IP output would skip (--tx auto)");
+}
+
+/* The same names as on Linux (netns.c, affinity.c, privileges.c, tcp_queues.c, packet_sender.c, ip_output_hooks.c), so the module's shape does not change. */
 napi_status register_netns(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {{"links", NULL, Links, NULL, NULL, NULL, napi_default, NULL}};
   return napi_define_properties(env, exports, 1, props);
@@ -88,4 +92,9 @@ napi_status register_packet_sender(napi_env env, napi_value exports) {
       {"packetRoute", NULL, PacketUnsupported, NULL, NULL, NULL, napi_default, NULL},
   };
   return napi_define_properties(env, exports, 3, props);
+}
+
+napi_status register_ip_output_hooks(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {{"ipOutputHooks", NULL, IpOutputHooksUnsupported, NULL, NULL, NULL, napi_default, NULL}};
+  return napi_define_properties(env, exports, 1, props);
 }

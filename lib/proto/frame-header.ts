@@ -1,5 +1,5 @@
 /**
- * The Ethernet and IPv4 headers of a frame we send ourselves (`--tx packet`,
+ * The Ethernet and IPv4 headers of a frame we send ourselves (`--tx packet` and `auto`,
  * lib/sinks/packet-sender.ts): the 34 bytes the kernel's IP output would have
  * written in front of a GRE or UDP datagram. Written once per route; the
  * addon (lib/native/packet_sender.c) copies them in front of each datagram

@@ -30,7 +30,7 @@ const CHUNK_DATAGRAMS = 1024;
 const CHUNK_BYTES = 1 << 20;
 
 /**
- * What the sink needs of its socket (RawIpSender, PacketSender for --tx packet; tests give a fake).
+ * What the sink needs of its socket (RawIpSender, PacketSender for --tx packet and auto; tests give a fake).
  * `kernelPath`: PacketSender's count of the datagrams the kernel's IP output sent.
  */
 export type DatagramSender = Pick<RawIpSender, 'send' | 'close'> & { readonly kernelPath?: number };
@@ -69,8 +69,11 @@ export abstract class DatagramSink extends Writable {
 
   /** Opens the sending socket(s); throws UserError (permission, -B, -M). */
   open(sender?: DatagramSender): void {
+    const { tx } = this.opts;
+    // AF_PACKET is Linux: elsewhere auto is the IP output (config.ts refuses --tx there).
+    const framePath = tx === 'packet' || (tx === 'auto' && process.platform === 'linux') ? tx : null;
     this.sender =
-      sender ?? (this.opts.tx === 'packet' ? PacketSender.open(this.label, this.protocol, this.opts, this.log) : new RawIpSender(this.protocol, this.opts));
+      sender ?? (framePath !== null ? PacketSender.open(this.label, this.protocol, { ...this.opts, tx: framePath }, this.log) : new RawIpSender(this.protocol, this.opts));
   }
 
   /** Writes the datagram for packet `i` of `b` at `out[offset]` (frames copied with `copier`), cutting the frame to maxFrame; returns its length. */

@@ -1,12 +1,15 @@
 /**
- * `--tx packet`: the GRE and VXLAN sinks' datagrams as whole frames through an
- * AF_PACKET socket, with Ethernet and IPv4 headers we build from the kernel's
+ * `--tx packet`, and `--tx auto` (the default) while nothing in the kernel's IP
+ * output would act on them (ip-output-hooks.ts): the GRE and VXLAN sinks'
+ * datagrams as whole frames through an AF_PACKET socket, with Ethernet and IPv4 headers we build from the kernel's
  * own route and neighbour entries (lib/native/packet_sender.c). That skips the
  * kernel's routing, netfilter OUTPUT/POSTROUTING and IP output, most of what a
  * raw socket's send costs (test/bench/README.md, "What an AF_PACKET transmit
  * path would buy").
  *
  * The kernel's IP output (the RawIpSender this sender owns) still carries:
+ * - under --tx auto, everything while netfilter, IPsec or a cgroup BPF program
+ *   is set up to act on it (checked with each look-up);
  * - everything to a remote whose frame cannot be built: no route, a route
  *   that is not unicast out of an Ethernet interface (a local address, a
  *   tunnel), or a next hop not (yet) in the neighbour table — sending through
@@ -19,18 +22,23 @@
  */
 import { constants } from 'node:os';
 import { UserError } from '../errors.js';
+import type { TransmitPath } from '../config.js';
 import type { Logger } from '../log.js';
 import { loadAddon, type PacketIoAddon, type PacketRoute } from '../native/addon.js';
 import { FRAME_HEADER_LEN, writeFrameHeader } from '../proto/frame-header.js';
 import { formatIPv4, IPV4_MAX_PACKET_LEN } from '../proto/ipv4.js';
 import type { DatagramSender } from './datagram-sink.js';
+import { agentCgroupDir, ipOutputInUse, readIpOutputHooks, type IpOutputHooks } from './ip-output-hooks.js';
 import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
 
 /** How long a route and neighbour look-up holds. */
 export const REFRESH_MS = 1000;
 const { EAGAIN, EMSGSIZE, ENOBUFS } = constants.errno;
 
-export type PacketSenderAddon = Pick<PacketIoAddon, 'packetOpen' | 'packetSend' | 'packetRoute' | 'rawClose' | 'links'>;
+export type PacketSenderAddon = Pick<PacketIoAddon, 'packetOpen' | 'packetSend' | 'packetRoute' | 'ipOutputHooks' | 'rawClose' | 'links'>;
+
+/** The frame path's two modes: always (--tx packet), or while nothing in the IP output would act (--tx auto). */
+export type FramePath = Exclude<TransmitPath, 'ip'>;
 
 /** What a remote is sent through, until `checkedAt + REFRESH_MS`. */
 interface Path {
@@ -49,9 +57,15 @@ export class PacketSender implements DatagramSender {
   /** Datagrams the kernel's IP output sent for this sender (the sink's summary and metrics). */
   kernelPath = 0;
   private readonly paths = new Map<number, Path>();
+  /** --tx auto: why the IP output must carry everything (null: nothing acts there), as of `hooksCheckedAt`. */
+  private hooksInUse: string | null = null;
+  private hooksCheckedAt = -Infinity;
 
   private constructor(
     private readonly label: string,
+    private readonly mode: FramePath,
+    /** --tx auto: what the IP output would do, read afresh (tests give a fake); null under --tx packet. */
+    private readonly readHooks: (() => IpOutputHooks) | null,
     private readonly protocol: number,
     private readonly dontFragment: boolean,
     /** -B's interface index, 0 without -B. */
@@ -70,9 +84,9 @@ export class PacketSender implements DatagramSender {
   static open(
     label: string,
     protocol: number,
-    opts: RawSenderOptions,
+    opts: RawSenderOptions & { tx: FramePath },
     log: Logger,
-    fakes: { raw?: DatagramSender; addon?: PacketSenderAddon; now?: () => number } = {},
+    fakes: { raw?: DatagramSender; addon?: PacketSenderAddon; now?: () => number; hooks?: () => IpOutputHooks } = {},
   ): PacketSender {
     const raw = fakes.raw ?? new RawIpSender(protocol, opts);
     try {
@@ -82,13 +96,19 @@ export class PacketSender implements DatagramSender {
         oif = addon.links(null).find((l) => l.name === opts.bindDevice)?.ifindex ?? 0;
         if (oif === 0) throw new UserError(`-B ${opts.bindDevice}: no such interface`);
       }
+      let readHooks: (() => IpOutputHooks) | null = null;
+      if (opts.tx === 'auto') {
+        // Read now, as the sockets are made: they stay in the cgroup they were made in.
+        const cgroupDir = fakes.hooks === undefined ? agentCgroupDir() : null;
+        readHooks = fakes.hooks ?? (() => readIpOutputHooks(addon, cgroupDir));
+      }
       let fd: number;
       try {
         fd = addon.packetOpen();
       } catch (e) {
-        throw new UserError(`--tx packet: ${(e as Error).message}`);
+        throw new UserError(`--tx ${opts.tx}: ${(e as Error).message}`);
       }
-      return new PacketSender(label, protocol, opts.pmtudisc !== 'dont', oif, raw, fd, addon, log, fakes.now ?? Date.now);
+      return new PacketSender(label, opts.tx, readHooks, protocol, opts.pmtudisc !== 'dont', oif, raw, fd, addon, log, fakes.now ?? Date.now);
     } catch (e) {
       raw.close();
       throw e;
@@ -129,21 +149,33 @@ export class PacketSender implements DatagramSender {
     return this.lookUp(address, path, now);
   }
 
+  /** --tx auto: why the IP output must carry everything, or null (always under --tx packet); read at most once per REFRESH_MS for all remotes. */
+  private ipOutputInUse(now: number): string | null {
+    if (this.readHooks === null) return null;
+    if (now - this.hooksCheckedAt >= REFRESH_MS) {
+      this.hooksCheckedAt = now;
+      this.hooksInUse = ipOutputInUse(this.readHooks());
+    }
+    return this.hooksInUse;
+  }
+
   private lookUp(address: number, old: Path | undefined, now: number): Path {
     let route: PacketRoute | null = null;
-    let reason: string | null = null;
-    try {
-      route = this.addon.packetRoute(address, this.oif);
-    } catch (e) {
-      reason = `the route look-up failed (${(e as Error).message})`;
+    let reason = this.ipOutputInUse(now);
+    if (reason === null) {
+      try {
+        route = this.addon.packetRoute(address, this.oif);
+        reason = unusable(route);
+      } catch (e) {
+        reason = `the route look-up failed (${(e as Error).message})`;
+      }
     }
-    if (route !== null) reason = unusable(route);
     const before = old?.description;
     const path: Path = old ?? { checkedAt: now, header: null, ifindex: 0, mtu: 0, probe: false, description: '' };
     path.checkedAt = now;
     if (route === null || reason !== null) {
       path.header = null;
-      path.description = `through the kernel's IP output: ${reason}`;
+      path.description = `through the kernel's IP output: ${reason} (--tx ${this.mode})`;
     } else {
       // The same buffer across look-ups keeps the identification running (writeFrameHeader leaves it).
       path.header ??= Buffer.alloc(FRAME_HEADER_LEN);
@@ -159,7 +191,7 @@ export class PacketSender implements DatagramSender {
       // An IPv4 packet is at most 65 535 bytes, whatever the interface allows (the addon's limit too).
       path.mtu = Math.min(route.mtu, IPV4_MAX_PACKET_LEN);
       path.probe = true;
-      path.description = `whole frames out of ${route.interface} through AF_PACKET (--tx packet)`;
+      path.description = `whole frames out of ${route.interface} through AF_PACKET (--tx ${this.mode})`;
     }
     if (path.description !== before) this.log.info(`${this.label} to ${formatIPv4(address)}: ${path.description}`);
     this.paths.set(address, path);

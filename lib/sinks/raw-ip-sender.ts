@@ -22,7 +22,7 @@ export function errnoName(errno: number): string {
 export interface RawSenderOptions {
   bindDevice: string | null;
   pmtudisc: 'do' | 'dont' | 'want' | null;
-  /** --tx: through the kernel's IP output (this class), or whole frames through AF_PACKET (PacketSender). */
+  /** --tx: through the kernel's IP output (this class), or whole frames through AF_PACKET always or while nothing in the IP output would act (PacketSender). */
   tx: TransmitPath;
 }
 

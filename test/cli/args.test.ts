@@ -91,7 +91,7 @@ const bad: [string, RegExp][] = [
   ['-i eth0 -r 10.1.1.1 --nofilter', /--nofilter needs -B/],
   ['-f x -r 10.1.1.1 -z 5555 -B eth0', /apply to GRE and VXLAN forwarding only/],
   ['-f x --dump d -M do', /apply to GRE and VXLAN forwarding only/],
-  ['-f x -r 10.1.1.1 --tx raw', /^--tx: 'raw' must be ip or packet/],
+  ['-f x -r 10.1.1.1 --tx raw', /^--tx: 'raw' must be auto, ip or packet/],
   ['-f x -r 10.1.1.1 -z 5555 --tx packet', /^--tx packet applies to GRE and VXLAN forwarding only/],
   ['-i eth0 -r 10.1.1.1 --nofilter -B eth0', /must differ/],
   ['-f x --dump d --dir ', /--dir/],
@@ -132,7 +132,7 @@ test('boundaries that pass: -b 2047, --slice 0 and 14, loopback and unicast remo
   assert.equal(one('-i eth0 --dump d -b 1').bufferMiB, 1);
   assert.equal(one('-f x --dump d --slice 0').slice, 0);
   assert.equal(one('-f x --dump d --slice 14').slice, 14);
-  assert.deepEqual([one('-f x -r 10.1.1.1').tx, one('-f x -r 10.1.1.1 -n 5 --tx packet').tx], ['ip', 'packet']);
+  assert.deepEqual([one('-f x -r 10.1.1.1').tx, one('-f x -r 10.1.1.1 -n 5 --tx packet').tx, one('-f x -r 10.1.1.1 --tx ip').tx], ['auto', 'packet', 'ip']);
   assert.deepEqual(one('-f x -r 127.0.0.1,127.0.0.2,1.0.0.0,223.255.255.255').forward?.remotes, ['127.0.0.1', '127.0.0.2', '1.0.0.0', '223.255.255.255']);
   assert.equal(one('-f x --dump d --mbps 0').mbps, 0);
   assert.equal(one('-f x -r 10.1.1.1 --mbps 5').mbps, 5);

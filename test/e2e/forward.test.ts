@@ -137,17 +137,19 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     return { out: gre.out, agent, gredump };
   }
 
-  test('GRE: xml.pcap arrives bit for bit (1514-byte frames are fragmented on the way)', LIVE, async (t) => {
+  test('GRE: xml.pcap arrives bit for bit (1514-byte frames are fragmented on the way); by default as whole frames, nothing in the IP output being set up', LIVE, async (t) => {
     const { out, agent, gredump } = await greRoundTrip(t, ['-r', net.addrB, '-k', '12'], XML);
     assert.match(agent.stderr, /gre: sent 1200 datagrams/);
+    assert.match(agent.stderr, new RegExp(`gre to ${net.addrB}: whole frames out of veth0 through AF_PACKET \\(--tx auto\\)`));
     assert.match(gredump.stderr, /1200 written/);
     const cmp = await compare(t, XML, out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
   });
 
-  test('GRE: frames of 3000 and 9000 bytes are reassembled by gredump', LIVE, async (t) => {
+  test('GRE --tx ip: frames of 3000 and 9000 bytes are reassembled by gredump', LIVE, async (t) => {
     const input = jumboPcap();
-    const { out, gredump } = await greRoundTrip(t, ['-r', net.addrB], input);
+    const { out, agent, gredump } = await greRoundTrip(t, ['-r', net.addrB, '--tx', 'ip'], input);
+    assert.doesNotMatch(agent.stderr, /AF_PACKET|through the kernel's IP output/, 'no frame path, nothing to say of it');
     assert.match(gredump.stderr, /2 reassembled|[1-9]\d* reassembled/);
     const cmp = await compare(t, input, out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
@@ -182,6 +184,23 @@ describe('forwarding end to end in network namespaces', { skip: !netnsAvailable(
     assert.ok(waiting >= 0 && frames > waiting, agent.stderr);
     const counted = Number(/gre: sent 2005 datagrams \(.*\), (\d+) of them through the kernel's IP output/.exec(agent.stderr)?.[1]);
     assert.ok(counted > 3 && counted < 2005, `${counted} through the kernel: some before the neighbour was known, not all`);
+    assert.match(gredump.stderr, /2005 written/);
+    const cmp = await compare(t, input, out, false);
+    assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);
+  });
+
+  test("GRE by default with a netfilter chain in the agent's namespace: every datagram through the kernel's IP output, where the chain counts it", LIVE, async (t) => {
+    const nft = (...args: string[]): string => execFileSync('ip', ['netns', 'exec', net.a, 'nft', ...args], { encoding: 'latin1' });
+    nft('add table inet pa_test');
+    t.after(() => nft('delete table inet pa_test'));
+    nft('add chain inet pa_test out { type filter hook output priority 0 ; }');
+    nft('add rule inet pa_test out meta l4proto gre counter');
+    const input = mixedPcap();
+    const { out, agent, gredump } = await greRoundTrip(t, ['-r', net.addrB, '-k', '12'], input);
+    assert.match(agent.stderr, new RegExp(`gre to ${net.addrB}: through the kernel's IP output: netfilter has 1 IPv4 base chain \\(nft list chains\\) \\(--tx auto\\)`));
+    assert.doesNotMatch(agent.stderr, /AF_PACKET/);
+    assert.match(agent.stderr, /gre: sent 2005 datagrams \(.*\), 2005 of them through the kernel's IP output/);
+    assert.equal(Number(/counter packets (\d+)/.exec(nft('list chain inet pa_test out'))?.[1]), 2005, 'the chain saw every datagram');
     assert.match(gredump.stderr, /2005 written/);
     const cmp = await compare(t, input, out, false);
     assert.equal(cmp.code, 0, cmp.stdout + cmp.stderr);

@@ -17,6 +17,8 @@ const PROGRAMS: { program: string; pkg: string }[] = [
   { program: 'script', pkg: 'bsdutils' },
   { program: 'systemd-analyze', pkg: 'systemd' },
   { program: 'openssl', pkg: 'openssl' },
+  { program: 'nft', pkg: 'nftables' },
+  { program: 'python3', pkg: 'python3' },
   { program: 'x86_64-w64-mingw32-gcc', pkg: 'mingw-w64' },
   { program: 'x86_64-w64-mingw32-dlltool', pkg: 'mingw-w64' },
 ];

@@ -1,4 +1,4 @@
-/** PacketSender (--tx packet) with a fake addon, raw sender and clock: which path each datagram takes, and the headers it is given. */
+/** PacketSender (--tx packet and auto) with a fake addon, raw sender, clock and IP output hooks: which path each datagram takes, and the headers it is given. */
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { test } from 'node:test';
@@ -7,7 +7,8 @@ import type { LinkEntry, PacketRoute } from '../../lib/native/addon.js';
 import { FRAME_HEADER_LEN, writeFrameHeader } from '../../lib/proto/frame-header.js';
 import { IPPROTO_GRE } from '../../lib/proto/ipv4.js';
 import type { DatagramSender } from '../../lib/sinks/datagram-sink.js';
-import { PacketSender, REFRESH_MS, type PacketSenderAddon } from '../../lib/sinks/packet-sender.js';
+import type { IpOutputHooks } from '../../lib/sinks/ip-output-hooks.js';
+import { PacketSender, REFRESH_MS, type FramePath, type PacketSenderAddon } from '../../lib/sinks/packet-sender.js';
 import type { RawSenderOptions } from '../../lib/sinks/raw-ip-sender.js';
 
 const REMOTE = 0x0afc0102;
@@ -31,6 +32,8 @@ class Fakes implements PacketSenderAddon, DatagramSender {
   closed: number[] = [];
   rawClosed = false;
   clock = 0;
+  hooks: IpOutputHooks = { nftChains: 0, xfrmPolicies: 0, cgroupPrograms: 0, legacyTables: [] };
+  hookReads = 0;
   readonly log: Logger = { debug() {}, info: (m: string) => this.logs.push(m), warn() {}, error() {} };
 
   packetOpen(): number {
@@ -48,6 +51,9 @@ class Fakes implements PacketSenderAddon, DatagramSender {
     this.routeCalls.push([address, oif]);
     return this.routes.length > 1 ? this.routes.shift()! : this.routes[0]!;
   }
+  ipOutputHooks(): never {
+    throw new Error('the sender reads the hooks through the `hooks` fake');
+  }
   rawClose(fd: number): void {
     this.closed.push(fd);
   }
@@ -64,12 +70,16 @@ class Fakes implements PacketSenderAddon, DatagramSender {
   }
 }
 
-const OPTS: RawSenderOptions = { bindDevice: null, pmtudisc: null, tx: 'packet' };
+const OPTS: RawSenderOptions & { tx: FramePath } = { bindDevice: null, pmtudisc: null, tx: 'packet' };
 const DATA = Buffer.alloc(10 * 100);
 const LENGTHS = new Uint32Array(10).fill(100);
 
 function open(f: Fakes, opts = OPTS): PacketSender {
-  return PacketSender.open('gre', IPPROTO_GRE, opts, f.log, { raw: f, addon: f, now: () => f.clock });
+  const hooks = (): IpOutputHooks => {
+    f.hookReads++;
+    return f.hooks;
+  };
+  return PacketSender.open('gre', IPPROTO_GRE, opts, f.log, { raw: f, addon: f, now: () => f.clock, hooks });
 }
 
 /** Sends [0, 10) as the datagram sink does: from where the last call stopped. */
@@ -105,6 +115,48 @@ test('a resolved route: the first datagram after each look-up goes through the k
   assert.equal(f.calls[4]!.header!.readUInt16BE(18), 19);
   assert.deepEqual(f.logs, ['gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx packet)']);
   assert.equal(s.kernelPath, 2, "the datagrams the kernel's IP output sent");
+  assert.equal(f.hookReads, 0, '--tx packet does not look at the IP output');
+});
+
+test('--tx auto, nothing in the IP output: frames as under --tx packet, the hooks read again with each look-up', () => {
+  const f = new Fakes();
+  const s = open(f, { ...OPTS, tx: 'auto' });
+  sendAll(s);
+  f.clock = REFRESH_MS;
+  sendAll(s);
+  assert.deepEqual(
+    f.calls.map(({ path, start, end }) => [path, start, end]),
+    [['raw', 0, 1], ['packet', 1, 10], ['raw', 0, 1], ['packet', 1, 10]],
+  );
+  assert.equal(f.hookReads, 2);
+  assert.deepEqual(f.logs, ['gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx auto)']);
+});
+
+test('--tx auto: everything through the kernel while netfilter, IPsec or a cgroup program is set up, frames again once they are gone', () => {
+  const f = new Fakes();
+  f.hooks = { nftChains: 2, xfrmPolicies: 0, cgroupPrograms: 0, legacyTables: [] };
+  const s = open(f, { ...OPTS, tx: 'auto' });
+  sendAll(s);
+  assert.equal(f.routeCalls.length, 0, 'no route look-up while the IP output must carry everything');
+  f.clock = REFRESH_MS / 2;
+  sendAll(s);
+  assert.equal(f.hookReads, 1, 'read at most once per look-up interval');
+  f.clock = REFRESH_MS;
+  f.hooks = { nftChains: 0, xfrmPolicies: 1, cgroupPrograms: 1, legacyTables: [] };
+  sendAll(s);
+  f.clock = 2 * REFRESH_MS;
+  f.hooks = { nftChains: 0, xfrmPolicies: 0, cgroupPrograms: 0, legacyTables: [] };
+  sendAll(s);
+  assert.deepEqual(
+    f.calls.map(({ path, start, end }) => [path, start, end]),
+    [['raw', 0, 10], ['raw', 0, 10], ['raw', 0, 10], ['raw', 0, 1], ['packet', 1, 10]],
+  );
+  assert.equal(s.kernelPath, 31);
+  assert.deepEqual(f.logs, [
+    "gre to 10.252.1.2: through the kernel's IP output: netfilter has 2 IPv4 base chains (nft list chains) (--tx auto)",
+    "gre to 10.252.1.2: through the kernel's IP output: 1 outbound IPsec policy (ip xfrm policy); 1 BPF program on this cgroup's sockets (bpftool cgroup tree) (--tx auto)",
+    'gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx auto)',
+  ]);
 });
 
 test('no neighbour entry yet: through the kernel (which resolves it) until a look-up finds one; each change logged once', () => {
@@ -122,7 +174,7 @@ test('no neighbour entry yet: through the kernel (which resolves it) until a loo
   );
   assert.equal(s.kernelPath, 21);
   assert.deepEqual(f.logs, [
-    "gre to 10.252.1.2: through the kernel's IP output: no neighbour entry for 10.252.1.2 on veth0 yet",
+    "gre to 10.252.1.2: through the kernel's IP output: no neighbour entry for 10.252.1.2 on veth0 yet (--tx packet)",
     'gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx packet)',
   ]);
 });
