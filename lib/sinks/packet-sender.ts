@@ -1,8 +1,9 @@
 /**
  * `--tx packet`, and `--tx auto` (the default) while nothing in the kernel's IP
  * output would act on them (ip-output-hooks.ts): the GRE and VXLAN sinks'
- * datagrams as whole frames through an AF_PACKET socket, with Ethernet and IPv4 headers we build from the kernel's
- * own route and neighbour entries (lib/native/packet_sender.c). That skips the
+ * datagrams as whole frames through an AF_PACKET socket, with Ethernet and
+ * IPv4 headers we build from the kernel's own route and neighbour entries
+ * (lib/native/packet_sender.c). That skips the
  * kernel's routing, netfilter OUTPUT/POSTROUTING and IP output, most of what a
  * raw socket's send costs (test/bench/README.md, "What an AF_PACKET transmit
  * path would buy").
@@ -154,7 +155,11 @@ export class PacketSender implements DatagramSender {
     if (this.readHooks === null) return null;
     if (now - this.hooksCheckedAt >= REFRESH_MS) {
       this.hooksCheckedAt = now;
-      this.hooksInUse = ipOutputInUse(this.readHooks());
+      try {
+        this.hooksInUse = ipOutputInUse(this.readHooks());
+      } catch (e) {
+        this.hooksInUse = `what it would do cannot be read (${(e as Error).message})`;
+      }
     }
     return this.hooksInUse;
   }

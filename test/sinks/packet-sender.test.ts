@@ -32,7 +32,8 @@ class Fakes implements PacketSenderAddon, DatagramSender {
   closed: number[] = [];
   rawClosed = false;
   clock = 0;
-  hooks: IpOutputHooks = { nftChains: 0, xfrmPolicies: 0, cgroupPrograms: 0, legacyTables: [] };
+  /** null: reading them fails. */
+  hooks: IpOutputHooks | null = { nftChains: 0, xfrmPolicies: 0, cgroupPrograms: 0, legacyTables: [] };
   hookReads = 0;
   readonly log: Logger = { debug() {}, info: (m: string) => this.logs.push(m), warn() {}, error() {} };
 
@@ -77,6 +78,7 @@ const LENGTHS = new Uint32Array(10).fill(100);
 function open(f: Fakes, opts = OPTS): PacketSender {
   const hooks = (): IpOutputHooks => {
     f.hookReads++;
+    if (f.hooks === null) throw new Error('EMFILE: too many open files');
     return f.hooks;
   };
   return PacketSender.open('gre', IPPROTO_GRE, opts, f.log, { raw: f, addon: f, now: () => f.clock, hooks });
@@ -157,6 +159,14 @@ test('--tx auto: everything through the kernel while netfilter, IPsec or a cgrou
     "gre to 10.252.1.2: through the kernel's IP output: 1 outbound IPsec policy (ip xfrm policy); 1 BPF program on this cgroup's sockets (bpftool cgroup tree) (--tx auto)",
     'gre to 10.252.1.2: whole frames out of veth0 through AF_PACKET (--tx auto)',
   ]);
+});
+
+test('--tx auto: hooks that cannot be read count as in use', () => {
+  const f = new Fakes();
+  f.hooks = null;
+  sendAll(open(f, { ...OPTS, tx: 'auto' }));
+  assert.deepEqual(f.calls.map((c) => c.path), ['raw']);
+  assert.deepEqual(f.logs, ["gre to 10.252.1.2: through the kernel's IP output: what it would do cannot be read (EMFILE: too many open files) (--tx auto)"]);
 });
 
 test('no neighbour entry yet: through the kernel (which resolves it) until a look-up finds one; each change logged once', () => {
