@@ -32,18 +32,15 @@
 /* The path of a cgroup directory is at most PATH_MAX. */
 #define CGROUP_DIR_MAX 4096
 
+/* netlink_ask's result as a count: `count`, or -errno. */
+static int64_t count_or_error(int result, int64_t count) {
+  return result == 0 ? count : result > 0 ? -result : -errno;
+}
+
 static void count_base_chain(void *context, const struct nlmsghdr *h) {
   if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWCHAIN) || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nfgenmsg))) return;
   const struct nfgenmsg *g = NLMSG_DATA(h);
-  if (g->nfgen_family != NFPROTO_IPV4 && g->nfgen_family != NFPROTO_INET) return;
-  int rest = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *g));
-  for (const struct nlattr *a = (const struct nlattr *)((const char *)g + NLMSG_ALIGN(sizeof *g)); rest >= (int)sizeof *a && a->nla_len >= sizeof *a && a->nla_len <= rest;
-       rest -= NLA_ALIGN(a->nla_len), a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len))) {
-    if ((a->nla_type & NLA_TYPE_MASK) == NFTA_CHAIN_HOOK) {
-      ++*(int64_t *)context;
-      return;
-    }
-  }
+  if ((g->nfgen_family == NFPROTO_IPV4 || g->nfgen_family == NFPROTO_INET) && netlink_attribute(h, sizeof *g, NFTA_CHAIN_HOOK, 0) != NULL) ++*(int64_t *)context;
 }
 
 static int64_t nft_base_chains(void) {
@@ -58,22 +55,18 @@ static int64_t nft_base_chains(void) {
   request.g.nfgen_family = NFPROTO_UNSPEC; /* every family */
   request.g.version = NFNETLINK_V0;
   int64_t chains = 0;
-  int result = netlink_ask(NETLINK_NETFILTER, &request.n, count_base_chain, &chains);
-  return result == 0 ? chains : result > 0 ? -result : -errno;
+  int result = netlink_ask(NETLINK_NETFILTER, &request.n, count_base_chain, &chains); /* before `chains` is read */
+  return count_or_error(result, chains);
 }
 
 static void read_spd_info(void *context, const struct nlmsghdr *h) {
   /* XFRM_MSG_NEWSPDINFO: a u32 of flags, then attributes. */
-  if (h->nlmsg_type != XFRM_MSG_NEWSPDINFO || h->nlmsg_len < NLMSG_LENGTH(sizeof(uint32_t))) return;
-  int rest = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(uint32_t)));
-  for (const struct nlattr *a = (const struct nlattr *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(uint32_t))); rest >= (int)sizeof *a && a->nla_len >= sizeof *a && a->nla_len <= rest;
-       rest -= NLA_ALIGN(a->nla_len), a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len))) {
-    if ((a->nla_type & NLA_TYPE_MASK) == XFRMA_SPD_INFO && a->nla_len >= NLA_HDRLEN + sizeof(struct xfrmu_spdinfo)) {
-      struct xfrmu_spdinfo info;
-      memcpy(&info, (const char *)a + NLA_HDRLEN, sizeof info);
-      *(int64_t *)context = info.outcnt;
-    }
-  }
+  if (h->nlmsg_type != XFRM_MSG_NEWSPDINFO) return;
+  const void *info = netlink_attribute(h, sizeof(uint32_t), XFRMA_SPD_INFO, sizeof(struct xfrmu_spdinfo));
+  if (info == NULL) return;
+  struct xfrmu_spdinfo counts;
+  memcpy(&counts, info, sizeof counts);
+  *(int64_t *)context = counts.outcnt;
 }
 
 static int64_t xfrm_out_policies(void) {
@@ -89,7 +82,7 @@ static int64_t xfrm_out_policies(void) {
   int64_t policies = -1;
   int result = netlink_ask(NETLINK_XFRM, &request.n, read_spd_info, &policies);
   if (result == 0 && policies < 0) return -EPROTO; /* an answer without the counts */
-  return result == 0 ? policies : result > 0 ? -result : -errno;
+  return count_or_error(result, policies);
 }
 
 static int64_t cgroup_programs(const char *dir) {

@@ -36,6 +36,15 @@ static int read_part(const char *bytes, size_t len, int dump, netlink_each_t eac
   return MORE;
 }
 
+const void *netlink_attribute(const struct nlmsghdr *message, size_t header_len, unsigned short type, size_t min_len) {
+  if (message->nlmsg_len < NLMSG_LENGTH(header_len)) return NULL;
+  int rest = (int)(message->nlmsg_len - NLMSG_SPACE(header_len));
+  const struct nlattr *a = (const struct nlattr *)((const char *)NLMSG_DATA(message) + NLMSG_ALIGN(header_len));
+  for (; rest >= (int)sizeof *a && a->nla_len >= sizeof *a && a->nla_len <= rest; rest -= NLA_ALIGN(a->nla_len), a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len)))
+    if ((a->nla_type & NLA_TYPE_MASK) == type && a->nla_len >= NLA_HDRLEN + min_len) return (const char *)a + NLA_HDRLEN;
+  return NULL;
+}
+
 int netlink_ask(int protocol, struct nlmsghdr *request, netlink_each_t each, void *context) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
   if (fd < 0) return -1;

@@ -5,6 +5,7 @@
 #ifndef PACKET_AGENT_NETLINK_H
 #define PACKET_AGENT_NETLINK_H
 #include <linux/netlink.h>
+#include <stddef.h>
 
 /* Called for each message of the answer other than NLMSG_DONE and NLMSG_ERROR. */
 typedef void (*netlink_each_t)(void *context, const struct nlmsghdr *message);
@@ -17,5 +18,12 @@ typedef void (*netlink_each_t)(void *context, const struct nlmsghdr *message);
  * with errno when netlink itself failed (EPROTO: an answer not from the kernel, or malformed).
  */
 int netlink_ask(int protocol, struct nlmsghdr *request, netlink_each_t each, void *context);
+
+/*
+ * The payload of the first attribute of `type` (its nested flag ignored) with at least `min_len`
+ * bytes, among the attributes of `message` that follow its `header_len`-byte family header; NULL
+ * when there is none.
+ */
+const void *netlink_attribute(const struct nlmsghdr *message, size_t header_len, unsigned short type, size_t min_len);
 
 #endif
