@@ -108,6 +108,25 @@ export class CaptureFileDecoder {
     }
   }
 
+  /**
+   * Hands back the start of a unit the last chunk cut, copied to the start of `target`, and forgets
+   * it; returns its length. The reader then reads on after it into `target` and pushes the two
+   * together, so that the unit lies in one buffer with the units after it: a file source's read
+   * then holds whole units only, and a dump writes it as it lies (PcapRecordEncoder) instead of
+   * copying it record by record behind a joined one. Returns 0 and keeps the piece when there is
+   * none, or when its unit is longer than `target` (it is joined from its pieces as before).
+   */
+  takePending(target: Buffer): number {
+    const n = this.pendingLen;
+    if (n === 0 || n > target.length || this.pendingNeed > target.length) return 0;
+    let at = 0;
+    for (const piece of this.pending) at += piece.copy(target, at);
+    this.pending = [];
+    this.pendingLen = 0;
+    this.pendingNeed = 0;
+    return n;
+  }
+
   /** Call at end of input: throws TruncatedError if the file stops inside its header or a unit. */
   finish(): void {
     if (this.pendingLen === 0 && this._format !== null) return;

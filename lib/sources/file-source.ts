@@ -10,10 +10,13 @@ import type { CaptureSource } from './source.js';
 /**
  * Read size, and so a batch: every packet of a read goes downstream as one batch, so a dump writes
  * it in one write (batches of at most 1024 packets took 1.5x the time offline: a write and its
- * round trip through the thread pool each). Each read buffer stays out of the pool while any packet
- * viewing it is queued, so smaller is leaner (256 KiB measured no slower than 1 MiB).
+ * round trip through the thread pool each). A read holds whole records only (the one the read before
+ * cut is carried to its start), so a dump writes the read buffer as it lies; with that, 1 MiB reads
+ * took a 1 M-frame IMIX file 0.37 -> 0.29 s against 256 KiB (tcpdump -r -w: 0.26 s), for 4 MB more
+ * peak RSS; 2 and 4 MiB bought little more (test/bench/README.md). Each read buffer stays out of the
+ * pool while any packet viewing it is queued.
  */
-export const READ_CHUNK = 1 << 18;
+export const READ_CHUNK = 1 << 20;
 
 /**
  * Columns for the next read's packets, from the last read's count (reads are all READ_CHUNK but
@@ -42,7 +45,7 @@ export interface FileSourceOptions {
  * whose consumers hold it (the channel's fan-out) comes back when the last
  * is done, and its buffer and columns take a later read; a batch nobody
  * gives back (tools reading the stream) is never reused. Measured offline
- * (IMIX, --dump), a fresh 256 KiB chunk and columns per read had garbage
+ * (IMIX, --dump), a fresh chunk and columns per read had garbage
  * collection take 20 % of the profile, 4 % with reuse. stdin is read as the
  * process's stream delivers it, into fresh batches.
  */
@@ -144,18 +147,22 @@ export class FileSource extends Readable implements CaptureSource, BatchOwner {
     this.reading = true;
     const batch = this.spare.pop() ?? this.newFileBatch();
     const buffer = this.readBuffers.get(batch)!;
-    file.read(buffer, 0, buffer.length, null).then(({ bytesRead }) => this.fileRead(batch, buffer, bytesRead), this.onError);
+    // The record the last read cut goes first, so that this read holds whole records only.
+    const carried = this.decoder.takePending(buffer);
+    file.read(buffer, carried, buffer.length - carried, null).then(({ bytesRead }) => this.fileRead(batch, buffer, carried, bytesRead), this.onError);
   }
 
-  private fileRead(batch: PacketBatch, buffer: Buffer, n: number): void {
+  private fileRead(batch: PacketBatch, buffer: Buffer, carried: number, n: number): void {
     this.reading = false;
     if (this.ended) return;
     if (n === 0) {
+      // The file ends inside the carried record: the decoder takes it back, for finish() to name.
+      if (carried > 0) this.decoder.push(buffer, batch, carried);
       this.inputEnded();
       return;
     }
     batch.owner = this;
-    this.decode(buffer, batch, n);
+    this.decode(buffer, batch, carried + n);
   }
 
   /** A batch sized from the reads so far. */

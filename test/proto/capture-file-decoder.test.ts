@@ -126,6 +126,60 @@ describe('CaptureFileDecoder chunking', () => {
     assert.ok(inside > 0 && spanning > 0);
   });
 
+
+  it('takePending: a reader that carries the cut unit into its next read gets the same packets, each in the buffer it was pushed with', () => {
+    const cases = [
+      { name: 'xml.pcap', file: load('xml.pcap'), sizes: [200, 700, 4096] },
+      { name: 'pcapng', file: PCAPNG_SAMPLE, sizes: [48, 100, 160] },
+    ];
+    for (const { name, file, sizes } of cases) {
+      const want = decodeIn(file, file.length).packets.map(seen);
+      for (const size of sizes) {
+        const dec = new CaptureFileDecoder();
+        const packets = new PacketBatch();
+        const reads: Buffer[] = [];
+        let carriedTotal = 0;
+        for (let at = 0; at < file.length; ) {
+          const read = Buffer.alloc(size);
+          const carried = dec.takePending(read);
+          carriedTotal += carried;
+          const n = file.copy(read, carried, at, at + size - carried);
+          at += n;
+          reads.push(read);
+          dec.push(read, packets, carried + n);
+        }
+        dec.finish();
+        const label = `${name}, reads of ${size}`;
+        assert.deepEqual(packetsOf(packets).map(seen), want, label);
+        assert.ok(carriedTotal > 0, `${label}: units were cut`);
+        // Only a unit longer than a read (a pcap record: 16 bytes and the frame; a pcapng block at least 32) is joined into a buffer of its own.
+        let inReads = 0;
+        for (let i = 0; i < packets.length; i++) {
+          if (reads.includes(packets.data[i]!)) inReads++;
+          else assert.ok(packets.caplen[i]! + 32 > size, `${label}: packet ${i} (${packets.caplen[i]} bytes) lies in a read`);
+        }
+        assert.ok(inReads > 0, label);
+      }
+    }
+  });
+
+  it('takePending keeps a unit longer than the target (joined as before), and nothing when no unit was cut', () => {
+    const file = load('xml.pcap');
+    const dec = new CaptureFileDecoder();
+    const out = new PacketBatch();
+    assert.equal(dec.takePending(Buffer.alloc(64)), 0);
+    // The file header and the first 10 bytes of a record of more than 64 bytes.
+    const first = 24 + recordSpans(file)[0]!.len;
+    dec.push(file.subarray(0, first + 20), out);
+    assert.equal(out.length, 1);
+    const need = recordSpans(file)[1]!.len;
+    assert.ok(need > 64);
+    assert.equal(dec.takePending(Buffer.alloc(64)), 0);
+    const target = Buffer.alloc(need);
+    assert.equal(dec.takePending(target), 20);
+    assert.ok(target.subarray(0, 20).equals(file.subarray(first, first + 20)));
+    assert.equal(dec.takePending(target), 0);
+  });
   it('keeps no view of a chunk past push(): one buffer read into again for every chunk gives the same packets', () => {
     /** `file` through one buffer overwritten chunk after chunk (as FileSource reuses a read buffer), each push's packets copied out first. */
     const throughOneBuffer = (file: Buffer, size: number): unknown[] => {

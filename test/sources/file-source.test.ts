@@ -47,8 +47,12 @@ function assertTiny(packets: TestPacket[], from = 0): void {
   });
 }
 
-/** The read buffer a batch's packets lie in (its last packet's: the first may be a record cut by the read before, copied). */
-const readBufferOf = (b: Batch): ArrayBufferLike => b.data[b.length - 1]!.buffer;
+/** The read buffer a batch's packets lie in (a record the read before cut is carried into it: all of them). */
+function readBufferOf(b: Batch): ArrayBufferLike {
+  const buffer = b.data[0]!.buffer;
+  for (let i = 1; i < b.length; i++) if (b.data[i]!.buffer !== buffer) assert.fail(`packet ${i} of a batch lies in another buffer`);
+  return buffer;
+}
 
 describe('FileSource', () => {
   let dir = '';
@@ -84,13 +88,23 @@ describe('FileSource', () => {
   it('emits one batch per read: the packets of a read together, a record cut by the read in the next batch', async () => {
     const one = path.join(dir, 'tiny.pcap');
     await writeFile(one, tinyPackets(3000));
-    // 24 + 3000 x 76 bytes: one read of 256 KiB.
+    // 24 + 3000 x 76 bytes: one read.
     assert.deepEqual((await drain(await opened({ path: one }))).map((b) => b.length), [3000]);
     const three = path.join(dir, 'tiny3.pcap');
-    await writeFile(three, tinyPackets(10_000));
-    // 760 024 bytes in reads of 262 144: the first holds the header, 3448 whole records and 72 bytes of the next.
-    const sizes = (await drain(await opened({ path: three }))).map((b) => b.length);
-    assert.deepEqual(sizes, [3448, 3450, 3102]);
+    const total = Math.floor((2.5 * READ_CHUNK) / 76);
+    await writeFile(three, tinyPackets(total));
+    // The first read holds the header, whole records and the start of the next one; that start begins
+    // the second read's buffer, which then holds whole records only (all but a part of the one after).
+    const first = Math.floor((READ_CHUNK - 24) / 76);
+    const second = Math.floor(READ_CHUNK / 76);
+    const batches = await drain(await opened({ path: three }));
+    assert.deepEqual(batches.map((b) => b.length), [first, second, total - first - second]);
+    assertTiny(flat(batches));
+    // Each read's records lie back to back from the start of its buffer, as a dump writes them.
+    for (const b of batches) {
+      assert.equal(new Set(b.data).size, 1);
+      for (let i = 0; i < b.length; i++) assert.equal(b.offset[i], (b === batches[0] ? 24 : 0) + 16 + 76 * i);
+    }
   });
 
   for (const count of [5, 1100, 5000]) {
@@ -193,7 +207,7 @@ describe('FileSource', () => {
     let ended = false;
     src.on('end', () => (ended = true));
     const batches = await drain(src, () => src.stop());
-    // xml.pcap is 1.5 MB: its first read (256 KiB) is one batch of fewer than its 1200 packets.
+    // xml.pcap is 1.5 MB: its first read (1 MiB) is one batch of fewer than its 1200 packets.
     assert.equal(batches.length, 1);
     assert.ok(batches[0]!.length > 0 && batches[0]!.length < 1200);
     assert.ok(ended);
@@ -202,9 +216,11 @@ describe('FileSource', () => {
 
   it('stop() from a synchronous data handler ends before the next batch', async () => {
     const file = path.join(dir, 'tiny-stop.pcap');
-    await writeFile(file, tinyPackets(10_000));
+    await writeFile(file, tinyPackets(Math.floor((3 * READ_CHUNK) / 76)));
     const src = await opened({ path: file });
     const { counters } = src;
+    // The header and the whole records of the first read.
+    const first = Math.floor((READ_CHUNK - 24) / 76);
     const sizes: number[] = [];
     src.on('data', (b: Batch) => {
       sizes.push(b.length);
@@ -213,9 +229,9 @@ describe('FileSource', () => {
     const errors: Error[] = [];
     src.on('error', (e) => errors.push(e));
     await once(src, 'close');
-    assert.deepEqual(sizes, [3448]);
+    assert.deepEqual(sizes, [first]);
     assert.deepEqual(errors, []);
-    assert.equal(counters.captured, 3448);
+    assert.equal(counters.captured, first);
   });
 
   // Reads of `big` stop after the first (backpressure), so the file is still open when we end the source.
