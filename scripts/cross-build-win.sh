@@ -30,6 +30,6 @@ src=lib/native
 "$cc" -shared -O2 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
   -D__USE_MINGW_ANSI_STDIO=1 -I"$napi/include" -Ilib/native/libpcap \
   -o "$out/packet_io.node" \
-  "$src/module.c" "$src/args.c" "$src/capture_batch.c" "$src/pcap_capture_win.c" "$src/adapters_win.c" "$src/send_batch.c" "$src/raw_sender_win.c" "$src/win_util.c" "$src/zmq_records.c" \
+  "$src/module.c" "$src/args.c" "$src/capture_batch.c" "$src/pcap_capture_win.c" "$src/adapters_win.c" "$src/send_batch.c" "$src/raw_sender_win.c" "$src/win_util.c" "$src/zmq_records.c" "$src/encap_records.c" \
   -L"$out/lib" -lwpcap -lnode -liphlpapi -lws2_32 -static-libgcc -Wl,--no-insert-timestamp
 echo "cross-build-win: $out/packet_io.node"

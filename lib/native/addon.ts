@@ -218,6 +218,30 @@ export interface PacketIoAddon {
   ): number;
 
   /**
+   * GRE or VXLAN datagrams of packets [start, end) of a PacketBatch's columns, whose frames all lie in
+   * `data`, written back to back into `out` (lib/native/encap_records.c; DatagramSink is the caller),
+   * each one's length into `lengths`. `state`: bytes of `out` used and datagrams written (read and
+   * updated). `spec`: kind (ENCAP_* of datagram-sink.ts), value (GRE key base, VXLAN VNI or v2 value), maxFrame,
+   * maxDatagram (a datagram is written only while that many bytes fit), UDP source and destination
+   * port, 1 for the capture-time trailer. Returns the first index not taken because the chunk is full,
+   * or `end`. RANGE for a chunk that takes no datagram, a frame outside `data`, or a bad state or spec.
+   */
+  encapAppend(
+    out: Buffer,
+    lengths: Uint32Array,
+    state: Float64Array,
+    spec: Uint32Array,
+    data: Buffer,
+    offset: Uint32Array,
+    caplen: Uint32Array,
+    direction: Int8Array,
+    tsSec: Float64Array,
+    tsNsec: Uint32Array,
+    start: number,
+    end: number,
+  ): number;
+
+  /**
    * Windows builds only (lib/native/adapters_win.c): what Npcap can open and what Windows shows,
    * joined by lib/windows-adapters.ts. Throws code 'OPEN' (Npcap missing).
    */

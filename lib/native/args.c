@@ -90,3 +90,23 @@ int get_args(napi_env env, napi_callback_info info, napi_value *argv, size_t max
   }
   return 0;
 }
+
+void *get_column(napi_env env, napi_value value, const char *name, napi_typedarray_type type, size_t min, const char *usage) {
+  napi_typedarray_type got;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, value, &got, &length, &data, NULL, NULL) != napi_ok || got != type) {
+    char message[256];
+    snprintf(message, sizeof message, "%s: wrong type of array (%s)", name, usage);
+    napi_throw_type_error(env, NULL, message);
+    return NULL;
+  }
+  if (length < min) {
+    char message[96];
+    snprintf(message, sizeof message, "%s has %zu elements, fewer than %zu", name, length, min);
+    napi_throw_range_error(env, "RANGE", message);
+    return NULL;
+  }
+  /* An empty array may have no store; nothing is read from it then. */
+  return data != NULL ? data : (void *)"";
+}

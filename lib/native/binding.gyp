@@ -25,7 +25,7 @@
     },
     {
       "target_name": "packet_io",
-      "sources": ["module.c", "args.c", "capture_batch.c", "send_batch.c", "pcap_capture.c", "raw_sender.c", "packet_sender.c", "ip_output_hooks.c", "netlink.c", "netns.c", "affinity.c", "privileges.c", "zmq_records.c", "tcp_queues.c"],
+      "sources": ["module.c", "args.c", "capture_batch.c", "send_batch.c", "pcap_capture.c", "raw_sender.c", "packet_sender.c", "ip_output_hooks.c", "netlink.c", "netns.c", "affinity.c", "privileges.c", "zmq_records.c", "encap_records.c", "tcp_queues.c"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
         ["OS=='linux'", {

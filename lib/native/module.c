@@ -1,5 +1,5 @@
 /* packet_io: live capture (pcap_capture.c), batched raw IPv4 sending (raw_sender.c), whole frames through AF_PACKET (packet_sender.c) and what they would skip (ip_output_hooks.c), other network namespaces (netns.c), CPU pinning (affinity.c),
- * ZeroMQ records from a batch's columns (zmq_records.c), our TCP connections' send queues (tcp_queues.c). */
+ * ZeroMQ records and GRE/VXLAN datagrams from a batch's columns (zmq_records.c, encap_records.c), our TCP connections' send queues (tcp_queues.c). */
 #define NAPI_VERSION 8
 #include <pcap/pcap.h>
 #include "native.h"
@@ -19,7 +19,7 @@ NAPI_MODULE_INIT() {
       register_ip_output_hooks(env, exports) != napi_ok ||
       register_netns(env, exports) != napi_ok ||
       register_affinity(env, exports) != napi_ok || register_privileges(env, exports) != napi_ok ||
-      register_zmq_records(env, exports) != napi_ok || register_tcp_queues(env, exports) != napi_ok ||
+      register_zmq_records(env, exports) != napi_ok || register_encap_records(env, exports) != napi_ok || register_tcp_queues(env, exports) != napi_ok ||
       napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;
   return exports;

@@ -13,6 +13,7 @@ napi_status register_netns(napi_env env, napi_value exports);
 napi_status register_affinity(napi_env env, napi_value exports);
 napi_status register_privileges(napi_env env, napi_value exports);
 napi_status register_zmq_records(napi_env env, napi_value exports);
+napi_status register_encap_records(napi_env env, napi_value exports);
 napi_status register_tcp_queues(napi_env env, napi_value exports);
 
 /* netns.c: enter the namespace at `path` (NULL: stay) on this thread, saving ours in *saved; 0, or -1 with
@@ -31,6 +32,9 @@ char *get_string(napi_env env, napi_value value, const char *name, size_t max_le
 int check_function(napi_env env, napi_value value, const char *name);
 /* The call's arguments into argv[0..max) (missing ones undefined); fewer than `min`: a TypeError showing `usage`, -1. */
 int get_args(napi_env env, napi_callback_info info, napi_value *argv, size_t max, size_t min, const char *usage);
+/* A typed array of `type` with at least `min` elements (its store), or NULL after throwing a TypeError showing
+ * `usage` (another type) or a RangeError naming it (too short). */
+void *get_column(napi_env env, napi_value value, const char *name, napi_typedarray_type type, size_t min, const char *usage);
 /* Throws an Error whose `code` property is `code`. */
 void throw_coded(napi_env env, const char *code, const char *message);
 

@@ -58,27 +58,6 @@ static void put32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)v;
 }
 
-/* A typed array of `type` with at least `min` elements, or a TypeError/RangeError naming it; NULL after throwing. */
-static void *get_column(napi_env env, napi_value value, const char *name, napi_typedarray_type type, size_t min) {
-  napi_typedarray_type got;
-  size_t length;
-  void *data;
-  if (napi_get_typedarray_info(env, value, &got, &length, &data, NULL, NULL) != napi_ok || got != type) {
-    char message[192];
-    snprintf(message, sizeof message, "%s: wrong type of array (" ZMQ_APPEND_USAGE ")", name);
-    napi_throw_type_error(env, NULL, message);
-    return NULL;
-  }
-  if (length < min) {
-    char message[96];
-    snprintf(message, sizeof message, "%s has %zu elements, fewer than %zu", name, length, min);
-    napi_throw_range_error(env, "RANGE", message);
-    return NULL;
-  }
-  /* An empty array may have no store; nothing is read from it then. */
-  return data != NULL ? data : (void *)"";
-}
-
 static napi_value ZmqAppend(napi_env env, napi_callback_info info) {
   napi_value argv[12];
   if (get_args(env, info, argv, 12, 12, ZMQ_APPEND_USAGE) < 0) return NULL;
@@ -91,14 +70,14 @@ static napi_value ZmqAppend(napi_env env, napi_callback_info info) {
   int64_t start, end;
   if (get_integer(env, argv[11], "end", 0, UINT32_MAX, &end) < 0 || get_integer(env, argv[10], "start", 0, end, &start) < 0) return NULL;
   size_t n = (size_t)end;
-  double *state = get_column(env, argv[1], "state", napi_float64_array, STATE_LEN);
-  const uint32_t *entries = state ? get_column(env, argv[2], "entries", napi_uint32_array, ENTRIES_LEN) : NULL;
-  const uint32_t *offset = entries ? get_column(env, argv[4], "offset", napi_uint32_array, n) : NULL;
-  const uint32_t *caplen = offset ? get_column(env, argv[5], "caplen", napi_uint32_array, n) : NULL;
-  const uint32_t *wirelen = caplen ? get_column(env, argv[6], "wirelen", napi_uint32_array, n) : NULL;
-  const double *ts_sec = wirelen ? get_column(env, argv[7], "tsSec", napi_float64_array, n) : NULL;
-  const uint32_t *ts_nsec = ts_sec ? get_column(env, argv[8], "tsNsec", napi_uint32_array, n) : NULL;
-  const int8_t *direction = ts_nsec ? get_column(env, argv[9], "direction", napi_int8_array, n) : NULL;
+  double *state = get_column(env, argv[1], "state", napi_float64_array, STATE_LEN, ZMQ_APPEND_USAGE);
+  const uint32_t *entries = state ? get_column(env, argv[2], "entries", napi_uint32_array, ENTRIES_LEN, ZMQ_APPEND_USAGE) : NULL;
+  const uint32_t *offset = entries ? get_column(env, argv[4], "offset", napi_uint32_array, n, ZMQ_APPEND_USAGE) : NULL;
+  const uint32_t *caplen = offset ? get_column(env, argv[5], "caplen", napi_uint32_array, n, ZMQ_APPEND_USAGE) : NULL;
+  const uint32_t *wirelen = caplen ? get_column(env, argv[6], "wirelen", napi_uint32_array, n, ZMQ_APPEND_USAGE) : NULL;
+  const double *ts_sec = wirelen ? get_column(env, argv[7], "tsSec", napi_float64_array, n, ZMQ_APPEND_USAGE) : NULL;
+  const uint32_t *ts_nsec = ts_sec ? get_column(env, argv[8], "tsNsec", napi_uint32_array, n, ZMQ_APPEND_USAGE) : NULL;
+  const int8_t *direction = ts_nsec ? get_column(env, argv[9], "direction", napi_int8_array, n, ZMQ_APPEND_USAGE) : NULL;
   if (direction == NULL) return NULL;
 
   double pos_d = state[STATE_POS], records_d = state[STATE_RECORDS];

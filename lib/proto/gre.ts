@@ -14,7 +14,9 @@
  *   |                 Sequence Number (optional)                    |   S = 1
  *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
- * We send only K: `20 00 65 58` + key, the key being `keybit | direction << 28`.
+ * We send only K: `20 00 65 58` + key, the key being `keybit | direction << 28` (the direction OR-ed
+ * into bits 31..28, not inserted, as the reference does, so the default key 0xFFFFFFFF hides it). The
+ * sink's datagrams are written by the addon (lib/native/encap_records.c); this module reads them.
  */
 import { CorruptError, TruncatedError } from '../errors.js';
 
@@ -32,21 +34,6 @@ const FLAGS_MUST_BE_ZERO = 0x4000 | 0x0800 | 0x0400;
 const VERSION_MASK = 0x0007;
 const BASE_LEN = 4;
 const FIELD_LEN = 4;
-
-/**
- * The 32-bit key: the direction is OR-ed into bits 31..28, not inserted, as
- * the reference does (so the default key 0xFFFFFFFF hides it).
- */
-export function greKey(keybit: number, direction: number): number {
-  return (keybit | (direction << 28)) >>> 0;
-}
-
-/** Writes the 8-byte header with only the K flag set. */
-export function writeGreHeader(target: Buffer, offset: number, key: number): void {
-  target.writeUInt16BE(FLAG_K, offset);
-  target.writeUInt16BE(GRE_PROTO_TEB, offset + 2);
-  target.writeUInt32BE(key >>> 0, offset + 4);
-}
 
 export interface GreHeader {
   /** null when the K flag is clear. */

@@ -15,6 +15,9 @@
  * v2: bytes 4..7 = V + direction as one 32-bit integer.
  *
  * capTime trailer, after the frame: seconds, then µs × 1000 (both uint32 BE).
+ *
+ * The sink's datagrams are written by the addon (lib/native/encap_records.c, with the same check);
+ * this module checks and reads them.
  */
 import { CorruptError, TruncatedError } from '../errors.js';
 
@@ -63,42 +66,8 @@ function fold(sum: number): number {
  */
 export function vxlanCheck(header8: Buffer, frame: Buffer, caplen: number): number {
   if (header8.length < VXLAN_HEADER_LEN) throw new TruncatedError('VXLAN header', 0, VXLAN_HEADER_LEN, header8.length);
-  return checkOfHeaderAt(header8, 0, frame, caplen, 0);
-}
-
-function checkOfHeaderAt(buf: Buffer, offset: number, frame: Buffer, caplen: number, frameOffset: number): number {
-  const n = Math.max(0, Math.min(caplen, frame.length - frameOffset, CHECK_FRAME_BYTES));
-  return fold(addWords(addWords(CHECK_SEED, buf, offset, VXLAN_HEADER_LEN - 1), frame, frameOffset, n)) & 0xff;
-}
-
-/** Header for `--vni1`: bits of `vni` above 24 are lost, as in the reference. */
-export function writeVxlanHeaderV1(
-  target: Buffer,
-  offset: number,
-  vni: number,
-  direction: number,
-  frame: Buffer,
-  caplen: number,
-  /** Where the frame starts in `frame`. */
-  frameOffset = 0,
-): void {
-  const v = vni & VNI_MASK;
-  const wire = direction === 0 ? v : ((direction & 0xf) << V1_DIRECTION_SHIFT) | (v & V1_SHORT_VNI_MASK);
-  target.writeUInt32BE(FLAG_I << 24, offset);
-  target.writeUInt32BE((wire << 8) >>> 0, offset + 4);
-  target[offset + 7] = checkOfHeaderAt(target, offset, frame, caplen, frameOffset);
-}
-
-/** Header for `--vni2`: 32-bit wrap-around like the reference's uint32 addition. */
-export function writeVxlanHeaderV2(target: Buffer, offset: number, value: number, direction: number): void {
-  target.writeUInt32BE(FLAG_I << 24, offset);
-  target.writeUInt32BE((value + direction) >>> 0, offset + 4);
-}
-
-/** The reference carries µs, so the nanoseconds are rounded down to whole µs. */
-export function writeCapTimeTrailer(target: Buffer, offset: number, tsSec: number, tsNsec: number): void {
-  target.writeUInt32BE(tsSec >>> 0, offset);
-  target.writeUInt32BE(Math.floor(tsNsec / 1000) * 1000, offset + 4);
+  const n = Math.max(0, Math.min(caplen, frame.length, CHECK_FRAME_BYTES));
+  return fold(addWords(addWords(CHECK_SEED, header8, 0, VXLAN_HEADER_LEN - 1), frame, 0, n)) & 0xff;
 }
 
 export interface VxlanHeader {

@@ -1,7 +1,9 @@
 /**
  * What the GRE and VXLAN sinks share: the frames of a batch are encapsulated
- * back to back into one reused buffer, a chunk at a time, and each chunk goes
- * to every remote (fan-out, spec §5.1) in one sendmmsg. Send errors are
+ * back to back into one reused buffer, a chunk at a time, by the addon
+ * (encapAppend, lib/native/encap_records.c: a call per run of frames, not per
+ * packet), and each chunk goes to every remote (fan-out, spec §5.1) in one
+ * sendmmsg. Send errors are
  * counted per reason and logged rate-limited; they never stop the channel. A
  * full socket buffer (ENOBUFS/EAGAIN) is retried after 1 ms, for at most
  * RETRY_BUDGET_MS per batch: that briefly holds the source back
@@ -12,7 +14,8 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkCounters, type SinkCounts } from '../counters.js';
 import { RateLimitedLog, type Logger } from '../log.js';
-import { BATCH_QUEUE, FrameCopier, type Batch } from '../packet.js';
+import { loadAddon, type PacketIoAddon } from '../native/addon.js';
+import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { IPV4_MAX_PACKET_LEN, IPV4_MIN_HEADER_LEN, parseIPv4 } from '../proto/ipv4.js';
 import { PacketSender } from './packet-sender.js';
 import { errnoName, RawIpSender, type RawSenderOptions } from './raw-ip-sender.js';
@@ -35,18 +38,41 @@ const CHUNK_BYTES = 1 << 20;
  */
 export type DatagramSender = Pick<RawIpSender, 'send' | 'close'> & { readonly kernelPath?: number };
 
+/** encapAppend's kinds of datagram (lib/native/encap_records.c). */
+export const ENCAP_GRE = 0;
+export const ENCAP_VXLAN_V1 = 1;
+export const ENCAP_VXLAN_V2 = 2;
+
+/** What a sink's datagrams are: the layouts of lib/proto/gre.ts and lib/proto/vxlan.ts. */
+export interface Encapsulation {
+  kind: typeof ENCAP_GRE | typeof ENCAP_VXLAN_V1 | typeof ENCAP_VXLAN_V2;
+  /** The GRE key base (--keybit), the VNI of --vni1 or the value of --vni2. */
+  value: number;
+  /** Bytes around a frame: headers, and the trailer if any. */
+  overhead: number;
+  /** VXLAN: UDP ports, and the capture-time trailer. */
+  sourcePort?: number;
+  port?: number;
+  capTime?: boolean;
+}
+
+/** encapAppend's spec: kind, value, maxFrame, maxDatagram, UDP source port, UDP port, trailer. */
+function encapSpec(e: Encapsulation, maxFrame: number, maxDatagram: number): Uint32Array {
+  return Uint32Array.of(e.kind, e.value >>> 0, maxFrame, maxDatagram, e.sourcePort ?? 0, e.port ?? 0, e.capTime ? 1 : 0);
+}
+
 export abstract class DatagramSink extends Writable {
   readonly counters: SinkCounters;
-  /** The longest frame (or part of one) a datagram carries. */
-  protected readonly maxFrame: number;
   private readonly maxDatagram = MAX_IPV4_PAYLOAD;
   private sender: DatagramSender | null = null;
   private readonly errors: RateLimitedLog;
   private readonly addresses: number[];
   private readonly out: Buffer;
-  /** Copies frames into `out`, for encode(). */
-  protected readonly copier: FrameCopier;
   private readonly lengths = new Uint32Array(CHUNK_DATAGRAMS);
+  /** encapAppend's bytes used and datagrams written in the chunk being filled. */
+  private readonly chunk = new Float64Array(2);
+  private readonly spec: Uint32Array;
+  private encapAppend: PacketIoAddon['encapAppend'] | null = null;
 
   constructor(
     readonly label: string,
@@ -54,30 +80,27 @@ export abstract class DatagramSink extends Writable {
     private readonly remotes: string[],
     private readonly opts: RawSenderOptions,
     private readonly log: Logger,
-    /** Bytes encode() adds around a frame (UDP, VXLAN, GRE headers, trailer). */
-    encapsulation: number,
+    encapsulation: Encapsulation,
   ) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
     this.counters = new SinkCounters(remotes);
     // The remotes were validated as IPv4 addresses with the options.
     this.addresses = remotes.map((r) => parseIPv4(r)!);
     this.errors = new RateLimitedLog(log);
-    this.maxFrame = this.maxDatagram - encapsulation;
     this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + this.maxDatagram);
-    this.copier = new FrameCopier(this.out);
+    // The longest frame (or part of one) a datagram carries.
+    this.spec = encapSpec(encapsulation, this.maxDatagram - encapsulation.overhead, this.maxDatagram);
   }
 
   /** Opens the sending socket(s); throws UserError (permission, -B, -M). */
   open(sender?: DatagramSender): void {
+    this.encapAppend = loadAddon().encapAppend;
     const { tx } = this.opts;
     // AF_PACKET is Linux: elsewhere auto is the IP output (config.ts refuses --tx there).
     const framePath = tx === 'packet' || (tx === 'auto' && process.platform === 'linux') ? tx : null;
     this.sender =
       sender ?? (framePath !== null ? PacketSender.open(this.label, this.protocol, { ...this.opts, tx: framePath }, this.log) : new RawIpSender(this.protocol, this.opts));
   }
-
-  /** Writes the datagram for packet `i` of `b` at `out[offset]` (frames copied with `copier`), cutting the frame to maxFrame; returns its length. */
-  protected abstract encode(b: Batch, i: number, out: Buffer, offset: number): number;
 
   override _write(batch: Batch, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
     this.sendBatch(batch).then(() => done(), done);
@@ -95,18 +118,24 @@ export abstract class DatagramSink extends Writable {
 
   private async sendBatch(batch: Batch): Promise<void> {
     const deadline = Date.now() + RETRY_BUDGET_MS;
-    const { out, lengths, maxDatagram } = this;
-    for (let i = 0; i < batch.length; ) {
-      let count = 0;
-      let offset = 0;
-      while (i < batch.length && count < CHUNK_DATAGRAMS && offset + maxDatagram <= out.length) {
-        const length = this.encode(batch, i++, out, offset);
-        lengths[count++] = length;
-        offset += length;
+    const { out, lengths, chunk, spec } = this;
+    const encapAppend = this.encapAppend!;
+    const { data, offset, caplen, direction, tsSec, tsNsec } = batch;
+    const n = batch.length;
+    for (let i = 0; i < n; ) {
+      chunk[0] = 0;
+      chunk[1] = 0;
+      // A chunk takes runs of frames in one buffer, one call each (a batch is usually one run), until it is full.
+      while (i < n) {
+        const d = data[i]!;
+        let end = i + 1;
+        while (end < n && data[end] === d) end++;
+        const stop = encapAppend(out, lengths, chunk, spec, d, offset, caplen, direction, tsSec, tsNsec, i, end);
+        i = stop;
+        if (stop < end) break;
       }
-      for (let r = 0; r < this.remotes.length; r++) await this.sendChunk(count, r, deadline);
+      for (let r = 0; r < this.remotes.length; r++) await this.sendChunk(chunk[1]!, r, deadline);
     }
-    this.copier.release();
   }
 
   private async sendChunk(count: number, remote: number, deadline: number): Promise<void> {

@@ -19,7 +19,7 @@ const SANITIZE = '-fsanitize=address,undefined';
 // Every test file of this directory but this one and static-libpcap (it inspects the files of the normal build).
 // windows-build.test.js builds another addon (for Windows) and loads none.
 const NOT_HERE = ['sanitizers.test.js', 'static-libpcap.test.js', 'windows-build.test.js'];
-const TESTS = ['addon.test.js', 'affinity.test.js', 'fanout.test.js', 'handles.test.js', 'ip-output-hooks.test.js', 'netns.test.js', 'packet-sender.test.js', 'tcp-queues.test.js', 'zmq-records.test.js'].map((f) => join(ROOT, 'dist', 'test', 'native', f));
+const TESTS = ['addon.test.js', 'affinity.test.js', 'encap-records.test.js', 'fanout.test.js', 'handles.test.js', 'ip-output-hooks.test.js', 'netns.test.js', 'packet-sender.test.js', 'tcp-queues.test.js', 'zmq-records.test.js'].map((f) => join(ROOT, 'dist', 'test', 'native', f));
 
 function run(command: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {

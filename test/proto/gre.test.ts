@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CorruptError, isDecodeError, TruncatedError } from '../../lib/errors.js';
 import { DIR_IN, DIR_NONE, DIR_OUT } from '../../lib/packet.js';
-import { decodeGreHeader, GRE_HEADER_LEN, GRE_PROTO_TEB, greKey, writeGreHeader } from '../../lib/proto/gre.js';
+import { decodeGreHeader, GRE_HEADER_LEN, GRE_PROTO_TEB } from '../../lib/proto/gre.js';
 import { seededRandom } from '../helpers/capture-files.js';
+import { encapsulate, gre, greHeader as header } from '../helpers/encap.js';
 import { hex } from '../helpers/hex.js';
 
-function header(key: number): Buffer {
-  const b = Buffer.alloc(GRE_HEADER_LEN);
-  writeGreHeader(b, 0, key);
-  return b;
-}
+/** The key field the sink writes for --keybit `keybit` and a frame of `direction`. */
+const greKey = (keybit: number, direction: number): number => header(keybit, direction).readUInt32BE(4);
 
 describe('GRE encoding (spec §5.2)', () => {
   it('constants', () => {
@@ -20,7 +18,7 @@ describe('GRE encoding (spec §5.2)', () => {
 
   it('worked example: -k 12, outgoing frame', () => {
     assert.ok(
-      header(greKey(12, DIR_OUT)).equals(
+      header(12, DIR_OUT).equals(
         hex(`
           20 00   # flags: K only, version 0
           65 58   # Transparent Ethernet Bridging
@@ -30,15 +28,14 @@ describe('GRE encoding (spec §5.2)', () => {
   });
 
   it('key 12 with each direction', () => {
-    assert.ok(header(greKey(12, DIR_NONE)).equals(hex('20 00 65 58  00 00 00 0c  # no direction bits')));
-    assert.ok(header(greKey(12, DIR_IN)).equals(hex('20 00 65 58  10 00 00 0c  # direction 1')));
-    assert.ok(header(greKey(12, DIR_OUT)).equals(hex('20 00 65 58  20 00 00 0c  # direction 2')));
+    assert.ok(header(12, DIR_NONE).equals(hex('20 00 65 58  00 00 00 0c  # no direction bits')));
+    assert.ok(header(12, DIR_IN).equals(hex('20 00 65 58  10 00 00 0c  # direction 1')));
+    assert.ok(header(12, DIR_OUT).equals(hex('20 00 65 58  20 00 00 0c  # direction 2')));
   });
 
   it('default key 0xFFFFFFFF hides the direction (OR, not insert)', () => {
     for (const dir of [DIR_NONE, DIR_IN, DIR_OUT]) {
-      assert.equal(greKey(0xffffffff, dir), 0xffffffff);
-      assert.ok(header(greKey(0xffffffff, dir)).equals(hex('20 00 65 58  ff ff ff ff')));
+      assert.ok(header(0xffffffff, dir).equals(hex('20 00 65 58  ff ff ff ff')));
     }
   });
 
@@ -47,16 +44,15 @@ describe('GRE encoding (spec §5.2)', () => {
     assert.equal(greKey(0x50000001, DIR_IN), 0x50000001);
   });
 
-  it('writes at the offset and nowhere else', () => {
-    const b = Buffer.alloc(12, 0xaa);
-    writeGreHeader(b, 2, 0x0102_0304);
-    assert.ok(b.equals(hex('aa aa  20 00 65 58 01 02 03 04  aa aa')));
+  it('the frame follows the header, whole', () => {
+    const frame = Buffer.from('0102030405060708090a0b0c0d0e', 'hex');
+    assert.ok(encapsulate(gre(0x0102_0304), frame, DIR_NONE).equals(Buffer.concat([hex('20 00 65 58 01 02 03 04'), frame])));
   });
 });
 
 describe('decodeGreHeader (RFC 2784 / RFC 2890)', () => {
   it('our own header: key, protocol, 8 bytes', () => {
-    assert.deepEqual(decodeGreHeader(header(greKey(12, DIR_OUT)), 0), { key: 0x2000000c, protocol: 0x6558, headerLen: 8 });
+    assert.deepEqual(decodeGreHeader(header(12, DIR_OUT), 0), { key: 0x2000000c, protocol: 0x6558, headerLen: 8 });
   });
 
   it('honours C, K and S: 4 bytes plus 4 per field, key after the checksum', () => {
@@ -85,14 +81,14 @@ describe('decodeGreHeader (RFC 2784 / RFC 2890)', () => {
   });
 
   it('reads at an offset', () => {
-    const b = Buffer.concat([hex('ff ff ff'), header(0xdeadbeef)]);
+    const b = Buffer.concat([hex('ff ff ff'), header(0xdeadbeef, DIR_NONE)]);
     assert.deepEqual(decodeGreHeader(b, 3), { key: 0xdeadbeef, protocol: 0x6558, headerLen: 8 });
   });
 
   it('short buffers give TruncatedError with offset and sizes', () => {
     assert.throws(() => decodeGreHeader(hex('20 00 65'), 0), TruncatedError);
-    assert.throws(() => decodeGreHeader(header(1), 8), TruncatedError);
-    assert.throws(() => decodeGreHeader(header(1), 100), TruncatedError);
+    assert.throws(() => decodeGreHeader(header(1, DIR_NONE), 8), TruncatedError);
+    assert.throws(() => decodeGreHeader(header(1, DIR_NONE), 100), TruncatedError);
     assert.throws(
       () => decodeGreHeader(hex('00  20 00 65 58 00 00'), 1),
       (e: unknown) => e instanceof TruncatedError && e.offset === 1 && e.needed === 8 && e.available === 6,

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, runCli, startReceiver, waitForSize } from '../helpers/cli.js';
 import { readPcapFile } from '../helpers/capture-files.js';
-import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN, writeCapTimeTrailer, writeVxlanHeaderV1, writeVxlanHeaderV2 } from '../../lib/proto/vxlan.js';
+import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN } from '../../lib/proto/vxlan.js';
+import { vxlanPayload } from '../helpers/encap.js';
 import { checkVxlandumpArgs, VxlanDecapsulator } from '../../lib/tools/vxlandump.js';
 import { LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
 
@@ -26,28 +27,16 @@ function sender(t: TestContext, port: number): (datagram: Buffer) => Promise<voi
 
 const pcapSize = (frames: Buffer[]): number => 24 + frames.reduce((n, f) => n + 16 + f.length, 0);
 
-function v1(vni: number, direction: number, frame: Buffer): Buffer {
-  const d = Buffer.alloc(VXLAN_HEADER_LEN + frame.length);
-  writeVxlanHeaderV1(d, 0, vni, direction, frame, frame.length);
-  frame.copy(d, VXLAN_HEADER_LEN);
-  return d;
-}
-
-function v2(value: number, direction: number, frame: Buffer): Buffer {
-  const d = Buffer.alloc(VXLAN_HEADER_LEN + frame.length);
-  writeVxlanHeaderV2(d, 0, value, direction);
-  frame.copy(d, VXLAN_HEADER_LEN);
-  return d;
-}
+/** VXLAN payloads as the sink writes them (the addon's encapAppend). */
+const v1 = (vni: number, direction: number, frame: Buffer): Buffer => vxlanPayload(1, vni, direction, frame);
+const v2 = (value: number, direction: number, frame: Buffer): Buffer => vxlanPayload(2, value, direction, frame);
 
 /** `datagram` with a trailer: the exporter's (µs × 1000), or raw nanoseconds when `rawNsec` is set. */
 function withCapTime(datagram: Buffer, tsSec: number, tsNsec: number, rawNsec = false): Buffer {
   const d = Buffer.alloc(datagram.length + CAPTIME_TRAILER_LEN);
   datagram.copy(d);
-  if (rawNsec) {
-    d.writeUInt32BE(tsSec, datagram.length);
-    d.writeUInt32BE(tsNsec, datagram.length + 4);
-  } else writeCapTimeTrailer(d, datagram.length, tsSec, tsNsec);
+  d.writeUInt32BE(tsSec, datagram.length);
+  d.writeUInt32BE(rawNsec ? tsNsec : Math.floor(tsNsec / 1000) * 1000, datagram.length + 4);
   return d;
 }
 

@@ -9,18 +9,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FrameCopier, LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../../../lib/packet.js';
+import { LINKTYPE_ETHERNET, PacketBatch, type Batch } from '../../../lib/packet.js';
 import { readCaptureBatch } from '../../../lib/proto/capture-batch.js';
 import { CaptureFileDecoder } from '../../../lib/proto/capture-file-decoder.js';
-import { GRE_HEADER_LEN, greKey, writeGreHeader } from '../../../lib/proto/gre.js';
 import { PcapRecordEncoder } from '../../../lib/proto/pcap.js';
-import { VXLAN_HEADER_LEN, writeVxlanHeaderV1 } from '../../../lib/proto/vxlan.js';
+import { vxlanCheck } from '../../../lib/proto/vxlan.js';
 import { ZmqBatchBuilder } from '../../../lib/proto/zmq-batch.js';
 import { makeDirectionStage, parseDirExpression } from '../../../lib/stages/direction.js';
 import { sliceBatch } from '../../../lib/stages/slice.js';
 import { makeThrottleStage } from '../../../lib/stages/throttle.js';
 import { vlanDecodeBatch } from '../../../lib/stages/vlan.js';
 import { captureBatchLayout, writeCaptureBatch } from '../../helpers/capture-batch.js';
+import { gre, MAX_DATAGRAM, specOf, vxlan } from '../../helpers/encap.js';
 import { packet } from '../../helpers/packets.js';
 import { loadAddon } from '../../../lib/native/addon.js';
 
@@ -220,58 +220,36 @@ export function microCases(n: number): Case[] {
     });
   }
   {
+    // As DatagramSink fills a chunk: one encapAppend call for the batch (one run of frames in one buffer).
     const batch = smallBatch(n);
-    const out = Buffer.allocUnsafe(GRE_HEADER_LEN + 2048);
-    const copier = new FrameCopier(out);
-    list.push({
-      id: 'gre-header',
-      name: `writeGreHeader+greKey (batch ${n})`,
-      packets: n,
-      run: () => {
-        for (let i = 0; i < batch.length; i++) writeGreHeader(out, 0, greKey(0xffffffff, batch.direction[i]!));
-        sink += out[7]!;
-      },
-    });
-    list.push({
-      id: 'gre-encode',
-      name: `GRE encode: header + frame copy, as GreSink (batch ${n})`,
-      packets: n,
-      run: () => {
-        for (let i = 0; i < batch.length; i++) {
-          writeGreHeader(out, 0, greKey(0xffffffff, batch.direction[i]!));
-          copier.copy(batch.data[i]!, batch.offset[i]!, GRE_HEADER_LEN, batch.caplen[i]!);
-        }
-        sink += out[7]!;
-      },
-    });
+    const out = Buffer.allocUnsafe((1 << 20) + MAX_DATAGRAM);
+    const lengths = new Uint32Array(1024);
+    const state = new Float64Array(2);
+    const { encapAppend } = loadAddon();
+    const encode = (spec: Uint32Array): void => {
+      state[0] = 0;
+      state[1] = 0;
+      if (encapAppend(out, lengths, state, spec, batch.data[0]!, batch.offset, batch.caplen, batch.direction, batch.tsSec, batch.tsNsec, 0, batch.length) !== batch.length) {
+        throw new Error('encapAppend: the chunk is full');
+      }
+      sink += lengths[batch.length - 1]!;
+    };
+    const greSpec = specOf(gre(0xffffffff));
+    const vxlanSpec = specOf(vxlan(1, 1234));
+    list.push({ id: 'gre-encode', name: `GRE encode: encapAppend (addon), as GreSink (batch ${n})`, packets: n, run: () => encode(greSpec) });
+    list.push({ id: 'vxlan-encode', name: `VXLAN encode: encapAppend v1 (addon), as VxlanSink (batch ${n})`, packets: n, run: () => encode(vxlanSpec) });
   }
   {
+    // A receiver's check of each datagram (vxlandump --vni with version 1).
     const batch = smallBatch(n);
-    const out = Buffer.allocUnsafe(8 + VXLAN_HEADER_LEN + 2048);
-    const copier = new FrameCopier(out);
+    const frames = Array.from({ length: batch.length }, (_, i) => batch.frame(i));
+    const header = Buffer.from('0800000000000c00', 'hex');
     list.push({
       id: 'vxlan-v1-check',
-      name: `writeVxlanHeaderV1 with check byte (batch ${n})`,
+      name: `vxlanCheck, a receiver's v1 check byte (batch ${n})`,
       packets: n,
       run: () => {
-        for (let i = 0; i < batch.length; i++) {
-          writeVxlanHeaderV1(out, 8, 1234, batch.direction[i]!, batch.data[i]!, batch.caplen[i]!, batch.offset[i]!);
-        }
-        sink += out[15]!;
-      },
-    });
-    list.push({
-      id: 'vxlan-encode',
-      name: `VXLAN encode: v1 header + frame copy, as VxlanSink (batch ${n})`,
-      packets: n,
-      run: () => {
-        for (let i = 0; i < batch.length; i++) {
-          // As VxlanSink: the frame first, the check byte summed over its copy.
-          const n = batch.caplen[i]!;
-          copier.copy(batch.data[i]!, batch.offset[i]!, 8 + VXLAN_HEADER_LEN, n);
-          writeVxlanHeaderV1(out, 8, 1234, batch.direction[i]!, out, n, 8 + VXLAN_HEADER_LEN);
-        }
-        sink += out[15]!;
+        for (let i = 0; i < frames.length; i++) sink += vxlanCheck(header, frames[i]!, frames[i]!.length);
       },
     });
   }

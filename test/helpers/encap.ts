@@ -1,0 +1,70 @@
+/**
+ * GRE and VXLAN datagrams as the forwarding sinks write them: through the addon's encapAppend
+ * (lib/native/encap_records.c), one frame at a time, for the encoding tests and for receivers' test
+ * input.
+ */
+import { loadAddon } from '../../lib/native/addon.js';
+import { LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
+import { ENCAP_GRE, ENCAP_VXLAN_V1, ENCAP_VXLAN_V2, type Encapsulation } from '../../lib/sinks/datagram-sink.js';
+
+export const MAX_DATAGRAM = 65515;
+const GRE_LEN = 8;
+const UDP_VXLAN_LEN = 16;
+const TRAILER_LEN = 8;
+export const VXLAN_TEST_SOURCE_PORT = 50000;
+export const VXLAN_TEST_PORT = 4789;
+
+export interface FrameTimes {
+  tsSec?: number;
+  tsNsec?: number;
+  /** Bytes of `frame` captured (default all of it): what lies beyond is not the packet's. */
+  caplen?: number;
+  /** Where the frame starts in the buffer given (default 0). */
+  offset?: number;
+}
+
+/** encapAppend's spec for `e`, with maxFrame what a datagram of MAX_DATAGRAM leaves. */
+export function specOf(e: Encapsulation): Uint32Array {
+  return Uint32Array.of(e.kind, e.value >>> 0, MAX_DATAGRAM - e.overhead, MAX_DATAGRAM, e.sourcePort ?? 0, e.port ?? 0, e.capTime ? 1 : 0);
+}
+
+/** The datagram encapAppend writes for one frame lying in `buffer`. */
+export function encapsulate(e: Encapsulation, buffer: Buffer, direction: number, t: FrameTimes = {}): Buffer {
+  const offset = t.offset ?? 0;
+  const caplen = t.caplen ?? buffer.length - offset;
+  const batch = new PacketBatch(1);
+  batch.add(buffer, offset, caplen, caplen, t.tsSec ?? 0, t.tsNsec ?? 0, LINKTYPE_ETHERNET);
+  batch.direction[0] = direction;
+  const out = Buffer.alloc(2 * MAX_DATAGRAM);
+  const lengths = new Uint32Array(1);
+  const state = new Float64Array(2);
+  const taken = loadAddon().encapAppend(out, lengths, state, specOf(e), buffer, batch.offset, batch.caplen, batch.direction, batch.tsSec, batch.tsNsec, 0, 1);
+  if (taken !== 1 || state[1] !== 1 || state[0] !== lengths[0]) throw new Error(`encapAppend took ${taken} (state ${state.join(', ')})`);
+  return out.subarray(0, lengths[0]);
+}
+
+export const gre = (key: number): Encapsulation => ({ kind: ENCAP_GRE, value: key, overhead: GRE_LEN });
+
+export function vxlan(version: 1 | 2, value: number, capTime = false): Encapsulation {
+  return {
+    kind: version === 1 ? ENCAP_VXLAN_V1 : ENCAP_VXLAN_V2,
+    value,
+    overhead: UDP_VXLAN_LEN + (capTime ? TRAILER_LEN : 0),
+    sourcePort: VXLAN_TEST_SOURCE_PORT,
+    port: VXLAN_TEST_PORT,
+    capTime,
+  };
+}
+
+/** The 8-byte GRE header written for a frame with `key` (--keybit) and `direction`. */
+export const greHeader = (key: number, direction: number): Buffer => encapsulate(gre(key), Buffer.alloc(0), direction).subarray(0, GRE_LEN);
+
+/** The 8-byte VXLAN header (after UDP) written for `frame` (its first `caplen` bytes, at `offset`). */
+export function vxlanHeader(version: 1 | 2, value: number, direction: number, frame: Buffer = Buffer.alloc(0), t: FrameTimes = {}): Buffer {
+  return encapsulate(vxlan(version, value), frame, direction, t).subarray(8, UDP_VXLAN_LEN);
+}
+
+/** The VXLAN payload a receiver gets (the UDP header stripped): header, frame and the trailer if asked for. */
+export function vxlanPayload(version: 1 | 2, value: number, direction: number, frame: Buffer, capTime?: { tsSec: number; tsNsec: number }): Buffer {
+  return encapsulate(vxlan(version, value, capTime !== undefined), frame, direction, capTime ?? {}).subarray(8);
+}
