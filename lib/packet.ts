@@ -152,6 +152,18 @@ export class PacketBatch {
     this.length = end;
   }
 
+  /**
+   * The end of the run of packets from `i` whose frames lie in one buffer (`data[i]`): what the
+   * addon's encoders take in one call. A batch is usually one run, its capture chunk or read.
+   */
+  runEnd(i: number): number {
+    const { data, length } = this;
+    const d = data[i];
+    let end = i + 1;
+    while (end < length && data[end] === d) end++;
+    return end;
+  }
+
   /** The kept bytes of packet `i` as a Buffer view (allocates: for tools and tests, not per-packet hot paths). */
   frame(i: number): Buffer {
     const d = this.data[i]!;

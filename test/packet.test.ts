@@ -62,6 +62,14 @@ describe('PacketBatch', () => {
     assert.equal(new PacketBatch().bytes(), 0);
   });
 
+  it('runEnd: where the run of packets whose frames lie in one buffer ends', () => {
+    const one = Buffer.alloc(10);
+    const two = Buffer.alloc(10);
+    const b = new PacketBatch(6);
+    for (const d of [one, one, two, one, one, one]) b.add(d, 0, 1, 1, 0, 0, LINKTYPE_ETHERNET);
+    assert.deepEqual([0, 1, 2, 3, 5].map((i) => b.runEnd(i)), [2, 2, 3, 6, 6]);
+  });
+
   it('add after a reused index resets direction, VLANs, l3Offset and etherType', () => {
     const b = new PacketBatch(2);
     addDistinct(b, 1);

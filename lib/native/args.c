@@ -110,3 +110,26 @@ void *get_column(napi_env env, napi_value value, const char *name, napi_typedarr
   /* An empty array may have no store; nothing is read from it then. */
   return data != NULL ? data : (void *)"";
 }
+
+int whole_in_range(double value, double max) {
+  return value >= 0 && value <= max && value == floor(value);
+}
+
+napi_value index_value(napi_env env, size_t index) {
+  napi_value result;
+  return napi_create_double(env, (double)index, &result) == napi_ok ? result : NULL;
+}
+
+int get_append_args(napi_env env, napi_callback_info info, napi_value *argv, size_t data_arg, const char *usage, append_args_t *a) {
+  if (get_args(env, info, argv, 12, 12, usage) < 0) return -1;
+  if (napi_get_buffer_info(env, argv[0], (void **)&a->out, &a->out_len) != napi_ok ||
+      napi_get_buffer_info(env, argv[data_arg], (void **)&a->data, &a->data_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return -1;
+  }
+  int64_t start, end;
+  if (get_integer(env, argv[11], "end", 0, UINT32_MAX, &end) < 0 || get_integer(env, argv[10], "start", 0, end, &start) < 0) return -1;
+  a->start = (size_t)start;
+  a->end = (size_t)end;
+  return 0;
+}

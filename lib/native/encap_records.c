@@ -22,10 +22,10 @@
  * are written and counted in state).
  */
 #define NAPI_VERSION 8
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "native.h"
+#include "wire.h"
 
 #define ENCAP_APPEND_USAGE "encapAppend(out, lengths, state, spec, data, offset, caplen, direction, tsSec, tsNsec, start, end)"
 #define STATE_POS 0
@@ -60,18 +60,6 @@
 #define CHECK_SEED 0x4a3b2d1cu
 #define CAPTIME_TRAILER_LEN 8
 
-static void put16(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-
 /* DPDK's raw sum as the reference takes it: little-endian 16-bit words, an odd last byte added as is. */
 static uint32_t add_words(uint32_t sum, const uint8_t *p, size_t n) {
   size_t even = n & ~(size_t)1;
@@ -92,16 +80,10 @@ static uint32_t code_bits(int8_t direction) {
 
 static napi_value EncapAppend(napi_env env, napi_callback_info info) {
   napi_value argv[12];
-  if (get_args(env, info, argv, 12, 12, ENCAP_APPEND_USAGE) < 0) return NULL;
-  uint8_t *out, *data;
-  size_t out_len, data_len;
-  if (napi_get_buffer_info(env, argv[0], (void **)&out, &out_len) != napi_ok || napi_get_buffer_info(env, argv[4], (void **)&data, &data_len) != napi_ok) {
-    napi_throw_type_error(env, NULL, ENCAP_APPEND_USAGE);
-    return NULL;
-  }
-  int64_t start, end;
-  if (get_integer(env, argv[11], "end", 0, UINT32_MAX, &end) < 0 || get_integer(env, argv[10], "start", 0, end, &start) < 0) return NULL;
-  size_t n = (size_t)end;
+  append_args_t a;
+  if (get_append_args(env, info, argv, 4, ENCAP_APPEND_USAGE, &a) < 0) return NULL;
+  uint8_t *out = a.out, *data = a.data;
+  size_t out_len = a.out_len, data_len = a.data_len, n = a.end;
   napi_typedarray_type type;
   size_t lengths_len = 0;
   uint32_t *lengths = get_column(env, argv[1], "lengths", napi_uint32_array, 0, ENCAP_APPEND_USAGE);
@@ -123,14 +105,13 @@ static napi_value EncapAppend(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "RANGE", "spec: unknown kind, or maxDatagram shorter than the headers and maxFrame");
     return NULL;
   }
-  double pos_d = state[STATE_POS], count_d = state[STATE_DATAGRAMS];
-  if (!(pos_d >= 0 && pos_d <= (double)out_len && pos_d == floor(pos_d)) || !(count_d >= 0 && count_d <= (double)lengths_len && count_d == floor(count_d))) {
+  if (!whole_in_range(state[STATE_POS], (double)out_len) || !whole_in_range(state[STATE_DATAGRAMS], (double)lengths_len)) {
     napi_throw_range_error(env, "RANGE", "state: bytes used or datagram count out of range");
     return NULL;
   }
-  size_t pos = (size_t)pos_d, count = (size_t)count_d;
+  size_t pos = (size_t)state[STATE_POS], count = (size_t)state[STATE_DATAGRAMS];
   const char *failure = NULL;
-  size_t i = (size_t)start;
+  size_t i = a.start;
   for (; i < n; i++) {
     if (count == lengths_len || pos + max_datagram > out_len) {
       if (count == 0) failure = "the chunk has no room for one datagram";
@@ -148,31 +129,31 @@ static napi_value EncapAppend(napi_env env, napi_callback_info info) {
     size_t length = headers + len;
     if (kind == ENCAP_GRE) {
       /* The direction OR-ed into bits 31..28, not inserted, as the reference does (greKey in gre.ts). */
-      put32(d, GRE_FLAGS_PROTOCOL);
-      put32(d + 4, value | code << GRE_DIRECTION_SHIFT);
+      put_be32(d, GRE_FLAGS_PROTOCOL);
+      put_be32(d + 4, value | code << GRE_DIRECTION_SHIFT);
     } else {
       uint8_t *v = d + UDP_HEADER_LEN;
-      put32(v, VXLAN_FLAG_I_WORD);
+      put_be32(v, VXLAN_FLAG_I_WORD);
       if (kind == ENCAP_VXLAN_V2) {
-        put32(v + 4, value + code);
+        put_be32(v + 4, value + code);
       } else {
         uint32_t vni = value & VNI_MASK;
         uint32_t wire = code == 0 ? vni : (code & 0xf) << V1_DIRECTION_SHIFT | (vni & V1_SHORT_VNI_MASK);
-        put32(v + 4, wire << 8);
+        put_be32(v + 4, wire << 8);
         size_t checked = len < CHECK_FRAME_BYTES ? len : CHECK_FRAME_BYTES;
         v[7] = (uint8_t)fold(add_words(add_words(CHECK_SEED, v, CHECK_HEADER_BYTES), frame, checked));
       }
       if (trailer) {
         /* Seconds as the 32-bit field holds them (`>>> 0`), then whole microseconds × 1000. */
         double sec = ts_sec[i];
-        put32(d + length, sec >= 0 && sec < 18446744073709551616.0 ? (uint32_t)(uint64_t)sec : 0);
-        put32(d + length + 4, ts_nsec[i] / 1000 * 1000);
+        put_be32(d + length, sec >= 0 && sec < 18446744073709551616.0 ? (uint32_t)(uint64_t)sec : 0);
+        put_be32(d + length + 4, ts_nsec[i] / 1000 * 1000);
         length += trailer;
       }
-      put16(d, spec[SPEC_SOURCE_PORT]);
-      put16(d + 2, spec[SPEC_PORT]);
-      put16(d + 4, (uint32_t)length);
-      put16(d + 6, 0);
+      put_be16(d, spec[SPEC_SOURCE_PORT]);
+      put_be16(d + 2, spec[SPEC_PORT]);
+      put_be16(d + 4, (uint32_t)length);
+      put_be16(d + 6, 0);
     }
     lengths[count++] = (uint32_t)length;
     pos += length;
@@ -185,9 +166,7 @@ static napi_value EncapAppend(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "RANGE", message);
     return NULL;
   }
-  napi_value result;
-  if (napi_create_double(env, (double)i, &result) != napi_ok) return NULL;
-  return result;
+  return index_value(env, i);
 }
 
 napi_status register_encap_records(napi_env env, napi_value exports) {

@@ -35,6 +35,19 @@ int get_args(napi_env env, napi_callback_info info, napi_value *argv, size_t max
 /* A typed array of `type` with at least `min` elements (its store), or NULL after throwing a TypeError showing
  * `usage` (another type) or a RangeError naming it (too short). */
 void *get_column(napi_env env, napi_value value, const char *name, napi_typedarray_type type, size_t min, const char *usage);
+/* What the encoders that write from a batch's columns (zmqAppend, encapAppend) share: `out` (argv[0]), the
+ * buffer the frames lie in (argv[data_arg]), and `start`, `end` (argv[10], argv[11]; start <= end < 2^32). */
+typedef struct append_args {
+  uint8_t *out, *data;
+  size_t out_len, data_len;
+  size_t start, end;
+} append_args_t;
+/* Reads the call's 12 arguments into argv and the shared ones into *a: 0, or -1 after throwing. */
+int get_append_args(napi_env env, napi_callback_info info, napi_value *argv, size_t data_arg, const char *usage, append_args_t *a);
+/* Whether `value` (a number JavaScript handed over in a typed array) is a whole number in [0, max]. */
+int whole_in_range(double value, double max);
+/* A packet index as the JavaScript number an append function returns; NULL if it cannot be made. */
+napi_value index_value(napi_env env, size_t index);
 /* Throws an Error whose `code` property is `code`. */
 void throw_coded(napi_env env, const char *code, const char *message);
 

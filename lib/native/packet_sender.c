@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include "netlink.h"
 #include "send_batch.h"
+#include "wire.h"
 
 #define ETH_HEADER_LEN 14
 #define IPV4_HEADER_LEN 20
@@ -63,15 +64,6 @@ static napi_value PacketOpen(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_create_int32(env, fd, &result);
   return result;
-}
-
-static uint16_t get_be16(const uint8_t *p) {
-  return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put_be16(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
 }
 
 /* RFC 1071 one's-complement sum of the header's 16-bit words, checksum, total length and id left out: what every datagram of the call shares. */

@@ -17,10 +17,10 @@
  * or `end`. A frame that cannot be labelled or is not IP is skipped and counted, never a stop.
  */
 #define NAPI_VERSION 8
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "native.h"
+#include "wire.h"
 
 #define ZMQ_APPEND_USAGE "zmqAppend(out, state, entries, data, offset, caplen, wirelen, tsSec, tsNsec, direction, start, end)"
 #define STATE_POS 0
@@ -46,30 +46,12 @@
 #define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_MPLS 0x8847
 
-static void put16(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-
 static napi_value ZmqAppend(napi_env env, napi_callback_info info) {
   napi_value argv[12];
-  if (get_args(env, info, argv, 12, 12, ZMQ_APPEND_USAGE) < 0) return NULL;
-  uint8_t *out, *data;
-  size_t out_len, data_len;
-  if (napi_get_buffer_info(env, argv[0], (void **)&out, &out_len) != napi_ok || napi_get_buffer_info(env, argv[3], (void **)&data, &data_len) != napi_ok) {
-    napi_throw_type_error(env, NULL, ZMQ_APPEND_USAGE);
-    return NULL;
-  }
-  int64_t start, end;
-  if (get_integer(env, argv[11], "end", 0, UINT32_MAX, &end) < 0 || get_integer(env, argv[10], "start", 0, end, &start) < 0) return NULL;
-  size_t n = (size_t)end;
+  append_args_t a;
+  if (get_append_args(env, info, argv, 3, ZMQ_APPEND_USAGE, &a) < 0) return NULL;
+  uint8_t *out = a.out, *data = a.data;
+  size_t out_len = a.out_len, data_len = a.data_len, n = a.end;
   double *state = get_column(env, argv[1], "state", napi_float64_array, STATE_LEN, ZMQ_APPEND_USAGE);
   const uint32_t *entries = state ? get_column(env, argv[2], "entries", napi_uint32_array, ENTRIES_LEN, ZMQ_APPEND_USAGE) : NULL;
   const uint32_t *offset = entries ? get_column(env, argv[4], "offset", napi_uint32_array, n, ZMQ_APPEND_USAGE) : NULL;
@@ -80,17 +62,16 @@ static napi_value ZmqAppend(napi_env env, napi_callback_info info) {
   const int8_t *direction = ts_nsec ? get_column(env, argv[9], "direction", napi_int8_array, n, ZMQ_APPEND_USAGE) : NULL;
   if (direction == NULL) return NULL;
 
-  double pos_d = state[STATE_POS], records_d = state[STATE_RECORDS];
-  if (!(pos_d >= 0 && pos_d <= (double)out_len && pos_d == floor(pos_d)) || !(records_d >= 0 && records_d <= MAX_RECORDS && records_d == floor(records_d))) {
+  if (!whole_in_range(state[STATE_POS], (double)out_len) || !whole_in_range(state[STATE_RECORDS], MAX_RECORDS)) {
     napi_throw_range_error(env, "RANGE", "state: bytes used or record count out of range");
     return NULL;
   }
-  size_t pos = (size_t)pos_d;
-  uint32_t records = (uint32_t)records_d;
+  size_t pos = (size_t)state[STATE_POS];
+  uint32_t records = (uint32_t)state[STATE_RECORDS];
   double first = state[STATE_FIRST_SECOND];
   double too_short = 0, not_ip = 0;
   int outside = 0;
-  size_t i = (size_t)start;
+  size_t i = a.start;
   for (; i < n; i++) {
     size_t len = caplen[i];
     if ((uint64_t)offset[i] + len > data_len) {
@@ -124,16 +105,16 @@ static napi_value ZmqAppend(napi_env env, napi_callback_info info) {
     uint8_t *r = out + pos;
     /* Seconds as the 32-bit field holds them (JavaScript's `>>> 0`); pcap seconds are 32-bit anyway. */
     uint32_t sec32 = sec >= 0 && sec < 18446744073709551616.0 ? (uint32_t)(uint64_t)sec : 0;
-    put16(r, (uint32_t)labelled);
-    put32(r + 2, sec32);
-    put32(r + 6, ts_nsec[i] / 1000);
-    put32(r + 10, (uint32_t)(len + MPLS_ENTRY_LEN));
-    put32(r + 14, wirelen[i] + MPLS_ENTRY_LEN);
+    put_be16(r, (uint32_t)labelled);
+    put_be32(r + 2, sec32);
+    put_be32(r + 6, ts_nsec[i] / 1000);
+    put_be32(r + 10, (uint32_t)(len + MPLS_ENTRY_LEN));
+    put_be32(r + 14, wirelen[i] + MPLS_ENTRY_LEN);
     r += RECORD_HEADER_LEN;
     /* MACs (and the tag), the label in the EtherType's place, then the rest of the frame: the packet's own bytes are never written. */
     memcpy(r, frame, type_at);
-    put16(r + type_at, ETHERTYPE_MPLS);
-    put32(r + type_at + 2, entries[(uint8_t)direction[i] & 0xf]);
+    put_be16(r + type_at, ETHERTYPE_MPLS);
+    put_be32(r + type_at + 2, entries[(uint8_t)direction[i] & 0xf]);
     memcpy(r + type_at + 2 + MPLS_ENTRY_LEN, frame + type_at + 2, kept - type_at - 2);
     pos += RECORD_HEADER_LEN + labelled;
     records++;
@@ -150,9 +131,7 @@ static napi_value ZmqAppend(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "RANGE", message);
     return NULL;
   }
-  napi_value result;
-  if (napi_create_double(env, (double)i, &result) != napi_ok) return NULL;
-  return result;
+  return index_value(env, i);
 }
 
 napi_status register_zmq_records(napi_env env, napi_value exports) {

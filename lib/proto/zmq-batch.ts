@@ -183,11 +183,9 @@ export class ZmqBatchBuilder {
     const n = b.length;
     let i = start;
     while (i < n) {
-      // One call per run of frames in one buffer: a batch is usually one run (its capture chunk).
-      const d = data[i]!;
-      let end = i + 1;
-      while (end < n && data[end] === d) end++;
-      const stop = this.zmqAppend(this.buf, this.state, this.entries, d, b.offset, b.caplen, b.wirelen, b.tsSec, b.tsNsec, b.direction, i, end);
+      // One call per run of frames in one buffer.
+      const end = b.runEnd(i);
+      const stop = this.zmqAppend(this.buf, this.state, this.entries, data[i]!, b.offset, b.caplen, b.wirelen, b.tsSec, b.tsNsec, b.direction, i, end);
       if (stop < end) {
         if (this.count === 0) throw new RangeError(`a frame of ${b.caplen[stop]} bytes does not fit an empty ZeroMQ batch of ${this.maxBytes}`);
         return stop;

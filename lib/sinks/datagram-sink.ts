@@ -127,10 +127,8 @@ export abstract class DatagramSink extends Writable {
       chunk[1] = 0;
       // A chunk takes runs of frames in one buffer, one call each (a batch is usually one run), until it is full.
       while (i < n) {
-        const d = data[i]!;
-        let end = i + 1;
-        while (end < n && data[end] === d) end++;
-        const stop = encapAppend(out, lengths, chunk, spec, d, offset, caplen, direction, tsSec, tsNsec, i, end);
+        const end = batch.runEnd(i);
+        const stop = encapAppend(out, lengths, chunk, spec, data[i]!, offset, caplen, direction, tsSec, tsNsec, i, end);
         i = stop;
         if (stop < end) break;
       }
