@@ -3,12 +3,11 @@
  * back to back into one reused buffer, a chunk at a time, by the addon
  * (encapAppend, lib/native/encap_records.c: a call per run of frames, not per
  * packet), and each chunk goes to every remote (fan-out, spec §5.1) in one
- * sendmmsg. Send errors are
- * counted per reason and logged rate-limited; they never stop the channel. A
- * full socket buffer (ENOBUFS/EAGAIN) is retried after 1 ms, for at most
- * RETRY_BUDGET_MS per batch: that briefly holds the source back
- * (backpressure) but never spins and never blocks it for longer; what is
- * still unsent then is dropped and counted.
+ * sendmmsg. Send errors are counted per reason and logged rate-limited; they
+ * never stop the channel. A full socket buffer (ENOBUFS/EAGAIN) is retried
+ * after 1 ms, for at most RETRY_BUDGET_MS per batch: that briefly holds the
+ * source back (backpressure) but never spins and never blocks it for longer;
+ * what is still unsent then is dropped and counted.
  */
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,7 +87,7 @@ export abstract class DatagramSink extends Writable {
     this.addresses = remotes.map((r) => parseIPv4(r)!);
     this.errors = new RateLimitedLog(log);
     this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + this.maxDatagram);
-    // The longest frame (or part of one) a datagram carries.
+    // maxFrame: the longest frame (or part of one) a datagram carries; a longer one is cut to it.
     this.spec = encapSpec(encapsulation, this.maxDatagram - encapsulation.overhead, this.maxDatagram);
   }
 
