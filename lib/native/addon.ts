@@ -139,11 +139,13 @@ export interface PacketIoAddon {
    */
   rawOpen(protocol: number, device: string | null, pmtudisc: number): number;
   /**
-   * Sends datagrams[start..count) (back to back in `datagrams`) to `address` (IPv4 as uint32).
+   * Sends datagrams[start..count) (in `datagrams`, each after `datagramHeadroom` bytes) to `address` (IPv4 as uint32).
    * Returns how many went out (the next one met an error), or -errno when the one at `start` failed.
    * RANGE unless start <= count <= lengths.length and lengths[0..count) fit in `datagrams`.
    */
   rawSend(fd: number, datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number;
+  /** The bytes before each datagram that rawSend skips and packetSend writes the frame's headers into (send_batch.h). */
+  readonly datagramHeadroom: number;
   rawClose(fd: number): void;
 
   /**
@@ -153,7 +155,8 @@ export interface PacketIoAddon {
   packetOpen(): number;
   /**
    * Sends datagrams[start..count) as rawSend does, each as a whole frame out of interface `ifindex`
-   * behind a copy of `header` (34 bytes, lib/proto/frame-header.ts) with its total length, id and
+   * (the socket is bound to it, again only when it changes) behind a copy of `header` (34 bytes,
+   * lib/proto/frame-header.ts, written into the datagram's headroom) with its total length, id and
    * checksum filled in. The id in `header` is the first datagram's; the next one is left there. A
    * datagram whose IPv4 packet would exceed `mtu` (68..65535) ends the call, or is -EMSGSIZE at `start`.
    */

@@ -8,9 +8,12 @@
  * (test/bench/README.md); a call per run costs what one packet did.
  *
  * encapAppend(out, lengths, state, spec, data, offset, caplen, direction, tsSec, tsNsec, start, end)
- *   out      Buffer: the chunk; a datagram is written only while `spec` maxDatagram bytes still fit.
+ *   out      Buffer: the chunk, laid out as rawSend and packetSend take it: each datagram after
+ *            DATAGRAM_HEADROOM bytes (send_batch.h); a datagram is written only while its headroom
+ *            and `spec` maxDatagram bytes still fit.
  *   lengths  Uint32Array: each datagram's length, at index state[1]; a datagram only while one is free.
- *   state    Float64Array(2): [0] bytes of `out` used, [1] datagrams written; read and updated.
+ *   state    Float64Array(2): [0] bytes of `out` used (headroom included), [1] datagrams written; read
+ *            and updated.
  *   spec     Uint32Array(7): kind (ENCAP_GRE, ENCAP_VXLAN_V1, ENCAP_VXLAN_V2), value (the GRE key
  *            base, --keybit; the VXLAN VNI of --vni1 or the value of --vni2), maxFrame (the longest
  *            frame or part of one carried), maxDatagram, UDP source port, UDP destination port, and
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "native.h"
+#include "send_batch.h"
 #include "wire.h"
 
 #define ENCAP_APPEND_USAGE "encapAppend(out, lengths, state, spec, data, offset, caplen, direction, tsSec, tsNsec, start, end)"
@@ -113,7 +117,7 @@ static napi_value EncapAppend(napi_env env, napi_callback_info info) {
   const char *failure = NULL;
   size_t i = a.start;
   for (; i < n; i++) {
-    if (count == lengths_len || pos + max_datagram > out_len) {
+    if (count == lengths_len || pos + DATAGRAM_HEADROOM + max_datagram > out_len) {
       if (count == 0) failure = "the chunk has no room for one datagram";
       break;
     }
@@ -123,7 +127,7 @@ static napi_value EncapAppend(napi_env env, napi_callback_info info) {
       break;
     }
     const uint8_t *frame = data + offset[i];
-    uint8_t *d = out + pos;
+    uint8_t *d = out + pos + DATAGRAM_HEADROOM;
     uint32_t code = code_bits(direction[i]);
     memcpy(d + headers, frame, len);
     size_t length = headers + len;
@@ -156,7 +160,7 @@ static napi_value EncapAppend(napi_env env, napi_callback_info info) {
       put_be16(d + 6, 0);
     }
     lengths[count++] = (uint32_t)length;
-    pos += length;
+    pos += DATAGRAM_HEADROOM + length;
   }
   state[STATE_POS] = (double)pos;
   state[STATE_DATAGRAMS] = (double)count;

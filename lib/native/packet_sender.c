@@ -9,8 +9,11 @@
  *       as rawOpen ('PERM', 'OPEN'). Closed with rawClose.
  *   packetSend(fd, datagrams, lengths, start, count, ifindex, header, mtu) -> n
  *       sends datagrams[start..count) as rawSend does, each behind a copy of `header` (Ethernet 14
- *       bytes, then an IPv4 header of 20, built by lib/proto/frame-header.ts) whose total length, id and
- *       checksum are filled in per datagram, out of interface `ifindex`. The id in `header` is the
+ *       bytes, then an IPv4 header of 20, built by lib/proto/frame-header.ts) written into its
+ *       headroom, whose total length, id and checksum are filled in per datagram, out of interface
+ *       `ifindex`: the socket is bound to it (again only when it changes: getsockname says where it
+ *       is bound) and the messages carry no address, and each frame is one piece; both measured
+ *       cheaper per frame than an address and two pieces (test/bench/tx/tx-paths.c `packet-bound`). The id in `header` is the
  *       first datagram's; the next one is left there. A datagram whose IPv4 packet would be longer
  *       than `mtu` is not sent: it ends the call, or is -EMSGSIZE when it is the one at `start`
  *       (the caller hands it to the kernel, which fragments it).
@@ -42,16 +45,16 @@
 #define ETH_HEADER_LEN 14
 #define IPV4_HEADER_LEN 20
 #define HEADER_LEN (ETH_HEADER_LEN + IPV4_HEADER_LEN)
-#define ETH_P_IPV4 0x0800
 #define PACKET_SEND_USAGE "packetSend(fd, datagrams: Buffer, lengths: Uint32Array, start, count, ifindex, header: Buffer, mtu)"
 
-/* One sendmmsg's message headers, two vectors (our headers, the datagram) and headers per message, and
- * what the call's messages share; one set per Node environment. */
+/* The frame's headers are written into the datagram's headroom. */
+_Static_assert(DATAGRAM_HEADROOM >= HEADER_LEN, "a datagram's headroom holds the frame's headers");
+
+/* One sendmmsg's message headers and a vector per message, and what the call's messages share; one set
+ * per Node environment. */
 typedef struct scratch {
   struct mmsghdr messages[SEND_MAX];
-  struct iovec vectors[SEND_MAX][2];
-  uint8_t headers[SEND_MAX][HEADER_LEN];
-  struct sockaddr_ll to;
+  struct iovec vectors[SEND_MAX];
   const uint8_t *header; /* the call's template */
   uint32_t header_sum;   /* of its IPv4 header, length, id and checksum left out */
   uint16_t first_id;
@@ -85,18 +88,27 @@ static int build_frame(void *context, struct mmsghdr *message, unsigned k, int64
   if (len + IPV4_HEADER_LEN > scratch->mtu) return EMSGSIZE; /* the kernel's path fragments it */
   uint16_t total = (uint16_t)(len + IPV4_HEADER_LEN);
   uint16_t id = (uint16_t)(scratch->first_id + index);
-  uint8_t *h = scratch->headers[k];
+  uint8_t *h = data - HEADER_LEN;
   memcpy(h, scratch->header, HEADER_LEN);
   put_be16(h + ETH_HEADER_LEN + 2, total);
   put_be16(h + ETH_HEADER_LEN + 4, id);
   put_be16(h + ETH_HEADER_LEN + 10, fold(scratch->header_sum + total + id));
-  scratch->vectors[k][0] = (struct iovec){.iov_base = h, .iov_len = HEADER_LEN};
-  scratch->vectors[k][1] = (struct iovec){.iov_base = data, .iov_len = len};
-  message->msg_hdr.msg_name = &scratch->to;
-  message->msg_hdr.msg_namelen = sizeof scratch->to;
-  message->msg_hdr.msg_iov = scratch->vectors[k];
-  message->msg_hdr.msg_iovlen = 2;
+  scratch->vectors[k] = (struct iovec){.iov_base = h, .iov_len = HEADER_LEN + len};
+  message->msg_hdr.msg_iov = &scratch->vectors[k];
+  message->msg_hdr.msg_iovlen = 1;
   return 0;
+}
+
+/*
+ * Binds the socket to interface `ifindex` unless it is bound there: 0, or the errno. Protocol 0, as
+ * the socket was made: binding hooks it to no traffic, so it still receives nothing.
+ */
+static int bind_to(int64_t fd, int ifindex) {
+  struct sockaddr_ll at;
+  socklen_t len = sizeof at;
+  if (getsockname((int)fd, (struct sockaddr *)&at, &len) == 0 && at.sll_ifindex == ifindex) return 0;
+  struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_protocol = 0, .sll_ifindex = ifindex};
+  return bind((int)fd, (struct sockaddr *)&to, sizeof to) == 0 ? 0 : errno;
 }
 
 static napi_value PacketSend(napi_env env, napi_callback_info info) {
@@ -117,8 +129,9 @@ static napi_value PacketSend(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (get_integer(env, argv[7], "mtu", 68, 65535, &mtu) < 0) return NULL;
+  int bound = bind_to(b.fd, (int)b.target);
+  if (bound != 0) return send_batch_result(env, 0, bound);
   scratch_t *scratch = b.scratch;
-  scratch->to = (struct sockaddr_ll){.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV4), .sll_ifindex = (int)b.target};
   scratch->header = header;
   scratch->header_sum = header_sum(header + ETH_HEADER_LEN);
   scratch->first_id = get_be16(header + ETH_HEADER_LEN + 4);

@@ -8,12 +8,14 @@
  *       CAP_NET_RAW) or 'OPEN'; a RangeError with code 'RANGE' for arguments
  *       out of range. The socket never delivers anything: see drop_everything.
  *   rawSend(fd, datagrams, lengths, start, count, address) -> n
- *       sends datagrams[start..count) (packed back to back in one Buffer,
- *       lengths in a Uint32Array) to the IPv4 address (uint32, host order).
+ *       sends datagrams[start..count) (in one Buffer, each after its
+ *       DATAGRAM_HEADROOM bytes, send_batch.h; lengths in a Uint32Array) to
+ *       the IPv4 address (uint32, host order).
  *       n > 0: that many went out, in order; the next one, if any, met an
  *       error (call again from there to learn which); n = -errno: the
  *       datagram at `start` failed. start <= count <= lengths.length and
- *       the lengths up to count must fit in the Buffer, else RANGE.
+ *       the lengths up to count, with their headroom, must fit in the Buffer,
+ *       else RANGE.
  *   rawClose(fd)
  */
 #define _GNU_SOURCE /* sendmmsg */
@@ -120,7 +122,7 @@ int64_t send_messages(const send_batch_t *b, struct mmsghdr *messages, message_b
       uint32_t len = b->lengths[i + n];
       memset(&messages[n].msg_hdr, 0, sizeof messages[n].msg_hdr);
       if ((refused = build(context, &messages[n], n, i + n - b->start, b->data + offset, len)) != 0) break;
-      offset += len;
+      offset += len + DATAGRAM_HEADROOM;
     }
     if (n == 0) {
       *err = refused;

@@ -95,7 +95,7 @@ static napi_value RawSend(napi_env env, napi_callback_info info) {
       err = errno_of(WSAGetLastError());
       break;
     }
-    offset += b.lengths[i];
+    offset += b.lengths[i] + DATAGRAM_HEADROOM;
     sent++;
   }
   return send_batch_result(env, sent, err);

@@ -39,12 +39,12 @@ int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, const
       get_integer(env, argv[3], "start", 0, b->count, &b->start) < 0 || get_integer(env, argv[5], "address", 0, UINT32_MAX, &address) < 0)
     return -1;
   b->lengths = lengths_data;
-  /* At most 2^32 lengths of less than 2^32 each: the sum fits in 64 bits. */
+  /* At most 2^32 lengths of less than 2^32 each, with their headroom: the sum fits in 64 bits. */
   uint64_t total = 0;
-  for (int64_t i = 0; i < b->count; i++) total += b->lengths[i];
+  for (int64_t i = 0; i < b->count; i++) total += DATAGRAM_HEADROOM + (uint64_t)b->lengths[i];
   if (total > data_len) {
     char message[160];
-    snprintf(message, sizeof message, "lengths up to count add up to %" PRIu64 " bytes, more than the %zu of datagrams", total, data_len);
+    snprintf(message, sizeof message, "lengths up to count add up to %" PRIu64 " bytes with their headroom, more than the %zu of datagrams", total, data_len);
     napi_throw_range_error(env, "RANGE", message);
     return -1;
   }
@@ -52,8 +52,8 @@ int send_batch_args(napi_env env, napi_callback_info info, int64_t fd_max, const
   b->to.sin_family = AF_INET;
   b->target = (uint32_t)address;
   b->to.sin_addr.s_addr = htonl(b->target);
-  b->offset = 0;
-  for (int64_t i = 0; i < b->start; i++) b->offset += b->lengths[i];
+  b->offset = DATAGRAM_HEADROOM;
+  for (int64_t i = 0; i < b->start; i++) b->offset += b->lengths[i] + DATAGRAM_HEADROOM;
   return 0;
 }
 
@@ -108,7 +108,10 @@ static napi_value RawClose(napi_env env, napi_callback_info info) {
 }
 
 napi_status send_register(napi_env env, napi_value exports, napi_callback open, napi_callback send, void *send_data, const send_closer_t *closer) {
+  napi_value headroom;
+  if (napi_create_uint32(env, DATAGRAM_HEADROOM, &headroom) != napi_ok) return napi_generic_failure;
   napi_property_descriptor props[] = {
+      {"datagramHeadroom", NULL, NULL, NULL, NULL, headroom, napi_enumerable, NULL},
       {"rawOpen", NULL, open, NULL, NULL, NULL, napi_default, NULL},
       {"rawSend", NULL, send, NULL, NULL, NULL, napi_default, send_data},
       {"rawClose", NULL, RawClose, NULL, NULL, NULL, napi_default, (void *)closer},

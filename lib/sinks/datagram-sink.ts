@@ -66,7 +66,8 @@ export abstract class DatagramSink extends Writable {
   private sender: DatagramSender | null = null;
   private readonly errors: RateLimitedLog;
   private readonly addresses: number[];
-  private readonly out: Buffer;
+  /** The chunk, as the addon lays it out: each datagram after its headroom (made by open()). */
+  private out: Buffer = Buffer.alloc(0);
   private readonly lengths = new Uint32Array(CHUNK_DATAGRAMS);
   /** encapAppend's bytes used and datagrams written in the chunk being filled. */
   private readonly chunk = new Float64Array(2);
@@ -86,14 +87,15 @@ export abstract class DatagramSink extends Writable {
     // The remotes were validated as IPv4 addresses with the options.
     this.addresses = remotes.map((r) => parseIPv4(r)!);
     this.errors = new RateLimitedLog(log);
-    this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + this.maxDatagram);
     // maxFrame: the longest frame (or part of one) a datagram carries; a longer one is cut to it.
     this.spec = encapSpec(encapsulation, this.maxDatagram - encapsulation.overhead, this.maxDatagram);
   }
 
   /** Opens the sending socket(s); throws UserError (permission, -B, -M). */
   open(sender?: DatagramSender): void {
-    this.encapAppend = loadAddon().encapAppend;
+    const { encapAppend, datagramHeadroom } = loadAddon();
+    this.encapAppend = encapAppend;
+    this.out = Buffer.allocUnsafeSlow(CHUNK_BYTES + datagramHeadroom + this.maxDatagram);
     const { tx } = this.opts;
     // AF_PACKET is Linux: elsewhere auto is the IP output (config.ts refuses --tx there).
     const framePath = tx === 'packet' || (tx === 'auto' && process.platform === 'linux') ? tx : null;

@@ -45,8 +45,8 @@ export class RawIpSender {
   }
 
   /**
-   * Sends datagrams[start..count) (back to back in `datagrams`, sizes in `lengths`) to `address`
-   * (IPv4 as uint32). Returns how many went out from `start`, or -errno when the one at `start` failed.
+   * Sends datagrams[start..count) (in `datagrams`, each after the addon's datagramHeadroom bytes,
+   * sizes in `lengths`) to `address` (IPv4 as uint32). Returns how many went out from `start`, or -errno when the one at `start` failed.
    */
   send(datagrams: Buffer, lengths: Uint32Array, start: number, count: number, address: number): number {
     return this.addon.rawSend(this.fd, datagrams, lengths, start, count, address);

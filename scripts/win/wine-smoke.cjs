@@ -23,8 +23,10 @@ check('rawOpen with pmtudisc throws UNSUPPORTED', code(() => a.rawOpen(17, null,
 check('open with a netns throws UNSUPPORTED', code(() => a.open('x', '', 0, 1, 1, false, () => {}, () => {}, '/proc/1/ns/net')) === 'UNSUPPORTED');
 check('open checks its arguments', code(() => a.open('x', '', -1, 1, 1, false, () => {}, () => {})) === 'RANGE');
 const fd = a.rawOpen(17, null, -1);
-// Two bare UDP headers (port 9 to port 9) to 127.0.0.1.
-check('rawSend sends each datagram', a.rawSend(fd, Buffer.from('00090009000800000009000900080000', 'hex'), new Uint32Array([8, 8]), 0, 2, 0x7f000001) === 2);
+// Two bare UDP headers (port 9 to port 9) to 127.0.0.1, each after its headroom.
+const udp = Buffer.from('0009000900080000', 'hex');
+const room = Buffer.alloc(a.datagramHeadroom);
+check('rawSend sends each datagram', a.rawSend(fd, Buffer.concat([room, udp, room, udp]), new Uint32Array([8, 8]), 0, 2, 0x7f000001) === 2);
 a.rawClose(fd);
 const { pcap, system } = a.adapters();
 check('adapters() joins Npcap and Windows lists', pcap.length === 1 && system.some((s) => s.adapterName === pcap[0].name.slice(12)), JSON.stringify(pcap));

@@ -35,12 +35,14 @@ export function encapsulate(e: Encapsulation, buffer: Buffer, direction: number,
   const batch = new PacketBatch(1);
   batch.add(buffer, offset, caplen, caplen, t.tsSec ?? 0, t.tsNsec ?? 0, LINKTYPE_ETHERNET);
   batch.direction[0] = direction;
-  const out = Buffer.alloc(2 * MAX_DATAGRAM);
+  const { encapAppend, datagramHeadroom } = loadAddon();
+  const out = Buffer.alloc(datagramHeadroom + MAX_DATAGRAM);
   const lengths = new Uint32Array(1);
   const state = new Float64Array(2);
-  const taken = loadAddon().encapAppend(out, lengths, state, specOf(e), buffer, batch.offset, batch.caplen, batch.direction, batch.tsSec, batch.tsNsec, 0, 1);
-  if (taken !== 1 || state[1] !== 1 || state[0] !== lengths[0]) throw new Error(`encapAppend took ${taken} (state ${state.join(', ')})`);
-  return out.subarray(0, lengths[0]);
+  const taken = encapAppend(out, lengths, state, specOf(e), buffer, batch.offset, batch.caplen, batch.direction, batch.tsSec, batch.tsNsec, 0, 1);
+  if (taken !== 1 || state[1] !== 1 || state[0] !== datagramHeadroom + lengths[0]!) throw new Error(`encapAppend took ${taken} (state ${state.join(', ')})`);
+  // The datagram lies after its headroom.
+  return out.subarray(datagramHeadroom, datagramHeadroom + lengths[0]!);
 }
 
 export const gre = (key: number): Encapsulation => ({ kind: ENCAP_GRE, value: key, overhead: GRE_LEN });

@@ -64,7 +64,9 @@ test('rawOpen, rawSend, rawClose: numbers out of range are RangeErrors naming th
   assert.throws(() => addon.rawOpen(47, 'x'.repeat(16), -1), rangeError('device'));
 
   const lengths = Uint32Array.from([10, 20]);
-  const data = Buffer.alloc(30);
+  // Each datagram after its headroom.
+  const H = addon.datagramHeadroom;
+  const data = Buffer.alloc(30 + 2 * H);
   // The largest fd and address are taken (and the fd is not open); nothing checked in JavaScript reaches C unchecked.
   const NOT_OPEN = 2 ** 31 - 1;
   assert.equal(addon.rawSend(NOT_OPEN, data, lengths, 0, 2, 2 ** 32 - 1), -constants.errno.EBADF);
@@ -72,7 +74,7 @@ test('rawOpen, rawSend, rawClose: numbers out of range are RangeErrors naming th
   for (const v of [3, -1, NaN, 1.5]) assert.throws(() => addon.rawSend(NOT_OPEN, data, lengths, 0, v, 1), rangeError('count'), String(v));
   for (const v of [2, -1, NaN, 0.5]) assert.throws(() => addon.rawSend(NOT_OPEN, data, lengths, v, 1, 1), rangeError('start'), String(v));
   for (const v of [2 ** 32, -1, NaN, 1.5]) assert.throws(() => addon.rawSend(NOT_OPEN, data, lengths, 0, 2, v), rangeError('address'), String(v));
-  assert.throws(() => addon.rawSend(NOT_OPEN, data.subarray(0, 29), lengths, 0, 2, 1), rangeError('lengths'));
+  assert.throws(() => addon.rawSend(NOT_OPEN, data.subarray(0, 29 + 2 * H), lengths, 0, 2, 1), rangeError('lengths'));
   // Not 1.5: the old int32 reading would have closed stdout (fd 1) of this test.
   for (const v of [2 ** 31, -1, NaN, 2 ** 31 - 0.5]) assert.throws(() => addon.rawClose(v), rangeError('fd'), String(v));
 });
@@ -116,7 +118,7 @@ const addon = loadAddon();
 const fd = addon.rawOpen(47, null, 2); // IP_PMTUDISC_DO: the 3000-byte datagram cannot go over a 1500 MTU
 const sizes = [100, 3000, 100, 200];
 const lengths = Uint32Array.from(sizes);
-const datagrams = Buffer.alloc(sizes.reduce((a, b) => a + b));
+const datagrams = Buffer.alloc(sizes.reduce((a, b) => a + addon.datagramHeadroom + b, 0));
 const address = dst.split('.').reduce((n, part) => n * 256 + Number(part), 0);
 const results = [0, 1, 2].map((start) => addon.rawSend(fd, datagrams, lengths, start, sizes.length, address));
 addon.rawClose(fd);
@@ -169,11 +171,14 @@ const addon = loadAddon();
 const count = Number(countText);
 const fd = addon.rawOpen(17, null, -1);
 const lengths = new Uint32Array(count).fill(26);
-const datagrams = Buffer.alloc(26 * count);
+// Each datagram after its headroom.
+const stride = addon.datagramHeadroom + 26;
+const datagrams = Buffer.alloc(stride * count);
 for (let i = 0; i < count; i++) {
-  datagrams.writeUInt16BE(40000, i * 26);
-  datagrams.writeUInt16BE(9, i * 26 + 2);
-  datagrams.writeUInt16BE(26, i * 26 + 4);
+  const at = i * stride + addon.datagramHeadroom;
+  datagrams.writeUInt16BE(40000, at);
+  datagrams.writeUInt16BE(9, at + 2);
+  datagrams.writeUInt16BE(26, at + 4);
 }
 const address = dst.split('.').reduce((n, part) => n * 256 + Number(part), 0);
 let sent = 0;

@@ -16,7 +16,7 @@ import { vxlanCheck } from '../../lib/proto/vxlan.js';
 import { ENCAP_GRE, ENCAP_VXLAN_V1, ENCAP_VXLAN_V2 } from '../../lib/sinks/datagram-sink.js';
 import { seededRandom } from '../helpers/capture-files.js';
 
-const { encapAppend } = loadAddon();
+const { encapAppend, datagramHeadroom: H } = loadAddon();
 const SOURCE_PORT = 51234;
 const PORT = 4790;
 
@@ -89,12 +89,14 @@ function encodeInChunks(s: Spec, b: PacketBatch, outBytes: number, maxDatagrams:
     state.fill(0);
     i = encapAppend(out, lengths, state, spec, b.data[0]!, b.offset, b.caplen, b.direction, b.tsSec, b.tsNsec, i, b.length);
     chunks++;
+    // Each datagram after its headroom.
     let at = 0;
     for (let k = 0; k < state[1]!; k++) {
+      at += H;
       datagrams.push(Buffer.from(out.subarray(at, at + lengths[k]!)));
       at += lengths[k]!;
     }
-    assert.equal(state[0], at, 'bytes used are the sum of the lengths');
+    assert.equal(state[0], at, 'bytes used are the lengths and their headroom');
   }
   return { datagrams, chunks };
 }
@@ -114,7 +116,7 @@ test('encapAppend writes what the spec says, for every kind, direction and frame
     const want = Array.from({ length: b.length }, (_, i) => oracle(s, b, i));
     const label = `kind ${s.kind} value ${s.value} maxFrame ${s.maxFrame} capTime ${s.capTime}`;
     // Roomy; then cut by the byte limit (a few datagrams a chunk); then by the count.
-    for (const [outBytes, maxDatagrams, minChunks] of [[1 << 20, 1024, 1], [4 * maxDatagramOf(s), 1024, 30], [1 << 20, 7, 43]] as const) {
+    for (const [outBytes, maxDatagrams, minChunks] of [[1 << 20, 1024, 1], [4 * (H + maxDatagramOf(s)), 1024, 30], [1 << 20, 7, 43]] as const) {
       const { datagrams, chunks } = encodeInChunks(s, b, outBytes, maxDatagrams);
       assert.equal(datagrams.length, b.length, label);
       datagrams.forEach((d, i) => assert.ok(d.equals(want[i]!), `${label}, datagram ${i}: ${d.subarray(0, 24).toString('hex')} != ${want[i]!.subarray(0, 24).toString('hex')}`));
@@ -123,7 +125,7 @@ test('encapAppend writes what the spec says, for every kind, direction and frame
   }
 });
 
-test('encapAppend continues a chunk across calls (runs of frames in different buffers) and leaves the bytes past it alone', () => {
+test('encapAppend continues a chunk across calls (runs of frames in different buffers), each datagram after its headroom, and leaves the rest alone', () => {
   const s: Spec = { kind: ENCAP_VXLAN_V1, value: 12, maxFrame: 1500, capTime: false };
   const random = seededRandom(11);
   const runs = [randomBatch(random, 5), randomBatch(random, 3)];
@@ -133,7 +135,8 @@ test('encapAppend continues a chunk across calls (runs of frames in different bu
   const spec = specArray(s);
   for (const b of runs) assert.equal(encapAppend(out, lengths, state, spec, b.data[0]!, b.offset, b.caplen, b.direction, b.tsSec, b.tsNsec, 0, b.length), b.length);
   const want = runs.flatMap((b) => Array.from({ length: b.length }, (_, i) => oracle(s, b, i)));
-  const all = Buffer.concat(want);
+  // Each after its headroom, which encapAppend leaves as it was.
+  const all = Buffer.concat(want.flatMap((d) => [Buffer.alloc(H, 0xaa), d]));
   assert.equal(state[1], 8);
   assert.equal(state[0], all.length);
   assert.deepEqual([...lengths.subarray(0, 8)], want.map((d) => d.length));
@@ -155,10 +158,10 @@ test('encapAppend refuses what would read or write out of bounds, with RANGE, th
     encapAppend(o, lengths, st, spec, data, b.offset, b.caplen, b.direction, b.tsSec, b.tsNsec, 0, end);
   const range = (e: unknown, pattern: RegExp): boolean => (e as Error & { code?: string }).code === 'RANGE' && pattern.test((e as Error).message);
   assert.throws(() => call(), (e) => range(e, /packet 2: a frame lies beyond data/));
-  assert.deepEqual([...state], [2 * 68, 2], 'the two datagrams before it are written and counted');
+  assert.deepEqual([...state], [2 * (H + 68), 2], 'the two datagrams before it are written and counted');
   // A chunk without room for one datagram: no progress is possible, so it is an error, not a 0.
   state.fill(0);
-  assert.throws(() => call(Buffer.alloc(maxDatagramOf(s) - 1), state, specArray(s), 2), (e) => range(e, /no room for one datagram/));
+  assert.throws(() => call(Buffer.alloc(H + maxDatagramOf(s) - 1), state, specArray(s), 2), (e) => range(e, /no room for one datagram/));
   assert.throws(() => call(out, state, Uint32Array.of(3, 0, 100, 200, 0, 0, 0), 2), (e) => range(e, /spec/));
   assert.throws(() => call(out, state, Uint32Array.of(ENCAP_GRE, 0, 100, 107, 0, 0, 0), 2), (e) => range(e, /spec/), 'maxDatagram below headers + maxFrame');
   assert.throws(() => call(out, Float64Array.of(out.length + 1, 0), specArray(s), 2), (e) => range(e, /state/));

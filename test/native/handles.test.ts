@@ -69,7 +69,7 @@ test('a raw send socket queues none of the host\'s inbound packets of its protoc
     const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${quiet}`))![1]!;
     // GRE to ourselves: without the drop-all filter every raw GRE socket of the host gets a copy.
     const lengths = new Uint32Array(20).fill(64);
-    assert.equal(addon.rawSend(sender, Buffer.alloc(64 * 20), lengths, 0, 20, LOOPBACK), 20);
+    assert.equal(addon.rawSend(sender, Buffer.alloc((addon.datagramHeadroom + 64) * 20), lengths, 0, 20, LOOPBACK), 20);
     await sleep(50);
     assert.equal(rawReceiveQueue(inode), 0);
   } finally {
@@ -156,19 +156,22 @@ const sender = \`
     const fd = addon.rawOpen(17, null, -1);
     const size = 8 + 16 + tag * 8;
     const count = 1024;
-    const datagrams = Buffer.alloc(size * count);
+    // Each datagram after its headroom.
+    const stride = addon.datagramHeadroom + size;
+    const at = (i) => i * stride + addon.datagramHeadroom;
+    const datagrams = Buffer.alloc(stride * count);
     for (let i = 0; i < count; i++) {
-      datagrams.writeUInt16BE(40000, i * size);
-      datagrams.writeUInt16BE(port, i * size + 2);
-      datagrams.writeUInt16BE(size, i * size + 4);
-      datagrams.fill(tag, i * size + 8, (i + 1) * size);
+      datagrams.writeUInt16BE(40000, at(i));
+      datagrams.writeUInt16BE(port, at(i) + 2);
+      datagrams.writeUInt16BE(size, at(i) + 4);
+      datagrams.fill(tag, at(i) + 8, at(i) + size);
     }
     const lengths = new Uint32Array(count).fill(size);
     const until = Date.now() + 300;
     for (let round = 0; Date.now() < until; round++) {
       for (let i = 0; i < count; i++) {
-        datagrams.writeUInt32LE(round, i * size + 9);
-        datagrams.writeUInt16LE(i, i * size + 13);
+        datagrams.writeUInt32LE(round, at(i) + 9);
+        datagrams.writeUInt16LE(i, at(i) + 13);
       }
       addon.rawSend(fd, datagrams, lengths, 0, count, address);
     }

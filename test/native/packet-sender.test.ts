@@ -26,10 +26,12 @@ test('packetSend: argument checks before anything is sent', () => {
   const addon = loadAddon();
   const header = Buffer.alloc(FRAME_HEADER_LEN);
   const lengths = new Uint32Array([4]);
-  assert.throws(() => addon.packetSend(0, Buffer.alloc(4), lengths, 0, 1, 1, Buffer.alloc(33), 1500), TypeError);
-  assert.throws(() => addon.packetSend(0, Buffer.alloc(4), lengths, 0, 1, 0, header, 1500), { code: 'RANGE', message: /ifindex/ });
-  assert.throws(() => addon.packetSend(0, Buffer.alloc(4), lengths, 0, 1, 1, header, 67), { code: 'RANGE', message: /mtu/ });
-  assert.throws(() => addon.packetSend(0, Buffer.alloc(3), lengths, 0, 1, 1, header, 1500), { code: 'RANGE' });
+  // A datagram of 4 bytes after its headroom; one byte less does not hold it.
+  const datagram = Buffer.alloc(addon.datagramHeadroom + 4);
+  assert.throws(() => addon.packetSend(0, datagram, lengths, 0, 1, 1, Buffer.alloc(33), 1500), TypeError);
+  assert.throws(() => addon.packetSend(0, datagram, lengths, 0, 1, 0, header, 1500), { code: 'RANGE', message: /ifindex/ });
+  assert.throws(() => addon.packetSend(0, datagram, lengths, 0, 1, 1, header, 67), { code: 'RANGE', message: /mtu/ });
+  assert.throws(() => addon.packetSend(0, datagram.subarray(1), lengths, 0, 1, 1, header, 1500), { code: 'RANGE' });
   assert.throws(() => addon.packetRoute(2 ** 32, 0), { code: 'RANGE', message: /address/ });
 });
 
@@ -65,17 +67,24 @@ test('packetRoute and packetSend in a namespace: the route, the neighbour, and f
     const fd = addon.packetOpen();
     // Three GRE datagrams; the third would make a 1501-byte IPv4 packet.
     const lengths = new Uint32Array([12, 1480, 1481]);
-    const datagrams = Buffer.alloc(12 + 1480 + 1481, 0x5a);
-    for (const off of [0, 12, 12 + 1480]) Buffer.from('2000655800000001', 'hex').copy(datagrams, off);
+    // Each datagram after its headroom, where packetSend writes the frame's headers.
+    const H = addon.datagramHeadroom;
+    const datagrams = Buffer.alloc(3 * H + 12 + 1480 + 1481, 0x5a);
+    for (const off of [H, 2 * H + 12, 3 * H + 12 + 1480]) Buffer.from('2000655800000001', 'hex').copy(datagrams, off);
     const first = addon.packetSend(fd, datagrams, lengths, 0, 3, routes.peer.ifindex, header, 1500);
     const third = addon.packetSend(fd, datagrams, lengths, 2, 3, routes.peer.ifindex, header, 1500);
+    // The socket is bound to the interface, with protocol 0: it takes in nothing, not even what it sent.
+    const fs = await import('node:fs');
+    const inode = fs.readlinkSync('/proc/self/fd/' + fd).match(/\\d+/)[0];
+    const row = fs.readFileSync('/proc/self/net/packet', 'utf8').split('\\n').find((l) => l.trim().split(/\\s+/)[8] === inode).trim().split(/\\s+/);
+    const socket = { proto: row[3], ifindex: Number(row[4]), rmem: Number(row[6]) };
     for (let i = 0; i < 100 && captured.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 100));
     addon.close(opened.handle);
     addon.rawClose(fd);
     const frames = [];
     for (let i = 0; i < captured.length; i++) frames.push(captured.data[i].subarray(captured.offset[i], captured.offset[i] + captured.caplen[i]).toString('hex'));
-    console.log(JSON.stringify({ routes, first, third, nextId: header.readUInt16BE(18), frames }));
+    console.log(JSON.stringify({ routes, first, third, nextId: header.readUInt16BE(18), frames, socket }));
   `;
   const out = (await runJson(script, [String(b), header.toString('hex')], { prefix: ['ip', 'netns', 'exec', net.a] })) as {
     routes: Record<string, { errno: number; unicast: boolean; ifindex: number; interface: string; source: number; nextHop: number; mtu: number; mac: string | null; neighbour: string | null }>;
@@ -83,7 +92,9 @@ test('packetRoute and packetSend in a namespace: the route, the neighbour, and f
     third: number;
     nextId: number;
     frames: string[];
+    socket: { proto: string; ifindex: number; rmem: number };
   };
+  assert.deepEqual(out.socket, { proto: '0000', ifindex: out.routes.peer!.ifindex, rmem: 0 });
   const { peer, viaGateway, smallMtu, local, unreachable, otherInterface } = out.routes;
   assert.deepEqual(
     { ...peer, ifindex: peer!.ifindex > 0 },

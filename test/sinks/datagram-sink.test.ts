@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Logger } from '../../lib/log.js';
+import { loadAddon } from '../../lib/native/addon.js';
 import { batchOf, packet } from '../helpers/packets.js';
 import type { DatagramSender, DatagramSink } from '../../lib/sinks/datagram-sink.js';
 import { GreSink } from '../../lib/sinks/gre-sink.js';
@@ -14,10 +15,13 @@ const IP_OUTPUT: RawSenderOptions = { bindDevice: null, pmtudisc: null, tx: 'ip'
 class FakeSender implements DatagramSender {
   readonly datagrams: Buffer[] = [];
   closed = false;
+  /** Each datagram lies after its headroom, as the addon's senders take them. */
   send(datagrams: Buffer, lengths: Uint32Array, start: number, count: number): number {
+    const headroom = loadAddon().datagramHeadroom;
     let off = 0;
-    for (let i = 0; i < start; i++) off += lengths[i]!;
+    for (let i = 0; i < start; i++) off += headroom + lengths[i]!;
     for (let i = start; i < count; i++) {
+      off += headroom;
       this.datagrams.push(Buffer.from(datagrams.subarray(off, off + lengths[i]!)));
       off += lengths[i]!;
     }

@@ -388,9 +388,11 @@ const datagrams = frames.map((f) => {
   return Buffer.concat([Buffer.from([0x20, 0x00, 0x65, 0x58]), Buffer.from(key, 'hex'), Buffer.from(data, 'hex')]);
 });
 const lengths = Uint32Array.from(datagrams.map((d) => d.length));
+// Each datagram after its headroom, as rawSend takes them.
+const packed = Buffer.concat(datagrams.flatMap((d) => [Buffer.alloc(addon.datagramHeadroom), d]));
 const address = dst.split('.').reduce((n, part) => n * 256 + Number(part), 0);
 for (let start = 0; start < datagrams.length; ) {
-  const sent = addon.rawSend(fd, Buffer.concat(datagrams), lengths, start, datagrams.length, address);
+  const sent = addon.rawSend(fd, packed, lengths, start, datagrams.length, address);
   if (sent <= 0) { console.error('send failed, errno ' + -sent); process.exit(1); }
   start += sent;
 }

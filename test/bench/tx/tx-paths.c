@@ -12,6 +12,8 @@
  *                  (checksum per packet) and GRE headers we build: no routing, no netfilter, no IP
  *                  output; the qdisc still runs.
  *   packet-bypass  the same with PACKET_QDISC_BYPASS: the frame goes to the driver directly.
+ *   packet-bound   `packet` from a socket bound to IFNAME (protocol 0: it still receives nothing), the
+ *                  messages without an address: no sockaddr_ll copied and checked per frame.
  *   raw-udp        VXLAN as the agent sends it: a raw IPPROTO_UDP socket, our own UDP header
  *                  (checksum 0, to port 4789), then 8 header bytes and the inner frame.
  *   udp            the same datagrams from a UDP socket connected to DST_IP:4789 (SO_NO_CHECK: no
@@ -99,12 +101,13 @@ static int fail(const char *what) {
 
 int main(int argc, char **argv) {
   if (argc != 7) {
-    fprintf(stderr, "usage: tx-paths raw|raw-hdrincl|raw-udp|udp|packet|packet-bypass|packet-ring IFNAME SRC_IP DST_IP DST_MAC COUNT\n");
+    fprintf(stderr, "usage: tx-paths raw|raw-hdrincl|raw-udp|udp|packet|packet-bypass|packet-bound|packet-ring IFNAME SRC_IP DST_IP DST_MAC COUNT\n");
     return 2;
   }
   const char *mode = argv[1];
   int packet = strncmp(mode, "packet", 6) == 0;
   int bypass = strcmp(mode, "packet-bypass") == 0;
+  int bound = strcmp(mode, "packet-bound") == 0;
   int ring_mode = strcmp(mode, "packet-ring") == 0;
   int raw_udp = strcmp(mode, "raw-udp") == 0;
   int udp = strcmp(mode, "udp") == 0;
@@ -141,6 +144,10 @@ int main(int argc, char **argv) {
     if (connect(fd, (struct sockaddr *)&peer, sizeof peer) < 0) return fail("connect");
   }
   if (bypass && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0) return fail("PACKET_QDISC_BYPASS");
+  if (bound) {
+    struct sockaddr_ll bind_to = {.sll_family = AF_PACKET, .sll_protocol = 0, .sll_ifindex = (int)ifindex};
+    if (bind(fd, (struct sockaddr *)&bind_to, sizeof bind_to) < 0) return fail("bind");
+  }
   enum { RING_FRAME = 2048, RING_FRAMES = 2048, RING_BLOCK = 1 << 16 };
   uint8_t *ring = NULL;
   unsigned ring_next = 0;
@@ -206,8 +213,8 @@ int main(int argc, char **argv) {
     }
     msgs[i].msg_hdr.msg_iov = iov[i];
     msgs[i].msg_hdr.msg_iovlen = split ? 2 : 1;
-    msgs[i].msg_hdr.msg_name = udp ? NULL : packet ? (void *)&ll : (void *)&to;
-    msgs[i].msg_hdr.msg_namelen = udp ? 0 : packet ? sizeof ll : sizeof to;
+    msgs[i].msg_hdr.msg_name = udp || bound ? NULL : packet ? (void *)&ll : (void *)&to;
+    msgs[i].msg_hdr.msg_namelen = udp || bound ? 0 : packet ? sizeof ll : sizeof to;
   }
 
   double wall0 = now(CLOCK_MONOTONIC), cpu0 = cpu_seconds();
