@@ -13,8 +13,8 @@
  *       headroom, whose total length, id and checksum are filled in per datagram, out of interface
  *       `ifindex`: the socket is bound to it (again only when it changes: getsockname says where it
  *       is bound) and the messages carry no address, and each frame is one piece; both measured
- *       cheaper per frame than an address and two pieces (test/bench/tx/tx-paths.c `packet-bound`). The id in `header` is the
- *       first datagram's; the next one is left there. A datagram whose IPv4 packet would be longer
+ *       cheaper per frame than an address and two pieces (test/bench/tx/tx-paths.c `packet-bound`).
+ *       The id in `header` is the first datagram's; the next one is left there. A datagram whose IPv4 packet would be longer
  *       than `mtu` is not sent: it ends the call, or is -EMSGSIZE when it is the one at `start`
  *       (the caller hands it to the kernel, which fragments it).
  *   packetRoute(address, oif) -> PacketRoute (addon.ts)
