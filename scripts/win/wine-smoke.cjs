@@ -35,8 +35,10 @@ check('open of an absent device throws NODEV', code(() => a.open('\\Device\\NPF_
 let frames = 0;
 let batches = 0;
 let inOrder = true;
+// A batch is its records back to back, then their count and columns (capture_batch.h, a.captureBatch).
 const take = (b) => {
-  for (let o = 0; o < b.length; o += 16 + b.readUInt32LE(o + 8)) inOrder &&= b.readUInt32LE(o + 16 + 14) === frames++;
+  const n = b.readUInt32LE(a.captureBatch.countAt);
+  for (let i = 0, o = 0; i < n; i++, o += 16 + b.readUInt32LE(o + 8)) inOrder &&= b.readUInt32LE(o + 16 + 14) === frames++;
 };
 const r = a.open(pcap[0].name, 'udp', 0, 1 << 20, 50, false, (b) => (batches++, take(b)), (m) => check('no onError', false, m));
 check('open', r.linktype === 1 && r.nanos === false);
