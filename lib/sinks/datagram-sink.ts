@@ -56,7 +56,7 @@ export interface Encapsulation {
 }
 
 /** encapAppend's spec: kind, value, maxFrame, maxDatagram, UDP source port, UDP port, trailer. */
-function encapSpec(e: Encapsulation, maxFrame: number, maxDatagram: number): Uint32Array {
+export function encapSpec(e: Encapsulation, maxFrame: number, maxDatagram: number): Uint32Array {
   return Uint32Array.of(e.kind, e.value >>> 0, maxFrame, maxDatagram, e.sourcePort ?? 0, e.port ?? 0, e.capTime ? 1 : 0);
 }
 

@@ -5,7 +5,7 @@
  */
 import { loadAddon } from '../../lib/native/addon.js';
 import { LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
-import { ENCAP_GRE, ENCAP_VXLAN_V1, ENCAP_VXLAN_V2, type Encapsulation } from '../../lib/sinks/datagram-sink.js';
+import { ENCAP_GRE, ENCAP_VXLAN_V1, ENCAP_VXLAN_V2, encapSpec, type Encapsulation } from '../../lib/sinks/datagram-sink.js';
 
 export const MAX_DATAGRAM = 65515;
 const GRE_LEN = 8;
@@ -23,10 +23,8 @@ export interface FrameTimes {
   offset?: number;
 }
 
-/** encapAppend's spec for `e`, with maxFrame what a datagram of MAX_DATAGRAM leaves. */
-export function specOf(e: Encapsulation): Uint32Array {
-  return Uint32Array.of(e.kind, e.value >>> 0, MAX_DATAGRAM - e.overhead, MAX_DATAGRAM, e.sourcePort ?? 0, e.port ?? 0, e.capTime ? 1 : 0);
-}
+/** encapAppend's spec for `e`, as a sink makes it: maxFrame what a datagram of MAX_DATAGRAM leaves. */
+export const specOf = (e: Encapsulation): Uint32Array => encapSpec(e, MAX_DATAGRAM - e.overhead, MAX_DATAGRAM);
 
 /** The datagram encapAppend writes for one frame lying in `buffer`. */
 export function encapsulate(e: Encapsulation, buffer: Buffer, direction: number, t: FrameTimes = {}): Buffer {
