@@ -148,9 +148,8 @@ static napi_value EncapAppend(napi_env env, napi_callback_info info) {
         v[7] = (uint8_t)fold(add_words(add_words(CHECK_SEED, v, CHECK_HEADER_BYTES), frame, checked));
       }
       if (trailer) {
-        /* Seconds as the 32-bit field holds them (`>>> 0`), then whole microseconds × 1000. */
-        double sec = ts_sec[i];
-        put_be32(d + length, sec >= 0 && sec < 18446744073709551616.0 ? (uint32_t)(uint64_t)sec : 0);
+        /* Seconds, then whole microseconds × 1000. */
+        put_be32(d + length, seconds32(ts_sec[i]));
         put_be32(d + length + 4, ts_nsec[i] / 1000 * 1000);
         length += trailer;
       }

@@ -19,4 +19,10 @@ static inline void put_be32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)v;
 }
 
+/* A capture second (a batch's float64 column) as a 32-bit field holds it, as JavaScript's `>>> 0` does for
+ * the seconds pcap carries; what no uint64 holds (negative, NaN, huge) is 0. */
+static inline uint32_t seconds32(double seconds) {
+  return seconds >= 0 && seconds < 18446744073709551616.0 ? (uint32_t)(uint64_t)seconds : 0;
+}
+
 #endif

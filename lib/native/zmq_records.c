@@ -103,10 +103,8 @@ static napi_value ZmqAppend(napi_env env, napi_callback_info info) {
     if (records == 0) first = sec;
 
     uint8_t *r = out + pos;
-    /* Seconds as the 32-bit field holds them (JavaScript's `>>> 0`); pcap seconds are 32-bit anyway. */
-    uint32_t sec32 = sec >= 0 && sec < 18446744073709551616.0 ? (uint32_t)(uint64_t)sec : 0;
     put_be16(r, (uint32_t)labelled);
-    put_be32(r + 2, sec32);
+    put_be32(r + 2, seconds32(sec));
     put_be32(r + 6, ts_nsec[i] / 1000);
     put_be32(r + 10, (uint32_t)(len + MPLS_ENTRY_LEN));
     put_be32(r + 14, wirelen[i] + MPLS_ENTRY_LEN);

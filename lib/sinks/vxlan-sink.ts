@@ -8,7 +8,7 @@
 import type { Logger } from '../log.js';
 import { CAPTIME_TRAILER_LEN, VXLAN_HEADER_LEN } from '../proto/vxlan.js';
 import { IPPROTO_UDP, UDP_HEADER_LEN } from '../proto/ipv4.js';
-import { DatagramSink, ENCAP_VXLAN_V1, ENCAP_VXLAN_V2 } from './datagram-sink.js';
+import { DatagramSink, ENCAP_VXLAN_V1, ENCAP_VXLAN_V2, type Encapsulation } from './datagram-sink.js';
 import type { RawSenderOptions } from './raw-ip-sender.js';
 
 export interface VxlanSinkOptions {
@@ -19,16 +19,21 @@ export interface VxlanSinkOptions {
   capTime: boolean;
 }
 
+/** The sink's datagrams for options `o`, from UDP port `sourcePort`. */
+export function vxlanEncapsulation(o: Omit<VxlanSinkOptions, 'remotes'>, sourcePort: number): Encapsulation {
+  return {
+    kind: o.version === 1 ? ENCAP_VXLAN_V1 : ENCAP_VXLAN_V2,
+    value: o.vni,
+    overhead: UDP_HEADER_LEN + VXLAN_HEADER_LEN + (o.capTime ? CAPTIME_TRAILER_LEN : 0),
+    sourcePort,
+    port: o.port,
+    capTime: o.capTime,
+  };
+}
+
 export class VxlanSink extends DatagramSink {
   constructor(o: VxlanSinkOptions, opts: RawSenderOptions, log: Logger) {
-    super('vxlan', IPPROTO_UDP, o.remotes, opts, log, {
-      kind: o.version === 1 ? ENCAP_VXLAN_V1 : ENCAP_VXLAN_V2,
-      value: o.vni,
-      overhead: UDP_HEADER_LEN + VXLAN_HEADER_LEN + (o.capTime ? CAPTIME_TRAILER_LEN : 0),
-      // Fixed per sink, as the reference's kernel-assigned port is fixed per socket.
-      sourcePort: 49152 + Math.floor(Math.random() * 16384),
-      port: o.port,
-      capTime: o.capTime,
-    });
+    // The source port is fixed per sink, as the reference's kernel-assigned port is fixed per socket.
+    super('vxlan', IPPROTO_UDP, o.remotes, opts, log, vxlanEncapsulation(o, 49152 + Math.floor(Math.random() * 16384)));
   }
 }

@@ -5,12 +5,15 @@
  */
 import { loadAddon } from '../../lib/native/addon.js';
 import { LINKTYPE_ETHERNET, PacketBatch } from '../../lib/packet.js';
-import { ENCAP_GRE, ENCAP_VXLAN_V1, ENCAP_VXLAN_V2, encapSpec, type Encapsulation } from '../../lib/sinks/datagram-sink.js';
+import { GRE_HEADER_LEN } from '../../lib/proto/gre.js';
+import { IPV4_MAX_PACKET_LEN, IPV4_MIN_HEADER_LEN, UDP_HEADER_LEN } from '../../lib/proto/ipv4.js';
+import { VXLAN_HEADER_LEN } from '../../lib/proto/vxlan.js';
+import { encapSpec, type Encapsulation } from '../../lib/sinks/datagram-sink.js';
+import { greEncapsulation } from '../../lib/sinks/gre-sink.js';
+import { vxlanEncapsulation } from '../../lib/sinks/vxlan-sink.js';
 
-export const MAX_DATAGRAM = 65515;
-const GRE_LEN = 8;
-const UDP_VXLAN_LEN = 16;
-const TRAILER_LEN = 8;
+/** The longest datagram a sink writes: what an IPv4 packet carries. */
+export const MAX_DATAGRAM = IPV4_MAX_PACKET_LEN - IPV4_MIN_HEADER_LEN;
 export const VXLAN_TEST_SOURCE_PORT = 50000;
 export const VXLAN_TEST_PORT = 4789;
 
@@ -43,28 +46,20 @@ export function encapsulate(e: Encapsulation, buffer: Buffer, direction: number,
   return out.subarray(datagramHeadroom, datagramHeadroom + lengths[0]!);
 }
 
-export const gre = (key: number): Encapsulation => ({ kind: ENCAP_GRE, value: key, overhead: GRE_LEN });
-
-export function vxlan(version: 1 | 2, value: number, capTime = false): Encapsulation {
-  return {
-    kind: version === 1 ? ENCAP_VXLAN_V1 : ENCAP_VXLAN_V2,
-    value,
-    overhead: UDP_VXLAN_LEN + (capTime ? TRAILER_LEN : 0),
-    sourcePort: VXLAN_TEST_SOURCE_PORT,
-    port: VXLAN_TEST_PORT,
-    capTime,
-  };
-}
+/** What the sinks write, for --keybit `key`, or VXLAN `version` with `value` as --vni1/--vni2. */
+export const gre = greEncapsulation;
+export const vxlan = (version: 1 | 2, value: number, capTime = false): Encapsulation =>
+  vxlanEncapsulation({ port: VXLAN_TEST_PORT, vni: value, version, capTime }, VXLAN_TEST_SOURCE_PORT);
 
 /** The 8-byte GRE header written for a frame with `key` (--keybit) and `direction`. */
-export const greHeader = (key: number, direction: number): Buffer => encapsulate(gre(key), Buffer.alloc(0), direction).subarray(0, GRE_LEN);
+export const greHeader = (key: number, direction: number): Buffer => encapsulate(gre(key), Buffer.alloc(0), direction).subarray(0, GRE_HEADER_LEN);
 
 /** The 8-byte VXLAN header (after UDP) written for `frame` (its first `caplen` bytes, at `offset`). */
 export function vxlanHeader(version: 1 | 2, value: number, direction: number, frame: Buffer = Buffer.alloc(0), t: FrameTimes = {}): Buffer {
-  return encapsulate(vxlan(version, value), frame, direction, t).subarray(8, UDP_VXLAN_LEN);
+  return encapsulate(vxlan(version, value), frame, direction, t).subarray(UDP_HEADER_LEN, UDP_HEADER_LEN + VXLAN_HEADER_LEN);
 }
 
 /** The VXLAN payload a receiver gets (the UDP header stripped): header, frame and the trailer if asked for. */
 export function vxlanPayload(version: 1 | 2, value: number, direction: number, frame: Buffer, capTime?: { tsSec: number; tsNsec: number }): Buffer {
-  return encapsulate(vxlan(version, value, capTime !== undefined), frame, direction, capTime ?? {}).subarray(8);
+  return encapsulate(vxlan(version, value, capTime !== undefined), frame, direction, capTime ?? {}).subarray(UDP_HEADER_LEN);
 }
