@@ -26,6 +26,7 @@ import { loadAddon } from '../native/addon.js';
 import { BATCH_QUEUE, type Batch } from '../packet.js';
 import { ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../proto/zmq-batch.js';
 import { readAgentUuid } from '../uuid-file.js';
+import { youngCollector } from '../young-collection.js';
 import { zeromq } from '../zeromq.js';
 import { ourTcpSendQueues } from './tcp-send-queue.js';
 import { MessagePool } from './zmq-message-pool.js';
@@ -40,6 +41,8 @@ const CONFIRM_EVERY_MS = 1000;
 const DRAIN_POLL_MS = 50;
 /** A batch queued this long before an empty TCP send queue was seen has left ZeroMQ's own queue too. */
 const CONFIRM_MARGIN_MS = 50;
+/** How often the message pool lets go of buffers it did not need (MessagePool.trimUnused). */
+const POOL_TRIM_EVERY_MS = 10_000;
 export const NOT_DELIVERED_AT_CLOSE = 'not delivered when the sink closed (receiver too slow)';
 /** Upper bound: the receiver may have taken some before it hung up, but nobody can tell. */
 export const UNCONFIRMED_AT_DISCONNECT = 'unconfirmed: the connection closed before delivery was confirmed';
@@ -102,6 +105,7 @@ export class ZmqSink extends Writable {
   readonly label = 'zmq';
   readonly counters: SinkCounters;
   private builder: ZmqBatchBuilder | null = null;
+  private pool: MessagePool | null = null;
   private remotes: Remote[] = [];
   private readonly errors: RateLimitedLog;
   private timer: NodeJS.Timeout | null = null;
@@ -112,6 +116,7 @@ export class ZmqSink extends Writable {
   /** Serialises writes, the age timer and close: one builder, one send at a time per socket. */
   private chain: Promise<void> = Promise.resolve();
   private lastConfirm = 0;
+  private lastPoolTrim = 0;
 
   constructor(private readonly o: ZmqSinkOptions, private readonly log: Logger, private readonly deps: ZmqSinkDeps = realDeps) {
     super({ objectMode: true, highWaterMark: BATCH_QUEUE });
@@ -129,7 +134,8 @@ export class ZmqSink extends Writable {
     const { o, log } = this;
     const { uuid, problem } = readAgentUuid(o.uuidFile);
     if (problem) log.warn(`zmq: agent UUID from ${o.uuidFile}: ${problem}; sending 16 zero bytes`);
-    this.builder = new ZmqBatchBuilder(o.key, uuid, loadAddon().zmqAppend, ZMQ_MAX_BATCH_BYTES, new MessagePool());
+    this.pool = new MessagePool(youngCollector());
+    this.builder = new ZmqBatchBuilder(o.key, uuid, loadAddon().zmqAppend, ZMQ_MAX_BATCH_BYTES, this.pool);
     this.remotes = this.counters.remotes.map((counters) => {
       const { address } = counters;
       const socket = this.deps.makeSocket(o.hwm);
@@ -157,7 +163,12 @@ export class ZmqSink extends Writable {
 
   private async tick(): Promise<void> {
     await this.flushIfOlderThan(FLUSH_AGE_MS);
-    if (Date.now() - this.lastConfirm >= CONFIRM_EVERY_MS) this.confirmDelivered();
+    const now = Date.now();
+    if (now - this.lastConfirm >= CONFIRM_EVERY_MS) this.confirmDelivered();
+    if (now - this.lastPoolTrim >= POOL_TRIM_EVERY_MS) {
+      this.lastPoolTrim = now;
+      this.pool!.trimUnused();
+    }
   }
 
   /** Moves batches to "delivered" for every remote whose connection has nothing unacknowledged. */

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { ZMQ_MAX_BATCH_BYTES, ZmqBatchBuilder } from '../../lib/proto/zmq-batch.js';
-import { MessagePool } from '../../lib/sinks/zmq-message-pool.js';
+import { MAX_FREE, MessagePool, REFILL_AT } from '../../lib/sinks/zmq-message-pool.js';
+import { youngCollector } from '../../lib/young-collection.js';
 import { batchOf, packet } from '../helpers/packets.js';
 import { loadAddon } from '../../lib/native/addon.js';
 
@@ -59,17 +60,68 @@ it('a buffer whose message is still referred to (queued for sending) is never ha
   assert.equal(pool.take(4096), buffer);
 });
 
-it('keeps up to 64 free buffers, more than a second of messages at the top rate measured: the 65th goes to the collector', async () => {
+it(`keeps up to MAX_FREE (${MAX_FREE}) free buffers, more than the messages made between two scavenges at the top rate: one more goes to the collector`, async () => {
   const pool = new MessagePool();
-  const buffers = Array.from({ length: 65 }, () => pool.take(1024));
+  const buffers = Array.from({ length: MAX_FREE + 1 }, () => pool.take(1024));
   for (const b of buffers) lendAndDrop(pool, b);
-  for (let i = 0; i < 40 && pool.freeCount < 64; i++) {
+  buffers.length = 0;
+  for (let i = 0; i < 40 && pool.freeCount < MAX_FREE; i++) {
     gc();
     await sleep(50);
   }
   gc();
   await sleep(50);
-  assert.equal(pool.freeCount, 64);
+  assert.equal(pool.freeCount, MAX_FREE);
+});
+
+/** A pool with `n` free buffers of 1024 bytes. */
+async function poolWithFree(n: number): Promise<MessagePool> {
+  const pool = new MessagePool();
+  const buffers = Array.from({ length: n }, () => pool.take(1024));
+  for (const b of buffers) lendAndDrop(pool, b);
+  for (let i = 0; i < 40 && pool.freeCount < n; i++) {
+    gc();
+    await sleep(50);
+  }
+  assert.equal(pool.freeCount, n);
+  return pool;
+}
+
+it('trimUnused lets go of half the free buffers no take() needed since the last call', async () => {
+  const pool = await poolWithFree(8);
+  pool.trimUnused(); // the first window began with an empty pool: nothing was spare
+  assert.equal(pool.freeCount, 8);
+  const taken = [pool.take(1024), pool.take(1024)];
+  pool.trimUnused(); // 6 were never needed: 3 go
+  assert.equal(pool.freeCount, 3);
+  const kept = [pool.take(1024), pool.take(1024), pool.take(1024)];
+  assert.equal(pool.freeCount, 0);
+  const fresh = pool.take(1024);
+  assert.ok(![...taken, ...kept].includes(fresh), 'an empty pool makes a new buffer');
+});
+
+it('an idle pool empties by halves; a pool drained to empty in the window keeps all it got back', async () => {
+  const pool = await poolWithFree(5);
+  pool.trimUnused();
+  const counts = [];
+  for (let i = 0; i < 4; i++) {
+    pool.trimUnused();
+    counts.push(pool.freeCount);
+  }
+  assert.deepEqual(counts, [2, 1, 0, 0]);
+
+  const busy = await poolWithFree(4);
+  busy.trimUnused();
+  const out = Array.from({ length: 5 }, () => busy.take(1024)); // one more than it had
+  for (const b of out) lendAndDrop(busy, b);
+  out.length = 0;
+  for (let i = 0; i < 40 && busy.freeCount < 5; i++) {
+    gc();
+    await sleep(50);
+  }
+  assert.equal(busy.freeCount, 5);
+  busy.trimUnused();
+  assert.equal(busy.freeCount, 5, 'all were needed');
 });
 
 it('a buffer of another size is not handed out for a take()', async () => {
@@ -103,4 +155,40 @@ it('the batch builder sends full messages over pooled buffers, and a given-back 
   assert.equal(third.buffer, first, 'the given-back buffer carries the next message');
   assert.deepEqual(third, build(fresh, 3));
   assert.deepEqual(second, build(fresh, 2), 'the message still out is untouched');
+});
+
+it(`asks for a scavenge when fewer than REFILL_AT (${REFILL_AT}) buffers are free, at most once per REFILL_AT takes`, async () => {
+  let collections = 0;
+  const pool = new MessagePool(() => collections++);
+  for (let i = 0; i < 3 * REFILL_AT + 1; i++) pool.take(1024);
+  assert.equal(collections, 3);
+});
+
+it('does not ask while REFILL_AT or more buffers are free', async () => {
+  let collections = 0;
+  const counting = new MessagePool(() => collections++);
+  const buffers = Array.from({ length: 2 * REFILL_AT }, () => new MessagePool().take(1024));
+  for (const b of buffers) lendAndDrop(counting, b);
+  buffers.length = 0;
+  for (let i = 0; i < 40 && counting.freeCount < 2 * REFILL_AT; i++) {
+    gc();
+    await sleep(50);
+  }
+  assert.equal(counting.freeCount, 2 * REFILL_AT);
+  for (let i = 0; i < REFILL_AT; i++) counting.take(1024); // REFILL_AT takes, REFILL_AT left free
+  assert.equal(collections, 0);
+  counting.take(1024);
+  assert.equal(collections, 1, 'one fewer free: now it asks');
+});
+
+it('a scavenge alone brings back the buffers whose messages are gone, before the pool runs dry', async () => {
+  const collectYoung = youngCollector();
+  assert.ok(collectYoung, 'this Node offers a collection on demand');
+  const pool = new MessagePool(collectYoung);
+  const buffers = Array.from({ length: REFILL_AT }, () => pool.take(1024)); // the last take asks for one: too early
+  for (const b of buffers) lendAndDrop(pool, b);
+  buffers.length = 0;
+  for (let i = 0; i < REFILL_AT; i++) pool.take(1024); // asks again, now that the views are dead
+  await sleep(10); // the registry's callbacks run in a later task
+  assert.equal(pool.freeCount, REFILL_AT);
 });
