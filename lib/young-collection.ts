@@ -22,8 +22,12 @@ let collector: (() => void) | null | undefined;
 /** A function that runs a scavenge now, or null if this runtime offers none (then V8's own timing stays). */
 export function youngCollector(): (() => void) | null {
   if (collector === undefined) {
-    v8.setFlagsFromString('--expose-gc');
-    const gc: unknown = vm.runInNewContext('gc');
+    // The flag is the process's: a capture worker finds it set by another thread and only fetches.
+    let gc: unknown = vm.runInNewContext('globalThis.gc');
+    if (typeof gc !== 'function') {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('globalThis.gc');
+    }
     collector = typeof gc === 'function' ? () => (gc as GcFunction)({ type: 'minor' }) : null;
   }
   return collector;

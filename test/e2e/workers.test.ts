@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, FIXTURES, runCli, startCli, waitForStderr } from '../helpers/cli.js';
+import { collect, FIXTURES, runCli, startCli, waitForSize, waitForStderr } from '../helpers/cli.js';
 import { recordGre } from '../helpers/gre-wire.js';
 import { readPcapFile } from '../helpers/capture-files.js';
 import { createPair, ip, netnsAvailable, replay, type Pair } from '../helpers/netns.js';
@@ -98,6 +98,32 @@ describe('--workers 2: one interface captured on two threads', { skip: !netnsAva
     // Across flows the two threads interleave as they like; within a flow the order is the wire's.
     const sent = await framesByFlow(HTTP);
     const received = await framesByFlow(gre.out);
+    assert.deepEqual([...received.keys()].sort(), [...sent.keys()].sort());
+    for (const [flow, frames] of sent) assert.deepEqual(received.get(flow), frames, `flow ${flow}`);
+  });
+
+  test('ZMQ: each worker its own sink and message pool (the collector fetched on its own thread): every frame arrives once, each flow in order', LIVE, async (t: TestContext) => {
+    veth('z0', 'z1');
+    const out = join(tmp(), 'zmq.pcap');
+    const rx = startCli(t, 'zmqdump', ['--port', '5560', '--bind', net.addrB, '-o', out], { netns: net.b });
+    const rxDone = collect(rx);
+    await waitForStderr(rx, /listening|bound/i);
+    const agent = startCli(t, 'pktminerg', ['-q', '-i', 'z1', '--workers', '2', '-r', net.addrB, '-z', '5560', '-k', '7'], { netns: net.a });
+    const done = collect(agent);
+    await waitForStderr(agent, /worker 2\/2: capturing on z1 /);
+    replay(net.a, 'z0', HTTP);
+    await sleep(1500); // the kernel hands over the last blocks after their 100 ms timeout
+    agent.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`\\[-01-\\] captured ${HTTP_FRAMES} packets `));
+    assert.match(r.stderr, new RegExp(`zmq: delivered ${HTTP_FRAMES} packets`), r.stderr);
+    const sent = await framesByFlow(HTTP);
+    const records = (await readPcapFile(HTTP)).records;
+    await waitForSize(out, 24 + records.reduce((n, rec) => n + 16 + rec.caplen, 0));
+    rx.kill('SIGTERM');
+    await rxDone;
+    const received = await framesByFlow(out);
     assert.deepEqual([...received.keys()].sort(), [...sent.keys()].sort());
     for (const [flow, frames] of sent) assert.deepEqual(received.get(flow), frames, `flow ${flow}`);
   });

@@ -60,7 +60,7 @@ it('a buffer whose message is still referred to (queued for sending) is never ha
   assert.equal(pool.take(4096), buffer);
 });
 
-it(`keeps up to MAX_FREE (${MAX_FREE}) free buffers, more than the messages made between two scavenges at the top rate: one more goes to the collector`, async () => {
+it(`keeps up to MAX_FREE (${MAX_FREE}) free buffers, more than the messages made between two of V8's own scavenges at the top rate: one more goes to the collector`, async () => {
   const pool = new MessagePool();
   const buffers = Array.from({ length: MAX_FREE + 1 }, () => pool.take(1024));
   for (const b of buffers) lendAndDrop(pool, b);
