@@ -5,8 +5,8 @@
  * (sinks/zmq-message-pool.ts). Left to V8, scavenges come as seldom as the
  * agent allocates JavaScript objects, ~every 1.5-2 s at the top rate measured,
  * so ~150-210 MiB of message buffers circulated between two; asked for when
- * the pool runs low, a scavenge of the nearly empty young generation takes
- * ~0.05 ms and the pool stays small (test/bench/README.md).
+ * the pool runs low, a scavenge takes ~0.35 ms at that rate (~0.05 ms of an
+ * empty young generation) and the pool stays small (test/bench/README.md).
  *
  * Node offers no call for it: with `--expose-gc` set, V8 installs `gc` in
  * the contexts made afterwards, so one is made to fetch it (as Jest's leak

@@ -30,7 +30,7 @@ export const MAX_FREE = 256;
 
 /**
  * With fewer free buffers than this, take() asks for a scavenge, at most once per REFILL_AT takes
- * (a collection a receiver's full queue made pointless then costs ~0.05 ms per 8 MiB of messages).
+ * (one that a receiver's full queue makes pointless costs ~0.35 ms per 8 MiB of messages).
  * The buffers come back in a later task, which the margin leaves time for: ~75 ms at the top rate.
  */
 export const REFILL_AT = 8;
