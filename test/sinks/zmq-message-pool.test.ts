@@ -19,13 +19,13 @@ const { zmqAppend } = loadAddon();
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-/** Collects until `pool` has a free buffer (FinalizationRegistry callbacks run in a later task), at most ~2 s. */
-async function collectUntilFree(pool: MessagePool): Promise<boolean> {
-  for (let i = 0; i < 40 && pool.freeCount === 0; i++) {
+/** Collects until `pool` has `n` free buffers (FinalizationRegistry callbacks run in a later task), at most ~2 s. */
+async function collectUntilFree(pool: MessagePool, n = 1): Promise<boolean> {
+  for (let i = 0; i < 40 && pool.freeCount < n; i++) {
     gc();
     await sleep(50);
   }
-  return pool.freeCount > 0;
+  return pool.freeCount >= n;
 }
 
 /** Lends a view of `buffer` and drops it at once, in a frame of its own so that no local keeps it. */
@@ -65,24 +65,19 @@ it(`keeps up to MAX_FREE (${MAX_FREE}) free buffers, more than the messages made
   const buffers = Array.from({ length: MAX_FREE + 1 }, () => pool.take(1024));
   for (const b of buffers) lendAndDrop(pool, b);
   buffers.length = 0;
-  for (let i = 0; i < 40 && pool.freeCount < MAX_FREE; i++) {
-    gc();
-    await sleep(50);
-  }
+  await collectUntilFree(pool, MAX_FREE);
   gc();
   await sleep(50);
   assert.equal(pool.freeCount, MAX_FREE);
 });
 
-/** A pool with `n` free buffers of 1024 bytes. */
-async function poolWithFree(n: number): Promise<MessagePool> {
-  const pool = new MessagePool();
+/** A pool (with `collectYoung`) holding `n` free buffers of 1024 bytes. */
+async function poolWithFree(n: number, collectYoung: (() => void) | null = null): Promise<MessagePool> {
+  const pool = new MessagePool(collectYoung);
   const buffers = Array.from({ length: n }, () => pool.take(1024));
   for (const b of buffers) lendAndDrop(pool, b);
-  for (let i = 0; i < 40 && pool.freeCount < n; i++) {
-    gc();
-    await sleep(50);
-  }
+  buffers.length = 0;
+  await collectUntilFree(pool, n);
   assert.equal(pool.freeCount, n);
   return pool;
 }
@@ -115,10 +110,7 @@ it('an idle pool empties by halves; a pool drained to empty in the window keeps 
   const out = Array.from({ length: 5 }, () => busy.take(1024)); // one more than it had
   for (const b of out) lendAndDrop(busy, b);
   out.length = 0;
-  for (let i = 0; i < 40 && busy.freeCount < 5; i++) {
-    gc();
-    await sleep(50);
-  }
+  await collectUntilFree(busy, 5);
   assert.equal(busy.freeCount, 5);
   busy.trimUnused();
   assert.equal(busy.freeCount, 5, 'all were needed');
@@ -166,15 +158,8 @@ it(`asks for a scavenge when fewer than REFILL_AT (${REFILL_AT}) buffers are fre
 
 it('does not ask while REFILL_AT or more buffers are free', async () => {
   let collections = 0;
-  const counting = new MessagePool(() => collections++);
-  const buffers = Array.from({ length: 2 * REFILL_AT }, () => new MessagePool().take(1024));
-  for (const b of buffers) lendAndDrop(counting, b);
-  buffers.length = 0;
-  for (let i = 0; i < 40 && counting.freeCount < 2 * REFILL_AT; i++) {
-    gc();
-    await sleep(50);
-  }
-  assert.equal(counting.freeCount, 2 * REFILL_AT);
+  const counting = await poolWithFree(2 * REFILL_AT, () => collections++);
+  collections = 0; // those the filling asked for
   for (let i = 0; i < REFILL_AT; i++) counting.take(1024); // REFILL_AT takes, REFILL_AT left free
   assert.equal(collections, 0);
   counting.take(1024);
